@@ -1,0 +1,3 @@
+"""questline: a gamification engine for learning communities."""
+
+__version__ = "0.1.0"
