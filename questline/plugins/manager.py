@@ -1,0 +1,84 @@
+"""Discovery of plugins through entry points, and async-aware hook calls."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+import pluggy
+
+from questline.plugins import hookspecs
+
+ENTRY_POINT_GROUP = "questline"
+DISABLE_ENV = "QUESTLINE_DISABLE_PLUGINS"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """What `questline plugins` shows about one loaded plugin."""
+
+    name: str
+    hooks: tuple[str, ...]
+    distribution: str | None
+
+
+def disabled_from_env() -> frozenset[str]:
+    """Plugin names listed, comma-separated, in QUESTLINE_DISABLE_PLUGINS."""
+    raw = os.environ.get(DISABLE_ENV, "")
+    return frozenset(name.strip() for name in raw.split(",") if name.strip())
+
+
+class PluginManager(pluggy.PluginManager):
+    """pluggy's manager for the `questline` project, with awaited hook calls."""
+
+    def __init__(self) -> None:
+        super().__init__(ENTRY_POINT_GROUP)
+        self.add_hookspecs(hookspecs)
+
+    async def acall(self, hook_name: str, **kwargs: Any) -> list[Any]:
+        """Call a hook and await every implementation result that is awaitable."""
+        results = getattr(self.hook, hook_name)(**kwargs)
+        return [await result if inspect.isawaitable(result) else result for result in results]
+
+    async def anotify(self, hook_name: str, **kwargs: Any) -> None:
+        """Call a notification hook; a failing implementation is logged, never raised."""
+        for impl in getattr(self.hook, hook_name).get_hookimpls():
+            try:
+                result = impl.function(*(kwargs[arg] for arg in impl.argnames))
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                log.exception("plugin %s failed in %s", impl.plugin_name, hook_name)
+
+    def describe(self) -> list[PluginInfo]:
+        """Every registered plugin with the hooks it implements, sorted by name."""
+        distributions = {
+            self.get_name(plugin): dist.project_name for plugin, dist in self.list_plugin_distinfo()
+        }
+        infos = []
+        for name, plugin in self.list_name_plugin():
+            hooks = tuple(sorted(caller.name for caller in self.get_hookcallers(plugin) or ()))
+            infos.append(PluginInfo(name, hooks, distributions.get(name)))
+        return sorted(infos, key=lambda info: info.name)
+
+
+def build_plugin_manager(
+    *, load_entry_points: bool = True, disabled: Collection[str] | None = None
+) -> PluginManager:
+    """A manager with the plugins installed under the `questline` entry-point group.
+
+    Plugins named in `disabled` (default: QUESTLINE_DISABLE_PLUGINS) are blocked by name.
+    """
+    manager = PluginManager()
+    for name in disabled_from_env() if disabled is None else disabled:
+        manager.set_blocked(name)
+    if load_entry_points:
+        manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    manager.check_pending()
+    return manager
