@@ -1,0 +1,176 @@
+"""Database connection: which database (``DATABASE_URL``), engines, sessions, one-line errors.
+
+``DATABASE_URL`` selects the database. Unset or empty, questline uses the SQLite file
+``questline.db`` in the current working directory (``sqlite+aiosqlite:///questline.db``), so
+nothing needs a server. Supported drivers:
+
+- ``sqlite+aiosqlite:///path/to/file.db`` (``sqlite+aiosqlite://`` alone is an in-memory database)
+- ``mysql+aiomysql://user:password@host:3306/dbname`` (MySQL 8 / MariaDB 10.11)
+
+Everything that goes wrong with the configuration raises :class:`DatabaseConfigError` whose
+message is one line that names the problem and never contains the password.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import StaticPool
+
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "SUPPORTED_DRIVERS",
+    "DatabaseConfigError",
+    "check_connection",
+    "create_engine",
+    "database_url",
+    "is_mysql",
+    "is_sqlite",
+    "parse_database_url",
+    "safe_url",
+    "session_factory",
+]
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///questline.db"
+SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "mysql+aiomysql")
+_EXAMPLES = "e.g. sqlite+aiosqlite:///questline.db or mysql+aiomysql://user:password@host:3306/db"
+
+
+class DatabaseConfigError(Exception):
+    """The database is misconfigured or unreachable; ``str(error)`` is one line for the user."""
+
+
+def database_url() -> str:
+    """The configured database URL: ``$DATABASE_URL``, else the default SQLite file."""
+    return os.environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+
+
+def parse_database_url(url: str | URL | None = None) -> URL:
+    """Parse and validate ``url`` (default: :func:`database_url`); raise DatabaseConfigError."""
+    if url is None:
+        url = database_url()
+    if isinstance(url, URL):
+        parsed = url
+    else:
+        try:
+            parsed = make_url(url)
+        except (ArgumentError, ValueError):
+            raise DatabaseConfigError(
+                f"DATABASE_URL is not a valid database URL ({_EXAMPLES})"
+            ) from None
+    driver = f"{parsed.get_backend_name()}+{parsed.get_driver_name()}"
+    if "+" not in parsed.drivername or driver not in SUPPORTED_DRIVERS:
+        raise DatabaseConfigError(
+            f"unsupported database driver {parsed.drivername!r} in DATABASE_URL; "
+            f"supported: {', '.join(SUPPORTED_DRIVERS)} ({_EXAMPLES})"
+        )
+    if driver == "mysql+aiomysql" and not parsed.database:
+        raise DatabaseConfigError(
+            f"DATABASE_URL {safe_url(parsed)} names no database ({_EXAMPLES})"
+        )
+    return parsed
+
+
+def safe_url(url: str | URL) -> str:
+    """``url`` as a string with the password replaced by ``***``."""
+    if isinstance(url, str):
+        try:
+            url = make_url(url)
+        except (ArgumentError, ValueError):
+            return "<malformed URL>"
+    return url.render_as_string(hide_password=True)
+
+
+def _url_of(target: AsyncEngine | Engine | AsyncConnection | Connection | URL | str) -> URL:
+    if isinstance(target, AsyncEngine | Engine):
+        return target.url
+    if isinstance(target, AsyncConnection | Connection):
+        return target.engine.url
+    if isinstance(target, URL):
+        return target
+    return make_url(target)
+
+
+def is_mysql(target: AsyncEngine | Engine | AsyncConnection | Connection | URL | str) -> bool:
+    """True when the engine/connection/URL points at MySQL or MariaDB."""
+    return _url_of(target).get_backend_name() in ("mysql", "mariadb")
+
+
+def is_sqlite(target: AsyncEngine | Engine | AsyncConnection | Connection | URL | str) -> bool:
+    """True when the engine/connection/URL points at SQLite."""
+    return _url_of(target).get_backend_name() == "sqlite"
+
+
+def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def create_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEngine:
+    """An AsyncEngine for ``url`` (default: :func:`database_url`).
+
+    SQLite: foreign keys are enforced on every connection (``PRAGMA foreign_keys=ON``); an
+    in-memory database uses one shared connection. MySQL/MariaDB: ``charset=utf8mb4``,
+    ``pool_pre_ping`` and hourly connection recycling. Extra ``kwargs`` go to
+    :func:`sqlalchemy.ext.asyncio.create_async_engine`.
+    """
+    parsed = parse_database_url(url)
+    options: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            options["poolclass"] = StaticPool
+        options["connect_args"] = {"timeout": 30}
+    else:
+        if "charset" not in parsed.query:
+            parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+        options["pool_pre_ping"] = True
+        options["pool_recycle"] = 3600
+    options.update(kwargs)
+    try:
+        engine = create_async_engine(parsed, **options)
+    except (ArgumentError, NoSuchModuleError, TypeError) as exc:
+        raise DatabaseConfigError(
+            f"cannot create a database engine for {safe_url(parsed)}: {_first_line(exc)}"
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+    return engine
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions bound to ``engine``; objects stay usable after commit (expire_on_commit=False)."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def _first_line(exc: BaseException) -> str:
+    message = str(getattr(exc, "orig", None) or exc).strip()
+    return message.splitlines()[0] if message else type(exc).__name__
+
+
+async def check_connection(engine: AsyncEngine) -> None:
+    """Open one connection and run ``SELECT 1``; failures become a one-line DatabaseConfigError."""
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except (DBAPIError, OSError) as exc:
+        reason = _first_line(exc)
+        password = engine.url.password
+        if password:
+            reason = reason.replace(str(password), "***")
+        raise DatabaseConfigError(
+            f"cannot connect to database {safe_url(engine.url)}: {reason}"
+        ) from None

@@ -1,0 +1,356 @@
+"""The database schema: the eight seed tables plus the engine's additive extensions.
+
+The seed tables (``users``, ``modules``, ``lessons``, ``user_progress``, ``achievements``,
+``user_achievements``, ``leaderboard_cache``, ``activity_log``) are the contract and are
+restated in ``docs/schema.md``; migration ``0001`` creates exactly them. Columns and the table
+``lesson_challenges`` marked *extension* come from migration ``0002`` and never change a seed
+column.
+
+Async use: no relationship loads implicitly with SQL. Large collections use
+``lazy="raise_on_sql"`` (load them with ``selectinload(...)`` in the query); small, always-needed
+ones (a module's lessons, a lesson's challenge, an award's achievement) use ``selectin``.
+
+Timestamps are UTC (:class:`~questline.engine.timestamps.UTCDateTime`) and are filled by
+column defaults, so they apply to ORM flushes and to Core ``insert()``/``update()`` alike.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    true,
+)
+from sqlalchemy.ext.asyncio import AsyncAttrs
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from questline.engine.timestamps import UTCDateTime, utcnow
+from questline.rules.vocabulary import AchievementType, ActivityType
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "Achievement",
+    "AchievementType",
+    "ActivityLog",
+    "ActivityType",
+    "Base",
+    "LeaderboardCache",
+    "Lesson",
+    "LessonChallenge",
+    "Module",
+    "ProgressStatus",
+    "User",
+    "UserAchievement",
+    "UserProgress",
+]
+
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class ProgressStatus(enum.StrEnum):
+    """Where a learner stands on one lesson (the seed's ProgressStatus)."""
+
+    NOT_STARTED = "NOT_STARTED"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+
+
+class Base(AsyncAttrs, DeclarativeBase):
+    """Declarative base; ``Base.metadata`` carries the naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _created_at() -> Mapped[datetime]:
+    return mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+def _updated_at() -> Mapped[datetime]:
+    return mapped_column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
+
+
+# Enum columns: native ENUM on MySQL/MariaDB, VARCHAR on SQLite (no CHECK constraint, the
+# SQLAlchemy default). Values are the member names, which equal the values for these StrEnums.
+progress_status_enum = Enum(ProgressStatus, name="progress_status")
+achievement_type_enum = Enum(AchievementType, name="achievement_type")
+activity_type_enum = Enum(ActivityType, name="activity_type")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, nullable=False, unique=True, index=True)
+    username: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    first_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    last_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    language_code: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    is_active: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=true()
+    )
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    progress: Mapped[list[UserProgress]] = relationship(
+        back_populates="user",
+        lazy="raise_on_sql",
+        passive_deletes=True,
+        order_by="UserProgress.id",
+    )
+    achievements: Mapped[list[UserAchievement]] = relationship(
+        back_populates="user",
+        lazy="raise_on_sql",
+        passive_deletes=True,
+        order_by="(UserAchievement.earned_at, UserAchievement.id)",
+    )
+    activities: Mapped[list[ActivityLog]] = relationship(
+        back_populates="user",
+        lazy="raise_on_sql",
+        passive_deletes=True,
+        order_by="(ActivityLog.created_at, ActivityLog.id)",
+    )
+    leaderboard_entry: Mapped[LeaderboardCache | None] = relationship(
+        back_populates="user", lazy="raise_on_sql", passive_deletes=True, uselist=False
+    )
+
+    def __repr__(self) -> str:
+        return f"User(id={self.id!r}, telegram_id={self.telegram_id!r})"
+
+
+class Module(Base):
+    __tablename__ = "modules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    order: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    is_published: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+    # extension (0002): stable key for idempotent course loading
+    slug: Mapped[str | None] = mapped_column(String(100), nullable=True, unique=True)
+
+    lessons: Mapped[list[Lesson]] = relationship(
+        back_populates="module",
+        lazy="selectin",
+        passive_deletes=True,
+        order_by="(Lesson.order, Lesson.id)",
+    )
+
+    def __repr__(self) -> str:
+        return f"Module(id={self.id!r}, slug={self.slug!r}, title={self.title!r})"
+
+
+class Lesson(Base):
+    __tablename__ = "lessons"
+    __table_args__ = (
+        Index(None, "module_id", "order"),
+        # extension (0002)
+        UniqueConstraint("module_id", "slug"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id"), nullable=False, index=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    content: Mapped[str | None] = mapped_column(Text, nullable=True)
+    order: Mapped[int] = mapped_column(Integer, nullable=False)
+    estimated_duration: Mapped[int | None] = mapped_column(Integer, nullable=True)  # minutes
+    is_published: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+    # extension (0002): unique within the module
+    slug: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+    module: Mapped[Module] = relationship(back_populates="lessons", lazy="raise_on_sql")
+    progress: Mapped[list[UserProgress]] = relationship(
+        back_populates="lesson", lazy="raise_on_sql", passive_deletes=True
+    )
+    # extension (0002): at most one challenge per lesson
+    challenge: Mapped[LessonChallenge | None] = relationship(
+        back_populates="lesson",
+        lazy="selectin",
+        uselist=False,
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    def __repr__(self) -> str:
+        return f"Lesson(id={self.id!r}, module_id={self.module_id!r}, title={self.title!r})"
+
+
+class UserProgress(Base):
+    __tablename__ = "user_progress"
+    __table_args__ = (
+        UniqueConstraint("user_id", "lesson_id"),
+        Index(None, "user_id", "status"),
+        Index(None, "lesson_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id"), nullable=False)
+    status: Mapped[ProgressStatus] = mapped_column(progress_status_enum, nullable=False)
+    score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    user: Mapped[User] = relationship(back_populates="progress", lazy="raise_on_sql")
+    lesson: Mapped[Lesson] = relationship(back_populates="progress", lazy="raise_on_sql")
+
+    def __repr__(self) -> str:
+        return (
+            f"UserProgress(user_id={self.user_id!r}, lesson_id={self.lesson_id!r}, "
+            f"status={self.status!r})"
+        )
+
+
+class Achievement(Base):
+    __tablename__ = "achievements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    type: Mapped[AchievementType] = mapped_column(achievement_type_enum, nullable=False, index=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    icon: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    points: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    criteria: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = _created_at()
+    # extensions (0002): stable identity of a rule; disabled rules are never evaluated
+    slug: Mapped[str | None] = mapped_column(String(100), nullable=True, unique=True)
+    enabled: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=true()
+    )
+
+    user_achievements: Mapped[list[UserAchievement]] = relationship(
+        back_populates="achievement", lazy="raise_on_sql", passive_deletes=True
+    )
+
+    def __repr__(self) -> str:
+        return f"Achievement(id={self.id!r}, slug={self.slug!r}, type={self.type!r})"
+
+
+class UserAchievement(Base):
+    __tablename__ = "user_achievements"
+    __table_args__ = (
+        UniqueConstraint("user_id", "achievement_id"),
+        Index(None, "user_id", "earned_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    achievement_id: Mapped[int] = mapped_column(ForeignKey("achievements.id"), nullable=False)
+    earned_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    # extension (0002): the activity_log row whose event triggered the award
+    activity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("activity_log.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+
+    user: Mapped[User] = relationship(back_populates="achievements", lazy="raise_on_sql")
+    achievement: Mapped[Achievement] = relationship(
+        back_populates="user_achievements", lazy="selectin"
+    )
+    activity: Mapped[ActivityLog | None] = relationship(lazy="raise_on_sql")
+
+    def __repr__(self) -> str:
+        return f"UserAchievement(user_id={self.user_id!r}, achievement_id={self.achievement_id!r})"
+
+
+class LeaderboardCache(Base):
+    __tablename__ = "leaderboard_cache"
+    # The seed lists an index on rank twice (column "indexed" and a separate (rank) index);
+    # one single-column index on rank is kept, plus the composite (rank, total_score).
+    __table_args__ = (Index(None, "rank", "total_score"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, unique=True)
+    rank: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    total_score: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    lessons_completed: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
+    achievements_count: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
+    updated_at: Mapped[datetime] = _updated_at()
+
+    user: Mapped[User] = relationship(back_populates="leaderboard_entry", lazy="raise_on_sql")
+
+    def __repr__(self) -> str:
+        return f"LeaderboardCache(user_id={self.user_id!r}, rank={self.rank!r})"
+
+
+class ActivityLog(Base):
+    __tablename__ = "activity_log"
+    __table_args__ = (
+        Index(None, "user_id", "activity_type", "created_at"),
+        # extension (0002): replays of one event are recognised by this key
+        UniqueConstraint("user_id", "idempotency_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    activity_type: Mapped[ActivityType] = mapped_column(
+        activity_type_enum, nullable=False, index=True
+    )
+    entity_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    entity_type: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    details: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), nullable=False, default=utcnow, index=True
+    )
+    # extension (0002)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+    user: Mapped[User] = relationship(back_populates="activities", lazy="raise_on_sql")
+
+    def __repr__(self) -> str:
+        return (
+            f"ActivityLog(id={self.id!r}, user_id={self.user_id!r}, "
+            f"activity_type={self.activity_type!r})"
+        )
+
+
+class LessonChallenge(Base):
+    """Extension (0002): the question a lesson asks; ``answers`` is a JSON list of strings."""
+
+    __tablename__ = "lesson_challenges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lesson_id: Mapped[int] = mapped_column(
+        ForeignKey("lessons.id", ondelete="CASCADE"), nullable=False, unique=True
+    )
+    question: Mapped[str] = mapped_column(Text, nullable=False)
+    answers: Mapped[str] = mapped_column(Text, nullable=False)  # JSON list
+    points: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    lesson: Mapped[Lesson] = relationship(back_populates="challenge", lazy="raise_on_sql")
+
+    def __repr__(self) -> str:
+        return f"LessonChallenge(id={self.id!r}, lesson_id={self.lesson_id!r})"
