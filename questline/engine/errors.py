@@ -1,0 +1,41 @@
+"""Errors the engine raises for bad input; each message names what was wrong."""
+
+
+class QuestlineError(Exception):
+    """Base of every error questline reports to its users."""
+
+
+class InvalidEvent(QuestlineError):
+    """An event that cannot be recorded as given."""
+
+
+class UnknownUser(QuestlineError):
+    """No user with the given id or telegram_id."""
+
+
+class UnknownLesson(QuestlineError):
+    """No lesson with the given id."""
+
+
+class UnpublishedLesson(QuestlineError):
+    """The lesson (or its module) exists but is not published."""
+
+
+class UnknownModule(QuestlineError):
+    """No module with the given id."""
+
+
+class UnpublishedModule(QuestlineError):
+    """The module exists but is not published."""
+
+
+class NoChallenge(QuestlineError):
+    """The lesson has no challenge to answer."""
+
+
+class ContentError(QuestlineError):
+    """A course file that cannot be loaded."""
+
+
+class RulesError(QuestlineError):
+    """Rule files that do not validate; nothing of them was loaded."""

@@ -1,0 +1,142 @@
+"""Read-only views the engine hands to adapters: plain frozen dataclasses, no ORM objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from questline.engine.models import ProgressStatus
+    from questline.rules import RuleProgress, Shortfall
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    telegram_id: int
+    username: str | None
+    first_name: str | None
+    last_name: str | None
+    language_code: str | None
+
+    @property
+    def display_name(self) -> str:
+        """The name a leaderboard shows: full name, else @username, else the Telegram id."""
+        full = " ".join(part for part in (self.first_name, self.last_name) if part)
+        if full:
+            return full
+        return f"@{self.username}" if self.username else f"user {self.telegram_id}"
+
+
+@dataclass(frozen=True)
+class ChallengeView:
+    question: str
+    points: int
+
+
+@dataclass(frozen=True)
+class LessonView:
+    id: int
+    module_id: int
+    slug: str | None
+    title: str
+    content: str | None
+    order: int
+    estimated_duration: int | None
+    is_published: bool
+    challenge: ChallengeView | None
+
+
+@dataclass(frozen=True)
+class ModuleView:
+    id: int
+    slug: str | None
+    title: str
+    description: str | None
+    order: int
+    is_published: bool
+    lessons: tuple[LessonView, ...]
+
+
+@dataclass(frozen=True)
+class AwardView:
+    """An achievement granted to a learner."""
+
+    slug: str
+    title: str
+    description: str | None
+    icon: str | None
+    points: int
+    earned_at: datetime
+    user_id: int
+    telegram_id: int
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """What recording one event did; a replay returns the first recording's result."""
+
+    activity_id: int
+    replayed: bool
+    awards: tuple[AwardView, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChallengeOutcome:
+    solved: bool
+    score: int | None
+    awards: tuple[AwardView, ...]
+
+
+@dataclass(frozen=True)
+class LessonProgress:
+    lesson: LessonView
+    status: ProgressStatus
+    score: int | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class ModuleProgress:
+    module: ModuleView
+    lessons: tuple[LessonProgress, ...]
+    completed: int
+    total: int
+
+
+@dataclass(frozen=True)
+class ProgressReport:
+    user: UserView
+    modules: tuple[ModuleProgress, ...]
+    lessons_completed: int
+    total_score: int
+    points: int
+    streak_current: int
+    streak_longest: int
+
+
+@dataclass(frozen=True)
+class AchievementStatus:
+    """One achievement from a learner's point of view: earned, or how far away."""
+
+    slug: str
+    title: str
+    description: str | None
+    icon: str | None
+    points: int
+    earned_at: datetime | None
+    progress: RuleProgress | None = None
+    shortfalls: tuple[Shortfall, ...] = field(default=())
+    explanation: str | None = None
+
+
+@dataclass(frozen=True)
+class LeaderboardEntry:
+    rank: int
+    user_id: int
+    telegram_id: int
+    display_name: str
+    total_score: int
+    lessons_completed: int
+    achievements_count: int
