@@ -1,0 +1,68 @@
+"""questline's rule DSL: achievement rules as JsonLogic documents.
+
+Public API (everything else is internal):
+
+- documents: :class:`RuleDocument`; loading rule files: :func:`load_rules`
+- facts: :class:`FactSpec`, :class:`FactCatalog`, :func:`default_catalog`
+- evaluation: :class:`RuleEvaluator`, :class:`CompiledRule`, :class:`RuleEvaluationError`
+- analysis: :func:`progress`, :func:`threshold_parts`, :func:`affected_by`
+- custom operators: :class:`OperatorRegistry`
+"""
+
+from questline.rules.analysis import (
+    FactRead,
+    ProgressPart,
+    RuleProgress,
+    Threshold,
+    affected_by,
+    fact_reads,
+    progress,
+    threshold_parts,
+)
+from questline.rules.document import RuleDocument
+from questline.rules.evaluation import (
+    CompiledRule,
+    Diagnostic,
+    FactsDocumentError,
+    PreparedFacts,
+    RuleCompileError,
+    RuleEvaluationError,
+    RuleEvaluator,
+    builtin_operator_names,
+)
+from questline.rules.facts import FactCatalog, FactSpec, FactType, default_catalog, lookup_fact
+from questline.rules.limits import DEFAULT_OPS_BUDGET, MAX_CRITERIA_BYTES, MAX_CRITERIA_DEPTH
+from questline.rules.operators import CustomOperator, OperatorRegistry
+from questline.rules.vocabulary import AchievementType, ActivityType
+
+__all__ = [
+    "DEFAULT_OPS_BUDGET",
+    "MAX_CRITERIA_BYTES",
+    "MAX_CRITERIA_DEPTH",
+    "AchievementType",
+    "ActivityType",
+    "CompiledRule",
+    "CustomOperator",
+    "Diagnostic",
+    "FactCatalog",
+    "FactRead",
+    "FactSpec",
+    "FactType",
+    "FactsDocumentError",
+    "OperatorRegistry",
+    "PreparedFacts",
+    "ProgressPart",
+    "RuleCompileError",
+    "RuleDocument",
+    "RuleEvaluationError",
+    "RuleEvaluator",
+    "RuleProgress",
+    "Threshold",
+    "affected_by",
+    "builtin_operator_names",
+    "default_catalog",
+    "fact_reads",
+    "lookup_fact",
+    "progress",
+    "threshold_parts",
+]

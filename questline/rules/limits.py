@@ -1,0 +1,10 @@
+"""Size and cost limits for rules, in one place."""
+
+MAX_CRITERIA_BYTES = 16 * 1024
+"""Largest ``criteria`` accepted, as compact UTF-8 JSON."""
+
+MAX_CRITERIA_DEPTH = 32
+"""Deepest nesting of objects/arrays accepted in ``criteria``."""
+
+DEFAULT_OPS_BUDGET = 10_000
+"""Operations one rule may charge per evaluation before it is stopped (see evaluation)."""
