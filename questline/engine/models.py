@@ -30,8 +30,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    false,
-    true,
 )
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -104,7 +102,7 @@ class User(Base):
     last_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     language_code: Mapped[str | None] = mapped_column(String(10), nullable=True)
     is_active: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, default=True, server_default=true()
+        Boolean, nullable=False, default=True, server_default="1"
     )
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
@@ -143,7 +141,7 @@ class Module(Base):
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     order: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     is_published: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, default=False, server_default=false()
+        Boolean, nullable=False, default=False, server_default="0"
     )
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
@@ -176,7 +174,7 @@ class Lesson(Base):
     order: Mapped[int] = mapped_column(Integer, nullable=False)
     estimated_duration: Mapped[int | None] = mapped_column(Integer, nullable=True)  # minutes
     is_published: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, default=False, server_default=false()
+        Boolean, nullable=False, default=False, server_default="0"
     )
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
@@ -242,9 +240,7 @@ class Achievement(Base):
     created_at: Mapped[datetime] = _created_at()
     # extensions (0002): stable identity of a rule; disabled rules are never evaluated
     slug: Mapped[str | None] = mapped_column(String(100), nullable=True, unique=True)
-    enabled: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, default=True, server_default=true()
-    )
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default="1")
 
     user_achievements: Mapped[list[UserAchievement]] = relationship(
         back_populates="achievement", lazy="raise_on_sql", passive_deletes=True

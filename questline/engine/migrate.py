@@ -1,0 +1,97 @@
+"""Run the Alembic migrations from code (the CLI's ``db upgrade``, the tests, ``demo``).
+
+The migration scripts live in the repository's ``migrations/`` directory, next to the
+``questline`` package; :data:`MIGRATIONS_DIR` is resolved from this file, so the functions
+here work from any working directory when questline is installed in editable mode (or run
+from a checkout). ``alembic.ini`` points at the same directory for the ``alembic`` CLI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import URL, Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from questline.engine.db import DatabaseConfigError, create_engine
+
+__all__ = [
+    "MIGRATIONS_DIR",
+    "alembic_config",
+    "current_revision",
+    "downgrade_database",
+    "head_revision",
+    "upgrade_database",
+]
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic Config for questline's migrations, optionally bound to a sync connection."""
+    if not (MIGRATIONS_DIR / "env.py").is_file():
+        raise DatabaseConfigError(
+            f"questline's migrations were not found at {MIGRATIONS_DIR}; "
+            "install questline from a source checkout (pip install -e .)"
+        )
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["configure_logger"] = False
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str | None:
+    """The newest revision id in the migration scripts."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def _run(engine_or_url: AsyncEngine | URL | str | None, fn, *args) -> object:
+    owned = not isinstance(engine_or_url, AsyncEngine)
+    engine = create_engine(engine_or_url) if owned else engine_or_url
+    try:
+        # A plain connect() (not begin()): env.py then manages the transactions itself and,
+        # on SQLite, switches foreign keys off around the table rebuilds.
+        async with engine.connect() as connection:
+            return await connection.run_sync(fn, *args)
+    finally:
+        if owned:
+            await engine.dispose()
+
+
+def _upgrade(connection: Connection, revision: str) -> None:
+    command.upgrade(alembic_config(connection), revision)
+
+
+def _downgrade(connection: Connection, revision: str) -> None:
+    command.downgrade(alembic_config(connection), revision)
+
+
+def _current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def upgrade_database(
+    engine_or_url: AsyncEngine | URL | str | None = None, revision: str = "head"
+) -> None:
+    """Migrate the database up to ``revision`` (default: head).
+
+    ``engine_or_url``: an AsyncEngine (left open), a URL (an engine is created and disposed),
+    or None for ``DATABASE_URL``.
+    """
+    await _run(engine_or_url, _upgrade, revision)
+
+
+async def downgrade_database(engine_or_url: AsyncEngine | URL | str | None, revision: str) -> None:
+    """Migrate the database down to ``revision`` (e.g. ``"base"`` or ``"-1"``)."""
+    await _run(engine_or_url, _downgrade, revision)
+
+
+async def current_revision(engine_or_url: AsyncEngine | URL | str | None = None) -> str | None:
+    """The revision the database is at, or None for an unmigrated database."""
+    return await _run(engine_or_url, _current)  # type: ignore[return-value]
