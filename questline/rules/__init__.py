@@ -2,7 +2,9 @@
 
 Public API (everything else is internal):
 
-- documents: :class:`RuleDocument`; loading rule files: :func:`load_rules`
+- documents: :class:`RuleDocument`; loading rule files: :func:`load_rules`, :func:`default_rules`
+- validation: :func:`validate_document`, :func:`validate_paths`, :func:`validate_command_lines`
+- explanations: :func:`explain` → :class:`Explanation` of :class:`Shortfall`
 - facts: :class:`FactSpec`, :class:`FactCatalog`, :func:`default_catalog`
 - evaluation: :class:`RuleEvaluator`, :class:`CompiledRule`, :class:`RuleEvaluationError`
 - analysis: :func:`progress`, :func:`threshold_parts`, :func:`affected_by`
@@ -30,9 +32,18 @@ from questline.rules.evaluation import (
     RuleEvaluator,
     builtin_operator_names,
 )
+from questline.rules.explain import Explanation, Shortfall, explain
 from questline.rules.facts import FactCatalog, FactSpec, FactType, default_catalog, lookup_fact
 from questline.rules.limits import DEFAULT_OPS_BUDGET, MAX_CRITERIA_BYTES, MAX_CRITERIA_DEPTH
+from questline.rules.loading import RuleLoadError, default_rules, load_rules
 from questline.rules.operators import CustomOperator, OperatorRegistry
+from questline.rules.validation import (
+    Problem,
+    ValidationReport,
+    validate_command_lines,
+    validate_document,
+    validate_paths,
+)
 from questline.rules.vocabulary import AchievementType, ActivityType
 
 __all__ = [
@@ -44,6 +55,7 @@ __all__ = [
     "CompiledRule",
     "CustomOperator",
     "Diagnostic",
+    "Explanation",
     "FactCatalog",
     "FactRead",
     "FactSpec",
@@ -51,18 +63,28 @@ __all__ = [
     "FactsDocumentError",
     "OperatorRegistry",
     "PreparedFacts",
+    "Problem",
     "ProgressPart",
     "RuleCompileError",
     "RuleDocument",
     "RuleEvaluationError",
     "RuleEvaluator",
+    "RuleLoadError",
     "RuleProgress",
+    "Shortfall",
     "Threshold",
+    "ValidationReport",
     "affected_by",
     "builtin_operator_names",
     "default_catalog",
+    "default_rules",
+    "explain",
     "fact_reads",
+    "load_rules",
     "lookup_fact",
     "progress",
     "threshold_parts",
+    "validate_command_lines",
+    "validate_document",
+    "validate_paths",
 ]

@@ -1,0 +1,187 @@
+"""Explanations: why a rule is not (yet) true for a learner, in short sentences.
+
+Threshold conditions (``stats.lessons_completed >= 10``) are phrased with the fact's wording
+from the catalog ("needs 3 more completed lessons (7/10)"); any other failing condition is
+shown with the actual values it read. :class:`Shortfall` keeps ``fact``/``current``/``target``
+so an adapter (e.g. the Telegram bot) can phrase it in another language.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from questline.rules.analysis import (
+    ProgressPart,
+    _conjuncts,
+    _part_progress,
+    _threshold,
+    fact_reads,
+    operator_call,
+)
+from questline.rules.evaluation import RuleEvaluationError, RuleEvaluator
+from questline.rules.facts import MISSING, FactCatalog, lookup_fact
+
+__all__ = ["Explanation", "Shortfall", "explain"]
+
+ShortfallKind = Literal["threshold", "exact", "condition", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class Shortfall:
+    """One unmet part of a rule.
+
+    ``kind`` is ``"threshold"`` (``fact`` must reach ``target``; ``current`` is where it is),
+    ``"exact"`` (``fact`` must equal ``target``), ``"condition"`` (another failing condition;
+    ``values`` maps each fact it read to its value, ``fact``/``current`` are the first of them)
+    or ``"error"`` (the rule could not be evaluated). ``pointer`` locates the condition in the
+    criteria (RFC 6901). ``text`` is the English sentence.
+    """
+
+    kind: ShortfallKind
+    text: str
+    fact: str | None = None
+    current: Any = None
+    target: Any = None
+    pointer: str = ""
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Whether the rule holds and, if not, what is missing."""
+
+    satisfied: bool
+    shortfalls: tuple[Shortfall, ...]
+
+    @property
+    def text(self) -> str:
+        if self.satisfied:
+            return "all conditions are met"
+        return "; ".join(s.text for s in self.shortfalls)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _fmt(value: Any) -> str:
+    if value is MISSING:
+        return "missing"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False) if not isinstance(value, int) else str(value)
+
+
+def _threshold_shortfall(part: ProgressPart, catalog: FactCatalog) -> Shortfall:
+    spec = catalog.get(part.fact)
+    current, target = part.current, part.target
+    if part.op == "==":
+        noun = spec.noun if spec and spec.noun else part.fact
+        text = f"needs exactly {_fmt(target)} {noun} (now {_fmt(current)})"
+        return Shortfall("exact", text, part.fact, current, target, part.pointer)
+    missing = part.missing
+    if spec is not None and spec.shortfall:
+        text = spec.shortfall.format(
+            missing=_fmt(missing), current=_fmt(current), target=_fmt(target), noun=spec.noun
+        )
+    elif spec is not None and spec.noun:
+        noun = spec.noun_one if missing == 1 and spec.noun_one else spec.noun
+        text = f"needs {_fmt(missing)} more {noun} ({_fmt(current)}/{_fmt(target)})"
+    else:
+        text = f"needs {part.fact} to reach {_fmt(target)} (now {_fmt(current)})"
+    return Shortfall("threshold", text, part.fact, current, target, part.pointer)
+
+
+_INFIX = {"==", "===", "!=", "!==", "<", "<=", ">", ">=", "in"}
+
+
+def _render(node: Any) -> str:
+    """A compact, readable rendering of a condition."""
+    call = operator_call(node)
+    if call is None:
+        return json.dumps(node, ensure_ascii=False)
+    op, arg = call
+    args = arg if isinstance(arg, list) else [arg]
+    if op == "var":
+        return str(args[0]) if args else "var"
+    if op in _INFIX and len(args) == 2:
+        return f"{_render(args[0])} {op} {_render(args[1])}"
+    if op in ("<", "<=") and len(args) == 3:
+        return f"{_render(args[0])} {op} {_render(args[1])} {op} {_render(args[2])}"
+    if op in ("and", "or"):
+        return "(" + f" {op} ".join(_render(a) for a in args) + ")"
+    if op == "!":
+        return f"not {_render(args[0])}" if args else "not"
+    return json.dumps(node, ensure_ascii=False)
+
+
+def _condition_shortfall(
+    node: Any, pointer: str, facts: Mapping[str, Any], evaluator: RuleEvaluator
+) -> Shortfall | None:
+    traced = evaluator.trace(node, facts)
+    if traced["error"]:
+        return Shortfall("error", f"{_render(node)} could not be evaluated: {traced['error']}")
+    if evaluator.truthy(traced["result"]):
+        return None
+    values: dict[str, Any] = {}
+    for read in fact_reads(node):
+        if read.name is not None and read.name not in values:
+            value = lookup_fact(facts, read.name)
+            values[read.name] = None if value is MISSING else value
+    shown = ", ".join(f"{k} is {_fmt(v)}" for k, v in values.items())
+    rendered = _render(node)
+    if rendered.startswith("(") and rendered.endswith(")"):
+        rendered = rendered[1:-1]
+    text = f"needs {rendered}" + (f" ({shown})" if shown else "")
+    first = next(iter(values), None)
+    return Shortfall(
+        "condition",
+        text,
+        first,
+        values.get(first) if first else None,
+        None,
+        pointer,
+        values,
+    )
+
+
+def explain(
+    rule: Any,
+    facts: Mapping[str, Any],
+    evaluator: RuleEvaluator | None = None,
+    catalog: FactCatalog | None = None,
+) -> Explanation:
+    """What stands between the learner (``facts``) and ``rule`` (compiled, document or criteria).
+
+    The rule's top-level ``and`` is split into its conditions; each false one becomes a
+    :class:`Shortfall`. A rule that holds has no shortfalls.
+    """
+    evaluator = evaluator if evaluator is not None else RuleEvaluator(catalog)
+    catalog = catalog if catalog is not None else evaluator.catalog
+    criteria = rule.criteria if hasattr(rule, "criteria") else rule
+    try:
+        holds = evaluator.truthy(evaluator.apply(criteria, dict(facts)))
+    except RuleEvaluationError as exc:
+        return Explanation(False, (Shortfall("error", f"could not be evaluated: {exc.message}"),))
+    if holds:
+        return Explanation(True, ())
+    shortfalls: list[Shortfall] = []
+    for node, pointer in _conjuncts(criteria, ""):
+        part = _threshold(node, pointer)
+        state = _part_progress(part, facts, catalog) if part is not None else None
+        spec = catalog.get(part.fact) if part is not None else None
+        if state is not None and (spec is None or spec.type.is_numeric):
+            if not state.satisfied:
+                shortfalls.append(_threshold_shortfall(state, catalog))
+            continue
+        found = _condition_shortfall(node, pointer, facts, evaluator)
+        if found is not None:
+            shortfalls.append(found)
+    if not shortfalls:  # e.g. an "and" whose parts hold separately but not together
+        found = _condition_shortfall(criteria, "", facts, evaluator)
+        shortfalls.append(found or Shortfall("condition", f"needs {_render(criteria)}"))
+    return Explanation(False, tuple(shortfalls))
