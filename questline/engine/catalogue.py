@@ -1,0 +1,110 @@
+"""Read side of course content and learners: ORM rows turned into views."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from questline.engine.errors import (
+    UnknownLesson,
+    UnknownModule,
+    UnknownUser,
+    UnpublishedLesson,
+    UnpublishedModule,
+)
+from questline.engine.models import Lesson, Module, User
+from questline.engine.views import ChallengeView, LessonView, ModuleView, UserView
+
+
+def user_view(user: User) -> UserView:
+    return UserView(
+        id=user.id,
+        telegram_id=user.telegram_id,
+        username=user.username,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        language_code=user.language_code,
+    )
+
+
+def lesson_view(lesson: Lesson) -> LessonView:
+    challenge = lesson.challenge
+    return LessonView(
+        id=lesson.id,
+        module_id=lesson.module_id,
+        slug=lesson.slug,
+        title=lesson.title,
+        content=lesson.content,
+        order=lesson.order,
+        estimated_duration=lesson.estimated_duration,
+        is_published=lesson.is_published,
+        challenge=ChallengeView(challenge.question, challenge.points) if challenge else None,
+    )
+
+
+def module_view(module: Module, *, published_only: bool) -> ModuleView:
+    lessons = [
+        lesson_view(lesson)
+        for lesson in module.lessons
+        if lesson.is_published or not published_only
+    ]
+    return ModuleView(
+        id=module.id,
+        slug=module.slug,
+        title=module.title,
+        description=module.description,
+        order=module.order,
+        is_published=module.is_published,
+        lessons=tuple(lessons),
+    )
+
+
+async def modules(session: AsyncSession, *, published_only: bool) -> list[ModuleView]:
+    """Modules in course order (published ones only, with their published lessons, by default)."""
+    query = select(Module).order_by(Module.order, Module.id)
+    if published_only:
+        query = query.where(Module.is_published)
+    return [module_view(m, published_only=published_only) for m in await session.scalars(query)]
+
+
+async def published_module(session: AsyncSession, module_id: int) -> ModuleView:
+    module = await session.get(Module, module_id)
+    if module is None:
+        raise UnknownModule(f"unknown module: no module with id {module_id}")
+    if not module.is_published:
+        raise UnpublishedModule(f'module {module_id} ("{module.title}") is not published')
+    return module_view(module, published_only=True)
+
+
+async def published_lesson(session: AsyncSession, lesson_id: int) -> Lesson:
+    """The lesson, if it exists and both it and its module are published."""
+    lesson = await session.get(Lesson, lesson_id)
+    if lesson is None:
+        raise UnknownLesson(f"unknown lesson: no lesson with id {lesson_id}")
+    module = await session.get_one(Module, lesson.module_id)
+    if not lesson.is_published or not module.is_published:
+        raise UnpublishedLesson(f'lesson {lesson_id} ("{lesson.title}") is not published')
+    return lesson
+
+
+async def find_user(
+    session: AsyncSession,
+    *,
+    user_id: int | None = None,
+    telegram_id: int | None = None,
+    lock: bool = False,
+) -> User:
+    """The learner by questline id or Telegram id; UnknownUser if there is none.
+
+    With `lock`, the row is locked until the transaction ends, so that one learner's events
+    are recorded one at a time.
+    """
+    if (user_id is None) == (telegram_id is None):
+        raise ValueError("give exactly one of user_id and telegram_id")
+    column, value = (User.id, user_id) if user_id is not None else (User.telegram_id, telegram_id)
+    query = select(User).where(column == value)
+    user = await session.scalar(query.with_for_update() if lock else query)
+    if user is None:
+        who = "id" if user_id is not None else "telegram_id"
+        raise UnknownUser(f"unknown user: no learner with {who} {value}")
+    return user

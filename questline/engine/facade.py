@@ -1,0 +1,541 @@
+"""The Engine: the one API adapters use to feed events in and read progress, awards and ranks."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import unicodedata
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from questline.engine import catalogue, leaderboard
+from questline.engine.content import ContentReport, load_course, read_course
+from questline.engine.db import create_engine, session_factory
+from questline.engine.errors import NoChallenge, QuestlineError, RulesError
+from questline.engine.events import Event, UserProfile
+from questline.engine.facts import FactContext, FactsBuilder, builtin
+from questline.engine.models import (
+    Achievement,
+    ActivityLog,
+    Lesson,
+    Module,
+    ProgressStatus,
+    User,
+    UserAchievement,
+    UserProgress,
+)
+from questline.engine.recorder import Awarding, Recorder
+from questline.engine.rulebook import ActiveRule, RuleBook
+from questline.engine.timestamps import utcnow
+from questline.engine.views import (
+    AchievementStatus,
+    AwardView,
+    ChallengeOutcome,
+    LeaderboardEntry,
+    LessonProgress,
+    LessonView,
+    ModuleProgress,
+    ModuleView,
+    ProgressReport,
+    RecordResult,
+    UserView,
+)
+from questline.plugins.manager import PluginManager, build_plugin_manager
+from questline.rules import DEFAULT_OPS_BUDGET, OperatorRegistry, RuleDocument, RuleEvaluator
+from questline.rules.analysis import progress as rule_progress
+from questline.rules.loading import RuleLoadError, load_rules
+from questline.rules.vocabulary import ActivityType
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+DEFAULT_CHUNK = 500
+WRITE_ATTEMPTS = 4
+# MySQL/MariaDB: deadlock found; lock wait timeout. Both mean "try the transaction again".
+RETRYABLE_MYSQL_ERRORS = {1213, 1205}
+BUILTIN_FACTS_PLUGIN = "questline.facts"
+
+
+class EventRejected(QuestlineError):
+    """An event of a batch was refused; nothing of its chunk was written."""
+
+    def __init__(self, index: int, error: Exception) -> None:
+        self.index = index
+        self.error = error
+        super().__init__(f"event {index + 1}: {error}")
+
+
+@dataclass
+class RulesReport:
+    """What loading rule files changed, by slug."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BackfillReport:
+    users: int
+    awards: tuple[AwardView, ...]
+
+
+def _retryable(error: OperationalError) -> bool:
+    code = getattr(error.orig, "args", (None,))[0]
+    return code in RETRYABLE_MYSQL_ERRORS or "database is locked" in str(error.orig)
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterable[list[T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def normalise_answer(text: str) -> str:
+    """Answers compare case-insensitively, ignoring surrounding and repeated whitespace."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def zone_named(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise QuestlineError(
+            f'unknown time zone "{name}" (use an IANA name such as "UTC")'
+        ) from None
+
+
+def _lesson_progress(lesson: LessonView, row: UserProgress | None) -> LessonProgress:
+    if row is None:
+        return LessonProgress(lesson, ProgressStatus.NOT_STARTED, None, 0)
+    return LessonProgress(lesson, row.status, row.score, row.attempts)
+
+
+class Engine:
+    """questline's core. Every write is one transaction; notifications follow the commit."""
+
+    def __init__(
+        self,
+        bind: AsyncEngine | str | None = None,
+        *,
+        timezone: str = "UTC",
+        plugin_manager: PluginManager | None = None,
+        ops_budget: int | None = DEFAULT_OPS_BUDGET,
+    ) -> None:
+        self._owns_db = not isinstance(bind, AsyncEngine)
+        self.db = bind if isinstance(bind, AsyncEngine) else create_engine(bind)
+        self.sessions = session_factory(self.db)
+        self.zone = zone_named(timezone)
+        self.plugins = plugin_manager or build_plugin_manager()
+        if self.plugins.get_plugin(BUILTIN_FACTS_PLUGIN) is None:
+            self.plugins.register(builtin, name=BUILTIN_FACTS_PLUGIN)
+        self.facts = FactsBuilder(
+            provider for group in self.plugins.hook.questline_fact_providers() for provider in group
+        )
+        self.operators = OperatorRegistry()
+        for group in self.plugins.hook.questline_operators():
+            for name, function in group.items():
+                self.operators.register(name, function)
+        self.rulebook = RuleBook(
+            RuleEvaluator(self.facts.catalog, self.operators, ops_budget=ops_budget)
+        )
+        self.recorder = Recorder(self.rulebook, self.facts, self.zone)
+        self._rules_loaded = False
+
+    @classmethod
+    def from_env(cls) -> Engine:
+        """An engine on DATABASE_URL in QUESTLINE_TIMEZONE (default UTC), with installed plugins."""
+        return cls(timezone=os.environ.get("QUESTLINE_TIMEZONE", "UTC"))
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def startup(self) -> None:
+        """Load the rules in force and let plugins start (adapters start their tasks here)."""
+        await self.reload_rules()
+        await self.plugins.acall("questline_startup", engine=self)
+
+    async def shutdown(self) -> None:
+        """Let plugins stop, then close the database connections this engine opened."""
+        await self.plugins.anotify("questline_shutdown", engine=self)
+        if self._owns_db:
+            await self.db.dispose()
+
+    async def reload_rules(self) -> None:
+        """Recompile the enabled achievements from the database."""
+        async with self.sessions() as session:
+            self.rulebook.replace(
+                await session.scalars(select(Achievement).order_by(Achievement.id))
+            )
+        self._rules_loaded = True
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    async def _write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run `work` in one transaction, again from scratch if the database asks to retry."""
+        if not self._rules_loaded:
+            await self.reload_rules()
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                async with self.sessions() as session, session.begin():
+                    return await work(session)
+            except OperationalError as error:
+                if attempt == WRITE_ATTEMPTS or not _retryable(error):
+                    raise
+                log.warning("transaction retried after: %s", error.orig)
+        raise AssertionError("unreachable")
+
+    async def _notify(self, event: Event, result: RecordResult) -> None:
+        if result.replayed:
+            return
+        await self.plugins.anotify(
+            "questline_event_recorded", engine=self, event=event, result=result
+        )
+        for award in result.awards:
+            await self.plugins.anotify("questline_award_granted", engine=self, award=award)
+
+    # -- learners ----------------------------------------------------------------------------
+
+    async def register_user(self, profile: UserProfile) -> UserView:
+        """Create the learner, or update their profile if the Telegram id is known."""
+
+        async def upsert(session: AsyncSession) -> UserView:
+            user = await session.scalar(
+                select(User).where(User.telegram_id == profile.telegram_id).with_for_update()
+            )
+            if user is None:
+                user = User(telegram_id=profile.telegram_id)
+                session.add(user)
+            for name in ("username", "first_name", "last_name", "language_code"):
+                if getattr(user, name) != getattr(profile, name):
+                    setattr(user, name, getattr(profile, name))
+            await session.flush()
+            return catalogue.user_view(user)
+
+        try:
+            return await self._write(upsert)
+        except IntegrityError:  # registered concurrently: now it is an update
+            return await self._write(upsert)
+
+    async def find_user(
+        self, *, user_id: int | None = None, telegram_id: int | None = None
+    ) -> UserView | None:
+        async with self.sessions() as session:
+            query = select(User).where(
+                User.id == user_id if user_id is not None else User.telegram_id == telegram_id
+            )
+            user = await session.scalar(query)
+            return catalogue.user_view(user) if user else None
+
+    # -- events ------------------------------------------------------------------------------
+
+    async def record(self, event: Event) -> RecordResult:
+        """Record one event in one transaction; see docs for the exact semantics."""
+        result = await self._write(lambda session: self.recorder.record(session, event))
+        await self._notify(event, result)
+        return result
+
+    async def record_many(
+        self, events: Iterable[Event], *, chunk_size: int = DEFAULT_CHUNK
+    ) -> list[RecordResult]:
+        """Record a stream of events, one transaction per chunk; equivalent to one-by-one.
+
+        A rejected event raises EventRejected (its index in the stream); the chunk holding it
+        is rolled back, earlier chunks stay committed.
+        """
+        results: list[RecordResult] = []
+        for chunk in _chunks(events, chunk_size):
+            offset = len(results)
+
+            async def work(
+                session: AsyncSession, chunk: list[Event] = chunk, offset: int = offset
+            ) -> list[RecordResult]:
+                out = []
+                for index, event in enumerate(chunk):
+                    try:
+                        out.append(await self.recorder.record(session, event))
+                    except QuestlineError as error:
+                        raise EventRejected(offset + index, error) from error
+                return out
+
+            chunk_results = await self._write(work)
+            for event, result in zip(chunk, chunk_results, strict=True):
+                await self._notify(event, result)
+            results.extend(chunk_results)
+        return results
+
+    async def answer_challenge(
+        self,
+        *,
+        lesson_id: int,
+        answer: str,
+        user_id: int | None = None,
+        telegram_id: int | None = None,
+    ) -> ChallengeOutcome:
+        """Record an attempt at the lesson's challenge and, when the answer is right, the solve.
+
+        The score is the challenge's points, decided here, never by the caller.
+        """
+        async with self.sessions() as session:
+            lesson = await catalogue.published_lesson(session, lesson_id)
+            challenge = lesson.challenge
+            if challenge is None:
+                raise NoChallenge(f'lesson {lesson_id} ("{lesson.title}") has no challenge')
+            accepted = {normalise_answer(text) for text in json.loads(challenge.answers)}
+            points = challenge.points
+        who: dict[str, Any] = {"user_id": user_id, "telegram_id": telegram_id}
+        solved = normalise_answer(answer) in accepted
+        events = [Event(type=ActivityType.CHALLENGE_ATTEMPTED, lesson_id=lesson_id, **who)]
+        if solved:
+            events.append(
+                Event(type=ActivityType.CHALLENGE_SOLVED, lesson_id=lesson_id, score=points, **who)
+            )
+        results = await self.record_many(events)
+        awards = tuple(award for result in results for award in result.awards)
+        return ChallengeOutcome(solved=solved, score=points if solved else None, awards=awards)
+
+    # -- content and rules -------------------------------------------------------------------
+
+    async def load_content(self, path: str | Path) -> ContentReport:
+        """Load a course file (YAML or JSON); idempotent by module and lesson slug."""
+        course = read_course(Path(path))
+        return await self._write(lambda session: load_course(session, course))
+
+    def validate_rules(self, paths: Sequence[str | Path]) -> list[RuleDocument]:
+        """Rule documents from files, validated against this engine's facts and operators."""
+        try:
+            return load_rules(paths, self.facts.catalog, self.operators)
+        except RuleLoadError as error:
+            raise RulesError(str(error)) from None
+
+    async def load_rules(self, paths: Sequence[str | Path]) -> RulesReport:
+        """Insert new rules and update changed ones, by slug; nothing loads if any file is bad."""
+        documents = self.validate_rules(paths)
+
+        async def upsert(session: AsyncSession) -> RulesReport:
+            report = RulesReport()
+            existing = {
+                row.slug: row
+                for row in await session.scalars(
+                    select(Achievement).where(Achievement.slug.in_([d.slug for d in documents]))
+                )
+            }
+            for document in documents:
+                values = {
+                    "type": document.type,
+                    "title": document.title,
+                    "description": document.description,
+                    "icon": document.icon,
+                    "points": document.points,
+                    "criteria": json.dumps(document.criteria, ensure_ascii=False, sort_keys=True),
+                    "enabled": document.enabled,
+                }
+                row = existing.get(document.slug)
+                if row is None:
+                    session.add(Achievement(slug=document.slug, **values))
+                    report.created.append(document.slug)
+                    continue
+                changed = [name for name, value in values.items() if getattr(row, name) != value]
+                for name in changed:
+                    setattr(row, name, values[name])
+                (report.updated if changed else report.unchanged).append(document.slug)
+            return report
+
+        report = await self._write(upsert)
+        await self.reload_rules()
+        return report
+
+    def _rule_by_slug(self, slug: str) -> ActiveRule:
+        for rule in self.rulebook.rules:
+            if rule.slug == slug:
+                return rule
+        raise RulesError(f'no enabled rule with slug "{slug}"')
+
+    async def backfill(self, slug: str, *, chunk_size: int = DEFAULT_CHUNK) -> BackfillReport:
+        """Evaluate a loaded rule for every learner, in chunks, awarding idempotently.
+
+        Backfilled awards are not announced: award_granted is not called for them, so learners
+        are not flooded by notifications for history.
+        """
+        if not self._rules_loaded:
+            await self.reload_rules()
+        rule = self._rule_by_slug(slug)
+        granted: list[AwardView] = []
+        users = 0
+        last_id = 0
+        while True:
+            async with self.sessions() as session:
+                ids = list(
+                    await session.scalars(
+                        select(User.id).where(User.id > last_id).order_by(User.id).limit(chunk_size)
+                    )
+                )
+            if not ids:
+                break
+            last_id = ids[-1]
+            users += len(ids)
+
+            async def work(session: AsyncSession, ids: list[int] = ids) -> list[AwardView]:
+                out: list[AwardView] = []
+                for user_id in ids:
+                    user = await catalogue.find_user(session, user_id=user_id, lock=True)
+                    awards = await self.recorder.award(
+                        session, self._awarding(session, user), None, first=[rule]
+                    )
+                    if awards:
+                        await leaderboard.refresh_user(session, user.id)
+                    out.extend(awards)
+                return out
+
+            granted.extend(await self._write(work))
+        return BackfillReport(users=users, awards=tuple(granted))
+
+    def _awarding(self, session: AsyncSession, user: User) -> Awarding:
+        context = FactContext(session=session, user=user, zone=self.zone, moment=utcnow())
+        return Awarding(user, context, None)
+
+    async def preview(self, document: RuleDocument) -> list[UserView]:
+        """Learners who would qualify for `document` now; writes nothing."""
+        compiled = self.rulebook.evaluator.compile(document)
+        qualifying = []
+        async with self.sessions() as session:
+            for user in await session.scalars(select(User).order_by(User.id)):
+                facts = await self.facts.build(
+                    self._awarding(session, user).context, compiled.reads
+                )
+                if self.rulebook.evaluator.evaluate_many([compiled], facts)[compiled.slug] is True:
+                    qualifying.append(catalogue.user_view(user))
+        return qualifying
+
+    # -- reading -----------------------------------------------------------------------------
+
+    async def modules(self, *, published_only: bool = True) -> list[ModuleView]:
+        async with self.sessions() as session:
+            return await catalogue.modules(session, published_only=published_only)
+
+    async def module(self, module_id: int) -> ModuleView:
+        async with self.sessions() as session:
+            return await catalogue.published_module(session, module_id)
+
+    async def lesson(self, lesson_id: int) -> LessonView:
+        async with self.sessions() as session:
+            return catalogue.lesson_view(await catalogue.published_lesson(session, lesson_id))
+
+    async def progress(
+        self, *, user_id: int | None = None, telegram_id: int | None = None
+    ) -> ProgressReport:
+        """Per-module lesson statuses, totals and streaks of one learner."""
+        async with self.sessions() as session:
+            user = await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
+            rows = {
+                row.lesson_id: row
+                for row in await session.scalars(
+                    select(UserProgress).where(UserProgress.user_id == user.id)
+                )
+            }
+            modules = []
+            for module in await catalogue.modules(session, published_only=True):
+                lessons = tuple(
+                    _lesson_progress(lesson, rows.get(lesson.id)) for lesson in module.lessons
+                )
+                done = sum(1 for item in lessons if item.status is ProgressStatus.COMPLETED)
+                modules.append(ModuleProgress(module, lessons, done, len(lessons)))
+            context = self._awarding(session, user).context
+            facts = await self.facts.build(
+                context,
+                ["stats.lessons_completed", "stats.total_score", "stats.points", "streak"],
+            )
+            return ProgressReport(
+                user=catalogue.user_view(user),
+                modules=tuple(modules),
+                lessons_completed=facts["stats"]["lessons_completed"],
+                total_score=facts["stats"]["total_score"],
+                points=facts["stats"]["points"],
+                streak_current=facts["streak"]["current"],
+                streak_longest=facts["streak"]["longest"],
+            )
+
+    async def achievements(
+        self, *, user_id: int | None = None, telegram_id: int | None = None
+    ) -> list[AchievementStatus]:
+        """Every achievement for one learner: earned ones with dates, locked ones with progress."""
+        if not self._rules_loaded:
+            await self.reload_rules()
+        async with self.sessions() as session:
+            user = await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
+            earned = {
+                row.achievement_id: row
+                for row in await session.scalars(
+                    select(UserAchievement).where(UserAchievement.user_id == user.id)
+                )
+            }
+            locked = [rule for rule in self.rulebook.rules if rule.achievement_id not in earned]
+            facts = await self.facts.build(
+                self._awarding(session, user).context, self.rulebook.reads(locked)
+            )
+            statuses = [
+                AchievementStatus(
+                    slug=row.achievement.slug or f"achievement-{row.achievement_id}",
+                    title=row.achievement.title,
+                    description=row.achievement.description,
+                    icon=row.achievement.icon,
+                    points=row.achievement.points,
+                    earned_at=row.earned_at,
+                )
+                for row in sorted(earned.values(), key=lambda row: (row.earned_at, row.id))
+            ]
+            catalog = self.facts.catalog
+            for rule in locked:
+                document = rule.document
+                statuses.append(
+                    AchievementStatus(
+                        slug=document.slug,
+                        title=document.title,
+                        description=document.description,
+                        icon=document.icon,
+                        points=document.points,
+                        earned_at=None,
+                        progress=rule_progress(rule.compiled, facts, catalog),
+                    )
+                )
+            return statuses
+
+    async def top(self, limit: int = 10) -> list[LeaderboardEntry]:
+        async with self.sessions() as session:
+            return await leaderboard.top(session, limit)
+
+    async def around(
+        self, *, user_id: int | None = None, telegram_id: int | None = None, radius: int = 2
+    ) -> list[LeaderboardEntry]:
+        async with self.sessions() as session:
+            user = await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
+            return await leaderboard.around(session, user.id, radius)
+
+    async def rebuild_leaderboard(self) -> int:
+        """Store every learner's rank (one UPDATE with RANK()); returns the rows ranked."""
+        return await self._write(leaderboard.rebuild)
+
+    async def stats(self) -> dict[str, int]:
+        """Counts of what the database holds, for administrators."""
+        async with self.sessions() as session:
+            counts = {}
+            for name, model in (
+                ("users", User),
+                ("modules", Module),
+                ("lessons", Lesson),
+                ("achievements", Achievement),
+                ("awards", UserAchievement),
+                ("events", ActivityLog),
+            ):
+                counts[name] = int(
+                    await session.scalar(select(func.count()).select_from(model)) or 0
+                )
+            return counts

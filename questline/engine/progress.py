@@ -1,0 +1,50 @@
+"""The user_progress state machine: what each lesson activity does to a learner's lesson row."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from questline.engine.events import Event
+from questline.engine.models import Lesson, ProgressStatus, UserProgress
+from questline.rules.vocabulary import ActivityType
+
+
+async def apply_progress(
+    session: AsyncSession, user_id: int, lesson: Lesson, event: Event
+) -> UserProgress | None:
+    """Update (or create) the learner's row for `lesson` as `event` demands.
+
+    - LESSON_STARTED: NOT_STARTED → IN_PROGRESS, `attempts` + 1, `started_at` set once;
+      a completed lesson stays COMPLETED (a restart is still an attempt).
+    - LESSON_COMPLETED: → COMPLETED, `completed_at` set once; completing without a start is
+      allowed (it counts as one attempt); re-completion only keeps the best score.
+    - CHALLENGE_SOLVED: its score counts as a score of the lesson (best kept).
+    - CHALLENGE_ATTEMPTED: no change.
+    """
+    if event.type is ActivityType.CHALLENGE_ATTEMPTED:
+        return None
+    row = await session.scalar(
+        select(UserProgress).where(
+            UserProgress.user_id == user_id, UserProgress.lesson_id == lesson.id
+        )
+    )
+    if row is None:
+        row = UserProgress(
+            user_id=user_id, lesson_id=lesson.id, status=ProgressStatus.NOT_STARTED, attempts=0
+        )
+        session.add(row)
+    if event.type is ActivityType.LESSON_STARTED:
+        row.attempts += 1
+        row.started_at = row.started_at or event.occurred_at
+        if row.status is ProgressStatus.NOT_STARTED:
+            row.status = ProgressStatus.IN_PROGRESS
+    elif event.type is ActivityType.LESSON_COMPLETED:
+        row.attempts = max(row.attempts, 1)
+        row.completed_at = row.completed_at or event.occurred_at
+        row.status = ProgressStatus.COMPLETED
+    elif row.status is ProgressStatus.NOT_STARTED:
+        row.status = ProgressStatus.IN_PROGRESS
+    if event.score is not None and (row.score is None or event.score > row.score):
+        row.score = event.score
+    return row

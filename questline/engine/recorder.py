@@ -1,0 +1,190 @@
+"""Recording one event inside a transaction: progress, activity log, rules, awards, leaderboard."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from questline.engine import leaderboard
+from questline.engine.catalogue import find_user, published_lesson
+from questline.engine.errors import InvalidEvent
+from questline.engine.events import LESSON_ACTIVITIES, SCORED_ACTIVITIES, Event
+from questline.engine.facts import FactContext, FactsBuilder
+from questline.engine.models import (
+    ActivityLog,
+    User,
+    UserAchievement,
+)
+from questline.engine.progress import apply_progress
+from questline.engine.rulebook import ActiveRule, RuleBook, document_of
+from questline.engine.views import AwardView, RecordResult
+from questline.rules.document import RuleDocument
+from questline.rules.vocabulary import ActivityType
+
+
+@dataclass(frozen=True)
+class Awarding:
+    """Everything needed to evaluate rules for one learner at one moment."""
+
+    user: User
+    context: FactContext
+    activity_id: int | None
+
+
+async def awards_of_activity(
+    session: AsyncSession, user: User, activity_id: int
+) -> list[AwardView]:
+    """The awards that recording the activity `activity_id` granted."""
+    rows = await session.scalars(
+        select(UserAchievement)
+        .where(UserAchievement.activity_id == activity_id)
+        .order_by(UserAchievement.id)
+    )
+    return [award_view(user, document_of(row.achievement), row.earned_at) for row in rows]
+
+
+def award_view(user: User, rule: RuleDocument, earned_at: datetime) -> AwardView:
+    """What the learner is told about an award of the rule `rule`."""
+    return AwardView(
+        slug=rule.slug,
+        title=rule.title,
+        description=rule.description,
+        icon=rule.icon,
+        points=rule.points,
+        earned_at=earned_at,
+        user_id=user.id,
+        telegram_id=user.telegram_id,
+    )
+
+
+class Recorder:
+    """The write path of the engine; every method runs inside the caller's transaction."""
+
+    def __init__(self, rulebook: RuleBook, facts: FactsBuilder, zone: ZoneInfo) -> None:
+        self.rulebook = rulebook
+        self.facts = facts
+        self.zone = zone
+
+    async def record(self, session: AsyncSession, event: Event) -> RecordResult:
+        """Apply one event; a replay of an idempotency key returns the first result unchanged."""
+        user = await find_user(
+            session, user_id=event.user_id, telegram_id=event.telegram_id, lock=True
+        )
+        if event.idempotency_key is not None:
+            prior = await session.scalar(
+                select(ActivityLog).where(
+                    ActivityLog.user_id == user.id,
+                    ActivityLog.idempotency_key == event.idempotency_key,
+                )
+            )
+            if prior is not None:
+                if prior.activity_type != event.type or prior.entity_id != event.lesson_id:
+                    raise InvalidEvent(
+                        f'idempotency key "{event.idempotency_key}" was already used for a '
+                        f"{prior.activity_type} event of this learner"
+                    )
+                awards = await awards_of_activity(session, user, prior.id)
+                return RecordResult(prior.id, replayed=True, awards=tuple(awards))
+        lesson = None
+        if event.type in LESSON_ACTIVITIES:
+            assert event.lesson_id is not None
+            lesson = await published_lesson(session, event.lesson_id)
+            await apply_progress(session, user.id, lesson, event)
+        details = dict(event.details)
+        if event.score is not None:
+            details["score"] = event.score
+        activity = ActivityLog(
+            user_id=user.id,
+            activity_type=event.type,
+            entity_id=lesson.id if lesson else None,
+            entity_type="lesson" if lesson else None,
+            details=json.dumps(details, ensure_ascii=False, sort_keys=True) if details else None,
+            created_at=event.occurred_at,
+            idempotency_key=event.idempotency_key,
+        )
+        session.add(activity)
+        await session.flush()
+        context = FactContext(
+            session=session,
+            user=user,
+            zone=self.zone,
+            moment=event.occurred_at,
+            activity=event.type,
+            lesson=lesson,
+            score=event.score,
+            activity_id=activity.id,
+        )
+        awards = await self.award(session, Awarding(user, context, activity.id), event.type)
+        if awards or event.type in SCORED_ACTIVITIES:
+            await leaderboard.refresh_user(session, user.id)
+        return RecordResult(activity.id, replayed=False, awards=tuple(awards))
+
+    async def award(
+        self,
+        session: AsyncSession,
+        awarding: Awarding,
+        trigger: ActivityType | None,
+        *,
+        first: list[ActiveRule] | None = None,
+    ) -> list[AwardView]:
+        """Evaluate the rules `trigger` can affect and grant what holds, until nothing new fires.
+
+        Awards change award counts, so rules reading them are evaluated again after each round.
+        `first` restricts the first round to the given rules (a backfill of one rule).
+        """
+        user = awarding.user
+        earned = set(
+            await session.scalars(
+                select(UserAchievement.achievement_id).where(UserAchievement.user_id == user.id)
+            )
+        )
+        granted: list[AwardView] = []
+        candidates = self.rulebook.candidates(trigger, earned)
+        if first is not None:
+            candidates = [rule for rule in first if rule.achievement_id not in earned]
+        while candidates:
+            facts = await self.facts.build(awarding.context, self.rulebook.reads(candidates))
+            fired = self.rulebook.fired(candidates, facts)
+            if not fired:
+                break
+            for rule in fired:
+                earned.add(rule.achievement_id)
+                if await self._grant(session, awarding, rule):
+                    granted.append(award_view(user, rule.document, awarding.context.moment))
+            candidates = self.rulebook.candidates(ActivityType.ACHIEVEMENT_EARNED, earned)
+        return granted
+
+    async def _grant(self, session: AsyncSession, awarding: Awarding, rule: ActiveRule) -> bool:
+        """Insert the award and its ACHIEVEMENT_EARNED entry; False if it already existed."""
+        moment = awarding.context.moment
+        try:
+            async with session.begin_nested():
+                session.add(
+                    UserAchievement(
+                        user_id=awarding.user.id,
+                        achievement_id=rule.achievement_id,
+                        earned_at=moment,
+                        activity_id=awarding.activity_id,
+                    )
+                )
+                await session.flush()
+        except IntegrityError:
+            return False
+        session.add(
+            ActivityLog(
+                user_id=awarding.user.id,
+                activity_type=ActivityType.ACHIEVEMENT_EARNED,
+                entity_id=rule.achievement_id,
+                entity_type="achievement",
+                details=json.dumps({"slug": rule.slug, "caused_by": awarding.activity_id}),
+                created_at=moment,
+            )
+        )
+        await session.flush()
+        return True

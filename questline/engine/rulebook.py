@@ -1,0 +1,96 @@
+"""The rules in force: enabled achievements from the database, compiled once, indexed by event."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from questline.engine.models import Achievement
+from questline.rules.document import RuleDocument
+from questline.rules.evaluation import CompiledRule, RuleEvaluationError, RuleEvaluator
+from questline.rules.vocabulary import ActivityType
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ActiveRule:
+    """A compiled rule together with the achievement row it awards."""
+
+    achievement_id: int
+    compiled: CompiledRule
+
+    @property
+    def slug(self) -> str:
+        return self.compiled.slug
+
+    @property
+    def document(self) -> RuleDocument:
+        return self.compiled.document
+
+
+def document_of(achievement: Achievement) -> RuleDocument:
+    """The rule document an achievement row holds (rows without a slug get `achievement-<id>`)."""
+    return RuleDocument(
+        slug=achievement.slug or f"achievement-{achievement.id}",
+        type=achievement.type,
+        title=achievement.title,
+        description=achievement.description,
+        icon=achievement.icon,
+        points=achievement.points,
+        criteria=json.loads(achievement.criteria or "null"),
+        enabled=achievement.enabled,
+    )
+
+
+class RuleBook:
+    """Compiled, enabled rules, and which of them an event of a given type can affect."""
+
+    def __init__(self, evaluator: RuleEvaluator) -> None:
+        self.evaluator = evaluator
+        self.rules: tuple[ActiveRule, ...] = ()
+
+    def replace(self, achievements: Iterable[Achievement]) -> None:
+        """Compile every enabled achievement with criteria; a broken one is logged and skipped."""
+        compiled = []
+        for achievement in achievements:
+            if not achievement.enabled or not achievement.criteria:
+                continue
+            try:
+                rule = self.evaluator.compile(document_of(achievement))
+            except (ValueError, TypeError) as error:
+                log.error("achievement %s is not loaded: %s", achievement.slug, error)
+                continue
+            compiled.append(ActiveRule(achievement.id, rule))
+        self.rules = tuple(compiled)
+
+    def candidates(
+        self, activity: ActivityType | None, earned: Collection[int]
+    ) -> list[ActiveRule]:
+        """Rules not yet earned that an event of `activity` can change (None: every rule)."""
+        return [
+            rule
+            for rule in self.rules
+            if rule.achievement_id not in earned
+            and (activity is None or activity in rule.compiled.affected_by)
+        ]
+
+    @staticmethod
+    def reads(rules: Iterable[ActiveRule]) -> set[str]:
+        """Every fact name the rules read."""
+        return {name for rule in rules for name in rule.compiled.reads}
+
+    def fired(self, rules: list[ActiveRule], facts: Mapping[str, Any]) -> list[ActiveRule]:
+        """The rules that hold on `facts`; a rule that errors is logged with its slug, not fired."""
+        results = self.evaluator.evaluate_many([rule.compiled for rule in rules], facts)
+        fired = []
+        for rule in rules:
+            outcome = results[rule.slug]
+            if isinstance(outcome, RuleEvaluationError):
+                log.error("rule %s failed: %s", rule.slug, outcome.message)
+            elif outcome:
+                fired.append(rule)
+        return fired
