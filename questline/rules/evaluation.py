@@ -154,6 +154,11 @@ _BUDGET_RE = re.compile(r"(\d+) operations charged against a budget of (\d+)")
 _OPERATOR_SUFFIX_RE = re.compile(r" \(in operator: [^)]*\)$")
 
 
+def _json_input(value: Any) -> Any:
+    """The backend reads a Python ``str`` as JSON text; pass string values as JSON strings."""
+    return json.dumps(value) if isinstance(value, str) else value
+
+
 def _native_message(message: str) -> str:
     return _OPERATOR_SUFFIX_RE.sub("", message)
 
@@ -198,7 +203,7 @@ class RuleEvaluator:
     def check(self, criteria: Any) -> list[Diagnostic]:
         """Problems the backend sees in ``criteria`` before running it (pointers into it)."""
         try:
-            found = self._engine.check(criteria)
+            found = self._engine.check(_json_input(criteria))
         except _dl.DataLogicError as exc:
             return [Diagnostic("ParseError", "error", _native_message(str(exc)), "", None)]
         return [
@@ -236,7 +241,7 @@ class RuleEvaluator:
         if errors:
             raise RuleCompileError(doc.slug, errors)
         try:
-            native = self._engine.compile(doc.criteria)
+            native = self._engine.compile(_json_input(doc.criteria))
         except _dl.DataLogicError as exc:
             raise RuleCompileError(doc.slug, [_native_message(str(exc))]) from None
         info = native.facts()
@@ -310,8 +315,8 @@ class RuleEvaluator:
         For tools and conformance tests; raises :class:`RuleEvaluationError` (slug ``None``).
         """
         try:
-            native = self._engine.compile(criteria)
-            text, _ops = native.evaluate_metered(data, budget)
+            native = self._engine.compile(_json_input(criteria))
+            text, _ops = native.evaluate_metered(_json_input(data), budget)
         except _dl.DataLogicError as exc:
             raise self._exception_error(None, exc) from None
         return json.loads(text)

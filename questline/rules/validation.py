@@ -136,7 +136,7 @@ def _schema_problems(raw: Mapping[str, Any], source: str, prefix: str) -> list[P
         seen: set[str] = set()
         for err in exc.errors():
             loc = err["loc"]
-            if loc and loc[0] == "criteria":
+            if loc and loc[0] == "criteria" and err["type"] != "missing":
                 pointer = prefix + "/criteria"
                 message = "must be JSON data (objects, lists, strings, numbers, booleans, null)"
             else:
@@ -322,8 +322,7 @@ def _criteria_problems(
             Problem(
                 source,
                 base,
-                f"criteria are nested more than {MAX_CRITERIA_DEPTH} levels deep "
-                f"(the limit is {MAX_CRITERIA_DEPTH})",
+                f"criteria nest deeper than the limit of {MAX_CRITERIA_DEPTH} levels",
             )
         ]
     size = len(json.dumps(criteria, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
