@@ -113,6 +113,8 @@ def is_sqlite(target: AsyncEngine | Engine | AsyncConnection | Connection | URL 
 
 
 def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    # The driver must not open transactions behind SQLAlchemy's back (see _sqlite_on_begin).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -120,11 +122,19 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.close()
 
 
+def _sqlite_on_begin(connection: Connection) -> None:
+    # Take the write lock when the transaction starts: two concurrent read-then-write
+    # transactions would otherwise deadlock on the lock upgrade and one would fail at once
+    # with "database is locked". Savepoints also need the transaction to be explicit.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def create_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEngine:
     """An AsyncEngine for ``url`` (default: :func:`database_url`).
 
-    SQLite: foreign keys are enforced on every connection (``PRAGMA foreign_keys=ON``); an
-    in-memory database uses one shared connection. MySQL/MariaDB: ``charset=utf8mb4``,
+    SQLite: foreign keys are enforced on every connection (``PRAGMA foreign_keys=ON``) and
+    every transaction starts with ``BEGIN IMMEDIATE``; an in-memory database uses one shared
+    connection. MySQL/MariaDB: ``charset=utf8mb4``,
     ``pool_pre_ping`` and hourly connection recycling. Extra ``kwargs`` go to
     :func:`sqlalchemy.ext.asyncio.create_async_engine`.
     """
@@ -148,6 +158,7 @@ def create_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEngine:
         ) from None
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
     return engine
 
 
