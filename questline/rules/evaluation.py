@@ -4,8 +4,9 @@ The backend is datalogic-py (a Rust core): a rule is compiled once, and all cand
 an event are evaluated in one native call against one pre-parsed facts document. Nothing
 outside this module sees datalogic types.
 
-Thread-safety: an evaluator may be shared; the backend's sessions are not thread-safe, so each
-thread gets its own session.
+Thread-safety: an evaluator may be shared between threads. The backend's sessions are bound to
+one thread: the thread that created the evaluator reuses one session, other threads open a
+short-lived session per call.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ class CompiledRule:
     deterministic: bool
     operators: frozenset[str]
     _native: Any = field(repr=False)
-    _owner: int = field(repr=False)
+    _owner: Any = field(repr=False)
 
     @property
     def slug(self) -> str:
@@ -157,6 +158,10 @@ _OPERATOR_SUFFIX_RE = re.compile(r" \(in operator: [^)]*\)$")
 def _json_input(value: Any) -> Any:
     """The backend reads a Python ``str`` as JSON text; pass string values as JSON strings."""
     return json.dumps(value) if isinstance(value, str) else value
+
+
+def _quote(message: str) -> str:
+    return message.replace("`", '"')
 
 
 def _native_message(message: str) -> str:
@@ -192,7 +197,8 @@ class RuleEvaluator:
             )
         except _dl.DataLogicError as exc:
             raise ValueError(f"cannot set up the rule engine: {exc}") from None
-        self._local = threading.local()
+        self._thread = threading.get_ident()
+        self._session: Any = None
 
     # -- introspection -------------------------------------------------------------------
 
@@ -234,7 +240,7 @@ class RuleEvaluator:
             else RuleDocument.model_validate(document)
         )
         errors = [
-            (f"{d.pointer or '/'}: {d.message}")
+            f"{d.pointer or '/'}: {_quote(d.message)}"
             for d in self.check(doc.criteria)
             if d.severity == "error"
         ]
@@ -259,7 +265,7 @@ class RuleEvaluator:
             deterministic=bool(info["deterministic"]),
             operators=frozenset(info["operators"]) | frozenset(info["custom_operators"]),
             _native=native,
-            _owner=id(self),
+            _owner=self._engine,
         )
 
     # -- evaluation ----------------------------------------------------------------------
@@ -268,11 +274,15 @@ class RuleEvaluator:
         """Parse a facts document once, to evaluate several batches against it."""
         return facts if isinstance(facts, PreparedFacts) else PreparedFacts(facts)
 
-    def _session(self) -> Any:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = self._engine.session()
-        return session
+    def _run_many(self, natives: list[Any], handle: Any) -> list[Any]:
+        # Sessions are bound to their thread and must also be dropped there: the evaluator's
+        # own thread (the engine's asyncio thread) reuses one; other threads open one per call.
+        if threading.get_ident() == self._thread:
+            if self._session is None:
+                self._session = self._engine.session()
+            return self._session.evaluate_many(natives, handle)
+        with self._engine.session() as session:
+            return session.evaluate_many(natives, handle)
 
     def evaluate_many(
         self,
@@ -288,9 +298,9 @@ class RuleEvaluator:
             return {}
         prepared = self.prepare(facts)
         for rule in rules:
-            if rule._owner != id(self):
+            if rule._owner is not self._engine:
                 raise ValueError(f'rule "{rule.slug}" was compiled by another RuleEvaluator')
-        raw = self._session().evaluate_many([r._native for r in rules], prepared._handle)
+        raw = self._run_many([r._native for r in rules], prepared._handle)
         out: dict[str, bool | RuleEvaluationError] = {}
         truthy = self._engine.truthy
         for rule, res in zip(rules, raw, strict=True):
