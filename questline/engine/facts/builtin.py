@@ -98,8 +98,8 @@ async def _modules_completed(context: FactContext) -> int:
         )
         .group_by(Lesson.module_id)
     )
-    totals = dict((await context.session.execute(published)).tuples().all())
-    completed = dict((await context.session.execute(done)).tuples().all())
+    totals = dict((await context.session.execute(published)).all())
+    completed = dict((await context.session.execute(done)).all())
     return sum(1 for module_id, total in totals.items() if completed.get(module_id) == total)
 
 
@@ -115,7 +115,7 @@ class StatsFacts(_Builtin):
                 .where(UserProgress.user_id == user_id)
                 .group_by(UserProgress.status)
             )
-            by_status = dict(rows.tuples().all())
+            by_status = dict(rows.all())
             values["lessons_started"] = sum(by_status.values())
             values["lessons_completed"] = by_status.get(ProgressStatus.COMPLETED, 0)
         if "modules_completed" in names:

@@ -1,0 +1,187 @@
+"""Every rejected input names the problem and leaves the database exactly as it was."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from questline.engine import Engine, Event, EventRejected
+from questline.engine.errors import (
+    ContentError,
+    InvalidEvent,
+    NoChallenge,
+    QuestlineError,
+    RulesError,
+    UnknownLesson,
+    UnknownUser,
+    UnpublishedLesson,
+)
+from questline.engine.views import LessonView, UserView
+from questline.rules.vocabulary import ActivityType as A
+
+from .conftest import row_counts
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"type": "LESSON_FINISHED", "user_id": 1, "lesson_id": 1}, "Input should be"),
+        ({"type": "ACHIEVEMENT_EARNED", "user_id": 1}, "written only by the engine"),
+        (
+            {"type": "LESSON_COMPLETED", "user_id": 1, "lesson_id": 1, "score": -1},
+            "greater than or equal to 0",
+        ),
+        (
+            {"type": "LOGIN", "user_id": 1, "occurred_at": datetime(2026, 1, 1)},
+            "occurred_at must be timezone-aware",
+        ),
+        ({"type": "LOGIN"}, "give exactly one of user_id and telegram_id"),
+        ({"type": "LESSON_STARTED", "user_id": 1}, "LESSON_STARTED needs a lesson_id"),
+        ({"type": "LOGIN", "user_id": 1, "lesson_id": 3}, "LOGIN takes no lesson_id"),
+        ({"type": "LESSON_STARTED", "user_id": 1, "lesson_id": 1, "score": 5}, "takes no score"),
+        ({"type": "LOGIN", "user_id": 1, "colour": "red"}, "Extra inputs are not permitted"),
+    ],
+)
+def test_malformed_events_are_refused_before_reaching_the_engine(
+    fields: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Event.model_validate(fields)
+
+
+async def assert_rejected(
+    engine: Engine, db: AsyncEngine, event: Event, error: type[Exception], message: str
+) -> None:
+    before = await row_counts(db)
+    with pytest.raises(error) as caught:
+        await engine.record(event)
+    assert str(caught.value) == message
+    assert await row_counts(db) == before
+
+
+async def test_unknown_user(engine: Engine, db: AsyncEngine) -> None:
+    await assert_rejected(
+        engine,
+        db,
+        Event(type=A.LOGIN, telegram_id=999),
+        UnknownUser,
+        "unknown user: no learner with telegram_id 999",
+    )
+
+
+async def test_unknown_lesson(engine: Engine, db: AsyncEngine, learner: UserView) -> None:
+    await assert_rejected(
+        engine,
+        db,
+        Event(type=A.LESSON_STARTED, user_id=learner.id, lesson_id=4242),
+        UnknownLesson,
+        "unknown lesson: no lesson with id 4242",
+    )
+
+
+async def test_unpublished_lesson(engine: Engine, db: AsyncEngine, learner: UserView) -> None:
+    drafts = [m for m in await engine.modules(published_only=False) if not m.is_published]
+    lesson = drafts[0].lessons[0]
+    await assert_rejected(
+        engine,
+        db,
+        Event(type=A.LESSON_COMPLETED, user_id=learner.id, lesson_id=lesson.id),
+        UnpublishedLesson,
+        f'lesson {lesson.id} ("The event loop") is not published',
+    )
+
+
+async def test_idempotency_key_reused_for_another_event(
+    engine: Engine, db: AsyncEngine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    await engine.record(Event(type=A.LOGIN, user_id=learner.id, idempotency_key="k1"))
+    await assert_rejected(
+        engine,
+        db,
+        Event(
+            type=A.LESSON_STARTED, user_id=learner.id, lesson_id=lessons[0].id, idempotency_key="k1"
+        ),
+        InvalidEvent,
+        'idempotency key "k1" was already used for a LOGIN event of this learner',
+    )
+
+
+async def test_a_bad_event_rolls_back_its_whole_chunk(
+    engine: Engine, db: AsyncEngine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    before = await row_counts(db)
+    events = [
+        Event(type=A.LESSON_COMPLETED, user_id=learner.id, lesson_id=lessons[0].id),
+        Event(type=A.LESSON_COMPLETED, user_id=learner.id, lesson_id=9999),
+    ]
+    with pytest.raises(EventRejected) as caught:
+        await engine.record_many(events)
+    assert caught.value.index == 1
+    assert str(caught.value) == "event 2: unknown lesson: no lesson with id 9999"
+    assert await row_counts(db) == before
+
+
+async def test_challenge_of_a_lesson_without_one(
+    engine: Engine, db: AsyncEngine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    plain = next(lesson for lesson in lessons if lesson.challenge is None)
+    before = await row_counts(db)
+    with pytest.raises(NoChallenge, match=f'lesson {plain.id} \\("Dictionaries"\\) has no'):
+        await engine.answer_challenge(user_id=learner.id, lesson_id=plain.id, answer="x")
+    assert await row_counts(db) == before
+
+
+async def test_broken_course_file_loads_nothing(
+    engine: Engine, db: AsyncEngine, tmp_path: Path
+) -> None:
+    course = tmp_path / "course.yaml"
+    course.write_text(
+        "modules:\n  - slug: Bad Slug\n    title: x\n    order: 1\n"
+        "  - slug: ok\n    title: y\n    order: 2\n    lessons: [{slug: a, title: A}]\n"
+    )
+    before = await row_counts(db)
+    with pytest.raises(ContentError) as caught:
+        await engine.load_content(course)
+    message = str(caught.value)
+    assert message.startswith(f"{course}: /modules/0/slug: String should match pattern")
+    assert "/modules/1/lessons/0/order: Field required" in message
+    assert await row_counts(db) == before
+
+
+async def test_unparsable_course_file(engine: Engine, tmp_path: Path) -> None:
+    course = tmp_path / "course.json"
+    course.write_text('{"modules": [')
+    with pytest.raises(ContentError, match=r"course.json: not valid JSON: Expecting value"):
+        await engine.load_content(course)
+
+
+async def test_rule_file_with_an_unknown_fact_loads_nothing(
+    engine: Engine, db: AsyncEngine, tmp_path: Path
+) -> None:
+    good = tmp_path / "a.json"
+    good.write_text(
+        '{"slug": "fine", "type": "MILESTONE", "title": "Fine", "points": 1,'
+        ' "criteria": {">=": [{"var": "stats.logins"}, 1]}}'
+    )
+    bad = tmp_path / "b.json"
+    bad.write_text(
+        '{"slug": "typo", "type": "STREAK", "title": "Typo", "points": 1,'
+        ' "criteria": {">=": [{"var": "streak.curent"}, 3]}}'
+    )
+    before = await row_counts(db)
+    with pytest.raises(RulesError) as caught:
+        await engine.load_rules([tmp_path])
+    assert (
+        f'{bad}: /criteria/>=/0/var: unknown fact "streak.curent" (did you mean "streak.current"?)'
+        in str(caught.value)
+    )
+    assert await row_counts(db) == before
+
+
+async def test_unknown_time_zone() -> None:
+    with pytest.raises(QuestlineError, match='unknown time zone "Mars/Olympus"'):
+        Engine("sqlite+aiosqlite://", timezone="Mars/Olympus")

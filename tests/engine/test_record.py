@@ -1,0 +1,145 @@
+"""Recording events: the progress state machine, the activity log and awards of every rule type."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from questline.engine import Engine, Event
+from questline.engine.models import ActivityLog, ProgressStatus, UserProgress
+from questline.engine.views import LessonView, UserView
+from questline.rules.vocabulary import ActivityType as A
+
+from .conftest import T0
+
+
+async def progress_row(db: AsyncEngine, user: UserView, lesson: LessonView) -> UserProgress:
+    async with db.connect() as connection:
+        row = (
+            await connection.execute(
+                select(UserProgress.__table__).where(
+                    UserProgress.user_id == user.id, UserProgress.lesson_id == lesson.id
+                )
+            )
+        ).one()
+    return row
+
+
+def event(kind: A, user: UserView, lesson: LessonView | None = None, **fields: object) -> Event:
+    return Event(type=kind, user_id=user.id, lesson_id=lesson.id if lesson else None, **fields)
+
+
+async def test_start_then_complete_moves_through_the_states(
+    engine: Engine, db: AsyncEngine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    lesson = lessons[0]
+    await engine.record(event(A.LESSON_STARTED, learner, lesson, occurred_at=T0))
+    row = await progress_row(db, learner, lesson)
+    assert (row.status, row.attempts, row.completed_at) == (ProgressStatus.IN_PROGRESS, 1, None)
+    assert row.started_at is not None
+
+    await engine.record(event(A.LESSON_STARTED, learner, lesson, occurred_at=T0))
+    assert (await progress_row(db, learner, lesson)).attempts == 2
+
+    later = T0 + timedelta(minutes=30)
+    await engine.record(event(A.LESSON_COMPLETED, learner, lesson, score=70, occurred_at=later))
+    row = await progress_row(db, learner, lesson)
+    assert (row.status, row.score, row.attempts) == (ProgressStatus.COMPLETED, 70, 2)
+
+
+async def test_recompletion_keeps_the_best_score_and_never_double_counts(
+    engine: Engine, db: AsyncEngine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    lesson = lessons[0]
+    first = await engine.record(event(A.LESSON_COMPLETED, learner, lesson, score=90))
+    again = await engine.record(event(A.LESSON_COMPLETED, learner, lesson, score=40))
+    row = await progress_row(db, learner, lesson)
+    assert (row.status, row.score, row.attempts) == (ProgressStatus.COMPLETED, 90, 1)
+    assert [a.slug for a in first.awards] == ["first-lesson"]
+    assert again.awards == ()
+    report = await engine.progress(user_id=learner.id)
+    assert report.lessons_completed == 1
+
+
+async def test_completing_without_a_start_is_allowed(
+    engine: Engine, db: AsyncEngine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    await engine.record(event(A.LESSON_COMPLETED, learner, lessons[1], score=10))
+    row = await progress_row(db, learner, lessons[1])
+    assert (row.status, row.attempts, row.started_at) == (ProgressStatus.COMPLETED, 1, None)
+
+
+async def test_activity_log_holds_the_event_and_each_award(
+    engine: Engine, db: AsyncEngine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    result = await engine.record(
+        event(A.LESSON_COMPLETED, learner, lessons[0], score=5, details={"source": "test"})
+    )
+    async with db.connect() as connection:
+        rows = (
+            await connection.execute(select(ActivityLog.__table__).order_by(ActivityLog.id))
+        ).all()
+    assert [row.activity_type for row in rows] == [A.LESSON_COMPLETED, A.ACHIEVEMENT_EARNED]
+    assert rows[0].id == result.activity_id
+    assert (rows[0].entity_type, rows[0].entity_id) == ("lesson", lessons[0].id)
+    assert json.loads(rows[0].details) == {"source": "test", "score": 5}
+    assert json.loads(rows[1].details) == {"slug": "first-lesson", "caused_by": result.activity_id}
+
+
+async def slugs_earned(engine: Engine, user: UserView) -> set[str]:
+    return {s.slug for s in await engine.achievements(user_id=user.id) if s.earned_at}
+
+
+async def test_every_catalog_rule_type_is_awarded_through_record(
+    engine: Engine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    """LESSON_COMPLETED, MODULE_COMPLETED, STREAK, CHALLENGES_SOLVED and MILESTONE rules fire."""
+    first_module = [lesson for lesson in lessons if lesson.module_id == lessons[0].module_id]
+    for day, lesson in enumerate(first_module):
+        moment = T0 + timedelta(days=day)
+        await engine.record(event(A.LESSON_STARTED, learner, lesson, occurred_at=moment))
+        await engine.record(
+            event(A.LESSON_COMPLETED, learner, lesson, score=100, occurred_at=moment)
+        )
+    outcome = await engine.answer_challenge(
+        user_id=learner.id, lesson_id=lessons[0].id, answer="FLOAT"
+    )
+    assert outcome.solved and outcome.score == 10
+    assert "first-challenge" in {award.slug for award in outcome.awards}
+    earned = await slugs_earned(engine, learner)
+    assert {"first-lesson", "first-module", "streak-3", "first-challenge"} <= earned
+    report = await engine.progress(user_id=learner.id)
+    assert report.streak_longest == 3
+    # the challenge's 10 points count for a lesson already scored 100: the best score is kept
+    assert report.total_score == 300 + report.points
+
+
+async def test_awards_that_read_award_counts_fire_in_the_same_record(
+    engine: Engine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    """ "Collector" (achievement points) fires in the same call that crosses its threshold."""
+    awards: list[str] = []
+    for day, lesson in enumerate(lessons):
+        moment = T0 + timedelta(days=day)
+        result = await engine.record(
+            event(A.LESSON_COMPLETED, learner, lesson, score=100, occurred_at=moment)
+        )
+        awards += [award.slug for award in result.awards]
+    assert "hundred-points" in awards
+    assert "score-500" in awards
+    assert len(awards) == len(set(awards))
+
+
+async def test_wrong_answer_is_an_attempt_only(
+    engine: Engine, db: AsyncEngine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    outcome = await engine.answer_challenge(
+        user_id=learner.id, lesson_id=lessons[0].id, answer="int"
+    )
+    assert (outcome.solved, outcome.score, outcome.awards) == (False, None, ())
+    async with db.connect() as connection:
+        kinds = (await connection.execute(select(ActivityLog.activity_type))).scalars().all()
+    assert kinds == [A.CHALLENGE_ATTEMPTED]
