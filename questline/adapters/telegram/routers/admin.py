@@ -1,0 +1,53 @@
+"""Admin commands, for the ids in QUESTLINE_ADMIN_IDS only; others fall through to help."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, Filter
+from aiogram.types import Message, User
+
+from questline.adapters.telegram.render import show
+from questline.adapters.telegram.screens import Screen
+from questline.adapters.telegram.screens.base import esc
+from questline.adapters.telegram.settings import BotSettings
+from questline.engine import Engine
+from questline.engine.errors import QuestlineError
+
+
+class IsAdmin(Filter):
+    async def __call__(
+        self, message: Message, event_from_user: User, settings: BotSettings
+    ) -> bool:
+        return event_from_user.id in settings.admin_ids
+
+
+async def stats(message: Message, engine: Engine) -> None:
+    counts = await engine.stats()
+    lines = ["📊 <b>Stats</b>", *(f"{esc(key)}: {value}" for key, value in counts.items())]
+    await show(message, Screen("\n".join(lines)))
+
+
+async def reload(message: Message, engine: Engine, settings: BotSettings) -> None:
+    """Load the configured course file and rule files again (both loads are idempotent)."""
+    if settings.content_path is None and not settings.rules_paths:
+        await show(message, Screen("Nothing to reload: set QUESTLINE_CONTENT and QUESTLINE_RULES."))
+        return
+    lines = []
+    try:
+        if settings.content_path is not None:
+            report = await engine.load_content(settings.content_path)
+            lines.append(f"📚 content: {esc(str(report))}")
+        if settings.rules_paths:
+            report = await engine.load_rules(list(settings.rules_paths))
+            lines.append(f"🏆 rules: {esc(str(report))}")
+    except QuestlineError as error:
+        lines.append(f"❌ {esc(str(error))}")
+    await show(message, Screen("\n".join(lines)))
+
+
+def make_router() -> Router:
+    router = Router(name="admin")
+    router.message.filter(IsAdmin())
+    router.message.register(stats, Command("stats"))
+    router.message.register(reload, Command("reload"))
+    return router

@@ -1,0 +1,94 @@
+"""Modules, a module's lessons, a lesson; starting and completing it."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message, User
+
+from questline.adapters.telegram.callbacks import LessonAction, LessonCb, ModuleCb, ScreenCb
+from questline.adapters.telegram.callbacks import Screen as ScreenName
+from questline.adapters.telegram.i18n import _
+from questline.adapters.telegram.render import show
+from questline.adapters.telegram.screens.learning import (
+    lesson_screen,
+    module_screen,
+    modules_screen,
+)
+from questline.engine import Engine, Event
+from questline.engine.errors import UnpublishedLesson, UnpublishedModule
+from questline.engine.models import ProgressStatus
+from questline.engine.views import LessonProgress, ModuleProgress
+from questline.rules.vocabulary import ActivityType
+
+
+async def published(engine: Engine, telegram_id: int) -> list[ModuleProgress]:
+    """The learner's progress in every published module, in order."""
+    report = await engine.progress(telegram_id=telegram_id)
+    return [entry for entry in report.modules if entry.module.is_published]
+
+
+async def find_lesson(
+    engine: Engine, telegram_id: int, lesson_id: int
+) -> tuple[ModuleProgress, LessonProgress]:
+    """A published lesson with the learner's status in it; engine errors if there is none."""
+    await engine.lesson(lesson_id)
+    for entry in await published(engine, telegram_id):
+        for item in entry.lessons:
+            if item.lesson.id == lesson_id:
+                return entry, item
+    raise UnpublishedLesson(f"lesson {lesson_id} is not published")
+
+
+async def modules_command(message: Message, event_from_user: User, engine: Engine) -> None:
+    modules = await published(engine, event_from_user.id)
+    await show(message, modules_screen(event_from_user.id, modules))
+
+
+async def modules_button(callback: CallbackQuery, event_from_user: User, engine: Engine) -> None:
+    modules = await published(engine, event_from_user.id)
+    await show(callback, modules_screen(event_from_user.id, modules))
+
+
+async def module_button(
+    callback: CallbackQuery, callback_data: ModuleCb, event_from_user: User, engine: Engine
+) -> None:
+    await engine.module(callback_data.module_id)
+    for entry in await published(engine, event_from_user.id):
+        if entry.module.id == callback_data.module_id:
+            await show(callback, module_screen(event_from_user.id, entry))
+            return
+    raise UnpublishedModule(f"module {callback_data.module_id} is not published")
+
+
+async def lesson_button(
+    callback: CallbackQuery, callback_data: LessonCb, event_from_user: User, engine: Engine
+) -> None:
+    """Open, start or complete a lesson; the status decides what a press may still do."""
+    owner, lesson_id = event_from_user.id, callback_data.lesson_id
+    entry, item = await find_lesson(engine, owner, lesson_id)
+    action, notice = callback_data.action, None
+    if action is LessonAction.START and item.status is ProgressStatus.NOT_STARTED:
+        await engine.record(
+            Event(type=ActivityType.LESSON_STARTED, telegram_id=owner, lesson_id=lesson_id)
+        )
+        notice = _("▶️ Lesson started. Read it, then press Complete.")
+    elif action is LessonAction.COMPLETE and item.status is not ProgressStatus.COMPLETED:
+        await engine.record(
+            Event(type=ActivityType.LESSON_COMPLETED, telegram_id=owner, lesson_id=lesson_id)
+        )
+        notice = _("✅ Lesson completed!")
+    if notice:
+        entry, item = await find_lesson(engine, owner, lesson_id)
+        if entry.completed == entry.total:
+            notice = "\n".join((notice, _("🎉 You have completed this module!")))
+    await show(callback, lesson_screen(owner, entry, item, notice=notice))
+
+
+def make_router() -> Router:
+    router = Router(name="learning")
+    router.message.register(modules_command, Command("modules"))
+    router.callback_query.register(modules_button, ScreenCb.filter(F.screen == ScreenName.MODULES))
+    router.callback_query.register(module_button, ModuleCb.filter())
+    router.callback_query.register(lesson_button, LessonCb.filter(F.action != LessonAction.ANSWER))
+    return router

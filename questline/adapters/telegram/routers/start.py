@@ -1,0 +1,46 @@
+"""/start (register and greet), the main menu and /help."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message, User
+
+from questline.adapters.telegram.callbacks import Screen as ScreenName
+from questline.adapters.telegram.callbacks import ScreenCb
+from questline.adapters.telegram.render import profile, show
+from questline.adapters.telegram.screens.menu import greeting, help_screen, main_menu
+from questline.engine import Engine, Event
+from questline.rules.vocabulary import ActivityType
+
+
+async def start(message: Message, event_from_user: User, engine: Engine, state: FSMContext) -> None:
+    """Register or update the learner from their Telegram profile, log the visit, greet."""
+    known = await engine.find_user(telegram_id=event_from_user.id)
+    await engine.register_user(profile(event_from_user))
+    await engine.record(Event(type=ActivityType.LOGIN, telegram_id=event_from_user.id))
+    await state.clear()
+    hello = greeting(event_from_user.first_name, returning=known is not None)
+    await show(message, main_menu(event_from_user.id, greeting=hello))
+
+
+async def menu(callback: CallbackQuery, event_from_user: User) -> None:
+    await show(callback, main_menu(event_from_user.id))
+
+
+async def help_command(message: Message, event_from_user: User) -> None:
+    await show(message, help_screen(event_from_user.id))
+
+
+async def help_button(callback: CallbackQuery, event_from_user: User) -> None:
+    await show(callback, help_screen(event_from_user.id))
+
+
+def make_router() -> Router:
+    router = Router(name="start")
+    router.message.register(start, CommandStart())
+    router.message.register(help_command, Command("help"))
+    router.callback_query.register(menu, ScreenCb.filter(F.screen == ScreenName.MENU))
+    router.callback_query.register(help_button, ScreenCb.filter(F.screen == ScreenName.HELP))
+    return router

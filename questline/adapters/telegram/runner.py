@@ -1,0 +1,60 @@
+"""Running the bot: engine start, long polling until SIGINT/SIGTERM, graceful stop."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from aiogram import Bot, Dispatcher
+
+from questline.adapters.telegram.app import build_dispatcher, create_bot
+from questline.adapters.telegram.middlewares import InFlightMiddleware
+from questline.adapters.telegram.plugin import TelegramPlugin
+from questline.adapters.telegram.settings import BotSettings
+from questline.engine import Engine
+
+log = logging.getLogger(__name__)
+DRAIN_SECONDS = 10.0
+
+
+class BotRunner:
+    """One bot for one engine: `run()` polls until stopped, then closes everything."""
+
+    def __init__(
+        self,
+        settings: BotSettings,
+        engine: Engine,
+        plugin: TelegramPlugin,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.plugin = plugin
+        self.bot: Bot = create_bot(settings)
+        self.dispatcher: Dispatcher = build_dispatcher(engine, settings, clock=clock)
+
+    async def run(self, *, handle_signals: bool = True) -> None:
+        """Start the engine (and with it the plugin), poll, and on stop let handlers finish,
+        then shut the engine down and close the HTTP session."""
+        self.plugin.attach(self.engine, self.bot)
+        try:
+            await self.engine.startup()
+            await self.dispatcher.start_polling(
+                self.bot,
+                polling_timeout=self.settings.polling_timeout,
+                handle_signals=handle_signals,
+                close_bot_session=False,
+            )
+        finally:
+            in_flight: InFlightMiddleware = self.dispatcher["in_flight"]
+            if not await in_flight.wait_idle(DRAIN_SECONDS):
+                log.warning("stopping with updates still being handled")
+            await self.engine.shutdown()
+            await self.bot.session.close()
+            log.info("questline bot stopped")
+
+    async def stop(self) -> None:
+        """Ask a running `run()` to stop polling (it then finishes as on a signal)."""
+        await self.dispatcher.stop_polling()

@@ -1,0 +1,135 @@
+"""Progress, achievements and the leaderboard."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+from questline.adapters.telegram.i18n import _, format_day, ngettext
+from questline.adapters.telegram.screens.base import Screen, bar, esc, keyboard, menu_button
+from questline.engine.views import AchievementStatus, LeaderboardEntry, ProgressReport
+
+UNITS: dict[str, Callable[[int], str]] = {
+    "stats.lessons_completed": lambda n: ngettext("lesson", "lessons", n),
+    "stats.lessons_started": lambda n: ngettext("lesson started", "lessons started", n),
+    "stats.modules_completed": lambda n: ngettext("module", "modules", n),
+    "stats.challenges_solved": lambda n: ngettext("challenge", "challenges", n),
+    "stats.challenges_attempted": lambda n: ngettext("attempt", "attempts", n),
+    "stats.total_score": lambda n: ngettext("point of score", "points of score", n),
+    "stats.points": lambda n: ngettext("point", "points", n),
+    "stats.achievements_count": lambda n: ngettext("achievement", "achievements", n),
+    "stats.logins": lambda n: ngettext("visit", "visits", n),
+    "stats.days_active": lambda n: ngettext("active day", "active days", n),
+    "streak.current": lambda n: ngettext("day in a row", "days in a row", n),
+    "streak.longest": lambda n: ngettext("day in a row", "days in a row", n),
+}
+"""How a threshold on each known fact reads in the learner's language ("7/10 lessons")."""
+
+
+def number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def amount(fact: str, value: float) -> str:
+    """`value` with the fact's unit, when we know one."""
+    unit = UNITS.get(fact)
+    return f"{number(value)} {unit(int(value))}" if unit else number(value)
+
+
+def progress_screen(owner: int, report: ProgressReport) -> Screen:
+    """Per-module bars, totals and streaks."""
+    lines = [_("📈 <b>Your progress</b>"), ""]
+    for entry in report.modules:
+        lines.append(f"<b>{esc(entry.module.title)}</b>")
+        lines.append(bar(entry.completed, entry.total))
+    if not report.modules:
+        lines.append(_("No modules are published yet."))
+    lines += [
+        "",
+        _("Lessons completed: {n}").format(n=report.lessons_completed),
+        _("Score: {n}").format(n=report.total_score),
+        _("Achievement points: {n}").format(n=report.points),
+        ngettext("🔥 Streak: {n} day", "🔥 Streak: {n} days", report.streak_current).format(
+            n=report.streak_current
+        ),
+        ngettext(
+            "Longest streak: {n} day", "Longest streak: {n} days", report.streak_longest
+        ).format(n=report.streak_longest),
+    ]
+    return Screen("\n".join(lines), keyboard([menu_button(owner)]))
+
+
+def achievements_screen(owner: int, statuses: Sequence[AchievementStatus]) -> Screen:
+    """Earned achievements with dates; locked ones with progress and what is missing."""
+    earned = sorted(
+        ((s.earned_at, s) for s in statuses if s.earned_at is not None), key=lambda p: p[0]
+    )
+    locked = [s for s in statuses if s.earned_at is None]
+    lines = [_("🏆 <b>Achievements</b>"), "", _("<b>Earned</b>")]
+    if not earned:
+        lines.append(_("None yet — your first one is close!"))
+    for earned_at, status in earned:
+        lines.append(
+            _("{icon} {title} — {date} (+{points})").format(
+                icon=status.icon or "🏅",
+                title=esc(status.title),
+                date=format_day(earned_at),
+                points=status.points,
+            )
+        )
+    if locked:
+        lines += ["", _("<b>Locked</b>")]
+    for status in locked:
+        lines.append(f"🔒 <b>{esc(status.title)}</b>")
+        if status.description:
+            lines.append(f"<i>{esc(status.description)}</i>")
+        detail = _locked_detail(status)
+        if detail:
+            lines.append(detail)
+    return Screen("\n".join(lines), keyboard([menu_button(owner)]))
+
+
+def _locked_detail(status: AchievementStatus) -> str:
+    """"7/10 lessons · 3 lessons to go" from the rule's progress, else the engine's words."""
+    parts = []
+    for part in status.progress.parts if status.progress else ():
+        parts.append(f"{number(part.current)}/{amount(part.fact, part.target)}")
+        if part.missing:
+            parts.append(_("{amount} to go").format(amount=amount(part.fact, part.missing)))
+    if not parts:
+        parts = [esc(shortfall.text) for shortfall in status.shortfalls]
+    if not parts and status.explanation:
+        parts.append(esc(status.explanation))
+    return " · ".join(parts)
+
+
+def leaderboard_screen(
+    owner: int,
+    top: Sequence[LeaderboardEntry],
+    mine: LeaderboardEntry | None,
+    neighbours: Sequence[LeaderboardEntry] = (),
+) -> Screen:
+    """The top learners and the asker's rank; tied ranks are marked "=2"."""
+    counts = Counter(entry.rank for entry in {e.user_id: e for e in (*top, *neighbours)}.values())
+
+    def rank(entry: LeaderboardEntry) -> str:
+        return f"={entry.rank}" if counts[entry.rank] > 1 else f"{entry.rank}."
+
+    def row(entry: LeaderboardEntry) -> str:
+        text = ngettext(
+            "{rank} {name} — {score} point", "{rank} {name} — {score} points", entry.total_score
+        ).format(rank=rank(entry), name=esc(entry.display_name), score=entry.total_score)
+        return f"<b>{text}</b>" if entry.telegram_id == owner else text
+
+    lines = [_("🥇 <b>Leaderboard</b>"), ""]
+    lines += [row(entry) for entry in top] or [_("Nobody is ranked yet.")]
+    lines.append("")
+    if mine is None:
+        lines.append(_("You are not ranked yet — complete a lesson to join."))
+    else:
+        if all(entry.user_id != mine.user_id for entry in top):
+            lines += ["…", row(mine), ""]
+        tied = counts[mine.rank] > 1
+        mine_text = _("Your rank: {rank} (tied)") if tied else _("Your rank: {rank}")
+        lines.append(mine_text.format(rank=mine.rank))
+    return Screen("\n".join(lines), keyboard([menu_button(owner)]))

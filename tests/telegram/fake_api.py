@@ -1,0 +1,235 @@
+"""A fake Telegram Bot API server on 127.0.0.1, speaking enough of the HTTP API for our bot.
+
+It holds a queue of updates that tests push (as users would), serves them by long polling
+with offsets, stores the messages the bot sends or edits, and records every call. A method
+it does not know is answered 404 and remembered in `unknown`; the fixture fails the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+BOT_USER = {
+    "id": 4242,
+    "is_bot": True,
+    "first_name": "questline",
+    "username": "questline_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+TOKEN = f"{BOT_USER['id']}:AAF-fake-secret-token-for-tests_only"
+INT_PARAMS = frozenset({"chat_id", "message_id", "offset", "limit", "timeout", "cache_time"})
+JSON_PARAMS = frozenset(
+    {
+        "reply_markup",
+        "allowed_updates",
+        "commands",
+        "scope",
+        "link_preview_options",
+        "reply_parameters",
+        "entities",
+        "drop_pending_updates",
+        "show_alert",
+    }
+)
+BLOCKED = "Forbidden: bot was blocked by the user"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the bot made."""
+
+    method: str
+    params: dict[str, Any]
+    at: float
+
+    @property
+    def chat_id(self) -> int | None:
+        return self.params.get("chat_id")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+class FakeBotAPI:
+    """The server and its state. `start()` returns the base URL for TELEGRAM_API_BASE."""
+
+    def __init__(self, token: str = TOKEN) -> None:
+        self.token = token
+        self.calls: list[Call] = []
+        self.unknown: list[str] = []
+        self.blocked: set[int] = set()
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.callback_answers: dict[str, dict[str, Any] | None] = {}
+        self._pending: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self._closing = False
+        self.base_url = ""
+        self._methods: dict[str, Callable[[dict[str, Any]], Any]] = {
+            "getMe": lambda params: BOT_USER,
+            "deleteWebhook": lambda params: True,
+            "setMyCommands": lambda params: True,
+            "sendMessage": self._send_message,
+            "editMessageText": self._edit_message_text,
+            "answerCallbackQuery": self._answer_callback_query,
+        }
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.base_url = f"http://{host}:{port}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        async with self._changed:
+            self._closing = True
+            self._changed.notify_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- what tests do ---------------------------------------------------------------------
+
+    async def push(self, update: dict[str, Any]) -> int:
+        """Queue an update (its update_id is assigned here) and wake a waiting getUpdates."""
+        update_id = next(self._update_ids)
+        async with self._changed:
+            self._pending.append({"update_id": update_id, **update})
+            self._changed.notify_all()
+        return update_id
+
+    def new_message_id(self) -> int:
+        return next(self._message_ids)
+
+    async def wait_for(self, predicate: Callable[[Call], bool], timeout: float = 10) -> Call:
+        """The first recorded call matching `predicate`, waiting for it if need be."""
+        async with self._changed:
+            found: list[Call] = []
+
+            def seen() -> bool:
+                found[:] = [call for call in self.calls if predicate(call)][:1]
+                return bool(found)
+
+            await asyncio.wait_for(self._changed.wait_for(seen), timeout)
+            return found[0]
+
+    def sent_to(self, chat_id: int) -> list[Call]:
+        return [call for call in self.calls if call.chat_id == chat_id]
+
+    # -- the HTTP side ---------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.match_info["token"] != self.token:
+            return _error(401, "Unauthorized")
+        params = _decode(await request.post())
+        async with self._changed:
+            self.calls.append(Call(method, params, time.monotonic()))
+            self._changed.notify_all()
+        if method == "getUpdates":
+            return web.json_response({"ok": True, "result": await self._get_updates(params)})
+        handler = self._methods.get(method)
+        if handler is None:
+            self.unknown.append(method)
+            return _error(404, "Not Found")
+        try:
+            result = handler(params)
+        except ApiError as error:
+            return _error(error.status, error.description)
+        async with self._changed:
+            self._changed.notify_all()
+        return web.json_response({"ok": True, "result": result})
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Confirm updates below `offset`, then return pending ones, waiting up to `timeout`."""
+        offset = params.get("offset")
+        limit = params.get("limit") or 100
+        async with self._changed:
+            if offset is not None:
+                self._pending = [u for u in self._pending if u["update_id"] >= offset]
+            try:
+                await asyncio.wait_for(
+                    self._changed.wait_for(lambda: bool(self._pending) or self._closing),
+                    params.get("timeout") or 0.001,
+                )
+            except TimeoutError:
+                return []
+            return [] if self._closing else self._pending[:limit]
+
+    def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = params["chat_id"]
+        if chat_id in self.blocked:
+            raise ApiError(403, BLOCKED)
+        message = {
+            "message_id": self.new_message_id(),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": BOT_USER,
+            "text": params["text"],
+        }
+        if "reply_markup" in params:
+            message["reply_markup"] = params["reply_markup"]
+        self.messages[chat_id, message["message_id"]] = message
+        return message
+
+    def _edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
+        key = (params["chat_id"], params["message_id"])
+        message = self.messages.get(key)
+        if message is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        markup = params.get("reply_markup")
+        if message["text"] == params["text"] and message.get("reply_markup") == markup:
+            raise ApiError(400, "Bad Request: message is not modified")
+        message = {**message, "text": params["text"], "edit_date": int(time.time())}
+        message.pop("reply_markup", None)
+        if markup is not None:
+            message["reply_markup"] = markup
+        self.messages[key] = message
+        return message
+
+    def _answer_callback_query(self, params: dict[str, Any]) -> bool:
+        query_id = params["callback_query_id"]
+        if query_id not in self.callback_answers or self.callback_answers[query_id] is not None:
+            raise ApiError(400, "Bad Request: query is too old or query ID is invalid")
+        self.callback_answers[query_id] = params
+        return True
+
+
+def _decode(form: Any) -> dict[str, Any]:
+    """Form fields as aiogram sends them: JSON for objects and numbers, plain text otherwise."""
+    params: dict[str, Any] = {}
+    for key, value in form.items():
+        if key in INT_PARAMS:
+            params[key] = int(value)
+        elif key in JSON_PARAMS:
+            params[key] = json.loads(value)
+        else:
+            params[key] = value
+    return params
+
+
+def _error(status: int, description: str) -> web.Response:
+    body = {"ok": False, "error_code": status, "description": description}
+    return web.json_response(body, status=status)
