@@ -47,8 +47,11 @@ class PluginManager(pluggy.PluginManager):
         return [await result if inspect.isawaitable(result) else result for result in results]
 
     async def anotify(self, hook_name: str, **kwargs: Any) -> None:
-        """Call a notification hook; a failing implementation is logged, never raised."""
-        for impl in getattr(self.hook, hook_name).get_hookimpls():
+        """Call a notification hook; a failing implementation is logged, never raised.
+
+        Implementations run in pluggy's order: `tryfirst` ones first, else the latest registered.
+        """
+        for impl in reversed(getattr(self.hook, hook_name).get_hookimpls()):
             try:
                 result = impl.function(*(kwargs[arg] for arg in impl.argnames))
                 if inspect.isawaitable(result):
@@ -57,12 +60,14 @@ class PluginManager(pluggy.PluginManager):
                 log.exception("plugin %s failed in %s", impl.plugin_name, hook_name)
 
     def describe(self) -> list[PluginInfo]:
-        """Every registered plugin with the hooks it implements, sorted by name."""
+        """Every registered plugin with the hooks it implements, sorted by name (blocked: none)."""
         distributions = {
             self.get_name(plugin): dist.project_name for plugin, dist in self.list_plugin_distinfo()
         }
         infos = []
         for name, plugin in self.list_name_plugin():
+            if plugin is None:  # a blocked name
+                continue
             hooks = tuple(sorted(caller.name for caller in self.get_hookcallers(plugin) or ()))
             infos.append(PluginInfo(name, hooks, distributions.get(name)))
         return sorted(infos, key=lambda info: info.name)
