@@ -1,0 +1,130 @@
+"""Content and rule loading are idempotent; backfill awards history; preview writes nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from questline.engine import Engine, Event, UserProfile
+from questline.engine.views import LessonView, UserView
+from questline.rules import RuleDocument
+from questline.rules.loading import CATALOG_DIR
+from questline.rules.vocabulary import ActivityType as A
+
+from .conftest import SAMPLE_COURSE, row_counts
+
+
+async def test_loading_the_same_course_twice_changes_nothing(
+    engine: Engine, db: AsyncEngine
+) -> None:
+    before = await row_counts(db)
+    report = await engine.load_content(SAMPLE_COURSE)
+    assert report.created == [] and report.updated == []
+    assert "python-basics/values" in report.unchanged
+    assert await row_counts(db) == before
+
+
+async def test_course_changes_update_by_slug(engine: Engine, tmp_path: Path) -> None:
+    course = tmp_path / "course.json"
+    course.write_text(
+        json.dumps(
+            {
+                "modules": [
+                    {
+                        "slug": "python-basics",
+                        "title": "Python, the basics",
+                        "order": 1,
+                        "lessons": [
+                            {"slug": "values", "title": "Values and types", "order": 1},
+                            {"slug": "bonus", "title": "Bonus", "order": 9},
+                        ],
+                    }
+                ]
+            }
+        )
+    )
+    report = await engine.load_content(course)
+    assert report.created == ["python-basics/bonus"]
+    assert report.updated == ["python-basics", "python-basics/values"]
+    [basics] = [m for m in await engine.modules() if m.slug == "python-basics"]
+    assert basics.title == "Python, the basics"
+    values = next(lesson for lesson in basics.lessons if lesson.slug == "values")
+    assert values.challenge is None  # the new file dropped it
+    assert [lesson.slug for lesson in basics.lessons][-1] == "bonus"
+
+
+async def test_loading_rules_twice_reports_unchanged_then_updated(
+    engine: Engine, tmp_path: Path
+) -> None:
+    report = await engine.load_rules([CATALOG_DIR])
+    assert report.created == [] and report.updated == []
+    assert "first-lesson" in report.unchanged
+    rule = tmp_path / "first.json"
+    rule.write_text(
+        json.dumps(
+            {
+                "slug": "first-lesson",
+                "type": "LESSON_COMPLETED",
+                "title": "First steps",
+                "points": 15,
+                "criteria": {">=": [{"var": "stats.lessons_completed"}, 1]},
+            }
+        )
+    )
+    report = await engine.load_rules([rule])
+    assert report.updated == ["first-lesson"]
+    statuses = {s.slug: s for s in await engine.achievements(user_id=(await new_user(engine)).id)}
+    assert statuses["first-lesson"].points == 15
+
+
+async def new_user(engine: Engine, telegram_id: int = 321) -> UserView:
+    return await engine.register_user(UserProfile(telegram_id=telegram_id))
+
+
+async def test_backfill_awards_a_new_rule_to_qualifying_history(
+    engine: Engine, lessons: list[LessonView], tmp_path: Path
+) -> None:
+    keen = await new_user(engine, 1)
+    idle = await new_user(engine, 2)
+    for lesson in lessons[:2]:
+        await engine.record(Event(type=A.LESSON_COMPLETED, user_id=keen.id, lesson_id=lesson.id))
+    rule = tmp_path / "two.json"
+    rule.write_text(
+        json.dumps(
+            {
+                "slug": "two-lessons",
+                "type": "LESSON_COMPLETED",
+                "title": "Two down",
+                "points": 5,
+                "criteria": {">=": [{"var": "stats.lessons_completed"}, 2]},
+            }
+        )
+    )
+    await engine.load_rules([rule])
+    report = await engine.backfill("two-lessons", chunk_size=1)
+    assert report.users == 2
+    assert [(a.slug, a.user_id) for a in report.awards] == [("two-lessons", keen.id)]
+    again = await engine.backfill("two-lessons")
+    assert again.awards == ()
+    earned = {s.slug for s in await engine.achievements(user_id=idle.id) if s.earned_at}
+    assert earned == set()
+
+
+async def test_preview_lists_who_would_qualify_and_writes_nothing(
+    engine: Engine, db: AsyncEngine, lessons: list[LessonView]
+) -> None:
+    keen = await new_user(engine, 1)
+    await new_user(engine, 2)
+    await engine.record(Event(type=A.LESSON_COMPLETED, user_id=keen.id, lesson_id=lessons[0].id))
+    before = await row_counts(db)
+    document = RuleDocument(
+        slug="any-lesson",
+        type="LESSON_COMPLETED",
+        title="Any",
+        points=1,
+        criteria={">": [{"var": "stats.lessons_completed"}, 0]},
+    )
+    assert [user.id for user in await engine.preview(document)] == [keen.id]
+    assert await row_counts(db) == before
