@@ -52,6 +52,7 @@ from questline.engine.views import (
 from questline.plugins.manager import PluginManager, build_plugin_manager
 from questline.rules import DEFAULT_OPS_BUDGET, OperatorRegistry, RuleDocument, RuleEvaluator
 from questline.rules.analysis import progress as rule_progress
+from questline.rules.explain import explain
 from questline.rules.loading import RuleLoadError, load_rules
 from questline.rules.vocabulary import ActivityType
 
@@ -492,9 +493,10 @@ class Engine:
                 )
                 for row in sorted(earned.values(), key=lambda row: (row.earned_at, row.id))
             ]
-            catalog = self.facts.catalog
+            evaluator = self.rulebook.evaluator
             for rule in locked:
                 document = rule.document
+                explanation = explain(rule.compiled, facts, evaluator)
                 statuses.append(
                     AchievementStatus(
                         slug=document.slug,
@@ -503,7 +505,9 @@ class Engine:
                         icon=document.icon,
                         points=document.points,
                         earned_at=None,
-                        progress=rule_progress(rule.compiled, facts, catalog),
+                        progress=rule_progress(rule.compiled, facts, evaluator.catalog),
+                        shortfalls=explanation.shortfalls,
+                        explanation=explanation.text,
                     )
                 )
             return statuses

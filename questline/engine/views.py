@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from questline.engine.models import ProgressStatus
-    from questline.rules import RuleProgress, Shortfall
+    from questline.rules.analysis import RuleProgress
+    from questline.rules.explain import Shortfall
 
 
 @dataclass(frozen=True)

@@ -143,3 +143,19 @@ async def test_wrong_answer_is_an_attempt_only(
     async with db.connect() as connection:
         kinds = (await connection.execute(select(ActivityLog.activity_type))).scalars().all()
     assert kinds == [A.CHALLENGE_ATTEMPTED]
+
+
+async def test_locked_achievements_show_progress_and_what_is_missing(
+    engine: Engine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    for lesson in lessons[:4]:
+        await engine.record(event(A.LESSON_COMPLETED, learner, lesson))
+    statuses = {s.slug: s for s in await engine.achievements(user_id=learner.id)}
+    ten = statuses["ten-lessons"]
+    assert ten.earned_at is None
+    assert ten.progress is not None and ten.progress.ratio == 0.4
+    assert ten.explanation == "needs 6 more completed lessons (4/10)"
+    assert [(s.fact, s.current, s.target) for s in ten.shortfalls] == [
+        ("stats.lessons_completed", 4, 10)
+    ]
+    assert statuses["first-lesson"].earned_at is not None
