@@ -175,6 +175,26 @@ class FactCatalog:
         text = f'unknown fact "{name}"'
         return f'{text} (did you mean "{hint}"?)' if hint else text
 
+    def markdown_table(self) -> str:
+        """The catalog as a Markdown table (docs/rules.md embeds it)."""
+        rows = [
+            "| fact | type | meaning | changed by |",
+            "|---|---|---|---|",
+        ]
+        everything = frozenset(ActivityType)
+        for spec in self._specs.values():
+            if spec.changed_by == everything:
+                changed = "every activity"
+            elif spec.changed_by == everything - {ActivityType.ACHIEVEMENT_EARNED}:
+                changed = "every activity except ACHIEVEMENT_EARNED"
+            else:
+                changed = ", ".join(a.value for a in ActivityType if a in spec.changed_by)
+            rows.append(
+                f"| `{spec.name}` | {spec.type.value}{' or null' if spec.nullable else ''} "
+                f"| {spec.description} | {changed} |"
+            )
+        return "\n".join(rows)
+
     def changed_by(self, names: Iterable[str]) -> frozenset[ActivityType]:
         """The activity types that can change any of the facts (or namespaces) ``names``.
 
@@ -320,7 +340,7 @@ def _builtin_specs() -> list[FactSpec]:
         FactSpec(
             "stats.total_score",
             i,
-            "Sum of the learner's best lesson and challenge scores.",
+            "Total score: best lesson and challenge scores plus achievement points.",
             frozenset({_A.LESSON_COMPLETED, _A.CHALLENGE_SOLVED, _A.ACHIEVEMENT_EARNED}),
             noun="score points",
             noun_one="score point",

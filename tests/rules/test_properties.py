@@ -19,7 +19,7 @@ from questline.rules import (
 from tests.rules.strategies import CATALOG, criteria, facts_documents, threshold_rules
 
 EVALUATOR = RuleEvaluator(CATALOG)
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def doc(c: Any, slug: str = "generated") -> RuleDocument:
