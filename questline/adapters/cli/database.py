@@ -1,0 +1,54 @@
+"""`questline db`: migrate DATABASE_URL and show its revision."""
+
+from __future__ import annotations
+
+import click
+
+from questline.adapters.cli.runtime import run
+from questline.engine.db import check_connection, create_engine, database_url, safe_url
+from questline.engine.migrate import current_revision, head_revision, upgrade_database
+
+
+@click.group()
+def db() -> None:
+    """Database schema: migrate DATABASE_URL to the newest revision."""
+
+
+async def _upgrade() -> tuple[str | None, str | None]:
+    engine = create_engine()
+    try:
+        await check_connection(engine)
+        before = await current_revision(engine)
+        await upgrade_database(engine)
+        return before, await current_revision(engine)
+    finally:
+        await engine.dispose()
+
+
+@db.command()
+def upgrade() -> None:
+    """Migrate the database to the newest revision (safe to repeat)."""
+    before, after = run(_upgrade())
+    where = safe_url(database_url())
+    if before == after:
+        click.echo(f"{where} is up to date (revision {after})")
+    else:
+        click.echo(f"{where} migrated from {before or 'an empty database'} to revision {after}")
+
+
+async def _current() -> str | None:
+    engine = create_engine()
+    try:
+        await check_connection(engine)
+        return await current_revision(engine)
+    finally:
+        await engine.dispose()
+
+
+@db.command()
+def current() -> None:
+    """Show the database's revision and whether it is the newest."""
+    revision = run(_current())
+    head = head_revision()
+    state = "up to date" if revision == head else f"newest is {head}; run `questline db upgrade`"
+    click.echo(f"{safe_url(database_url())}: revision {revision or 'none (empty)'} ({state})")

@@ -1,0 +1,212 @@
+"""`questline demo`: a fresh SQLite database, the sample course and rules, simulated learners."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+import questline.engine
+from questline.adapters.cli.render import (
+    achievements_table,
+    leaderboard_table,
+    modules_table,
+    moment,
+    totals_line,
+)
+from questline.adapters.cli.runtime import console, open_engine, run
+from questline.adapters.cli.simulation import CourseLesson, Simulation, simulate
+from questline.engine import Engine
+from questline.engine.content import read_course
+from questline.engine.views import AwardView
+from questline.rules import RuleDocument
+from questline.rules.loading import CATALOG_DIR
+
+SAMPLE_COURSE = Path(questline.engine.__file__).parent / "sample" / "course.yaml"
+DEFAULT_DATABASE = Path("var/demo.db")
+CHUNK = 250
+SAMPLE_AWARDS = 10
+
+
+def _recreate(path: Path) -> str:
+    """Delete the SQLite file (and its journals) and return the URL of a fresh one there."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    return f"sqlite+aiosqlite:///{path.resolve()}"
+
+
+async def _course(engine: Engine) -> list[CourseLesson]:
+    """The published lessons in course order, with their challenges' accepted answers."""
+    answers = {
+        (module.slug, lesson.slug): tuple(lesson.challenge.answers)
+        for module in read_course(SAMPLE_COURSE).modules
+        for lesson in module.lessons
+        if lesson.challenge is not None
+    }
+    return [
+        CourseLesson(
+            id=lesson.id,
+            minutes=lesson.estimated_duration or 10,
+            answers=answers.get((module.slug, lesson.slug), ()),
+            points=lesson.challenge.points if lesson.challenge else 0,
+        )
+        for module in await engine.modules()
+        for lesson in module.lessons
+    ]
+
+
+async def _record(engine: Engine, simulation: Simulation, out: Console) -> list[AwardView]:
+    """Feed the simulated events in time order, a chunk per transaction, with a progress bar."""
+    awards: list[AwardView] = []
+    events = simulation.events
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=out) as progress:
+        task = progress.add_task("recording events", total=len(events))
+        for start in range(0, len(events), CHUNK):
+            chunk = events[start : start + CHUNK]
+            for result in await engine.record_many(chunk, chunk_size=CHUNK):
+                awards.extend(result.awards)
+            progress.advance(task, len(chunk))
+    return awards
+
+
+async def _answer_live(
+    engine: Engine, simulation: Simulation, names: dict[int, str], out: Console
+) -> list[AwardView]:
+    """A few learners answer a challenge right now through the engine, a wrong answer first."""
+    awards: list[AwardView] = []
+    if simulation.live:
+        out.rule("Right now: challenge answers")
+    for live in simulation.live:
+        lesson = await engine.lesson(live.lesson_id)
+        question = lesson.challenge.question if lesson.challenge else lesson.title
+        for answer in live.answers:
+            outcome = await engine.answer_challenge(
+                lesson_id=live.lesson_id, answer=answer, telegram_id=live.telegram_id
+            )
+            verdict = f"solved, +{outcome.score}" if outcome.solved else "not quite"
+            earned = "".join(f" → {a.icon or '•'} {a.title}" for a in outcome.awards)
+            line = f'{names[live.telegram_id]}: "{question}" → "{answer}": {verdict}{earned}'
+            out.print(Text(line))
+            awards.extend(outcome.awards)
+    return awards
+
+
+def _awards_table(documents: list[RuleDocument], awards: list[AwardView]) -> Table:
+    counts = Counter(award.slug for award in awards)
+    table = Table(title=f"Awards: {len(awards)} in all", title_justify="left")
+    table.add_column("achievement")
+    table.add_column("slug")
+    table.add_column("points", justify="right")
+    table.add_column("earned by", justify="right")
+    for document in sorted(documents, key=lambda doc: (-counts[doc.slug], doc.slug)):
+        title = Text(f"{document.icon or '•'} {document.title}")
+        table.add_row(title, document.slug, str(document.points), str(counts[document.slug]))
+    return table
+
+
+def _sample_table(awards: list[AwardView], names: dict[int, str], engine: Engine) -> Table:
+    """Awards spread over the simulated weeks: who earned what, when."""
+    ordered = sorted(awards, key=lambda award: award.earned_at)
+    step = max(len(ordered) // SAMPLE_AWARDS, 1)
+    table = Table(title="Who earned what, when (a sample)", title_justify="left")
+    table.add_column("when")
+    table.add_column("learner")
+    table.add_column("achievement")
+    for award in ordered[::step][:SAMPLE_AWARDS]:
+        table.add_row(
+            moment(award.earned_at, engine.zone),
+            Text(names[award.telegram_id]),
+            Text(f"{award.icon or '•'} {award.title}"),
+        )
+    return table
+
+
+async def _demo(database: Path, learners: int, weeks: int, seed: int) -> None:
+    out = console()
+    began = time.perf_counter()
+    url = _recreate(database)
+    out.rule("questline demo")
+    async with open_engine(url, migrate=True) as engine:
+        out.print(f"database: {database} (created afresh, migrated to the newest revision)")
+        content = await engine.load_content(SAMPLE_COURSE)
+        rules = await engine.load_rules([CATALOG_DIR])
+        documents = engine.validate_rules([CATALOG_DIR])
+        lessons = await _course(engine)
+        out.print(
+            f"sample course: {len(content.created)} modules and lessons; "
+            f"{len(lessons)} published lessons; rules: {len(rules.created)} achievements"
+        )
+        simulation = simulate(
+            lessons,
+            learners=learners,
+            days=weeks * 7,
+            end=datetime.now(UTC),
+            zone=engine.zone,
+            seed=seed,
+        )
+        names = {}
+        for learner in simulation.learners:
+            user = await engine.register_user(learner.profile)
+            names[user.telegram_id] = f"{user.display_name} ({learner.persona.name})"
+        out.print(
+            f"{len(simulation.learners)} learners, {weeks} weeks from "
+            f"{simulation.start:%Y-%m-%d} to today, {len(simulation.events)} events (seed {seed})"
+        )
+        recording = time.perf_counter()
+        awards = await _record(engine, simulation, out)
+        recorded = time.perf_counter() - recording
+        awards += await _answer_live(engine, simulation, names, out)
+
+        out.rule("Achievements")
+        out.print(_awards_table(documents, awards))
+        out.print(_sample_table(awards, names, engine))
+        top = await engine.top(10)
+        out.rule("Leaderboard")
+        out.print(leaderboard_table(top, "Top 10 (ties share a rank)"))
+        if top:
+            spotlight = top[min(2, len(top) - 1)]
+            report = await engine.progress(user_id=spotlight.user_id)
+            statuses = await engine.achievements(user_id=spotlight.user_id)
+            out.rule(f"Spotlight: {report.user.display_name}")
+            out.print(modules_table(report))
+            out.print(totals_line(report))
+            out.print(achievements_table(statuses, engine.zone))
+    rate = len(simulation.events) / recorded if recorded else 0
+    out.rule()
+    out.print(
+        f"{len(simulation.events)} events recorded in {recorded:.1f} s ({rate:.0f}/s); "
+        f"demo finished in {time.perf_counter() - began:.1f} s"
+    )
+    out.print(f"explore it: DATABASE_URL={url} questline leaderboard")
+
+
+@click.command()
+@click.option(
+    "--database",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_DATABASE,
+    show_default=True,
+    help="SQLite file the demo deletes and creates afresh (DATABASE_URL is not used).",
+)
+@click.option("--learners", default=36, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--weeks", default=6, show_default=True, type=click.IntRange(1, 52))
+@click.option("--seed", default=7, show_default=True, help="Same seed, same learners and events.")
+def demo(database: Path, learners: int, weeks: int, seed: int) -> None:
+    """Simulate a learning community and show its awards and leaderboard.
+
+    Creates a fresh SQLite database (--database, default var/demo.db, deleted first), loads
+    the sample course and the default rules, registers simulated learners — daily learners
+    building streaks, weekend learners, dropouts, night owls, challenge solvers who answer
+    wrong first — records weeks of their activity ending today, and prints the awards, the
+    leaderboard and one learner's progress.
+    """
+    run(_demo(database, learners, weeks, seed))

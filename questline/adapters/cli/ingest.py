@@ -1,0 +1,144 @@
+"""`questline events ingest FILE.jsonl`: record a file of events, one JSON object per line.
+
+Lines are read in chunks; every line of a chunk is parsed and validated before the chunk is
+recorded in one transaction, so a bad line stops the ingest with its line number and nothing
+of its chunk is written (earlier chunks stay recorded, and replaying the file is safe when the
+events carry idempotency keys).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from questline.adapters.cli.runtime import console, one_line, open_engine, run
+from questline.engine import Engine, Event, EventRejected
+
+DEFAULT_CHUNK = 500
+
+
+class BadLine(click.ClickException):
+    """A line that could not be recorded; the message names the file, line and problem."""
+
+
+@dataclass
+class IngestSummary:
+    events: int = 0
+    replays: int = 0
+    awards: Counter[str] = field(default_factory=Counter)
+
+
+def validation_message(error: ValidationError) -> str:
+    """Pydantic's errors as one line: `field: message; …`."""
+    parts = []
+    for item in error.errors():
+        message = item["msg"].removeprefix("Value error, ")
+        where = ".".join(str(part) for part in item["loc"])
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)
+
+
+def parse_line(text: str) -> Event:
+    """One event from one line of JSON; ValueError names what is wrong."""
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not valid JSON ({error.msg} at column {error.colno})") from None
+    if not isinstance(raw, dict):
+        raise ValueError("expected a JSON object with the event's fields")
+    try:
+        return Event.model_validate(raw)
+    except ValidationError as error:
+        raise ValueError(f"invalid event: {validation_message(error)}") from None
+
+
+def numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Non-blank lines with their 1-based line numbers."""
+    with path.open(encoding="utf-8") as handle:
+        for number, text in enumerate(handle, start=1):
+            if text.strip():
+                yield number, text
+
+
+def _stopped(path: Path, number: int, problem: str, chunk_start: int, recorded: int) -> BadLine:
+    done = (
+        f"{recorded} event(s) before line {chunk_start} were recorded, nothing from it on"
+        if recorded
+        else "nothing was recorded"
+    )
+    return BadLine(f"{path.name}, line {number}: {problem} ({done})")
+
+
+async def _record_chunk(
+    engine: Engine, path: Path, chunk: list[tuple[int, str]], summary: IngestSummary
+) -> None:
+    events = []
+    for number, text in chunk:
+        try:
+            events.append(parse_line(text))
+        except ValueError as error:
+            raise _stopped(path, number, str(error), chunk[0][0], summary.events) from None
+    try:
+        results = await engine.record_many(events, chunk_size=len(events))
+    except EventRejected as rejected:
+        number = chunk[rejected.index][0]
+        problem = one_line(rejected.error)
+        raise _stopped(path, number, problem, chunk[0][0], summary.events) from None
+    for result in results:
+        summary.events += 1
+        if result.replayed:
+            summary.replays += 1
+        else:
+            summary.awards.update(award.slug for award in result.awards)
+
+
+async def _ingest(path: Path, chunk_size: int) -> IngestSummary:
+    total = sum(1 for _ in numbered_lines(path))
+    summary = IngestSummary()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    async with open_engine() as engine:
+        with Progress(*columns, TimeElapsedColumn(), console=console()) as progress:
+            task = progress.add_task(f"ingesting {path.name}", total=total)
+            lines = numbered_lines(path)
+            while chunk := list(islice(lines, chunk_size)):
+                await _record_chunk(engine, path, chunk, summary)
+                progress.advance(task, len(chunk))
+    return summary
+
+
+@click.group()
+def events() -> None:
+    """Learner activity events."""
+
+
+@events.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--chunk-size",
+    default=DEFAULT_CHUNK,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Events per transaction.",
+)
+def ingest(file: Path, chunk_size: int) -> None:
+    """Record the events of a JSON Lines file, one event object per line.
+
+    Fields: type, user_id or telegram_id, lesson_id, score, details, occurred_at (ISO 8601 with
+    an offset) and idempotency_key (a key seen before is a replay: nothing new is written).
+    """
+    summary = run(_ingest(file, chunk_size))
+    awarded = sum(summary.awards.values())
+    click.echo(
+        f"{file.name}: {summary.events} event(s), {summary.events - summary.replays} recorded, "
+        f"{summary.replays} replay(s), {awarded} award(s) granted"
+    )
+    for slug, count in sorted(summary.awards.items()):
+        click.echo(f"  {slug}: {count}")

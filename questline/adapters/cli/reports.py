@@ -1,0 +1,72 @@
+"""`questline leaderboard`, `progress` and `plugins`: read-only reports."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+import click
+
+from questline.adapters.cli.render import (
+    achievements_table,
+    leaderboard_table,
+    modules_table,
+    plugins_table,
+    totals_line,
+)
+from questline.adapters.cli.runtime import (
+    OFFLINE_DATABASE,
+    console,
+    make_engine,
+    open_engine,
+    plugin_manager,
+    run,
+)
+from questline.engine.views import AchievementStatus, LeaderboardEntry, ProgressReport
+
+
+async def _leaderboard(top: int, rebuild: bool) -> tuple[list[LeaderboardEntry], int | None]:
+    async with open_engine() as engine:
+        ranked = await engine.rebuild_leaderboard() if rebuild else None
+        return await engine.top(top), ranked
+
+
+@click.command()
+@click.option("--top", "top", default=10, show_default=True, type=click.IntRange(min=1))
+@click.option("--rebuild", is_flag=True, help="Recompute every stored rank first.")
+def leaderboard(top: int, rebuild: bool) -> None:
+    """Show the leaderboard (competition ranking: ties share a rank)."""
+    entries, ranked = run(_leaderboard(top, rebuild))
+    out = console()
+    if ranked is not None:
+        out.print(f"rebuilt the ranks of {ranked} learner(s)")
+    if not entries:
+        out.print("nobody is on the leaderboard yet")
+        return
+    out.print(leaderboard_table(entries, f"Leaderboard — top {top}"))
+
+
+async def _progress(
+    telegram_id: int,
+) -> tuple[ProgressReport, list[AchievementStatus], tzinfo]:
+    async with open_engine() as engine:
+        report = await engine.progress(telegram_id=telegram_id)
+        return report, await engine.achievements(telegram_id=telegram_id), engine.zone
+
+
+@click.command()
+@click.argument("telegram_id", type=int)
+def progress(telegram_id: int) -> None:
+    """Show a learner's progress per module, streaks and achievements."""
+    report, statuses, zone = run(_progress(telegram_id))
+    out = console()
+    out.print(modules_table(report))
+    out.print(totals_line(report))
+    out.print(achievements_table(statuses, zone))
+
+
+@click.command()
+def plugins() -> None:
+    """List the loaded plugins and the hooks each implements."""
+    engine = make_engine(OFFLINE_DATABASE)  # an engine registers the built-in facts plugin
+    run(engine.shutdown())
+    console().print(plugins_table(plugin_manager().describe()))

@@ -1,0 +1,130 @@
+"""`questline rules`: validate, load, explain and preview achievement rules."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from pathlib import Path
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from questline.adapters.cli.render import bar, change_lines, moment, shortfall_text
+from questline.adapters.cli.runtime import (
+    OFFLINE_DATABASE,
+    console,
+    make_engine,
+    open_engine,
+    run,
+)
+from questline.engine.facade import RulesReport
+from questline.engine.views import AchievementStatus, UserView
+from questline.rules import RuleDocument, validate_command_lines
+
+paths_argument = click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
+)
+
+
+@click.group()
+def rules() -> None:
+    """Achievement rules: JsonLogic documents in JSON or YAML files."""
+
+
+def _report(lines: list[str], code: int) -> None:
+    """Print validation lines (`file: /pointer: message`, then a summary); exit 1 on errors."""
+    for line in lines:
+        click.echo(line)
+    if code:
+        click.get_current_context().exit(code)
+
+
+@rules.command()
+@paths_argument
+def validate(paths: tuple[Path, ...]) -> None:
+    """Check rule files and folders against the installed facts and operators."""
+    engine = make_engine(OFFLINE_DATABASE)
+    try:
+        _report(*validate_command_lines(paths, engine.facts.catalog, engine.operators))
+    finally:
+        run(engine.shutdown())
+
+
+async def _load(paths: tuple[Path, ...]) -> tuple[list[str], int, RulesReport | None]:
+    async with open_engine() as engine:
+        lines, code = validate_command_lines(paths, engine.facts.catalog, engine.operators)
+        if code:
+            return lines, code, None
+        return lines[:-1], code, await engine.load_rules(paths)
+
+
+@rules.command()
+@paths_argument
+def load(paths: tuple[Path, ...]) -> None:
+    """Validate rule files and store their rules (by slug); nothing loads if any is bad."""
+    lines, code, report = run(_load(paths))
+    _report(lines, code)
+    assert report is not None
+    for line in change_lines(report.created, report.updated, report.unchanged):
+        click.echo(line)
+    if report.created:
+        click.echo(
+            "New rules apply to new events; `questline awards backfill SLUG` awards history."
+        )
+
+
+async def _explain(slug: str, telegram_id: int) -> tuple[UserView, AchievementStatus, tzinfo]:
+    async with open_engine() as engine:
+        user = await engine.find_user(telegram_id=telegram_id)
+        if user is None:
+            raise click.ClickException(f"no learner with Telegram id {telegram_id}")
+        for status in await engine.achievements(telegram_id=telegram_id):
+            if status.slug == slug:
+                return user, status, engine.zone
+        raise click.ClickException(f'no enabled achievement with slug "{slug}"')
+
+
+@rules.command()
+@click.argument("slug")
+@click.option("--user", "telegram_id", type=int, required=True, help="The learner's Telegram id.")
+def explain(slug: str, telegram_id: int) -> None:
+    """Show how far a learner is from an achievement, and what is missing."""
+    user, status, zone = run(_explain(slug, telegram_id))
+    out = console()
+    out.print(Text(f"{status.icon or '•'} {status.title} ({status.slug}, {status.points} points)"))
+    if status.description:
+        out.print(Text(status.description))
+    if status.earned_at is not None:
+        out.print(Text(f"{user.display_name} earned it on {moment(status.earned_at, zone)}"))
+        return
+    if status.progress is not None:
+        out.print(f"progress: {bar(status.progress.ratio, 20)}")
+    out.print(Text(f"{user.display_name} {shortfall_text(status)}"))
+
+
+async def _preview(path: Path) -> list[tuple[RuleDocument, list[UserView]]]:
+    async with open_engine() as engine:
+        return [
+            (document, await engine.preview(document)) for document in engine.validate_rules([path])
+        ]
+
+
+@rules.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--show", default=20, show_default=True, help="How many learners to list per rule.")
+def preview(file: Path, show: int) -> None:
+    """List the learners who would qualify for the rules in FILE now (writes nothing)."""
+    out = console()
+    for document, users in run(_preview(file)):
+        table = Table(
+            title=f"{document.icon or '•'} {document.title} ({document.slug}): "
+            f"{len(users)} learner(s) would qualify",
+            title_justify="left",
+        )
+        table.add_column("telegram id", justify="right")
+        table.add_column("learner")
+        for user in users[:show]:
+            table.add_row(str(user.telegram_id), Text(user.display_name))
+        if len(users) > show:
+            table.add_row("…", f"and {len(users) - show} more")
+        out.print(table)

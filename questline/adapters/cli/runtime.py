@@ -1,0 +1,89 @@
+"""What every command shares: the plugin manager, engines, consoles and one-line errors."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from functools import cache
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from sqlalchemy.exc import DBAPIError
+
+from questline.engine import Engine
+from questline.engine.db import DatabaseConfigError, check_connection, safe_url
+from questline.engine.errors import QuestlineError
+from questline.engine.migrate import current_revision, head_revision, upgrade_database
+from questline.plugins.manager import PluginManager, build_plugin_manager
+
+T = TypeVar("T")
+TIMEZONE_ENV = "QUESTLINE_TIMEZONE"
+# For commands that read no data (validation, plugin listing): never connected, never touched.
+OFFLINE_DATABASE = "sqlite+aiosqlite://"
+
+
+@cache
+def plugin_manager() -> PluginManager:
+    """The installed plugins, loaded once per process and shared by every engine."""
+    return build_plugin_manager()
+
+
+def console() -> Console:
+    """A rich console on the current stdout (looked up at print time)."""
+    return Console(highlight=False)
+
+
+def one_line(error: BaseException) -> str:
+    """The error's message as one line."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return "; ".join(lines) or type(error).__name__
+
+
+def _database_message(error: DBAPIError) -> str:
+    reason = str(error.orig).strip().splitlines()[0] if error.orig else one_line(error)
+    return f"database error: {reason}"
+
+
+def run(work: Coroutine[Any, Any, T]) -> T:
+    """Run a command's async work; questline's errors become one line and exit code 1."""
+    try:
+        return asyncio.run(work)
+    except (QuestlineError, DatabaseConfigError) as error:
+        raise click.ClickException(one_line(error)) from None
+    except DBAPIError as error:
+        raise click.ClickException(_database_message(error)) from None
+
+
+async def ensure_migrated(engine: Engine) -> None:
+    """Fail with one line unless the engine's database answers and is at the newest revision."""
+    await check_connection(engine.db)
+    current, head = await current_revision(engine.db), head_revision()
+    if current != head:
+        state = "not migrated" if current is None else f"at revision {current}, not {head}"
+        raise DatabaseConfigError(
+            f"database {safe_url(engine.db.url)} is {state}; run `questline db upgrade`"
+        )
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine on `url` (default: DATABASE_URL) in QUESTLINE_TIMEZONE, with the plugins."""
+    return Engine(
+        url, timezone=os.environ.get(TIMEZONE_ENV, "UTC"), plugin_manager=plugin_manager()
+    )
+
+
+@asynccontextmanager
+async def open_engine(url: str | None = None, *, migrate: bool = False) -> AsyncIterator[Engine]:
+    """A started engine on a migrated database (migrated first if `migrate`), shut down on exit."""
+    engine = make_engine(url)
+    try:
+        if migrate:
+            await upgrade_database(engine.db)
+        await ensure_migrated(engine)
+        await engine.startup()
+        yield engine
+    finally:
+        await engine.shutdown()
