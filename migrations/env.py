@@ -62,8 +62,7 @@ def do_run_migrations(connection: Connection) -> None:
 
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:
-        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        connection.commit()
+        _sqlite_pragma(connection, "PRAGMA foreign_keys=OFF")
     try:
         _configure(connection)
         with context.begin_transaction():
@@ -71,15 +70,25 @@ def do_run_migrations(connection: Connection) -> None:
         if connection.in_transaction():
             connection.commit()
         if sqlite:
-            problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            problems = _sqlite_pragma(connection, "PRAGMA foreign_key_check")
             if problems:
                 raise RuntimeError(f"foreign key violations after migrating: {problems}")
     finally:
         if connection.in_transaction():
             connection.rollback()
         if sqlite:
-            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-            connection.commit()
+            _sqlite_pragma(connection, "PRAGMA foreign_keys=ON")
+
+
+def _sqlite_pragma(connection: Connection, sql: str) -> list:
+    """Run a pragma on the DBAPI connection, outside any transaction SQLAlchemy would begin
+    (``PRAGMA foreign_keys`` is silently ignored inside a transaction)."""
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 async def run_async_migrations(engine: AsyncEngine) -> None:

@@ -86,10 +86,11 @@ def _updated_at() -> Mapped[datetime]:
 
 
 # Enum columns: native ENUM on MySQL/MariaDB, VARCHAR on SQLite (no CHECK constraint, the
-# SQLAlchemy default). Values are the member names, which equal the values for these StrEnums.
-progress_status_enum = Enum(ProgressStatus, name="progress_status")
-achievement_type_enum = Enum(AchievementType, name="achievement_type")
-activity_type_enum = Enum(ActivityType, name="activity_type")
+# SQLAlchemy default). Values are the member names, which equal the values for these StrEnums;
+# validate_strings makes an unknown string fail before it reaches the database, on every backend.
+progress_status_enum = Enum(ProgressStatus, name="progress_status", validate_strings=True)
+achievement_type_enum = Enum(AchievementType, name="achievement_type", validate_strings=True)
+activity_type_enum = Enum(ActivityType, name="activity_type", validate_strings=True)
 
 
 class User(Base):

@@ -1,0 +1,201 @@
+"""The schema as the seed states it (plus the engine's extensions), written out independently of
+the models so that the tests compare two sources: this file and the models / the live database.
+
+Column spec: (kind, length, nullable). Kinds: int, bigint, str, text, bool, datetime, enum.
+"""
+
+from __future__ import annotations
+
+from questline.engine.models import ProgressStatus
+from questline.rules.vocabulary import AchievementType, ActivityType
+
+T = "datetime"
+
+SEED_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
+    "users": {
+        "id": ("int", None, False),
+        "telegram_id": ("bigint", None, False),
+        "username": ("str", 100, True),
+        "first_name": ("str", 100, True),
+        "last_name": ("str", 100, True),
+        "language_code": ("str", 10, True),
+        "is_active": ("bool", None, False),
+        "created_at": (T, None, False),
+        "updated_at": (T, None, False),
+    },
+    "modules": {
+        "id": ("int", None, False),
+        "title": ("str", 200, False),
+        "description": ("text", None, True),
+        "order": ("int", None, False),
+        "is_published": ("bool", None, False),
+        "created_at": (T, None, False),
+        "updated_at": (T, None, False),
+    },
+    "lessons": {
+        "id": ("int", None, False),
+        "module_id": ("int", None, False),
+        "title": ("str", 200, False),
+        "content": ("text", None, True),
+        "order": ("int", None, False),
+        "estimated_duration": ("int", None, True),
+        "is_published": ("bool", None, False),
+        "created_at": (T, None, False),
+        "updated_at": (T, None, False),
+    },
+    "user_progress": {
+        "id": ("int", None, False),
+        "user_id": ("int", None, False),
+        "lesson_id": ("int", None, False),
+        "status": ("enum", None, False),
+        "score": ("int", None, True),
+        "attempts": ("int", None, False),
+        "started_at": (T, None, True),
+        "completed_at": (T, None, True),
+        "created_at": (T, None, False),
+        "updated_at": (T, None, False),
+    },
+    "achievements": {
+        "id": ("int", None, False),
+        "type": ("enum", None, False),
+        "title": ("str", 200, False),
+        "description": ("text", None, True),
+        "icon": ("str", 100, True),
+        "points": ("int", None, False),
+        "criteria": ("text", None, True),
+        "created_at": (T, None, False),
+    },
+    "user_achievements": {
+        "id": ("int", None, False),
+        "user_id": ("int", None, False),
+        "achievement_id": ("int", None, False),
+        "earned_at": (T, None, False),
+    },
+    "leaderboard_cache": {
+        "id": ("int", None, False),
+        "user_id": ("int", None, False),
+        "rank": ("int", None, False),
+        "total_score": ("int", None, False),
+        "lessons_completed": ("int", None, False),
+        "achievements_count": ("int", None, False),
+        "updated_at": (T, None, False),
+    },
+    "activity_log": {
+        "id": ("int", None, False),
+        "user_id": ("int", None, False),
+        "activity_type": ("enum", None, False),
+        "entity_id": ("int", None, True),
+        "entity_type": ("str", 50, True),
+        "details": ("text", None, True),
+        "created_at": (T, None, False),
+    },
+}
+
+EXTENSION_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
+    "achievements": {"slug": ("str", 100, True), "enabled": ("bool", None, False)},
+    "activity_log": {"idempotency_key": ("str", 100, True)},
+    "user_achievements": {"activity_id": ("int", None, True)},
+    "modules": {"slug": ("str", 100, True)},
+    "lessons": {"slug": ("str", 100, True)},
+    "lesson_challenges": {
+        "id": ("int", None, False),
+        "lesson_id": ("int", None, False),
+        "question": ("text", None, False),
+        "answers": ("text", None, False),
+        "points": ("int", None, False),
+        "created_at": (T, None, False),
+        "updated_at": (T, None, False),
+    },
+}
+
+
+def all_columns() -> dict[str, dict[str, tuple[str, int | None, bool]]]:
+    merged = {table: dict(columns) for table, columns in SEED_COLUMNS.items()}
+    for table, columns in EXTENSION_COLUMNS.items():
+        merged.setdefault(table, {}).update(columns)
+    return merged
+
+
+# Defaults the seed states ("default true/false/0"): also DDL defaults.
+SERVER_DEFAULTS: dict[tuple[str, str], str] = {
+    ("users", "is_active"): "1",
+    ("modules", "is_published"): "0",
+    ("lessons", "is_published"): "0",
+    ("user_progress", "attempts"): "0",
+    ("achievements", "points"): "0",
+    ("leaderboard_cache", "total_score"): "0",
+    ("leaderboard_cache", "lessons_completed"): "0",
+    ("leaderboard_cache", "achievements_count"): "0",
+    ("achievements", "enabled"): "1",
+    ("lesson_challenges", "points"): "0",
+}
+
+ENUM_COLUMNS = {
+    ("user_progress", "status"): ProgressStatus,
+    ("achievements", "type"): AchievementType,
+    ("activity_log", "activity_type"): ActivityType,
+}
+
+# Non-unique indexes: name -> (table, columns in order).
+SEED_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "ix_modules_order": ("modules", ("order",)),
+    "ix_lessons_module_id": ("lessons", ("module_id",)),
+    "ix_lessons_module_id_order": ("lessons", ("module_id", "order")),
+    "ix_user_progress_user_id_status": ("user_progress", ("user_id", "status")),
+    "ix_user_progress_lesson_id_status": ("user_progress", ("lesson_id", "status")),
+    "ix_achievements_type": ("achievements", ("type",)),
+    "ix_user_achievements_user_id_earned_at": ("user_achievements", ("user_id", "earned_at")),
+    "ix_leaderboard_cache_rank": ("leaderboard_cache", ("rank",)),
+    "ix_leaderboard_cache_rank_total_score": ("leaderboard_cache", ("rank", "total_score")),
+    "ix_activity_log_user_id": ("activity_log", ("user_id",)),
+    "ix_activity_log_activity_type": ("activity_log", ("activity_type",)),
+    "ix_activity_log_created_at": ("activity_log", ("created_at",)),
+    "ix_activity_log_user_id_activity_type_created_at": (
+        "activity_log",
+        ("user_id", "activity_type", "created_at"),
+    ),
+}
+EXTENSION_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "ix_user_achievements_activity_id": ("user_achievements", ("activity_id",)),
+}
+
+# Uniques (constraint or unique index): table -> set of column tuples.
+SEED_UNIQUES: dict[str, set[tuple[str, ...]]] = {
+    "users": {("telegram_id",)},
+    "user_progress": {("user_id", "lesson_id")},
+    "user_achievements": {("user_id", "achievement_id")},
+    "leaderboard_cache": {("user_id",)},
+}
+EXTENSION_UNIQUES: dict[str, set[tuple[str, ...]]] = {
+    "achievements": {("slug",)},
+    "activity_log": {("user_id", "idempotency_key")},
+    "modules": {("slug",)},
+    "lessons": {("module_id", "slug")},
+    "lesson_challenges": {("lesson_id",)},
+}
+
+# Foreign keys: table -> {(columns, referred table, referred columns, ondelete)}.
+SEED_FOREIGN_KEYS: dict[str, set[tuple[tuple[str, ...], str, tuple[str, ...], str | None]]] = {
+    "lessons": {(("module_id",), "modules", ("id",), None)},
+    "user_progress": {
+        (("user_id",), "users", ("id",), None),
+        (("lesson_id",), "lessons", ("id",), None),
+    },
+    "user_achievements": {
+        (("user_id",), "users", ("id",), None),
+        (("achievement_id",), "achievements", ("id",), None),
+    },
+    "leaderboard_cache": {(("user_id",), "users", ("id",), None)},
+    "activity_log": {(("user_id",), "users", ("id",), None)},
+}
+EXTENSION_FOREIGN_KEYS: dict[str, set[tuple[tuple[str, ...], str, tuple[str, ...], str | None]]] = {
+    "user_achievements": {(("activity_id",), "activity_log", ("id",), "SET NULL")},
+    "lesson_challenges": {(("lesson_id",), "lessons", ("id",), "CASCADE")},
+}
+
+
+def merged(seed: dict, extension: dict) -> dict:
+    result = {key: set(value) for key, value in seed.items()}
+    for key, value in extension.items():
+        result.setdefault(key, set()).update(value)
+    return result

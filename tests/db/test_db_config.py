@@ -1,0 +1,127 @@
+"""DATABASE_URL handling, engine options and the one-line configuration errors."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from questline.engine import db as dbmod
+from questline.engine.db import (
+    DEFAULT_DATABASE_URL,
+    DatabaseConfigError,
+    check_connection,
+    create_engine,
+    database_url,
+    is_mysql,
+    is_sqlite,
+)
+
+
+def test_default_is_sqlite_file_in_cwd(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert database_url() == DEFAULT_DATABASE_URL == "sqlite+aiosqlite:///questline.db"
+    monkeypatch.setenv("DATABASE_URL", "  ")
+    assert database_url() == DEFAULT_DATABASE_URL
+
+
+def test_environment_selects_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "mysql+aiomysql://u:p@db.invalid:3306/q"
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert database_url() == url
+    engine = create_engine()
+    assert is_mysql(engine) and engine.url.database == "q"
+    assert engine.url.query["charset"] == "utf8mb4"
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("not a url", "not a valid database URL"),
+        ("postgresql+asyncpg://u:secret@h/db", "unsupported database driver 'postgresql+asyncpg'"),
+        ("sqlite:///x.db", "unsupported database driver 'sqlite'"),
+        ("mysql+pymysql://u:secret@h/db", "unsupported database driver 'mysql+pymysql'"),
+        ("mysql+aiomysql://u:secret@h:3306/", "names no database"),
+    ],
+)
+def test_bad_urls_give_one_line(url: str, fragment: str) -> None:
+    with pytest.raises(DatabaseConfigError) as info:
+        create_engine(url)
+    message = str(info.value)
+    assert fragment in message
+    assert "\n" not in message
+    assert "secret" not in message
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_unreachable_mysql_is_one_line_without_password() -> None:
+    engine = create_engine(f"mysql+aiomysql://someone:s3cr3t@127.0.0.1:{_closed_port()}/q")
+    try:
+        with pytest.raises(DatabaseConfigError) as info:
+            await check_connection(engine)
+    finally:
+        await engine.dispose()
+    message = str(info.value)
+    assert message.startswith("cannot connect to database mysql+aiomysql://someone:***@127.0.0.1")
+    assert "s3cr3t" not in message and "\n" not in message
+
+
+async def test_unopenable_sqlite_file_is_one_line(tmp_path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/x.db")
+    try:
+        with pytest.raises(DatabaseConfigError, match="cannot connect to database"):
+            await check_connection(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.mysql_only
+async def test_wrong_mysql_password_is_one_line(database_url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url).set(password="definitely-wrong-pw")
+    engine = create_engine(url)
+    try:
+        with pytest.raises(DatabaseConfigError) as info:
+            await check_connection(engine)
+    finally:
+        await engine.dispose()
+    assert "definitely-wrong-pw" not in str(info.value)
+    assert "Access denied" in str(info.value)
+
+
+async def test_check_connection_passes_on_test_database(db: AsyncEngine) -> None:
+    await check_connection(db)
+
+
+async def test_sqlite_enforces_foreign_keys(db: AsyncEngine) -> None:
+    if not is_sqlite(db):
+        pytest.skip("SQLite only")
+    async with db.connect() as connection:
+        assert await connection.scalar(text("PRAGMA foreign_keys")) == 1
+
+
+async def test_in_memory_sqlite_shares_one_connection() -> None:
+    engine = create_engine("sqlite+aiosqlite://")
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE t (x INTEGER)"))
+        async with engine.connect() as connection:
+            assert await connection.scalar(text("SELECT count(*) FROM t")) == 0
+            assert await connection.scalar(text("PRAGMA foreign_keys")) == 1
+    finally:
+        await engine.dispose()
+
+
+def test_is_mysql_accepts_strings_urls_and_engines() -> None:
+    assert is_mysql("mysql+aiomysql://u@h/d")
+    assert not is_mysql("sqlite+aiosqlite:///x.db")
+    assert is_sqlite(dbmod.parse_database_url("sqlite+aiosqlite:///x.db"))
+    assert dbmod.safe_url("mysql+aiomysql://u:pw@h/d") == "mysql+aiomysql://u:***@h/d"

@@ -1,0 +1,199 @@
+"""Migrations up and down on the migrations database: no trace left, data kept, CLI works."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from questline.engine.db import create_engine, is_sqlite
+from questline.engine.migrate import (
+    MIGRATIONS_DIR,
+    current_revision,
+    downgrade_database,
+    head_revision,
+    upgrade_database,
+)
+from questline.engine.models import Base
+from tests.conftest import reset_database
+from tests.db import schema_spec as spec
+
+REPO = MIGRATIONS_DIR.parent
+
+
+@pytest.fixture
+async def url(migrations_database_url: str) -> str:
+    await reset_database(migrations_database_url)
+    return migrations_database_url
+
+
+async def _run_sync(url: str, fn: Any) -> Any:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(fn)
+    finally:
+        await engine.dispose()
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+def _diff(connection: Connection) -> list:
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "compare_server_default": True}
+    )
+    return compare_metadata(context, Base.metadata)
+
+
+def test_revision_ids() -> None:
+    assert head_revision() == "0002"
+    names = sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("*.py"))
+    assert names == ["0001_seed_schema.py", "0002_engine_extensions.py"]
+
+
+async def test_downgrade_to_base_leaves_no_trace(url: str) -> None:
+    await upgrade_database(url)
+    assert await current_revision(url) == "0002"
+    await downgrade_database(url, "base")
+    assert await current_revision(url) is None
+    assert await _run_sync(url, _tables) <= {"alembic_version"}
+
+
+async def test_upgrade_downgrade_upgrade_cycle(url: str) -> None:
+    await upgrade_database(url)
+    await downgrade_database(url, "base")
+    await upgrade_database(url)
+    assert await current_revision(url) == "0002"
+    assert await _run_sync(url, _diff) == []
+    await downgrade_database(url, "-1")
+    assert await current_revision(url) == "0001"
+    await upgrade_database(url, "+1")
+    assert await current_revision(url) == "0002"
+    assert await _run_sync(url, _diff) == []
+
+
+async def test_0001_creates_exactly_the_seed_tables(url: str) -> None:
+    await upgrade_database(url, "0001")
+
+    def columns(connection: Connection) -> dict[str, set[str]]:
+        inspector = inspect(connection)
+        return {
+            table: {c["name"] for c in inspector.get_columns(table)}
+            for table in inspector.get_table_names()
+            if table != "alembic_version"
+        }
+
+    assert await _run_sync(url, columns) == {
+        table: set(cols) for table, cols in spec.SEED_COLUMNS.items()
+    }
+
+
+SEED_ROWS = [
+    "INSERT INTO users (id, telegram_id, is_active, created_at, updated_at) "
+    "VALUES (1, 77, 1, :t, :t)",
+    "INSERT INTO modules (id, title, `order`, is_published, created_at, updated_at) "
+    "VALUES (1, 'm', 1, 1, :t, :t)",
+    "INSERT INTO lessons (id, module_id, title, `order`, is_published, created_at, updated_at) "
+    "VALUES (1, 1, 'l', 1, 1, :t, :t)",
+    "INSERT INTO user_progress (id, user_id, lesson_id, status, attempts, created_at, updated_at)"
+    " VALUES (1, 1, 1, 'COMPLETED', 1, :t, :t)",
+    "INSERT INTO achievements (id, type, title, points, created_at) "
+    "VALUES (1, 'MILESTONE', 'a', 5, :t)",
+    "INSERT INTO user_achievements (id, user_id, achievement_id, earned_at) VALUES (1, 1, 1, :t)",
+    "INSERT INTO leaderboard_cache (id, user_id, `rank`, total_score, lessons_completed, "
+    "achievements_count, updated_at) VALUES (1, 1, 1, 5, 1, 1, :t)",
+    "INSERT INTO activity_log (id, user_id, activity_type, created_at) "
+    "VALUES (1, 1, 'LESSON_COMPLETED', :t)",
+]
+
+
+def _quote(sql: str, connection: Connection) -> str:
+    return sql if connection.dialect.name != "sqlite" else sql.replace("`", '"')
+
+
+async def test_upgrades_and_downgrades_keep_existing_rows(url: str) -> None:
+    await upgrade_database(url, "0001")
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            for sql in SEED_ROWS:
+                await connection.execute(
+                    text(_quote(sql, connection.sync_connection)), {"t": "2025-01-01 00:00:00"}
+                )
+        await upgrade_database(engine)
+        async with engine.connect() as connection:
+            for table in spec.SEED_COLUMNS:
+                count = await connection.scalar(text(f"SELECT count(*) FROM {table}"))
+                assert count == 1, table
+            assert await connection.scalar(text("SELECT enabled FROM achievements")) == 1
+            assert await connection.scalar(text("SELECT slug FROM modules")) is None
+            if is_sqlite(engine):
+                assert await connection.scalar(text("PRAGMA foreign_keys")) == 1
+        async with engine.connect() as connection:
+            with pytest.raises(IntegrityError):
+                await connection.execute(
+                    text(
+                        "INSERT INTO user_progress (user_id, lesson_id, status, attempts, "
+                        "created_at, updated_at) VALUES (1, 999, 'COMPLETED', 0, :t, :t)"
+                    ),
+                    {"t": "2025-01-01 00:00:00"},
+                )
+        await downgrade_database(engine, "0001")
+        async with engine.connect() as connection:
+            for table in spec.SEED_COLUMNS:
+                count = await connection.scalar(text(f"SELECT count(*) FROM {table}"))
+                assert count == 1, table
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrade_on_shared_in_memory_connection_keeps_foreign_keys_on() -> None:
+    engine = create_engine("sqlite+aiosqlite://")
+    try:
+        await upgrade_database(engine)
+        async with engine.connect() as connection:
+            assert await connection.scalar(text("PRAGMA foreign_keys")) == 1
+            assert "users" in await connection.run_sync(_tables)
+    finally:
+        await engine.dispose()
+
+
+async def _alembic(url: str, cwd: Path, *args: str) -> str:
+    env = {**os.environ, "DATABASE_URL": url}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "alembic",
+        "-c",
+        str(REPO / "alembic.ini"),
+        *args,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    decoded = output.decode()
+    assert process.returncode == 0, decoded
+    return decoded
+
+
+async def test_alembic_cli_from_another_directory(url: str, tmp_path: Path) -> None:
+    await _alembic(url, tmp_path, "upgrade", "head")
+    assert "No new upgrade operations detected" in await _alembic(url, tmp_path, "check")
+    history = await _alembic(url, tmp_path, "history")
+    assert "<base> -> 0001" in history and "0001 -> 0002 (head)" in history
+    await _alembic(url, tmp_path, "downgrade", "-1")
+    assert (await _alembic(url, tmp_path, "current")).strip().endswith("0001")
+    assert os.listdir(tmp_path) == []  # nothing written to the working directory
