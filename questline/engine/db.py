@@ -28,6 +28,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
+from questline.engine.errors import QuestlineError
+
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "SUPPORTED_DRIVERS",
@@ -47,7 +49,7 @@ SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "mysql+aiomysql")
 _EXAMPLES = "e.g. sqlite+aiosqlite:///questline.db or mysql+aiomysql://user:password@host:3306/db"
 
 
-class DatabaseConfigError(Exception):
+class DatabaseConfigError(QuestlineError):
     """The database is misconfigured or unreachable; ``str(error)`` is one line for the user."""
 
 
