@@ -31,7 +31,18 @@ def upgrade() -> None:
         batch.create_unique_constraint("uq_achievements_slug", ["slug"])
 
     with op.batch_alter_table("activity_log") as batch:
-        batch.add_column(sa.Column("idempotency_key", sa.String(100), nullable=True))
+        # Binary collation on MySQL/MariaDB: keys differing only in case are different keys.
+        batch.add_column(
+            sa.Column(
+                "idempotency_key",
+                sa.String(100).with_variant(
+                    mysql.VARCHAR(100, charset="utf8mb4", collation="utf8mb4_bin"),
+                    "mysql",
+                    "mariadb",
+                ),
+                nullable=True,
+            )
+        )
         batch.create_unique_constraint(
             "uq_activity_log_user_id_idempotency_key", ["user_id", "idempotency_key"]
         )

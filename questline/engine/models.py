@@ -31,6 +31,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -320,8 +321,14 @@ class ActivityLog(Base):
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), nullable=False, default=utcnow, index=True
     )
-    # extension (0002)
-    idempotency_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # extension (0002); compared byte for byte on MySQL/MariaDB (their default collations
+    # ignore case, and "abc" and "ABC" are different keys)
+    idempotency_key: Mapped[str | None] = mapped_column(
+        String(100).with_variant(
+            mysql.VARCHAR(100, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+        ),
+        nullable=True,
+    )
 
     user: Mapped[User] = relationship(back_populates="activities", lazy="raise_on_sql")
 

@@ -149,9 +149,13 @@ async def test_idempotency_key_unique_per_user(session: AsyncSession) -> None:
         ]
     )
     await session.commit()
+    user_id = user.id
     await _expect_integrity_error(
-        session, ActivityLog(user_id=user.id, activity_type=login, idempotency_key="k1")
+        session, ActivityLog(user_id=user_id, activity_type=login, idempotency_key="k1")
     )
+    # keys are compared exactly, also on MySQL/MariaDB (binary collation)
+    session.add(ActivityLog(user_id=user_id, activity_type=login, idempotency_key="K1"))
+    await session.commit()
 
 
 async def test_module_and_lesson_slugs(session: AsyncSession) -> None:
