@@ -136,8 +136,8 @@ def create_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEngine:
 
     SQLite: foreign keys are enforced on every connection (``PRAGMA foreign_keys=ON``) and
     every transaction starts with ``BEGIN IMMEDIATE``; an in-memory database uses one shared
-    connection. MySQL/MariaDB: ``charset=utf8mb4``,
-    ``pool_pre_ping`` and hourly connection recycling. Extra ``kwargs`` go to
+    connection. MySQL/MariaDB: ``charset=utf8mb4``, ``pool_pre_ping``, hourly connection
+    recycling and READ COMMITTED isolation. Extra ``kwargs`` go to
     :func:`sqlalchemy.ext.asyncio.create_async_engine`.
     """
     parsed = parse_database_url(url)
@@ -151,6 +151,9 @@ def create_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEngine:
             parsed = parsed.update_query_dict({"charset": "utf8mb4"})
         options["pool_pre_ping"] = True
         options["pool_recycle"] = 3600
+        # Each statement sees what has committed: a transaction that locks one learner after
+        # another (a batch) must not read an older snapshot of the second learner.
+        options["isolation_level"] = "READ COMMITTED"
     options.update(kwargs)
     try:
         engine = create_async_engine(parsed, **options)

@@ -10,13 +10,21 @@ from questline.engine.models import LeaderboardCache
 from questline.engine.views import LessonView, UserView
 from questline.rules.vocabulary import ActivityType as A
 
+from .conftest import T0
+
 
 async def scored(
     engine: Engine, telegram_id: int, name: str, lesson: LessonView, score: int
 ) -> UserView:
     user = await engine.register_user(UserProfile(telegram_id=telegram_id, first_name=name))
     await engine.record(
-        Event(type=A.LESSON_COMPLETED, user_id=user.id, lesson_id=lesson.id, score=score)
+        Event(
+            type=A.LESSON_COMPLETED,
+            user_id=user.id,
+            lesson_id=lesson.id,
+            score=score,
+            occurred_at=T0,
+        )
     )
     return user
 
@@ -56,10 +64,22 @@ async def test_total_is_best_lesson_scores_plus_achievement_points(
 ) -> None:
     user = await scored(engine, 9, "Eve", lessons[0], 40)
     await engine.record(
-        Event(type=A.LESSON_COMPLETED, user_id=user.id, lesson_id=lessons[0].id, score=60)
+        Event(
+            type=A.LESSON_COMPLETED,
+            user_id=user.id,
+            lesson_id=lessons[0].id,
+            score=60,
+            occurred_at=T0,
+        )
     )
     await engine.record(
-        Event(type=A.LESSON_COMPLETED, user_id=user.id, lesson_id=lessons[1].id, score=5)
+        Event(
+            type=A.LESSON_COMPLETED,
+            user_id=user.id,
+            lesson_id=lessons[1].id,
+            score=5,
+            occurred_at=T0,
+        )
     )
     [entry] = await engine.top(1)
     report = await engine.progress(user_id=user.id)

@@ -29,6 +29,8 @@ async def progress_row(db: AsyncEngine, user: UserView, lesson: LessonView) -> U
 
 
 def event(kind: A, user: UserView, lesson: LessonView | None = None, **fields: object) -> Event:
+    """An event at 09:00 on T0 unless told otherwise (wall-clock time would wake the night owl)."""
+    fields.setdefault("occurred_at", T0)
     return Event(type=kind, user_id=user.id, lesson_id=lesson.id if lesson else None, **fields)
 
 
