@@ -35,24 +35,32 @@ async def fake_api() -> AsyncIterator[FakeBotAPI]:
 
 
 @pytest.fixture
-async def engine(db: AsyncEngine) -> Engine:
+def course_file() -> Path:
+    """The course the engine loads and QUESTLINE_CONTENT names (override to edit a copy)."""
+    return COURSE
+
+
+@pytest.fixture
+async def engine(db: AsyncEngine, course_file: Path) -> Engine:
     """An engine on the test database with the course and rules loaded, and our plugin only."""
     plugins = build_plugin_manager(load_entry_points=False)
     plugins.register(TelegramPlugin(), name="telegram")
     engine = Engine(bind=db, plugin_manager=plugins)
-    await engine.load_content(COURSE)
+    await engine.load_content(course_file)
     await engine.load_rules([RULES])
     return engine
 
 
 @pytest.fixture
-def bot_env(fake_api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def bot_env(
+    fake_api: FakeBotAPI, course_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
     """The environment `questline bot` would be run with against the fake server."""
     env = {
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_BASE": fake_api.base_url,
         "QUESTLINE_ADMIN_IDS": str(ADMIN_ID),
-        "QUESTLINE_CONTENT": str(COURSE),
+        "QUESTLINE_CONTENT": str(course_file),
         "QUESTLINE_RULES": str(RULES),
     }
     for key, value in env.items():

@@ -123,7 +123,7 @@ class FakeBotAPI:
     def new_message_id(self) -> int:
         return next(self._message_ids)
 
-    async def wait_for(self, predicate: Callable[[Call], bool], timeout: float = 10) -> Call:
+    async def wait_for(self, predicate: Callable[[Call], bool], seconds: float = 10) -> Call:
         """The first recorded call matching `predicate`, waiting for it if need be."""
         async with self._changed:
             found: list[Call] = []
@@ -132,7 +132,7 @@ class FakeBotAPI:
                 found[:] = [call for call in self.calls if predicate(call)][:1]
                 return bool(found)
 
-            await asyncio.wait_for(self._changed.wait_for(seen), timeout)
+            await asyncio.wait_for(self._changed.wait_for(seen), seconds)
             return found[0]
 
     def sent_to(self, chat_id: int) -> list[Call]:

@@ -120,6 +120,14 @@ class Harness:
         await asyncio.wait_for(self.tracker.event_for(update_id).wait(), WAIT_SECONDS)
         return Reply([call for call in self.api.calls[mark:] if call.chat_id == user.id])
 
+    async def burst(self, user: FakeUser, updates: list[dict[str, Any]]) -> Reply:
+        """Push `updates` at once, with no time passing, and wait until all are handled."""
+        mark = len(self.api.calls)
+        ids = [await self.api.push(update) for update in updates]
+        waits = (self.tracker.event_for(update_id).wait() for update_id in ids)
+        await asyncio.wait_for(asyncio.gather(*waits), WAIT_SECONDS)
+        return Reply([call for call in self.api.calls[mark:] if call.chat_id == user.id])
+
 
 class FakeUser:
     """A Telegram user in a private chat with the bot."""
@@ -158,6 +166,10 @@ class FakeUser:
     async def send(self, text: str, *, pause: float = 1.0) -> Reply:
         """Type `text` in the chat."""
         return await self.harness.exchange(self, self.message_update(text), pause=pause)
+
+    async def flood(self, texts: list[str]) -> Reply:
+        """Send many messages faster than a person could."""
+        return await self.harness.burst(self, [self.message_update(text) for text in texts])
 
     def screen(self) -> dict[str, Any]:
         """The latest message in this chat that has buttons, as the server holds it now."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from aiogram import Router
 from aiogram.filters import Command, Filter
 from aiogram.types import Message, User
@@ -12,6 +14,25 @@ from questline.adapters.telegram.screens.base import esc
 from questline.adapters.telegram.settings import BotSettings
 from questline.engine import Engine
 from questline.engine.errors import QuestlineError
+
+
+class LoadReport(Protocol):
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+
+
+def summary(report: LoadReport) -> str:
+    """Counts by outcome, naming what changed: "1 updated (python-basics/classes)"."""
+    parts = []
+    for label, names in (
+        ("created", report.created),
+        ("updated", report.updated),
+        ("unchanged", report.unchanged),
+    ):
+        listed = f" ({', '.join(names)})" if names and label != "unchanged" else ""
+        parts.append(f"{len(names)} {label}{listed}")
+    return ", ".join(parts)
 
 
 class IsAdmin(Filter):
@@ -36,10 +57,10 @@ async def reload(message: Message, engine: Engine, settings: BotSettings) -> Non
     try:
         if settings.content_path is not None:
             report = await engine.load_content(settings.content_path)
-            lines.append(f"📚 content: {esc(str(report))}")
+            lines.append(f"📚 content: {esc(summary(report))}")
         if settings.rules_paths:
-            report = await engine.load_rules(list(settings.rules_paths))
-            lines.append(f"🏆 rules: {esc(str(report))}")
+            rules = await engine.load_rules(list(settings.rules_paths))
+            lines.append(f"🏆 rules: {esc(summary(rules))}")
     except QuestlineError as error:
         lines.append(f"❌ {esc(str(error))}")
     await show(message, Screen("\n".join(lines)))

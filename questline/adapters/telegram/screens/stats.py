@@ -90,7 +90,7 @@ def achievements_screen(owner: int, statuses: Sequence[AchievementStatus]) -> Sc
 
 
 def _locked_detail(status: AchievementStatus) -> str:
-    """"7/10 lessons · 3 lessons to go" from the rule's progress, else the engine's words."""
+    """Progress such as "7/10 lessons · 3 lessons to go", else the engine's own words."""
     parts = []
     for part in status.progress.parts if status.progress else ():
         parts.append(f"{number(part.current)}/{amount(part.fact, part.target)}")

@@ -1,0 +1,210 @@
+"""Untrusted input: forged and stale buttons, floods, strangers at admin commands, blocked chats."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from questline.adapters.telegram.callbacks import LessonAction, LessonCb, ModuleCb
+from questline.engine import Engine, Event
+from questline.engine.models import ProgressStatus
+from questline.rules.vocabulary import ActivityType
+from tests.telegram.conftest import ADMIN_ID, COURSE
+from tests.telegram.harness import FakeUser, Harness
+from tests.telegram.test_journeys import earned, lesson_id, statuses
+
+HELP = "helps you learn step by step"
+NOT_AVAILABLE = "This lesson is not available any more."
+
+
+@pytest.fixture
+def course_file(tmp_path: Path) -> Path:
+    """A copy of the course that tests edit, as an author would."""
+    return Path(shutil.copy(COURSE, tmp_path / "course.yaml"))
+
+
+def edit_course(path: Path, lesson_slug: str, **changes: Any) -> None:
+    course = yaml.safe_load(path.read_text())
+    for module in course["modules"]:
+        for lesson in module["lessons"]:
+            if lesson["slug"] == lesson_slug:
+                lesson.update(changes)
+    path.write_text(yaml.safe_dump(course, allow_unicode=True))
+
+
+async def started(bot: Harness, user_id: int, name: str = "Alice") -> FakeUser:
+    user = bot.user(user_id, name)
+    await user.send("/start")
+    return user
+
+
+async def test_forged_callbacks_get_a_polite_answer_and_change_nothing(
+    bot: Harness, engine: Engine
+) -> None:
+    alice = await started(bot, 501)
+    before = await engine.stats()
+    draft = next(m for m in await engine.modules(published_only=False) if not m.is_published)
+    hidden_lesson = await lesson_id(engine, "generators")  # published, in a draft module
+    forged = {
+        LessonCb(owner=501, lesson_id=999_999, action=LessonAction.COMPLETE).pack(): NOT_AVAILABLE,
+        LessonCb(owner=501, lesson_id=hidden_lesson, action=LessonAction.START).pack(): (
+            NOT_AVAILABLE
+        ),
+        LessonCb(owner=501, lesson_id=await lesson_id(engine, "classes"), action="done").pack(): (
+            NOT_AVAILABLE
+        ),
+        LessonCb(owner=501, lesson_id=await lesson_id(engine, "loops"), action="answer").pack(): (
+            "This lesson has no challenge."
+        ),
+        ModuleCb(owner=501, module_id=draft.id).pack(): "This module is not available any more.",
+        ModuleCb(owner=501, module_id=424_242).pack(): "This module is not available any more.",
+    }
+    malformed = [
+        "l:501:1:win",
+        "l:501:abc:done",
+        "l:501:99999999999999999999:done",
+        "l:501:-3:done",
+        "m:501",
+        "s:501:admin",
+        "score:501:1:100",
+        "🙂",
+    ]
+    for data, expected in forged.items():
+        reply = await alice.press_data(data)
+        assert reply.answer is not None and reply.answer["show_alert"] is True
+        assert expected in reply.answer_text, data
+        assert reply.texts == [], data
+    for data in malformed:
+        reply = await alice.press_data(data)
+        assert reply.answer_text == "This button is out of date. Send /start for a fresh menu."
+        assert reply.texts == [], data
+    assert await engine.stats() == before
+    assert set((await statuses(engine, 501)).values()) == {ProgressStatus.NOT_STARTED}
+
+
+async def test_someone_elses_buttons_do_nothing(bot: Harness, engine: Engine) -> None:
+    alice, mallory = await started(bot, 601), await started(bot, 602, "Mallory")
+    await alice.press("Modules")
+    await alice.press("Python basics")
+    await alice.press("Variables")
+    alices_lesson = alice.screen()
+    before = await engine.stats()
+
+    for label in ("Start", "Answer", "Menu", "Python basics"):
+        reply = await mallory.press(label, message=alices_lesson)
+        assert reply.answer_text == "This button belongs to someone else's screen."
+        assert reply.texts == []
+    assert await engine.stats() == before
+    assert bot.api.messages[601, alices_lesson["message_id"]] == alices_lesson
+
+
+async def test_stale_buttons_for_an_unpublished_lesson(
+    bot: Harness, engine: Engine, course_file: Path
+) -> None:
+    alice = await started(bot, 701)
+    await alice.press("Modules")
+    await alice.press("Python basics")
+    module_screen = alice.screen()
+    await alice.press("Variables")
+    await alice.press("Start")
+    lesson_screen = alice.screen()
+    await alice.press("Answer")
+    edit_course(course_file, "variables", published=False)
+    await engine.load_content(course_file)
+    before = await engine.stats()
+
+    reply = await alice.press("Complete", message=lesson_screen)
+    assert reply.answer_text is not None and NOT_AVAILABLE in reply.answer_text
+    reply = await alice.press("Variables", message=module_screen)
+    assert reply.answer_text is not None and NOT_AVAILABLE in reply.answer_text
+    reply = await alice.send("5")  # the answer to a question that is gone
+    assert NOT_AVAILABLE in reply.text
+    reply = await alice.send("5")  # no longer answering: just text, so help
+    assert HELP in reply.text
+
+    assert await engine.stats() == before
+    assert "variables" not in await statuses(engine, 701)
+    assert await earned(engine, 701) == set()
+    reply = await alice.send("/modules")
+    assert "0/2" in reply.text
+
+
+async def test_a_flood_is_throttled_per_learner(bot: Harness, engine: Engine) -> None:
+    alice, bob = await started(bot, 801), await started(bot, 802, "Bob")
+
+    reply = await alice.flood(["/help"] * 12)
+    assert sum(HELP in text for text in reply.texts) == 5  # the burst
+    assert reply.texts.count("⏳ Too many requests at once — please slow down a little.") == 1
+    assert len(reply.texts) == 6
+
+    assert HELP in (await bob.send("/help", pause=0)).text  # others are not affected
+    bot.clock.advance(2)
+    assert HELP in (await alice.send("/help", pause=0)).text  # and Alice recovers
+
+
+async def test_admin_commands_only_for_admins(
+    bot: Harness, engine: Engine, course_file: Path
+) -> None:
+    stranger = await started(bot, 901, "Eve")
+    edit_course(course_file, "classes", published=True)
+
+    for command in ("/stats", "/reload"):
+        reply = await stranger.send(command)
+        assert HELP in reply.text
+        assert "users" not in reply.text
+    await stranger.send("/modules")
+    assert "Classes" not in (await stranger.press("Python basics")).text
+
+    admin = await started(bot, ADMIN_ID, "Ada")
+    reply = await admin.send("/stats")
+    assert "📊 <b>Stats</b>" in reply.text and "users: 2" in reply.text
+    reply = await admin.send("/reload")
+    assert "📚 content: 0 created, 1 updated (python-basics/classes), 6 unchanged" in reply.text
+    assert "🏆 rules: 0 created, 0 updated, 4 unchanged" in reply.text
+    await stranger.send("/modules")
+    assert "Classes" in (await stranger.press("Python basics")).text
+
+
+async def test_unexpected_messages_get_help(bot: Harness) -> None:
+    alice = await started(bot, 1001)
+    for text in ("hello?", "/unknown", "42"):
+        reply = await alice.send(text)
+        assert HELP in reply.text
+        assert reply.methods == ["sendMessage"]
+
+
+async def test_commands_before_start_ask_for_start(bot: Harness, engine: Engine) -> None:
+    stranger = bot.user(1101, "Stranger")
+    for command in ("/progress", "/achievements", "/modules", "/leaderboard"):
+        reply = await stranger.send(command)
+        assert reply.texts == ["Please send /start first."]
+    assert await engine.find_user(telegram_id=1101) is None
+
+
+async def test_a_blocked_chat_does_not_break_the_engine(
+    bot: Harness, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    await started(bot, 1201)
+    bot.api.blocked.add(1201)
+    caplog.set_level(logging.INFO, logger="questline.adapters.telegram")
+
+    result = await engine.record(
+        Event(
+            type=ActivityType.LESSON_COMPLETED,
+            telegram_id=1201,
+            lesson_id=await lesson_id(engine, "variables"),
+        )
+    )
+
+    assert [award.slug for award in result.awards] == ["first-lesson"]
+    assert await earned(engine, 1201) == {"first-lesson"}
+    refused = await bot.api.wait_for(
+        lambda call: call.chat_id == 1201 and call.params.get("text", "").startswith("🏆")
+    )
+    assert refused.params["text"].startswith("🏆 First steps (+10)")
+    assert "not delivered to 1201: Forbidden: bot was blocked by the user" in caplog.text
