@@ -1,0 +1,429 @@
+"""Engine throughput next to what the database allows, and the leaderboard at 100k learners.
+
+Measures, on one database and in one run:
+
+- events/s through ``Engine.record`` (one transaction per event) and the ceiling: bare
+  ``activity_log`` inserts through SQLAlchemy Core, one row per commit;
+- events/s through ``Engine.record_many`` and the ceiling: the same inserts, 1,000 rows per commit;
+- with 100,000 learners on the leaderboard: ``Engine.record`` again (each scored event ranks the
+  learner), ``Engine.rebuild_leaderboard()`` and the ``top``/``around`` reads.
+
+The engine runs with the default rule catalog and the sample course; the events are a mix of
+logins, lesson starts and completions (with scores) and challenge attempts and solves, spread
+over 30 days, from learners of very different activity. Run from the repository root:
+
+    .venv/bin/python benchmarks/engine_bench.py [--database-url URL] [--users 1000] [--events N]
+
+Without ``--database-url`` a new SQLite file in a temporary folder is used. Every table of a
+MySQL/MariaDB database is dropped first: give the benchmark a database of its own.
+``--profile FILE`` records the ``record`` path once more under cProfile (stats saved to FILE)
+and prints the hottest functions and the SQL statements that took the most time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import platform
+import pstats
+import random
+import re
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import sqlalchemy
+from sqlalchemy import MetaData, delete, event, func, insert, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from questline.engine import Engine, Event
+from questline.engine.db import create_engine, is_mysql, safe_url
+from questline.engine.migrate import upgrade_database
+from questline.engine.models import (
+    ActivityLog,
+    LeaderboardCache,
+    User,
+    UserAchievement,
+    UserProgress,
+)
+from questline.engine.views import LessonView
+from questline.plugins.manager import build_plugin_manager
+from questline.rules.loading import CATALOG_DIR
+from questline.rules.vocabulary import ActivityType as A
+
+SAMPLE_COURSE = Path(__file__).resolve().parent.parent / "questline/engine/sample/course.yaml"
+START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+DAYS = 30
+BATCH = 1_000
+LEADERBOARD_USERS = 100_000
+SCALE_EVENTS = 200
+TELEGRAM_BASE = 5_000_000_000
+RECORD_TARGET = 0.50
+RECORD_MANY_TARGET = 0.25
+
+
+# -- the database ----------------------------------------------------------------------------
+
+
+def _drop_everything(connection: Connection) -> None:
+    connection.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0")
+    try:
+        tables = MetaData()
+        tables.reflect(connection)
+        tables.drop_all(connection)
+    finally:
+        connection.exec_driver_sql("SET FOREIGN_KEY_CHECKS=1")
+
+
+async def fresh_database(url: str) -> AsyncEngine:
+    """An engine on `url`, migrated to head from an empty database."""
+    db = create_engine(url)
+    if is_mysql(db):
+        async with db.begin() as connection:
+            await connection.run_sync(_drop_everything)
+    await upgrade_database(db)
+    return db
+
+
+async def insert_users(db: AsyncEngine, first: int, count: int) -> None:
+    """Learners `first`… `first + count - 1` (by Telegram id offset), with Core bulk inserts."""
+    joined = START - timedelta(days=1)
+    for start in range(first, first + count, 10 * BATCH):
+        rows = [
+            {
+                "telegram_id": TELEGRAM_BASE + number,
+                "first_name": f"Learner {number}",
+                "language_code": "en",
+                "created_at": joined,
+                "updated_at": joined,
+            }
+            for number in range(start, min(start + 10 * BATCH, first + count))
+        ]
+        async with db.begin() as connection:
+            await connection.execute(insert(User), rows)
+
+
+async def wipe_activity(db: AsyncEngine) -> None:
+    """Forget every event: awards, activity, progress and leaderboard rows (not users, rules)."""
+    async with db.begin() as connection:
+        for model in (UserAchievement, ActivityLog, UserProgress, LeaderboardCache):
+            await connection.execute(delete(model))
+
+
+# -- the workload ----------------------------------------------------------------------------
+
+
+@dataclass
+class Learner:
+    """Where one simulated learner is in the course."""
+
+    user_id: int
+    position: int = 0
+
+
+def event_stream(
+    user_ids: list[int], lessons: list[LessonView], count: int, seed: int = 1
+) -> list[Event]:
+    """`count` events from learning sessions spread over DAYS days, in session-time order.
+
+    A session is a login, then work on the learner's next lesson: a start, challenge attempts
+    (usually ending in a solve) and, most of the time, the completion with a score. Activity
+    is heavy-tailed: a few learners hold many sessions, most hold a handful. After the last
+    lesson a learner goes round again (re-completions keep the best score).
+    """
+    rng = random.Random(seed)
+    learners = [Learner(user_id) for user_id in user_ids]
+    weights = [rng.paretovariate(1.2) for _ in learners]
+    sessions = sorted(
+        (START + timedelta(seconds=rng.uniform(0, DAYS * 86_400)), index)
+        for index in rng.choices(range(len(learners)), weights, k=count)
+    )
+    events: list[Event] = []
+    for moment, index in sessions:
+        learner = learners[index]
+        lesson = lessons[learner.position % len(lessons)]
+        steps: list[tuple[A, int | None]] = [(A.LESSON_STARTED, None)]
+        if lesson.challenge is not None:
+            steps += [(A.CHALLENGE_ATTEMPTED, None)] * rng.randint(1, 3)
+            if rng.random() < 0.8:
+                steps.append((A.CHALLENGE_SOLVED, lesson.challenge.points))
+        if rng.random() < 0.85:
+            steps.append((A.LESSON_COMPLETED, rng.randint(40, 100)))
+            learner.position += 1
+        session = [Event(type=A.LOGIN, user_id=learner.user_id, occurred_at=moment)]
+        session += [
+            Event(
+                type=kind,
+                user_id=learner.user_id,
+                lesson_id=lesson.id,
+                score=score,
+                occurred_at=moment + timedelta(minutes=3 * step),
+            )
+            for step, (kind, score) in enumerate(steps, start=1)
+        ]
+        events.extend(session)
+        if len(events) >= count:
+            break
+    return events[:count]
+
+
+def activity_rows(events: list[Event]) -> list[dict[str, Any]]:
+    """The activity_log rows the engine writes for `events` (for the bare-insert ceiling)."""
+    return [
+        {
+            "user_id": item.user_id,
+            "activity_type": item.type,
+            "entity_id": item.lesson_id,
+            "entity_type": "lesson" if item.lesson_id is not None else None,
+            "details": json.dumps({"score": item.score}) if item.score is not None else None,
+            "created_at": item.occurred_at,
+        }
+        for item in events
+    ]
+
+
+# -- measurements ----------------------------------------------------------------------------
+
+
+async def timed(work: Callable[[], Awaitable[Any]]) -> float:
+    started = time.perf_counter()
+    await work()
+    return time.perf_counter() - started
+
+
+async def inserts_one_per_commit(db: AsyncEngine, rows: list[dict[str, Any]]) -> None:
+    statement = insert(ActivityLog)
+    for row in rows:
+        async with db.begin() as connection:
+            await connection.execute(statement, row)
+
+
+async def inserts_batched(db: AsyncEngine, rows: list[dict[str, Any]]) -> None:
+    statement = insert(ActivityLog)
+    for start in range(0, len(rows), BATCH):
+        async with db.begin() as connection:
+            await connection.execute(statement, rows[start : start + BATCH])
+
+
+async def record_each(engine: Engine, events: list[Event]) -> None:
+    for item in events:
+        await engine.record(item)
+
+
+async def record_batched(engine: Engine, events: list[Event]) -> None:
+    await engine.record_many(events)
+
+
+async def leaderboard_rows(db: AsyncEngine, seed: int = 2) -> None:
+    """A leaderboard_cache row for every learner without one (scores with plenty of ties)."""
+    rng = random.Random(seed)
+    async with db.connect() as connection:
+        ids = list(
+            await connection.scalars(
+                select(User.id)
+                .outerjoin(LeaderboardCache, LeaderboardCache.user_id == User.id)
+                .where(LeaderboardCache.id.is_(None))
+            )
+        )
+    for start in range(0, len(ids), 10 * BATCH):
+        rows = [
+            {
+                "user_id": user_id,
+                "rank": 0,
+                "total_score": int(rng.paretovariate(1.5) * 100),
+                "lessons_completed": rng.randint(0, 6),
+                "achievements_count": rng.randint(0, 12),
+                "updated_at": START,
+            }
+            for user_id in ids[start : start + 10 * BATCH]
+        ]
+        async with db.begin() as connection:
+            await connection.execute(insert(LeaderboardCache), rows)
+
+
+@dataclass
+class Figures:
+    rows: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def add(self, what: str, value: str, note: str = "") -> None:
+        self.rows.append((what, value, note))
+
+    def print(self, title: str) -> None:
+        width = max(len(what) for what, _, _ in self.rows)
+        values = max(len(value) for _, value, _ in self.rows)
+        print(f"\n{title}")
+        print("-" * len(title))
+        for what, value, note in self.rows:
+            print(f"{what:<{width}}  {value:>{values}}  {note}".rstrip())
+
+
+def rate(count: int, seconds: float) -> str:
+    return f"{count / seconds:,.0f}/s"
+
+
+def verdict(ratio: float, target: float) -> str:
+    return f"target >= {target:.0%}: {'met' if ratio >= target else 'NOT met'}"
+
+
+# -- profiling -------------------------------------------------------------------------------
+
+
+class StatementTimer:
+    """Wall time per SQL statement shape, from cursor-execute events (driver wait included)."""
+
+    def __init__(self, db: AsyncEngine) -> None:
+        self.db = db
+        self.totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+
+    def _before(self, conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
+        conn.info.setdefault("bench_started", []).append(time.perf_counter())
+
+    def _after(self, conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
+        elapsed = time.perf_counter() - conn.info["bench_started"].pop()
+        shape = re.sub(r"\s+", " ", statement).strip()
+        shape = re.sub(r"\((?:%s|\?)(?:, (?:%s|\?))+\)", "(…)", shape)
+        total = self.totals[shape]
+        total[0] += 1
+        total[1] += elapsed
+
+    def __enter__(self) -> StatementTimer:
+        event.listen(self.db.sync_engine, "before_cursor_execute", self._before)
+        event.listen(self.db.sync_engine, "after_cursor_execute", self._after)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.db.sync_engine, "before_cursor_execute", self._before)
+        event.remove(self.db.sync_engine, "after_cursor_execute", self._after)
+
+    def print(self, wall: float, events: int, top: int = 15) -> None:
+        ranked = sorted(self.totals.items(), key=lambda item: -item[1][1])
+        total_sql = sum(seconds for _, seconds in self.totals.values())
+        statements = sum(int(count) for count, _ in self.totals.values())
+        print(
+            f"\nSQL during record(): {statements / events:.1f} statements/event, "
+            f"{total_sql:.2f} s of {wall:.2f} s wall ({total_sql / wall:.0%})"
+        )
+        for shape, (count, seconds) in ranked[:top]:
+            print(
+                f"{seconds / wall:6.1%}  {count / events:5.2f}/event  "
+                f"{seconds / count * 1e3:6.3f} ms  {shape[:150]}"
+            )
+
+
+async def profile_record(db: AsyncEngine, engine: Engine, events: list[Event], path: Path) -> None:
+    await wipe_activity(db)
+    profiler = cProfile.Profile()
+    with StatementTimer(db) as timer:
+        started = time.perf_counter()
+        profiler.enable()
+        await record_each(engine, events)
+        profiler.disable()
+        wall = time.perf_counter() - started
+    profiler.dump_stats(path)
+    print(f"\nProfile of record() over {len(events):,} events ({rate(len(events), wall)} profiled)")
+    stats = pstats.Stats(profiler).strip_dirs()
+    stats.sort_stats("tottime").print_stats(20)
+    timer.print(wall, len(events))
+
+
+# -- main ------------------------------------------------------------------------------------
+
+
+async def run(url: str, users: int, count: int, profile: Path | None) -> None:
+    db = await fresh_database(url)
+    try:
+        engine = Engine(bind=db, plugin_manager=build_plugin_manager(load_entry_points=False))
+        await engine.load_content(SAMPLE_COURSE)
+        rules = await engine.load_rules([CATALOG_DIR])
+        await insert_users(db, 0, users)
+        await engine.startup()
+        lessons = [lesson for module in await engine.modules() for lesson in module.lessons]
+        async with db.connect() as connection:
+            user_ids = list(await connection.scalars(select(User.id).order_by(User.id)))
+        events = event_stream(user_ids, lessons, count)
+        mix = defaultdict(int)
+        for item in events:
+            mix[item.type.value] += 1
+        rows = activity_rows(events)
+
+        print(f"questline engine benchmark on {safe_url(url)}")
+        print(
+            f"Python {platform.python_version()}, SQLAlchemy {sqlalchemy.__version__}, "
+            f"{platform.machine()}; {len(rules.created)} rules, {len(lessons)} lessons, "
+            f"{users:,} learners, {len(events):,} events over {DAYS} days"
+        )
+        print("mix: " + ", ".join(f"{kind} {n / len(events):.0%}" for kind, n in mix.items()))
+
+        one = await timed(lambda: inserts_one_per_commit(db, rows))
+        await wipe_activity(db)
+        batched = await timed(lambda: inserts_batched(db, rows))
+        await wipe_activity(db)
+        each = await timed(lambda: record_each(engine, events))
+        async with db.connect() as connection:
+            awards = await connection.scalar(select(func.count()).select_from(UserAchievement))
+        await wipe_activity(db)
+        many = await timed(lambda: record_batched(engine, events))
+
+        figures = Figures()
+        figures.add("ceiling: bare inserts, 1 per commit", rate(count, one))
+        figures.add("Engine.record, 1 event per transaction", rate(count, each))
+        figures.add("  ratio", f"{one / each:.1%}", verdict(one / each, RECORD_TARGET))
+        figures.add(f"ceiling: bare inserts, {BATCH:,} per commit", rate(count, batched))
+        figures.add("Engine.record_many (chunks of 500)", rate(count, many))
+        figures.add("  ratio", f"{batched / many:.1%}", verdict(batched / many, RECORD_MANY_TARGET))
+        figures.add("awards granted", f"{awards:,}", f"{awards / count:.2f} per event")
+
+        label = f"{LEADERBOARD_USERS:,} learners"
+        await insert_users(db, users, LEADERBOARD_USERS - users)
+        await leaderboard_rows(db)
+        crowded = events[:SCALE_EVENTS]
+        crowded_each = await timed(lambda: record_each(engine, crowded))
+        rebuilds = [await timed(engine.rebuild_leaderboard) for _ in range(3)]
+        top = await timed(lambda: engine.top(10))
+        around = await timed(lambda: engine.around(user_id=user_ids[0]))
+        figures.add(
+            f"Engine.record, {label} ranked",
+            rate(len(crowded), crowded_each),
+            f"{len(crowded)} events, vs {rate(count, each)} with {users:,}",
+        )
+        best = min(rebuilds)
+        figures.add(f"rebuild_leaderboard(), {label}", f"{best * 1e3:,.0f} ms", "best of 3")
+        figures.add(f"top(10), {label}", f"{top * 1e3:,.0f} ms")
+        figures.add(f"around(user), {label}", f"{around * 1e3:,.0f} ms")
+        figures.print("Results")
+
+        if profile is not None:
+            await profile_record(db, engine, events, profile)
+        await engine.shutdown()
+    finally:
+        await db.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", help="default: a new SQLite file in a temporary folder")
+    parser.add_argument("--users", type=int, default=1_000, help="learners sending events")
+    parser.add_argument("--events", type=int, default=1_000, help="events per measurement")
+    parser.add_argument("--profile", type=Path, help="also profile record() into this file")
+    options = parser.parse_args()
+    if options.database_url:
+        asyncio.run(run(options.database_url, options.users, options.events, options.profile))
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+        asyncio.run(run(url, options.users, options.events, options.profile))
+
+
+if __name__ == "__main__":
+    main()
