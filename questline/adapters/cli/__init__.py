@@ -22,6 +22,7 @@ BUILTIN_COMMANDS = {
     "plugins": "reports:plugins",
     "progress": "reports:progress",
     "rules": "rules:rules",
+    "users": "users:users",
 }
 
 

@@ -137,13 +137,15 @@ async def _demo(database: Path, learners: int, weeks: int, seed: int) -> None:
     out.rule("questline demo")
     async with open_engine(url, migrate=True) as engine:
         out.print(f"database: {database} (created afresh, migrated to the newest revision)")
-        content = await engine.load_content(SAMPLE_COURSE)
+        await engine.load_content(SAMPLE_COURSE)
         rules = await engine.load_rules([CATALOG_DIR])
         documents = engine.validate_rules([CATALOG_DIR])
         lessons = await _course(engine)
+        modules = await engine.modules(published_only=False)
         out.print(
-            f"sample course: {len(content.created)} modules and lessons; "
-            f"{len(lessons)} published lessons; rules: {len(rules.created)} achievements"
+            f"sample course: {len(modules)} modules, "
+            f"{sum(len(module.lessons) for module in modules)} lessons "
+            f"({len(lessons)} published); rules: {len(rules.created)} achievements"
         )
         simulation = simulate(
             lessons,
@@ -197,8 +199,8 @@ async def _demo(database: Path, learners: int, weeks: int, seed: int) -> None:
     show_default=True,
     help="SQLite file the demo deletes and creates afresh (DATABASE_URL is not used).",
 )
-@click.option("--learners", default=36, show_default=True, type=click.IntRange(1, 1000))
-@click.option("--weeks", default=6, show_default=True, type=click.IntRange(1, 52))
+@click.option("--learners", default=30, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--weeks", default=4, show_default=True, type=click.IntRange(1, 52))
 @click.option("--seed", default=7, show_default=True, help="Same seed, same learners and events.")
 def demo(database: Path, learners: int, weeks: int, seed: int) -> None:
     """Simulate a learning community and show its awards and leaderboard.

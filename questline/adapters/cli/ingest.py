@@ -49,7 +49,7 @@ def validation_message(error: ValidationError) -> str:
 def parse_line(text: str) -> Event:
     """One event from one line of JSON; ValueError names what is wrong."""
     try:
-        raw = json.loads(text)
+        raw = json.loads(text.rstrip())
     except json.JSONDecodeError as error:
         raise ValueError(f"not valid JSON ({error.msg} at column {error.colno})") from None
     if not isinstance(raw, dict):

@@ -116,11 +116,15 @@ def preview(file: Path, show: int) -> None:
     """List the learners who would qualify for the rules in FILE now (writes nothing)."""
     out = console()
     for document, users in run(_preview(file)):
-        table = Table(
-            title=f"{document.icon or '•'} {document.title} ({document.slug}): "
-            f"{len(users)} learner(s) would qualify",
-            title_justify="left",
+        out.print(
+            Text(
+                f"{document.icon or '•'} {document.title} ({document.slug}): "
+                f"{len(users)} learner(s) would qualify"
+            )
         )
+        if not users:
+            continue
+        table = Table()
         table.add_column("telegram id", justify="right")
         table.add_column("learner")
         for user in users[:show]:

@@ -1,0 +1,49 @@
+"""`questline users register`: add a learner (as the Telegram bot does on /start)."""
+
+from __future__ import annotations
+
+import click
+from pydantic import ValidationError
+
+from questline.adapters.cli.ingest import validation_message
+from questline.adapters.cli.runtime import open_engine, run
+from questline.engine import UserProfile
+from questline.engine.views import UserView
+
+
+@click.group()
+def users() -> None:
+    """Learners."""
+
+
+async def _register(profile: UserProfile) -> UserView:
+    async with open_engine() as engine:
+        return await engine.register_user(profile)
+
+
+@users.command()
+@click.argument("telegram_id", type=int)
+@click.option("--username")
+@click.option("--first-name")
+@click.option("--last-name")
+@click.option("--language-code")
+def register(
+    telegram_id: int,
+    username: str | None,
+    first_name: str | None,
+    last_name: str | None,
+    language_code: str | None,
+) -> None:
+    """Register a learner by Telegram id, or update the profile of a known one."""
+    try:
+        profile = UserProfile(
+            telegram_id=telegram_id,
+            username=username,
+            first_name=first_name,
+            last_name=last_name,
+            language_code=language_code,
+        )
+    except ValidationError as error:
+        raise click.ClickException(validation_message(error)) from None
+    user = run(_register(profile))
+    click.echo(f"learner {user.id}: {user.display_name} (Telegram id {user.telegram_id})")

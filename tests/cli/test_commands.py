@@ -1,0 +1,326 @@
+"""The `questline` commands against the test database (SQLite file or MariaDB)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import click
+from click.testing import CliRunner
+
+from questline.adapters.cli import QuestlineGroup
+from questline.adapters.cli.demo import SAMPLE_COURSE
+from questline.adapters.cli.runtime import plugin_manager
+from questline.engine import Engine
+from questline.plugins import hookimpl
+from questline.rules.loading import CATALOG_DIR
+from tests.cli.conftest import Invoke, run_cli, write_lines
+
+LEARNER = 1001
+
+
+def event(kind: str, lesson: int | None = None, **fields: Any) -> str:
+    body: dict[str, Any] = {"type": kind, "telegram_id": LEARNER, **fields}
+    if lesson is not None:
+        body["lesson_id"] = lesson
+    body.setdefault("occurred_at", "2026-03-02T09:00:00+01:00")
+    return json.dumps(body)
+
+
+def register(invoke: Invoke, telegram_id: int = LEARNER, name: str = "Ada") -> None:
+    result = invoke("users", "register", str(telegram_id), "--first-name", name)
+    assert result.exit_code == 0, result.output
+
+
+def stats(engine_call: Callable[..., Any]) -> dict[str, int]:
+    async def work(engine: Engine) -> dict[str, int]:
+        return await engine.stats()
+
+    return engine_call(work)
+
+
+def lesson_events(lessons: list[int]) -> list[str]:
+    return [
+        event("LOGIN", idempotency_key="k1"),
+        event("LESSON_STARTED", lessons[0], idempotency_key="k2"),
+        event("LESSON_COMPLETED", lessons[0], score=90, idempotency_key="k3"),
+    ]
+
+
+# -- content and rules -----------------------------------------------------------------------
+
+
+def test_content_load_twice_reports_unchanged(invoke: Invoke) -> None:
+    first = invoke("content", "load", str(SAMPLE_COURSE))
+    assert first.exit_code == 0, first.output
+    assert "created: 10 (python-basics, python-basics/values," in first.output
+    second = invoke("content", "load", str(SAMPLE_COURSE))
+    assert second.exit_code == 0
+    assert second.output.splitlines() == ["created: 0", "updated: 0", "unchanged: 10"]
+
+
+def test_content_load_bad_file_is_one_line(invoke: Invoke, tmp_path: Path) -> None:
+    bad = write_lines(tmp_path / "course.yaml", ["modules:", "  - title: No slug"])
+    result = invoke("content", "load", str(bad))
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"Error: {bad}: /modules/0/slug: Field required")
+
+
+def test_rules_validate_catalog(invoke: Invoke) -> None:
+    result = invoke("rules", "validate", str(CATALOG_DIR))
+    assert result.exit_code == 0
+    assert result.output == "12 rules OK in 5 files\n"
+
+
+def test_rules_validate_reports_each_problem(invoke: Invoke, tmp_path: Path) -> None:
+    typo = tmp_path / "typo.json"
+    typo.write_text(
+        json.dumps(
+            {
+                "slug": "typo",
+                "type": "LESSON_COMPLETED",
+                "title": "Typo",
+                "points": 5,
+                "criteria": {">=": [{"var": "stats.lesons_completed"}, 1]},
+            }
+        )
+    )
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"slug": "broken",')
+    odd = write_lines(
+        tmp_path / "odd.yaml",
+        ["- slug: weird", "  type: MILESTONE", "  title: Weird", "  points: -1",
+         "  criteria: {frobnicate: [1]}"],
+    )  # fmt: skip
+    result = invoke("rules", "validate", str(typo), str(broken), str(odd))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{typo}: /criteria/>=/0/var: unknown fact "
+        '"stats.lesons_completed" (did you mean "stats.lessons_completed"?)',
+        f"{broken}: invalid JSON at line 1, column 19: "
+        "Expecting property name enclosed in double quotes",
+        f"{odd}: /0/points: must be >= 0",
+        f'{odd}: /0/criteria: unknown operator "frobnicate" (did you mean "concat"?)',
+        "4 errors in 3 files; no rules were changed",
+    ]
+
+
+def test_rules_validate_needs_no_database(invoke: Invoke) -> None:
+    result = invoke("rules", "validate", str(CATALOG_DIR), DATABASE_URL="postgresql://nowhere/x")
+    assert result.exit_code == 0, result.output
+
+
+def test_rules_load_is_idempotent_and_refuses_bad_files(invoke: Invoke, tmp_path: Path) -> None:
+    first = invoke("rules", "load", str(CATALOG_DIR))
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("created: 12 (")
+    again = invoke("rules", "load", str(CATALOG_DIR))
+    assert again.output.splitlines() == ["created: 0", "updated: 0", "unchanged: 12"]
+    broken = tmp_path / "broken.json"
+    broken.write_text("[")
+    bad = invoke("rules", "load", str(broken))
+    assert bad.exit_code == 1
+    assert bad.output.splitlines()[-1] == "1 error in 1 file; no rules were changed"
+
+
+def test_rules_explain_and_preview(invoke: Invoke, course: list[int], tmp_path: Path) -> None:
+    assert invoke("rules", "load", str(CATALOG_DIR)).exit_code == 0
+    register(invoke)
+    events = write_lines(tmp_path / "events.jsonl", lesson_events(course))
+    assert invoke("events", "ingest", str(events)).exit_code == 0
+
+    explained = invoke("rules", "explain", "ten-lessons", "--user", str(LEARNER))
+    assert explained.exit_code == 0, explained.output
+    assert "Ten down (ten-lessons, 50 points)" in explained.output
+    assert "Ada needs 9 more completed lessons (1/10)" in explained.output
+    earned = invoke("rules", "explain", "first-lesson", "--user", str(LEARNER))
+    assert "Ada earned it on 2026-03-02 08:0" in earned.output
+    unknown = invoke("rules", "explain", "no-such-rule", "--user", str(LEARNER))
+    assert unknown.exit_code == 1
+    assert unknown.stderr == 'Error: no enabled achievement with slug "no-such-rule"\n'
+
+    rule = {
+        "slug": "scored-80",
+        "type": "MILESTONE",
+        "title": "Eighty",
+        "points": 5,
+        "criteria": {">=": [{"var": "stats.total_score"}, 80]},
+    }
+    (tmp_path / "rule.json").write_text(json.dumps(rule))
+    before = invoke("leaderboard").output
+    preview = invoke("rules", "preview", str(tmp_path / "rule.json"))
+    assert preview.exit_code == 0, preview.output
+    assert "Eighty (scored-80): 1 learner(s) would qualify" in preview.output
+    assert "Ada" in preview.output
+    assert invoke("leaderboard").output == before
+
+
+# -- events ----------------------------------------------------------------------------------
+
+
+def test_ingest_then_replay(
+    invoke: Invoke, course: list[int], engine_call: Callable[..., Any], tmp_path: Path
+) -> None:
+    assert invoke("rules", "load", str(CATALOG_DIR)).exit_code == 0
+    register(invoke)
+    events = write_lines(tmp_path / "events.jsonl", lesson_events(course))
+    first = invoke("events", "ingest", str(events))
+    assert first.exit_code == 0, first.output
+    assert "events.jsonl: 3 event(s), 3 recorded, 0 replay(s), 1 award(s) granted" in first.output
+    assert "  first-lesson: 1" in first.output
+    counts = stats(engine_call)
+
+    again = invoke("events", "ingest", str(events))
+    assert again.exit_code == 0, again.output
+    assert "events.jsonl: 3 event(s), 0 recorded, 3 replay(s), 0 award(s) granted" in again.output
+    assert stats(engine_call) == counts
+
+
+def test_ingest_broken_json_names_the_line_and_writes_nothing(
+    invoke: Invoke, course: list[int], engine_call: Callable[..., Any], tmp_path: Path
+) -> None:
+    register(invoke)
+    lines = [*lesson_events(course), '{"type": "LOGIN", "telegram_id": 1001', event("LOGIN")]
+    result = invoke("events", "ingest", str(write_lines(tmp_path / "bad.jsonl", lines)))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: bad.jsonl, line 4: not valid JSON (Expecting ',' delimiter at column 38) "
+        "(nothing was recorded)\n"
+    )
+    assert stats(engine_call)["events"] == 0
+
+
+def test_ingest_unknown_user_names_the_line(
+    invoke: Invoke, course: list[int], engine_call: Callable[..., Any], tmp_path: Path
+) -> None:
+    register(invoke)
+    stranger = json.dumps({"type": "LOGIN", "telegram_id": 999})
+    lines = [event("LOGIN"), "", stranger, event("LOGIN")]
+    result = invoke("events", "ingest", str(write_lines(tmp_path / "who.jsonl", lines)))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: who.jsonl, line 3: ")
+    assert "999" in result.stderr
+    assert result.stderr.endswith("(nothing was recorded)\n")
+    assert result.stderr.count("\n") == 1
+    assert stats(engine_call)["events"] == 0
+
+
+def test_ingest_keeps_earlier_chunks(
+    invoke: Invoke, course: list[int], engine_call: Callable[..., Any], tmp_path: Path
+) -> None:
+    register(invoke)
+    lines = [event("LOGIN"), event("LOGIN"), event("LOGIN"), event("LOGIN", course[0])]
+    path = write_lines(tmp_path / "chunks.jsonl", lines)
+    result = invoke("events", "ingest", "--chunk-size", "2", str(path))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: chunks.jsonl, line 4: invalid event: LOGIN takes no lesson_id "
+        "(2 event(s) before line 3 were recorded, nothing from it on)\n"
+    )
+    assert stats(engine_call)["events"] == 2
+
+
+# -- awards, leaderboard, progress -----------------------------------------------------------
+
+
+def test_backfill_leaderboard_and_progress(
+    invoke: Invoke, course: list[int], tmp_path: Path
+) -> None:
+    register(invoke)
+    register(invoke, 1002, "Boris")
+    events = write_lines(tmp_path / "events.jsonl", lesson_events(course))
+    assert invoke("events", "ingest", str(events)).exit_code == 0
+    assert invoke("rules", "load", str(CATALOG_DIR)).exit_code == 0
+
+    backfill = invoke("awards", "backfill", "first-lesson")
+    assert backfill.exit_code == 0, backfill.output
+    assert "first-lesson: 2 learner(s) scanned, 1 award(s) granted" in backfill.output
+    again = invoke("awards", "backfill", "first-lesson")
+    assert "first-lesson: 2 learner(s) scanned, 0 award(s) granted" in again.output
+    missing = invoke("awards", "backfill", "nope")
+    assert missing.exit_code == 1
+    assert missing.stderr == 'Error: no enabled rule with slug "nope"\n'
+
+    board = invoke("leaderboard", "--top", "5", "--rebuild")
+    assert board.exit_code == 0, board.output
+    assert "rebuilt the ranks of" in board.output
+    ada = next(line for line in board.output.splitlines() if "Ada" in line)
+    assert [cell.strip() for cell in ada.split("│")[1:6]] == ["1", "Ada", "100", "1", "1"]
+
+    progress = invoke("progress", str(LEARNER))
+    assert progress.exit_code == 0, progress.output
+    assert "Progress of Ada" in progress.output
+    assert "✔ Values and types (90)" in progress.output
+    assert "lessons completed: 1 · score: 100" in progress.output
+    assert "needs 9 more completed lessons (1/10)" in progress.output
+    stranger = invoke("progress", "999")
+    assert stranger.exit_code == 1
+    assert stranger.stderr.count("\n") == 1
+
+
+def test_empty_leaderboard(invoke: Invoke) -> None:
+    result = invoke("leaderboard")
+    assert result.exit_code == 0
+    assert result.output == "nobody is on the leaderboard yet\n"
+
+
+# -- plugins ---------------------------------------------------------------------------------
+
+
+def test_plugins_lists_builtin_facts_and_installed_plugins(invoke: Invoke) -> None:
+    result = invoke("plugins")
+    assert result.exit_code == 0, result.output
+    assert "questline.facts" in result.output
+    assert "questline_fact_providers" in result.output
+    for entry_point in entry_points(group="questline"):
+        assert entry_point.name in result.output
+
+
+def test_plugins_add_commands(cli_url: str) -> None:
+    class Greeter:
+        @hookimpl
+        def questline_cli_commands(self, cli: click.Group) -> None:
+            @cli.command()
+            def hello() -> None:
+                click.echo("hello from a plugin")
+
+    manager = plugin_manager()
+    manager.register(Greeter(), name="greeter")
+    try:
+        group = QuestlineGroup(name="questline")
+        result = CliRunner().invoke(group, ["hello"])
+        assert result.output == "hello from a plugin\n"
+        assert "hello" in CliRunner().invoke(group, ["--help"]).output
+    finally:
+        manager.unregister(name="greeter")
+
+
+# -- database errors -------------------------------------------------------------------------
+
+
+def test_bad_database_url_is_one_line(tmp_path: Path) -> None:
+    result = run_cli(["leaderboard"], {"DATABASE_URL": "postgresql://host/db"})
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: unsupported database driver 'postgresql'")
+    assert result.stderr.count("\n") == 1
+    assert result.stdout == ""
+
+
+def test_unmigrated_database_asks_for_upgrade(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    result = run_cli(["leaderboard"], {"DATABASE_URL": url})
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: database {url} is not migrated; run `questline db upgrade`\n")
+
+
+def test_db_upgrade_and_current(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'new.db'}"}
+    first = run_cli(["db", "upgrade"], env)
+    assert first.exit_code == 0, first.output
+    assert "migrated from an empty database to revision" in first.output
+    assert "is up to date" in run_cli(["db", "upgrade"], env).output
+    assert "(up to date)" in run_cli(["db", "current"], env).output
