@@ -6,7 +6,6 @@ import asyncio
 import logging
 
 import click
-from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 
 from questline.adapters.telegram import logs
 from questline.adapters.telegram.settings import BotSettings, SettingsError
@@ -25,24 +24,34 @@ async def _serve(settings: BotSettings) -> None:
 
 @click.command("bot")
 def bot_command() -> None:
-    """Run the Telegram bot (long polling) with the token in TELEGRAM_BOT_TOKEN.
+    """Run the Telegram bot with long polling.
 
-    TELEGRAM_API_BASE points it at another Bot API server; QUESTLINE_ADMIN_IDS lists the
-    Telegram ids allowed /stats and /reload (of QUESTLINE_CONTENT and QUESTLINE_RULES).
-    SIGINT or SIGTERM stops it gracefully.
+    The token comes from TELEGRAM_BOT_TOKEN; TELEGRAM_API_BASE points the bot at another Bot
+    API server. QUESTLINE_ADMIN_IDS lists the Telegram ids allowed /stats and /reload (which
+    loads QUESTLINE_CONTENT and QUESTLINE_RULES again). SIGINT or SIGTERM stops it gracefully.
     """
     try:
         settings = BotSettings.from_env()
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
-    logs.configure(settings)
-    try:
-        asyncio.run(_serve(settings))
-    except TelegramUnauthorizedError:
-        raise click.ClickException("Telegram rejected TELEGRAM_BOT_TOKEN (Unauthorized)") from None
-    except TelegramAPIError as error:
-        message = f"the Telegram Bot API failed: {error}"
-        raise click.ClickException(settings.redact(message)) from None
-    except Exception as error:
-        log.exception("the bot stopped on an unexpected error")
-        raise click.ClickException(settings.redact(f"{type(error).__name__}: {error}")) from None
+    with logs.redacted(settings):
+        try:
+            asyncio.run(_serve(settings))
+        except Exception as error:
+            raise click.ClickException(settings.redact(describe(error))) from None
+
+
+def describe(error: Exception) -> str:
+    """One line for an error that stopped the bot (the full story goes to the log)."""
+    from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
+
+    from questline.engine.errors import QuestlineError
+
+    if isinstance(error, TelegramUnauthorizedError):
+        return "Telegram rejected TELEGRAM_BOT_TOKEN (Unauthorized)"
+    if isinstance(error, TelegramAPIError):
+        return f"the Telegram Bot API failed: {error}"
+    if isinstance(error, QuestlineError):
+        return str(error)
+    log.error("the bot stopped on an unexpected error", exc_info=error)
+    return f"{type(error).__name__}: {error}"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from questline.adapters.telegram.settings import BotSettings
 
@@ -21,12 +23,17 @@ class RedactingFormatter(logging.Formatter):
         return self._settings.redact(super().format(record))
 
 
-def configure(settings: BotSettings, level: int = logging.INFO) -> None:
-    """Send every log record to stderr through the redacting formatter."""
+@contextmanager
+def redacted(settings: BotSettings, level: int = logging.INFO) -> Iterator[logging.Handler]:
+    """Within the block, log records go to stderr through the redacting formatter."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(RedactingFormatter(settings))
     root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
+    previous = root.level
     root.addHandler(handler)
     root.setLevel(level)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)

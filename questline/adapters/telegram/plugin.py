@@ -1,4 +1,8 @@
-"""The Telegram adapter as a questline plugin (entry point `telegram`)."""
+"""The Telegram adapter as a questline plugin (entry point `telegram`).
+
+Every engine loads this module, so it imports nothing heavy: aiogram and the bot's modules are
+imported only when a bot actually runs.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,11 @@ import logging
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
-from aiogram import Bot
-
-from questline.adapters.telegram import i18n
-from questline.adapters.telegram.notify import send_award
-from questline.adapters.telegram.screens.menu import commands
 from questline.plugins import hookimpl
 
 if TYPE_CHECKING:
     import click
+    from aiogram import Bot
 
     from questline.engine import Engine
     from questline.engine.views import AwardView
@@ -44,6 +44,9 @@ class TelegramPlugin:
         bot = self._bots.get(engine)
         if bot is None:
             return
+        from questline.adapters.telegram import i18n
+        from questline.adapters.telegram.screens.menu import commands
+
         await bot.delete_webhook(drop_pending_updates=False)
         for locale in dict.fromkeys((i18n.DEFAULT_LOCALE, *i18n.get_i18n().available_locales)):
             with i18n.use_locale(locale):
@@ -59,8 +62,11 @@ class TelegramPlugin:
     @hookimpl
     async def questline_award_granted(self, engine: Engine, award: AwardView) -> None:
         bot = self._bots.get(engine)
-        if bot is not None:
-            await send_award(bot, engine, award)
+        if bot is None:
+            return
+        from questline.adapters.telegram.notify import send_award
+
+        await send_award(bot, engine, award)
 
 
 plugin = TelegramPlugin()

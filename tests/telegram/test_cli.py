@@ -1,0 +1,119 @@
+"""`questline bot` as an operator runs it: a real process polling the fake server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from questline.adapters.telegram.cli import bot_command
+from questline.engine import Engine
+from tests.telegram.fake_api import TOKEN, FakeBotAPI
+
+QUESTLINE = str(Path(sys.executable).with_name("questline"))
+SECRET = TOKEN.partition(":")[2]
+EXIT_SECONDS = 20
+
+
+def environment(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "QUESTLINE_"))}
+    return env | values
+
+
+async def run_until_exit(env: dict[str, str]) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        QUESTLINE, "bot", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), EXIT_SECONDS)
+    return process.returncode or 0, output.decode()
+
+
+def test_without_a_token_one_clear_line() -> None:
+    result = CliRunner().invoke(bot_command, env={"TELEGRAM_BOT_TOKEN": ""})
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "Error: TELEGRAM_BOT_TOKEN is not set: put the token @BotFather gave you there"
+    ]
+
+
+def test_a_malformed_token_or_api_base_is_named_not_shown() -> None:
+    env = {"TELEGRAM_BOT_TOKEN": "not a token"}
+    result = CliRunner().invoke(bot_command, env=env)
+    assert result.output.splitlines() == [
+        "Error: TELEGRAM_BOT_TOKEN does not look like a bot token (digits:secret)"
+    ]
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": "localhost:8081"}
+    result = CliRunner().invoke(bot_command, env=env)
+    assert result.exit_code == 1
+    assert SECRET not in result.output
+    assert "TELEGRAM_API_BASE must be an http(s) URL" in result.output
+
+
+async def test_runs_answers_and_stops_gracefully_on_sigterm(
+    fake_api: FakeBotAPI, engine: Engine, database_url: str
+) -> None:
+    env = environment(
+        TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=fake_api.base_url, DATABASE_URL=database_url
+    )
+    process = await asyncio.create_subprocess_exec(
+        QUESTLINE, "bot", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    try:
+        await fake_api.wait_for(lambda call: call.method == "getUpdates", EXIT_SECONDS)
+        user = {"id": 77, "is_bot": False, "first_name": "Olga", "language_code": "ru"}
+        chat = {"id": 77, "type": "private", "first_name": "Olga"}
+        await fake_api.push(
+            {"message": {"message_id": 1, "date": 0, "chat": chat, "from": user, "text": "/start"}}
+        )
+        greeting = await fake_api.wait_for(lambda call: call.chat_id == 77, EXIT_SECONDS)
+        assert "Привет, Olga!" in greeting.params["text"]
+        registered = await engine.find_user(telegram_id=77)
+        assert registered is not None and registered.language_code == "ru"
+        commands = [call for call in fake_api.calls if call.method == "setMyCommands"]
+        assert {call.params.get("language_code") for call in commands} == {None, "ru"}
+
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), EXIT_SECONDS)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    log = output.decode()
+    assert process.returncode == 0, log
+    assert "Received SIGTERM signal" in log
+    assert "telegram adapter stopped" in log
+    assert log.rstrip().endswith("questline bot stopped")
+    assert SECRET not in log
+
+
+async def test_a_rejected_token_is_one_line_and_never_printed(
+    fake_api: FakeBotAPI, engine: Engine, database_url: str
+) -> None:
+    wrong = TOKEN.replace("fake", "gone")
+    env = environment(
+        TELEGRAM_BOT_TOKEN=wrong, TELEGRAM_API_BASE=fake_api.base_url, DATABASE_URL=database_url
+    )
+    code, log = await run_until_exit(env)
+    assert code == 1
+    assert log.splitlines()[-1] == "Error: Telegram rejected TELEGRAM_BOT_TOKEN (Unauthorized)"
+    assert wrong.partition(":")[2] not in log
+
+
+def test_an_unreachable_api_is_reported_without_the_token(
+    db: AsyncEngine, database_url: str, unused_tcp_port: int
+) -> None:
+    env = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE": f"http://127.0.0.1:{unused_tcp_port}",
+        "DATABASE_URL": database_url,
+    }
+    result = CliRunner().invoke(bot_command, env=env)
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1].startswith("Error: the Telegram Bot API failed:")
+    assert "questline bot stopped" in result.output  # the engine was shut down all the same
+    assert SECRET not in result.output
