@@ -95,7 +95,7 @@ async def _answer_live(
             verdict = f"solved, +{outcome.score}" if outcome.solved else "not quite"
             earned = "".join(f" → {a.icon or '•'} {a.title}" for a in outcome.awards)
             line = f'{names[live.telegram_id]}: "{question}" → "{answer}": {verdict}{earned}'
-            out.print(Text(line))
+            out.print(Text(line), soft_wrap=True)
             awards.extend(outcome.awards)
     return awards
 
@@ -160,7 +160,7 @@ async def _demo(database: Path, learners: int, weeks: int, seed: int) -> None:
             user = await engine.register_user(learner.profile)
             names[user.telegram_id] = f"{user.display_name} ({learner.persona.name})"
         out.print(
-            f"{len(simulation.learners)} learners, {weeks} weeks from "
+            f"{len(simulation.learners)} learners, {weeks} week(s) from "
             f"{simulation.start:%Y-%m-%d} to today, {len(simulation.events)} events (seed {seed})"
         )
         recording = time.perf_counter()
@@ -188,7 +188,7 @@ async def _demo(database: Path, learners: int, weeks: int, seed: int) -> None:
         f"{len(simulation.events)} events recorded in {recorded:.1f} s ({rate:.0f}/s); "
         f"demo finished in {time.perf_counter() - began:.1f} s"
     )
-    out.print(f"explore it: DATABASE_URL={url} questline leaderboard")
+    out.print(f"explore it: DATABASE_URL={url} questline leaderboard", soft_wrap=True)
 
 
 @click.command()
@@ -199,7 +199,7 @@ async def _demo(database: Path, learners: int, weeks: int, seed: int) -> None:
     show_default=True,
     help="SQLite file the demo deletes and creates afresh (DATABASE_URL is not used).",
 )
-@click.option("--learners", default=30, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--learners", default=24, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--weeks", default=4, show_default=True, type=click.IntRange(1, 52))
 @click.option("--seed", default=7, show_default=True, help="Same seed, same learners and events.")
 def demo(database: Path, learners: int, weeks: int, seed: int) -> None:
