@@ -5,13 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from questline.engine.errors import (
-    UnknownLesson,
-    UnknownModule,
-    UnknownUser,
-    UnpublishedLesson,
-    UnpublishedModule,
-)
+from questline.engine.errors import UnknownUser
 from questline.engine.models import Lesson, Module, User
 from questline.engine.views import ChallengeView, LessonView, ModuleView, UserView
 
@@ -57,34 +51,6 @@ def module_view(module: Module, *, published_only: bool) -> ModuleView:
         is_published=module.is_published,
         lessons=tuple(lessons),
     )
-
-
-async def modules(session: AsyncSession, *, published_only: bool) -> list[ModuleView]:
-    """Modules in course order (published ones only, with their published lessons, by default)."""
-    query = select(Module).order_by(Module.order, Module.id)
-    if published_only:
-        query = query.where(Module.is_published)
-    return [module_view(m, published_only=published_only) for m in await session.scalars(query)]
-
-
-async def published_module(session: AsyncSession, module_id: int) -> ModuleView:
-    module = await session.get(Module, module_id)
-    if module is None:
-        raise UnknownModule(f"unknown module: no module with id {module_id}")
-    if not module.is_published:
-        raise UnpublishedModule(f'module {module_id} ("{module.title}") is not published')
-    return module_view(module, published_only=True)
-
-
-async def published_lesson(session: AsyncSession, lesson_id: int) -> Lesson:
-    """The lesson, if it exists and both it and its module are published."""
-    lesson = await session.get(Lesson, lesson_id)
-    if lesson is None:
-        raise UnknownLesson(f"unknown lesson: no lesson with id {lesson_id}")
-    module = await session.get_one(Module, lesson.module_id)
-    if not lesson.is_published or not module.is_published:
-        raise UnpublishedLesson(f'lesson {lesson_id} ("{lesson.title}") is not published')
-    return lesson
 
 
 async def find_user(

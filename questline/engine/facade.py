@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import unicodedata
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from questline.engine import catalogue, leaderboard
 from questline.engine.content import ContentReport, load_course, read_course
+from questline.engine.course import Course, normalise_answer
 from questline.engine.db import create_engine, session_factory
 from questline.engine.errors import NoChallenge, QuestlineError, RulesError
 from questline.engine.events import Event, UserProfile
@@ -101,11 +101,6 @@ def _chunks(items: Iterable[T], size: int) -> Iterable[list[T]]:
         yield chunk
 
 
-def normalise_answer(text: str) -> str:
-    """Answers compare case-insensitively, ignoring surrounding and repeated whitespace."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-
 def zone_named(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -150,7 +145,7 @@ class Engine:
             RuleEvaluator(self.facts.catalog, self.operators, ops_budget=ops_budget)
         )
         self.recorder = Recorder(self.rulebook, self.facts, self.zone)
-        self._rules_loaded = False
+        self._course: Course | None = None
 
     @classmethod
     def from_env(cls) -> Engine:
@@ -160,8 +155,8 @@ class Engine:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def startup(self) -> None:
-        """Load the rules in force and let plugins start (adapters start their tasks here)."""
-        await self.reload_rules()
+        """Load the rules and the course, and let plugins start (adapters start their tasks)."""
+        await self.reload()
         await self.plugins.acall("questline_startup", engine=self)
 
     async def shutdown(self) -> None:
@@ -170,20 +165,28 @@ class Engine:
         if self._owns_db:
             await self.db.dispose()
 
-    async def reload_rules(self) -> None:
-        """Recompile the enabled achievements from the database."""
+    async def reload(self) -> None:
+        """Recompile the enabled rules and re-read the course from the database.
+
+        The engine keeps both in memory; content or rules changed by another process are
+        seen after a reload (this engine's own load_content/load_rules reload by themselves).
+        """
         async with self.sessions() as session:
-            self.rulebook.replace(
-                await session.scalars(select(Achievement).order_by(Achievement.id))
-            )
-        self._rules_loaded = True
+            rows = await session.scalars(select(Achievement).order_by(Achievement.id))
+            self.rulebook.replace(rows)
+            self._course = await Course.load(session)
+
+    async def course(self) -> Course:
+        """The course snapshot in force (loaded on first use)."""
+        if self._course is None:
+            await self.reload()
+        assert self._course is not None
+        return self._course
 
     # -- plumbing ----------------------------------------------------------------------------
 
     async def _write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run `work` in one transaction, again from scratch if the database asks to retry."""
-        if not self._rules_loaded:
-            await self.reload_rules()
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 async with self.sessions() as session, session.begin():
@@ -240,7 +243,8 @@ class Engine:
 
     async def record(self, event: Event) -> RecordResult:
         """Record one event in one transaction; see docs for the exact semantics."""
-        result = await self._write(lambda session: self.recorder.record(session, event))
+        course = await self.course()
+        result = await self._write(lambda session: self.recorder.record(session, course, event))
         await self._notify(event, result)
         return result
 
@@ -252,6 +256,7 @@ class Engine:
         A rejected event raises EventRejected (its index in the stream); the chunk holding it
         is rolled back, earlier chunks stay committed.
         """
+        course = await self.course()
         results: list[RecordResult] = []
         for chunk in _chunks(events, chunk_size):
             offset = len(results)
@@ -262,7 +267,7 @@ class Engine:
                 out = []
                 for index, event in enumerate(chunk):
                     try:
-                        out.append(await self.recorder.record(session, event))
+                        out.append(await self.recorder.record(session, course, event))
                     except QuestlineError as error:
                         raise EventRejected(offset + index, error) from error
                 return out
@@ -285,15 +290,13 @@ class Engine:
 
         The score is the challenge's points, decided here, never by the caller.
         """
-        async with self.sessions() as session:
-            lesson = await catalogue.published_lesson(session, lesson_id)
-            challenge = lesson.challenge
-            if challenge is None:
-                raise NoChallenge(f'lesson {lesson_id} ("{lesson.title}") has no challenge')
-            accepted = {normalise_answer(text) for text in json.loads(challenge.answers)}
-            points = challenge.points
+        course = await self.course()
+        lesson = course.published_lesson(lesson_id)
+        if lesson.challenge is None:
+            raise NoChallenge(f'lesson {lesson_id} ("{lesson.title}") has no challenge')
+        points = lesson.challenge.points
         who: dict[str, Any] = {"user_id": user_id, "telegram_id": telegram_id}
-        solved = normalise_answer(answer) in accepted
+        solved = normalise_answer(answer) in course.answers[lesson_id]
         events = [Event(type=ActivityType.CHALLENGE_ATTEMPTED, lesson_id=lesson_id, **who)]
         if solved:
             events.append(
@@ -307,8 +310,10 @@ class Engine:
 
     async def load_content(self, path: str | Path) -> ContentReport:
         """Load a course file (YAML or JSON); idempotent by module and lesson slug."""
-        course = read_course(Path(path))
-        return await self._write(lambda session: load_course(session, course))
+        document = read_course(Path(path))
+        report = await self._write(lambda session: load_course(session, document))
+        await self.reload()
+        return report
 
     def validate_rules(self, paths: Sequence[str | Path]) -> list[RuleDocument]:
         """Rule documents from files, validated against this engine's facts and operators."""
@@ -351,7 +356,7 @@ class Engine:
             return report
 
         report = await self._write(upsert)
-        await self.reload_rules()
+        await self.reload()
         return report
 
     def _rule_by_slug(self, slug: str) -> ActiveRule:
@@ -366,8 +371,7 @@ class Engine:
         Backfilled awards are not announced: award_granted is not called for them, so learners
         are not flooded by notifications for history.
         """
-        if not self._rules_loaded:
-            await self.reload_rules()
+        course = await self.course()
         rule = self._rule_by_slug(slug)
         granted: list[AwardView] = []
         users = 0
@@ -389,7 +393,7 @@ class Engine:
                 for user_id in ids:
                     user = await catalogue.find_user(session, user_id=user_id, lock=True)
                     awards = await self.recorder.award(
-                        session, self._awarding(session, user), None, first=[rule]
+                        session, self._awarding(session, course, user), None, first=[rule]
                     )
                     if awards:
                         await leaderboard.refresh_user(session, user.id)
@@ -399,18 +403,21 @@ class Engine:
             granted.extend(await self._write(work))
         return BackfillReport(users=users, awards=tuple(granted))
 
-    def _awarding(self, session: AsyncSession, user: User) -> Awarding:
-        context = FactContext(session=session, user=user, zone=self.zone, moment=utcnow())
+    def _awarding(self, session: AsyncSession, course: Course, user: User) -> Awarding:
+        context = FactContext(
+            session=session, user=user, course=course, zone=self.zone, moment=utcnow()
+        )
         return Awarding(user, context, None)
 
     async def preview(self, document: RuleDocument) -> list[UserView]:
         """Learners who would qualify for `document` now; writes nothing."""
         compiled = self.rulebook.evaluator.compile(document)
+        course = await self.course()
         qualifying = []
         async with self.sessions() as session:
             for user in await session.scalars(select(User).order_by(User.id)):
                 facts = await self.facts.build(
-                    self._awarding(session, user).context, compiled.reads
+                    self._awarding(session, course, user).context, compiled.reads
                 )
                 if self.rulebook.evaluator.evaluate_many([compiled], facts)[compiled.slug] is True:
                     qualifying.append(catalogue.user_view(user))
@@ -419,16 +426,15 @@ class Engine:
     # -- reading -----------------------------------------------------------------------------
 
     async def modules(self, *, published_only: bool = True) -> list[ModuleView]:
-        async with self.sessions() as session:
-            return await catalogue.modules(session, published_only=published_only)
+        """Modules in course order; by default the published ones with their published lessons."""
+        course = await self.course()
+        return course.published_modules() if published_only else list(course.modules)
 
     async def module(self, module_id: int) -> ModuleView:
-        async with self.sessions() as session:
-            return await catalogue.published_module(session, module_id)
+        return (await self.course()).published_module(module_id)
 
     async def lesson(self, lesson_id: int) -> LessonView:
-        async with self.sessions() as session:
-            return catalogue.lesson_view(await catalogue.published_lesson(session, lesson_id))
+        return (await self.course()).published_lesson(lesson_id)
 
     async def progress(
         self, *, user_id: int | None = None, telegram_id: int | None = None
@@ -442,14 +448,15 @@ class Engine:
                     select(UserProgress).where(UserProgress.user_id == user.id)
                 )
             }
+            course = await self.course()
             modules = []
-            for module in await catalogue.modules(session, published_only=True):
+            for module in course.published_modules():
                 lessons = tuple(
                     _lesson_progress(lesson, rows.get(lesson.id)) for lesson in module.lessons
                 )
                 done = sum(1 for item in lessons if item.status is ProgressStatus.COMPLETED)
                 modules.append(ModuleProgress(module, lessons, done, len(lessons)))
-            context = self._awarding(session, user).context
+            context = self._awarding(session, course, user).context
             facts = await self.facts.build(
                 context,
                 ["stats.lessons_completed", "stats.total_score", "stats.points", "streak"],
@@ -468,8 +475,7 @@ class Engine:
         self, *, user_id: int | None = None, telegram_id: int | None = None
     ) -> list[AchievementStatus]:
         """Every achievement for one learner: earned ones with dates, locked ones with progress."""
-        if not self._rules_loaded:
-            await self.reload_rules()
+        course = await self.course()
         async with self.sessions() as session:
             user = await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
             earned = {
@@ -480,7 +486,7 @@ class Engine:
             }
             locked = [rule for rule in self.rulebook.rules if rule.achievement_id not in earned]
             facts = await self.facts.build(
-                self._awarding(session, user).context, self.rulebook.reads(locked)
+                self._awarding(session, course, user).context, self.rulebook.reads(locked)
             )
             statuses = [
                 AchievementStatus(

@@ -6,14 +6,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.events import Event
-from questline.engine.models import Lesson, ProgressStatus, UserProgress
+from questline.engine.models import ProgressStatus, UserProgress
 from questline.rules.vocabulary import ActivityType
 
 
 async def apply_progress(
-    session: AsyncSession, user_id: int, lesson: Lesson, event: Event
+    session: AsyncSession, user_id: int, lesson_id: int, event: Event
 ) -> UserProgress | None:
-    """Update (or create) the learner's row for `lesson` as `event` demands.
+    """Update (or create) the learner's row for the lesson as `event` demands.
 
     - LESSON_STARTED: NOT_STARTED → IN_PROGRESS, `attempts` + 1, `started_at` set once;
       a completed lesson stays COMPLETED (a restart is still an attempt).
@@ -26,12 +26,12 @@ async def apply_progress(
         return None
     row = await session.scalar(
         select(UserProgress).where(
-            UserProgress.user_id == user_id, UserProgress.lesson_id == lesson.id
+            UserProgress.user_id == user_id, UserProgress.lesson_id == lesson_id
         )
     )
     if row is None:
         row = UserProgress(
-            user_id=user_id, lesson_id=lesson.id, status=ProgressStatus.NOT_STARTED, attempts=0
+            user_id=user_id, lesson_id=lesson_id, status=ProgressStatus.NOT_STARTED, attempts=0
         )
         session.add(row)
     if event.type is ActivityType.LESSON_STARTED:

@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine import leaderboard
-from questline.engine.catalogue import find_user, published_lesson
+from questline.engine.catalogue import find_user
+from questline.engine.course import Course
 from questline.engine.errors import InvalidEvent
 from questline.engine.events import LESSON_ACTIVITIES, SCORED_ACTIVITIES, Event
 from questline.engine.facts import FactContext, FactsBuilder
@@ -71,7 +72,7 @@ class Recorder:
         self.facts = facts
         self.zone = zone
 
-    async def record(self, session: AsyncSession, event: Event) -> RecordResult:
+    async def record(self, session: AsyncSession, course: Course, event: Event) -> RecordResult:
         """Apply one event; a replay of an idempotency key returns the first result unchanged."""
         user = await find_user(
             session, user_id=event.user_id, telegram_id=event.telegram_id, lock=True
@@ -91,11 +92,12 @@ class Recorder:
                     )
                 awards = await awards_of_activity(session, user, prior.id)
                 return RecordResult(prior.id, replayed=True, awards=tuple(awards))
-        lesson = None
+        lesson = module = None
         if event.type in LESSON_ACTIVITIES:
             assert event.lesson_id is not None
-            lesson = await published_lesson(session, event.lesson_id)
-            await apply_progress(session, user.id, lesson, event)
+            lesson = course.published_lesson(event.lesson_id)
+            module = course.published_module_of(lesson)
+            await apply_progress(session, user.id, lesson.id, event)
         details = dict(event.details)
         if event.score is not None:
             details["score"] = event.score
@@ -113,10 +115,12 @@ class Recorder:
         context = FactContext(
             session=session,
             user=user,
+            course=course,
             zone=self.zone,
             moment=event.occurred_at,
             activity=event.type,
             lesson=lesson,
+            module=module,
             score=event.score,
             activity_id=activity.id,
         )

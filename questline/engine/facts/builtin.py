@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import distinct, func, select
@@ -11,8 +13,6 @@ from questline.engine.facts.provider import FactContext, FactProvider
 from questline.engine.models import (
     Achievement,
     ActivityLog,
-    Lesson,
-    Module,
     ProgressStatus,
     UserAchievement,
     UserProgress,
@@ -22,8 +22,50 @@ from questline.plugins import hookimpl
 from questline.rules.facts import FactSpec, default_catalog
 from questline.rules.vocabulary import ActivityType
 
-LEARNING_ACTIVITIES = (ActivityType.LESSON_COMPLETED, ActivityType.CHALLENGE_SOLVED)
-ACTIVE_DAY_ACTIVITIES = tuple(a for a in ActivityType if a is not ActivityType.ACHIEVEMENT_EARNED)
+LEARNING_ACTIVITIES = frozenset({ActivityType.LESSON_COMPLETED, ActivityType.CHALLENGE_SOLVED})
+
+
+@dataclass(frozen=True)
+class LessonState:
+    status: ProgressStatus
+    score: int | None
+    attempts: int
+
+
+async def progress_rows(context: FactContext) -> dict[int, LessonState]:
+    """The learner's user_progress rows by lesson id (one query per facts document)."""
+    if "progress" not in context.memo:
+        rows = await context.session.execute(
+            select(
+                UserProgress.lesson_id,
+                UserProgress.status,
+                UserProgress.score,
+                UserProgress.attempts,
+            ).where(UserProgress.user_id == context.user.id)
+        )
+        context.memo["progress"] = {
+            lesson_id: LessonState(status, score, attempts)
+            for lesson_id, status, score, attempts in rows
+        }
+    return context.memo["progress"]
+
+
+async def activity_moments(context: FactContext) -> list[tuple[ActivityType, datetime]]:
+    """(type, time) of the learner's activities up to the context's moment, awards excluded."""
+    if "moments" not in context.memo:
+        rows = await context.session.execute(
+            select(ActivityLog.activity_type, ActivityLog.created_at).where(
+                ActivityLog.user_id == context.user.id,
+                ActivityLog.activity_type != ActivityType.ACHIEVEMENT_EARNED,
+                ActivityLog.created_at <= context.moment,
+            )
+        )
+        context.memo["moments"] = [(kind, moment) for kind, moment in rows]
+    return context.memo["moments"]
+
+
+def completed_lessons(rows: dict[int, LessonState]) -> set[int]:
+    return {lesson_id for lesson_id, row in rows.items() if row.status is ProgressStatus.COMPLETED}
 
 
 class _Builtin:
@@ -65,144 +107,95 @@ class EventFacts(_Builtin):
         }
 
 
-async def _count_activities(context: FactContext, activity: ActivityType) -> int:
-    query = select(func.count()).where(
-        ActivityLog.user_id == context.user.id, ActivityLog.activity_type == activity
-    )
-    return int(await context.session.scalar(query) or 0)
-
-
-async def _activity_moments(context: FactContext, activities: Iterable[ActivityType]) -> list[Any]:
-    query = select(ActivityLog.created_at).where(
-        ActivityLog.user_id == context.user.id,
-        ActivityLog.activity_type.in_(list(activities)),
-        ActivityLog.created_at <= context.moment,
-    )
-    return list(await context.session.scalars(query))
-
-
-async def _modules_completed(context: FactContext) -> int:
-    published = (
-        select(Lesson.module_id, func.count().label("total"))
-        .join(Module, Module.id == Lesson.module_id)
-        .where(Lesson.is_published, Module.is_published)
-        .group_by(Lesson.module_id)
-    )
-    done = (
-        select(Lesson.module_id, func.count().label("done"))
-        .join(UserProgress, UserProgress.lesson_id == Lesson.id)
-        .where(
-            Lesson.is_published,
-            UserProgress.user_id == context.user.id,
-            UserProgress.status == ProgressStatus.COMPLETED,
-        )
-        .group_by(Lesson.module_id)
-    )
-    totals = dict((await context.session.execute(published)).all())
-    completed = dict((await context.session.execute(done)).all())
-    return sum(1 for module_id, total in totals.items() if completed.get(module_id) == total)
-
-
 class StatsFacts(_Builtin):
     namespace = "stats"
 
     async def provide(self, context: FactContext, names: frozenset[str]) -> dict[str, Any]:
-        session, user_id = context.session, context.user.id
         values: dict[str, Any] = {}
-        if names & {"lessons_started", "lessons_completed"}:
-            rows = await session.execute(
-                select(UserProgress.status, func.count())
-                .where(UserProgress.user_id == user_id)
-                .group_by(UserProgress.status)
+        if names & {"lessons_started", "lessons_completed", "modules_completed", "total_score"}:
+            rows = await progress_rows(context)
+            completed = completed_lessons(rows)
+            values["lessons_started"] = len(rows)
+            values["lessons_completed"] = len(completed)
+            values["modules_completed"] = sum(
+                1
+                for module in context.course.published_modules()
+                if module.lessons and all(lesson.id in completed for lesson in module.lessons)
             )
-            by_status = dict(rows.all())
-            values["lessons_started"] = sum(by_status.values())
-            values["lessons_completed"] = by_status.get(ProgressStatus.COMPLETED, 0)
-        if "modules_completed" in names:
-            values["modules_completed"] = await _modules_completed(context)
-        if "challenges_attempted" in names:
-            values["challenges_attempted"] = await _count_activities(
-                context, ActivityType.CHALLENGE_ATTEMPTED
-            )
-        if "challenges_solved" in names:
-            values["challenges_solved"] = int(
-                await session.scalar(
-                    select(func.count(distinct(ActivityLog.entity_id))).where(
-                        ActivityLog.user_id == user_id,
-                        ActivityLog.activity_type == ActivityType.CHALLENGE_SOLVED,
-                    )
-                )
-                or 0
-            )
-        if "logins" in names:
-            values["logins"] = await _count_activities(context, ActivityType.LOGIN)
+            values["lesson_scores"] = sum(row.score or 0 for row in rows.values())
+        if names & {"challenges_attempted", "challenges_solved", "logins"}:
+            values.update(await self._activity_counts(context))
         if names & {"achievements_count", "points", "total_score"}:
             count, points = (
-                await session.execute(
+                await context.session.execute(
                     select(func.count(), func.coalesce(func.sum(Achievement.points), 0))
                     .select_from(UserAchievement)
                     .join(Achievement, Achievement.id == UserAchievement.achievement_id)
-                    .where(UserAchievement.user_id == user_id)
+                    .where(UserAchievement.user_id == context.user.id)
                 )
             ).one()
             values["achievements_count"], values["points"] = int(count), int(points)
-            if "total_score" in names:
-                lesson_scores = await session.scalar(
-                    select(func.coalesce(func.sum(UserProgress.score), 0)).where(
-                        UserProgress.user_id == user_id
-                    )
-                )
-                values["total_score"] = int(lesson_scores or 0) + int(points)
+        if "total_score" in names:
+            values["total_score"] = values["lesson_scores"] + values["points"]
+        values.pop("lesson_scores", None)
         if "days_active" in names:
-            moments = await _activity_moments(context, ACTIVE_DAY_ACTIVITIES)
+            moments = [moment for _, moment in await activity_moments(context)]
             values["days_active"] = len(local_dates(moments, context.zone))
         return values
+
+    @staticmethod
+    async def _activity_counts(context: FactContext) -> dict[str, int]:
+        rows = await context.session.execute(
+            select(
+                ActivityLog.activity_type, func.count(), func.count(distinct(ActivityLog.entity_id))
+            )
+            .where(
+                ActivityLog.user_id == context.user.id,
+                ActivityLog.activity_type.in_(
+                    [
+                        ActivityType.CHALLENGE_ATTEMPTED,
+                        ActivityType.CHALLENGE_SOLVED,
+                        ActivityType.LOGIN,
+                    ]
+                ),
+            )
+            .group_by(ActivityLog.activity_type)
+        )
+        counts = {kind: (total, distinct_entities) for kind, total, distinct_entities in rows}
+        return {
+            "challenges_attempted": counts.get(ActivityType.CHALLENGE_ATTEMPTED, (0, 0))[0],
+            "challenges_solved": counts.get(ActivityType.CHALLENGE_SOLVED, (0, 0))[1],
+            "logins": counts.get(ActivityType.LOGIN, (0, 0))[0],
+        }
 
 
 class StreakFacts(_Builtin):
     namespace = "streak"
 
     async def provide(self, context: FactContext, names: frozenset[str]) -> dict[str, Any]:
-        moments = await _activity_moments(context, LEARNING_ACTIVITIES)
+        moments = [m for kind, m in await activity_moments(context) if kind in LEARNING_ACTIVITIES]
         today = context.moment.astimezone(context.zone).date()
         streak = streak_on(local_dates(moments, context.zone), today)
         return {"current": streak.current, "longest": streak.longest}
-
-
-async def _progress_of(context: FactContext, lesson: Lesson) -> UserProgress | None:
-    return await context.session.scalar(
-        select(UserProgress).where(
-            UserProgress.user_id == context.user.id, UserProgress.lesson_id == lesson.id
-        )
-    )
 
 
 class ModuleFacts(_Builtin):
     namespace = "module"
 
     async def provide(self, context: FactContext, names: frozenset[str]) -> dict[str, Any] | None:
-        lesson = context.lesson
-        if lesson is None:
+        module = context.module
+        if module is None:
             return None
-        module = await context.session.get_one(Module, lesson.module_id)
-        lesson_ids = [item.id for item in module.lessons if item.is_published]
-        completed = int(
-            await context.session.scalar(
-                select(func.count()).where(
-                    UserProgress.user_id == context.user.id,
-                    UserProgress.lesson_id.in_(lesson_ids),
-                    UserProgress.status == ProgressStatus.COMPLETED,
-                )
-            )
-            or 0
-        )
+        completed = completed_lessons(await progress_rows(context))
+        done = sum(1 for lesson in module.lessons if lesson.id in completed)
+        total = len(module.lessons)
         return {
             "id": module.id,
             "title": module.title,
             "order": module.order,
-            "lessons_total": len(lesson_ids),
-            "lessons_completed": completed,
-            "completed": bool(lesson_ids) and completed == len(lesson_ids),
+            "lessons_total": total,
+            "lessons_completed": done,
+            "completed": total > 0 and done == total,
         }
 
 
@@ -213,14 +206,14 @@ class LessonFacts(_Builtin):
         lesson = context.lesson
         if lesson is None:
             return None
-        progress = await _progress_of(context, lesson)
+        row = (await progress_rows(context)).get(lesson.id)
         return {
             "id": lesson.id,
             "title": lesson.title,
             "order": lesson.order,
-            "status": (progress.status if progress else ProgressStatus.NOT_STARTED).value,
-            "attempts": progress.attempts if progress else 0,
-            "score": progress.score if progress else None,
+            "status": (row.status if row else ProgressStatus.NOT_STARTED).value,
+            "attempts": row.attempts if row else 0,
+            "score": row.score if row else None,
             "estimated_duration": lesson.estimated_duration,
         }
 

@@ -4,34 +4,41 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from questline.engine.models import Lesson, User
+from questline.engine.course import Course
+from questline.engine.models import User
+from questline.engine.views import LessonView, ModuleView
 from questline.rules.facts import FactCatalog, FactSpec
 from questline.rules.vocabulary import ActivityType
 
 
 @dataclass(frozen=True)
 class FactContext:
-    """What a provider may look at: the learner, the event (if any) and a read session.
+    """What a provider may look at: the learner, the event (if any), the course, a read session.
 
     `moment` is when the facts are taken (the event's time, or now); `zone` is the learner's
-    time zone for anything counted in days. Providers read; they never write.
+    time zone for anything counted in days; `module` is the lesson's module with its published
+    lessons. Providers read; they never write. `memo` lets providers share query results
+    while one document is built.
     """
 
     session: AsyncSession
     user: User
+    course: Course
     zone: ZoneInfo
     moment: datetime
     activity: ActivityType | None = None
-    lesson: Lesson | None = None
+    lesson: LessonView | None = None
+    module: ModuleView | None = None
     score: int | None = None
     activity_id: int | None = None
+    memo: dict[str, Any] = field(default_factory=dict)
 
 
 @runtime_checkable

@@ -1,0 +1,81 @@
+"""The course in force: modules, lessons and challenges, loaded once per engine and on reload."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from questline.engine.catalogue import module_view
+from questline.engine.errors import (
+    UnknownLesson,
+    UnknownModule,
+    UnpublishedLesson,
+    UnpublishedModule,
+)
+from questline.engine.models import Module
+from questline.engine.views import LessonView, ModuleView
+
+
+def normalise_answer(text: str) -> str:
+    """Answers compare case-insensitively, ignoring surrounding and repeated whitespace."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+@dataclass(frozen=True)
+class Course:
+    """A read-only snapshot of the content; the record path never queries content tables."""
+
+    modules: tuple[ModuleView, ...]
+    lessons: Mapping[int, LessonView]
+    answers: Mapping[int, frozenset[str]]
+    published_parts: Mapping[int, ModuleView]
+    """Every module by id, holding only its published lessons."""
+
+    @classmethod
+    async def load(cls, session: AsyncSession) -> Course:
+        rows = list(await session.scalars(select(Module).order_by(Module.order, Module.id)))
+        modules = tuple(module_view(module, published_only=False) for module in rows)
+        answers = {
+            lesson.id: frozenset(normalise_answer(a) for a in json.loads(lesson.challenge.answers))
+            for module in rows
+            for lesson in module.lessons
+            if lesson.challenge is not None
+        }
+        lessons = {lesson.id: lesson for module in modules for lesson in module.lessons}
+        parts = {
+            module.id: replace(
+                module, lessons=tuple(lesson for lesson in module.lessons if lesson.is_published)
+            )
+            for module in modules
+        }
+        return cls(modules=modules, lessons=lessons, answers=answers, published_parts=parts)
+
+    def published_modules(self) -> list[ModuleView]:
+        """Published modules in course order, each with its published lessons only."""
+        return [self.published_parts[m.id] for m in self.modules if m.is_published]
+
+    def published_module(self, module_id: int) -> ModuleView:
+        module = next((m for m in self.modules if m.id == module_id), None)
+        if module is None:
+            raise UnknownModule(f"unknown module: no module with id {module_id}")
+        if not module.is_published:
+            raise UnpublishedModule(f'module {module_id} ("{module.title}") is not published')
+        return self.published_parts[module_id]
+
+    def published_lesson(self, lesson_id: int) -> LessonView:
+        """The lesson, if it exists and both it and its module are published."""
+        lesson = self.lessons.get(lesson_id)
+        if lesson is None:
+            raise UnknownLesson(f"unknown lesson: no lesson with id {lesson_id}")
+        if not lesson.is_published or not self.published_module_of(lesson).is_published:
+            raise UnpublishedLesson(f'lesson {lesson_id} ("{lesson.title}") is not published')
+        return lesson
+
+    def published_module_of(self, lesson: LessonView) -> ModuleView:
+        """The lesson's module, with its published lessons only."""
+        return self.published_parts[lesson.module_id]
