@@ -324,3 +324,22 @@ def test_db_upgrade_and_current(tmp_path: Path) -> None:
     assert "migrated from an empty database to revision" in first.output
     assert "is up to date" in run_cli(["db", "upgrade"], env).output
     assert "(up to date)" in run_cli(["db", "current"], env).output
+
+
+def test_bad_time_zone_is_one_line(invoke: Invoke) -> None:
+    result = invoke("rules", "validate", str(CATALOG_DIR), QUESTLINE_TIMEZONE="Mars/Olympus")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        'Error: unknown time zone "Mars/Olympus" (use an IANA name such as "UTC")\n'
+    )
+
+
+def test_ingest_refuses_a_file_that_is_not_utf8(invoke: Invoke, tmp_path: Path) -> None:
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(b'{"type": "LOGIN", "details": {"name": "Jos\xe9"}}\n')
+    result = invoke("events", "ingest", str(path))
+    assert result.exit_code == 1
+    assert (
+        result.stderr
+        == "Error: latin1.jsonl: not UTF-8 text (invalid continuation byte at byte 42)\n"
+    )

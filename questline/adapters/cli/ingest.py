@@ -101,7 +101,12 @@ async def _record_chunk(
 
 
 async def _ingest(path: Path, chunk_size: int) -> IngestSummary:
-    total = sum(1 for _ in numbered_lines(path))
+    try:
+        total = sum(1 for _ in numbered_lines(path))
+    except UnicodeDecodeError as error:
+        raise BadLine(
+            f"{path.name}: not UTF-8 text ({error.reason} at byte {error.start})"
+        ) from None
     summary = IngestSummary()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     async with open_engine() as engine:

@@ -14,9 +14,8 @@ from questline.adapters.cli.render import (
     totals_line,
 )
 from questline.adapters.cli.runtime import (
-    OFFLINE_DATABASE,
     console,
-    make_engine,
+    offline_engine,
     open_engine,
     plugin_manager,
     run,
@@ -67,6 +66,5 @@ def progress(telegram_id: int) -> None:
 @click.command()
 def plugins() -> None:
     """List the loaded plugins and the hooks each implements."""
-    engine = make_engine(OFFLINE_DATABASE)  # an engine registers the built-in facts plugin
-    run(engine.shutdown())
-    console().print(plugins_table(plugin_manager().describe()))
+    with offline_engine():  # an engine registers the built-in facts plugin
+        console().print(plugins_table(plugin_manager().describe()))

@@ -11,9 +11,8 @@ from rich.text import Text
 
 from questline.adapters.cli.render import bar, change_lines, moment, shortfall_text
 from questline.adapters.cli.runtime import (
-    OFFLINE_DATABASE,
     console,
-    make_engine,
+    offline_engine,
     open_engine,
     run,
 )
@@ -43,11 +42,8 @@ def _report(lines: list[str], code: int) -> None:
 @paths_argument
 def validate(paths: tuple[Path, ...]) -> None:
     """Check rule files and folders against the installed facts and operators."""
-    engine = make_engine(OFFLINE_DATABASE)
-    try:
+    with offline_engine() as engine:
         _report(*validate_command_lines(paths, engine.facts.catalog, engine.operators))
-    finally:
-        run(engine.shutdown())
 
 
 async def _load(paths: tuple[Path, ...]) -> tuple[list[str], int, RulesReport | None]:

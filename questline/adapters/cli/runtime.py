@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from functools import cache
 from typing import Any, TypeVar
 
@@ -47,14 +47,21 @@ def _database_message(error: DBAPIError) -> str:
     return f"database error: {reason}"
 
 
-def run(work: Coroutine[Any, Any, T]) -> T:
-    """Run a command's async work; questline's errors become one line and exit code 1."""
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """Turn questline's and the database's errors into one line on stderr and exit code 1."""
     try:
-        return asyncio.run(work)
+        yield
     except (QuestlineError, DatabaseConfigError) as error:
         raise click.ClickException(one_line(error)) from None
     except DBAPIError as error:
         raise click.ClickException(_database_message(error)) from None
+
+
+def run(work: Coroutine[Any, Any, T]) -> T:
+    """Run a command's async work, reporting errors in one line."""
+    with reported_errors():
+        return asyncio.run(work)
 
 
 async def ensure_migrated(engine: Engine) -> None:
@@ -73,6 +80,17 @@ def make_engine(url: str | None = None) -> Engine:
     return Engine(
         url, timezone=os.environ.get(TIMEZONE_ENV, "UTC"), plugin_manager=plugin_manager()
     )
+
+
+@contextmanager
+def offline_engine() -> Iterator[Engine]:
+    """An engine for work that reads no data (its facts, operators and plugins)."""
+    with reported_errors():
+        engine = make_engine(OFFLINE_DATABASE)
+    try:
+        yield engine
+    finally:
+        run(engine.shutdown())
 
 
 @asynccontextmanager
