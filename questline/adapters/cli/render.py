@@ -120,7 +120,7 @@ def achievements_table(
     table = Table(title=title, title_justify="left")
     table.add_column("achievement")
     table.add_column("points", justify="right")
-    table.add_column("status")
+    table.add_column("status", no_wrap=True)
     table.add_column("still needed")
     for status in statuses:
         name = Text(f"{status.icon or '•'} {status.title}")
