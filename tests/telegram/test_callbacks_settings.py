@@ -1,0 +1,102 @@
+"""Callback data factories and settings: small, exact, and safe with hostile input."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from questline.adapters.telegram.callbacks import (
+    FACTORIES,
+    LessonAction,
+    LessonCb,
+    ModuleCb,
+    Screen,
+    ScreenCb,
+    parse,
+)
+from questline.adapters.telegram.settings import BotSettings, SettingsError
+
+TOKEN = "123456:AAE-secret_part"
+BIGGEST = {
+    ScreenCb: ScreenCb(owner=2**53 - 1, screen=max(Screen, key=len)),
+    ModuleCb: ModuleCb(owner=2**53 - 1, module_id=2**31 - 1),
+    LessonCb: LessonCb(owner=2**53 - 1, lesson_id=2**31 - 1, action=max(LessonAction, key=len)),
+}
+
+
+def test_the_largest_payload_of_every_factory_fits_telegrams_64_bytes() -> None:
+    assert set(BIGGEST) == set(FACTORIES)
+    for callback in BIGGEST.values():
+        packed = callback.pack()
+        assert len(packed.encode()) <= 64
+        assert parse(packed) == callback
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        "",
+        "l",
+        "l:1:2",
+        "l:1:2:open:extra",
+        "l:0:1:open",
+        "l:1:0:open",
+        "l:1:2147483648:open",
+        "m:1:-1",
+        "s:1:admin",
+        "x:1:2",
+        "l:1:1e3:open",
+    ],
+)
+def test_malformed_payloads_parse_to_nothing(data: str | None) -> None:
+    assert parse(data) is None
+
+
+@given(st.text(max_size=64))
+def test_parsing_any_text_never_raises(data: str) -> None:
+    result = parse(data)
+    assert result is None or isinstance(result, FACTORIES)
+
+
+def test_settings_from_the_environment() -> None:
+    settings = BotSettings.from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": f" {TOKEN} ",
+            "TELEGRAM_API_BASE": "http://127.0.0.1:8081/",
+            "QUESTLINE_ADMIN_IDS": "1, 22;333",
+            "QUESTLINE_CONTENT": "course.yaml",
+            "QUESTLINE_RULES": os.pathsep.join(["a.json", "rules"]),
+        }
+    )
+    assert settings.token == TOKEN
+    assert settings.api_base == "http://127.0.0.1:8081/"
+    assert settings.admin_ids == {1, 22, 333}
+    assert settings.content_path == Path("course.yaml")
+    assert settings.rules_paths == (Path("a.json"), Path("rules"))
+    assert TOKEN not in repr(settings)
+    leaked = f"GET /bot{TOKEN}/getMe; AAE-secret_part"
+    assert settings.redact(leaked) == "GET /bot<token>/getMe; <token>"
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({}, "TELEGRAM_BOT_TOKEN is not set"),
+        ({"TELEGRAM_BOT_TOKEN": "  "}, "TELEGRAM_BOT_TOKEN is not set"),
+        ({"TELEGRAM_BOT_TOKEN": "abc:def"}, "does not look like a bot token"),
+        ({"TELEGRAM_BOT_TOKEN": "123:"}, "does not look like a bot token"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": "ftp://x"}, "must be an http(s) URL"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "QUESTLINE_ADMIN_IDS": "1,@ada"}, "not '@ada'"),
+    ],
+)
+def test_bad_settings_are_named(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        BotSettings.from_env(environ)
+    assert message in str(raised.value)
+    token = environ.get("TELEGRAM_BOT_TOKEN", "").strip()
+    assert not token or token not in str(raised.value)

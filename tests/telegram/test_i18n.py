@@ -1,0 +1,88 @@
+"""The translations: complete, compiled from the committed .po, chosen by language_code."""
+
+from __future__ import annotations
+
+import gettext
+import io
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from questline.adapters.telegram import i18n
+from questline.adapters.telegram.screens.stats import UNITS
+
+PACKAGE = i18n.LOCALES_DIR.parent
+KEYWORDS = {"_": None, "ngettext": (1, 2)}
+
+
+def source_messages() -> set[str]:
+    """Every msgid the adapter's code asks to translate (plural ones by their singular)."""
+    found = extract_from_dir(PACKAGE, keywords=KEYWORDS)
+    return {message if isinstance(message, str) else message[0] for *_, message, _, _ in found}
+
+
+def catalog(locale: str):
+    path = i18n.LOCALES_DIR / locale / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
+    with path.open("rb") as file:
+        return read_po(file, locale=locale)
+
+
+def test_the_template_and_russian_cover_every_message_in_the_code() -> None:
+    expected = source_messages()
+    with (i18n.LOCALES_DIR / f"{i18n.DOMAIN}.pot").open("rb") as file:
+        template = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(file) if m.id}
+    assert template == expected
+    russian = catalog("ru")
+    translated = {m.id if isinstance(m.id, str) else m.id[0] for m in russian if m.id}
+    assert translated == expected
+    for message in russian:
+        if message.id:
+            assert "fuzzy" not in message.flags, message.id
+            forms = message.string if isinstance(message.string, tuple) else (message.string,)
+            assert all(forms), f"untranslated: {message.id!r}"
+            assert len(forms) == (3 if message.pluralizable else 1)
+
+
+def test_the_committed_mo_is_compiled_from_the_po() -> None:
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog("ru"))
+    compiled.seek(0)
+    fresh = gettext.GNUTranslations(compiled)
+    committed = i18n.get_i18n().locales["ru"]
+    assert committed._catalog == fresh._catalog  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("language_code", "locale"),
+    [
+        ("ru", "ru"),
+        ("ru-RU", "ru"),
+        ("ru-ua", "ru"),
+        ("en", "en"),
+        ("de", "en"),
+        (None, "en"),
+        ("", "en"),
+        ("not a language!", "en"),
+    ],
+)
+def test_locale_follows_language_code_and_falls_back_to_english(
+    language_code: str | None, locale: str
+) -> None:
+    assert i18n.locale_for(language_code) == locale
+
+
+def test_russian_plural_forms() -> None:
+    lesson = UNITS["stats.lessons_completed"]
+    with i18n.use_locale("ru"):
+        assert [lesson(n) for n in (1, 3, 5, 11, 21, 22)] == [
+            "урок",
+            "урока",
+            "уроков",
+            "уроков",
+            "урок",
+            "урока",
+        ]
+    with i18n.use_locale("en"):
+        assert [lesson(n) for n in (0, 1, 2)] == ["lessons", "lesson", "lessons"]

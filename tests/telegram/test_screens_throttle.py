@@ -1,0 +1,90 @@
+"""Screens rendered from engine views, and the throttle's token bucket, without a server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram.types import User
+
+from questline.adapters.telegram.i18n import use_locale
+from questline.adapters.telegram.middlewares import ThrottlingMiddleware
+from questline.adapters.telegram.screens.base import bar
+from questline.adapters.telegram.screens.stats import achievements_screen, leaderboard_screen
+from questline.adapters.telegram.settings import Throttle
+from questline.engine.views import AchievementStatus, LeaderboardEntry
+from questline.rules.analysis import ProgressPart, RuleProgress
+from tests.telegram.harness import FakeClock
+
+
+def entry(rank: int, user_id: int, name: str, score: int) -> LeaderboardEntry:
+    return LeaderboardEntry(rank, user_id, 1000 + user_id, name, score, 0, 0)
+
+
+def test_bars() -> None:
+    assert bar(0, 0) == "▱▱▱▱▱▱▱▱▱▱ 0/0"
+    assert bar(1, 3) == "▰▰▰▱▱▱▱▱▱▱ 1/3"
+    assert bar(3, 3) == "▰▰▰▰▰▰▰▰▰▰ 3/3"
+
+
+def test_leaderboard_marks_ties_and_shows_a_rank_outside_the_top() -> None:
+    top = [entry(1, 1, "Ann", 50), entry(1, 2, "<Bo>", 50), entry(3, 3, "Cy", 40)]
+    mine = entry(12, 9, "Me", 5)
+    neighbours = [entry(11, 8, "Di", 6), mine, entry(12, 10, "Ed", 5)]
+    with use_locale("en"):
+        text = leaderboard_screen(1009, top, mine, neighbours).text
+    assert text.splitlines()[2:5] == [
+        "=1 Ann — 50 points",
+        "=1 &lt;Bo&gt; — 50 points",
+        "3. Cy — 40 points",
+    ]
+    assert "…\n<b>=12 Me — 5 points</b>" in text
+    assert text.endswith("Your rank: 12 (tied)")
+    with use_locale("en"):
+        assert "not ranked yet" in leaderboard_screen(1009, top, None).text
+
+
+def test_locked_achievements_show_progress_for_any_fact() -> None:
+    earned_at = datetime(2025, 3, 5, 12, tzinfo=UTC)
+    parts = (
+        ProgressPart("stats.lessons_completed", ">=", 7, 10, 0.7, False, "/>=/1"),
+        ProgressPart("plugin.karma", ">=", 2.5, 4, 0.6, False, "/and/1"),
+    )
+    statuses = [
+        AchievementStatus("a", "Early bird", None, "🐦", 5, earned_at),
+        AchievementStatus("b", "Ten", "Complete 10", None, 50, None, RuleProgress(parts, 0.6)),
+    ]
+    with use_locale("en"):
+        text = achievements_screen(1, statuses).text
+    assert "🐦 Early bird — Mar 5, 2025 (+5)" in text
+    assert "7/10 lessons · 3 lessons to go · 2.5/4 · 1.5 to go" in text
+    with use_locale("ru"):
+        text = achievements_screen(1, statuses).text
+    assert "🐦 Early bird — 5 мар. 2025\u202fг. (+5)" in text  # CLDR: narrow no-break space
+    assert "7/10 уроков · осталось 3 урока" in text
+
+
+async def test_throttle_lets_a_burst_through_then_refills() -> None:
+    clock = FakeClock()
+    throttle = ThrottlingMiddleware(Throttle(rate=1.0, burst=3), clock)
+    handled: list[int] = []
+
+    async def handler(event: Any, data: dict[str, Any]) -> None:
+        handled.append(data["event_from_user"].id)
+
+    async def send(user_id: int) -> None:
+        user = User(id=user_id, is_bot=False, first_name="x")
+        await throttle(handler, object(), {"event_from_user": user})  # type: ignore[arg-type]
+
+    for _ in range(5):
+        await send(1)
+    await send(2)
+    assert handled == [1, 1, 1, 2]
+    clock.advance(1.5)
+    for _ in range(3):
+        await send(1)
+    assert handled == [1, 1, 1, 2, 1]
+    clock.advance(60)
+    for _ in range(4):
+        await send(1)
+    assert handled.count(1) == 4 + 3
