@@ -26,7 +26,7 @@ from questline.engine.errors import RulesError
 from questline.plugins.manager import DISABLE_ENV, build_plugin_manager
 from questline.rules.vocabulary import ActivityType
 
-from .conftest import register
+from .conftest import T0, register
 
 DIST = "throwaway_plugin"
 VERSION = "0.0.1"
@@ -188,7 +188,7 @@ async def test_an_installed_plugin_supplies_facts_operators_and_hears_awards(
     assert report.created == ["lucky-login"]
     user = await register(engine)
 
-    result = await engine.record(Event(type=ActivityType.LOGIN, user_id=user.id))
+    result = await engine.record(Event(type=ActivityType.LOGIN, user_id=user.id, occurred_at=T0))
 
     assert [award.slug for award in result.awards] == ["lucky-login"]
     assert plugin_module().SEEN == [

@@ -71,6 +71,11 @@ def manager(recorder: AsyncRecorder) -> PluginManager:
     return manager
 
 
+def at_nine(kind: ActivityType, user_id: int, **fields: Any) -> Event:
+    """An event on a Monday at 09:00 UTC (no time-of-day achievement fires)."""
+    return Event(type=kind, user_id=user_id, occurred_at=T0, **fields)
+
+
 async def count_activities(db: AsyncEngine) -> int:
     async with db.connect() as connection:
         return (
@@ -87,7 +92,7 @@ async def test_async_implementations_are_awaited_in_order(
     lesson = await first_lesson(engine)
 
     result = await engine.record(
-        Event(type=ActivityType.LESSON_COMPLETED, user_id=user.id, lesson_id=lesson.id, score=80)
+        at_nine(ActivityType.LESSON_COMPLETED, user.id, lesson_id=lesson.id, score=80)
     )
     await engine.shutdown()
 
@@ -107,14 +112,8 @@ async def test_record_many_notifies_every_event_after_its_chunk_commits(
     user = await register(engine)
     lesson = await first_lesson(engine)
     events = [
-        Event(type=ActivityType.LOGIN, user_id=user.id, occurred_at=T0),
-        Event(
-            type=ActivityType.LESSON_COMPLETED,
-            user_id=user.id,
-            lesson_id=lesson.id,
-            score=90,
-            occurred_at=T0,
-        ),
+        at_nine(ActivityType.LOGIN, user.id),
+        at_nine(ActivityType.LESSON_COMPLETED, user.id, lesson_id=lesson.id, score=90),
     ]
 
     results = await engine.record_many(events, chunk_size=1)
@@ -139,7 +138,7 @@ async def test_a_failing_notification_is_logged_and_the_award_stands(
 
     with caplog.at_level(logging.ERROR, logger="questline.plugins.manager"):
         result = await engine.record(
-            Event(type=ActivityType.LESSON_COMPLETED, user_id=user.id, lesson_id=lesson.id)
+            at_nine(ActivityType.LESSON_COMPLETED, user.id, lesson_id=lesson.id)
         )
 
     assert [award.slug for award in result.awards] == ["first-lesson"]
@@ -157,11 +156,8 @@ async def test_replays_are_not_notified(
     engine = await course_engine(db, manager)
     user = await register(engine)
     lesson = await first_lesson(engine)
-    event = Event(
-        type=ActivityType.LESSON_COMPLETED,
-        user_id=user.id,
-        lesson_id=lesson.id,
-        idempotency_key="complete-1",
+    event = at_nine(
+        ActivityType.LESSON_COMPLETED, user.id, lesson_id=lesson.id, idempotency_key="complete-1"
     )
 
     first = await engine.record(event)
@@ -183,14 +179,12 @@ async def test_nothing_is_notified_when_the_transaction_rolls_back(
     before = await count_activities(db)
 
     with pytest.raises(UnknownLesson):
-        await engine.record(
-            Event(type=ActivityType.LESSON_COMPLETED, user_id=user.id, lesson_id=999_999)
-        )
+        await engine.record(at_nine(ActivityType.LESSON_COMPLETED, user.id, lesson_id=999_999))
     with pytest.raises(EventRejected) as rejected:
         await engine.record_many(
             [
-                Event(type=ActivityType.LESSON_COMPLETED, user_id=user.id, lesson_id=lesson.id),
-                Event(type=ActivityType.LESSON_STARTED, user_id=user.id, lesson_id=999_999),
+                at_nine(ActivityType.LESSON_COMPLETED, user.id, lesson_id=lesson.id),
+                at_nine(ActivityType.LESSON_STARTED, user.id, lesson_id=999_999),
             ]
         )
 
