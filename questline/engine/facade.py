@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
@@ -285,6 +286,7 @@ class Engine:
         answer: str,
         user_id: int | None = None,
         telegram_id: int | None = None,
+        occurred_at: datetime | None = None,
     ) -> ChallengeOutcome:
         """Record an attempt at the lesson's challenge and, when the answer is right, the solve.
 
@@ -296,6 +298,8 @@ class Engine:
             raise NoChallenge(f'lesson {lesson_id} ("{lesson.title}") has no challenge')
         points = lesson.challenge.points
         who: dict[str, Any] = {"user_id": user_id, "telegram_id": telegram_id}
+        if occurred_at is not None:
+            who["occurred_at"] = occurred_at
         solved = normalise_answer(answer) in course.answers[lesson_id]
         events = [Event(type=ActivityType.CHALLENGE_ATTEMPTED, lesson_id=lesson_id, **who)]
         if solved:
@@ -502,7 +506,12 @@ class Engine:
             evaluator = self.rulebook.evaluator
             for rule in locked:
                 document = rule.document
-                explanation = explain(rule.compiled, facts, evaluator)
+                # outside an event, a rule about the event is explained by its description
+                shortfalls = (
+                    ()
+                    if any(name.startswith("event.") for name in rule.compiled.reads)
+                    else explain(rule.compiled, facts, evaluator).shortfalls
+                )
                 statuses.append(
                     AchievementStatus(
                         slug=document.slug,
@@ -512,8 +521,9 @@ class Engine:
                         points=document.points,
                         earned_at=None,
                         progress=rule_progress(rule.compiled, facts, evaluator.catalog),
-                        shortfalls=explanation.shortfalls,
-                        explanation=explanation.text,
+                        shortfalls=shortfalls,
+                        explanation="; ".join(item.text for item in shortfalls)
+                        or document.description,
                     )
                 )
             return statuses

@@ -56,10 +56,10 @@ def lesson_events(lessons: list[int]) -> list[str]:
 def test_content_load_twice_reports_unchanged(invoke: Invoke) -> None:
     first = invoke("content", "load", str(SAMPLE_COURSE))
     assert first.exit_code == 0, first.output
-    assert "created: 10 (python-basics, python-basics/values," in first.output
+    assert "created: 16 (python-basics, python-basics/values," in first.output
     second = invoke("content", "load", str(SAMPLE_COURSE))
     assert second.exit_code == 0
-    assert second.output.splitlines() == ["created: 0", "updated: 0", "unchanged: 10"]
+    assert second.output.splitlines() == ["created: 0", "updated: 0", "unchanged: 16"]
 
 
 def test_content_load_bad_file_is_one_line(invoke: Invoke, tmp_path: Path) -> None:

@@ -161,3 +161,25 @@ async def test_locked_achievements_show_progress_and_what_is_missing(
         ("stats.lessons_completed", 4, 10)
     ]
     assert statuses["first-lesson"].earned_at is not None
+
+
+async def test_rules_about_the_event_are_explained_by_their_description(
+    engine: Engine, learner: UserView
+) -> None:
+    statuses = {s.slug: s for s in await engine.achievements(user_id=learner.id)}
+    owl = statuses["night-owl"]
+    assert (owl.earned_at, owl.shortfalls) == (None, ())
+    assert (
+        owl.explanation
+        == owl.description
+        == ("Complete a lesson between 22:00 and 04:59 your time.")
+    )
+
+
+async def test_challenge_answers_can_be_dated(
+    engine: Engine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    outcome = await engine.answer_challenge(
+        user_id=learner.id, lesson_id=lessons[0].id, answer="float", occurred_at=T0
+    )
+    assert [award.earned_at for award in outcome.awards] == [T0]
