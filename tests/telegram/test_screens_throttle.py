@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,9 +12,18 @@ from aiogram.types import User
 from questline.adapters.telegram.i18n import use_locale
 from questline.adapters.telegram.middlewares import ThrottlingMiddleware
 from questline.adapters.telegram.screens.base import bar
+from questline.adapters.telegram.screens.learning import lesson_screen
 from questline.adapters.telegram.screens.stats import achievements_screen, leaderboard_screen
 from questline.adapters.telegram.settings import Throttle
-from questline.engine.views import AchievementStatus, LeaderboardEntry
+from questline.engine.models import ProgressStatus
+from questline.engine.views import (
+    AchievementStatus,
+    LeaderboardEntry,
+    LessonProgress,
+    LessonView,
+    ModuleProgress,
+    ModuleView,
+)
 from questline.rules.analysis import ProgressPart, RuleProgress
 from tests.telegram.harness import FakeClock
 
@@ -88,3 +99,14 @@ async def test_throttle_lets_a_burst_through_then_refills() -> None:
     for _ in range(4):
         await send(1)
     assert handled.count(1) == 4 + 3
+
+
+def test_a_long_lesson_fits_one_message() -> None:
+    lesson = LessonView(1, 1, "long", "Long", "<tag> " * 2000, 1, 5, True, None)
+    module = ModuleView(1, "m", "M", None, 1, True, (lesson,))
+    item = LessonProgress(lesson, ProgressStatus.NOT_STARTED, None, 0)
+    with use_locale("en"):
+        text = lesson_screen(1, ModuleProgress(module, (item,), 0, 1), item).text
+    visible = html.unescape(re.sub(r"</?b>", "", text))
+    assert len(visible) < 4096
+    assert "<tag> <tag>" in visible and "…" in visible

@@ -13,6 +13,9 @@ from questline.adapters.telegram.screens.base import Screen, bar, button, esc, k
 from questline.engine.models import ProgressStatus
 from questline.engine.views import LessonProgress, ModuleProgress
 
+CONTENT_CHARS = 3000
+"""Lesson text beyond this is cut, so the screen stays within Telegram's 4096 characters."""
+
 MARKS = {
     ProgressStatus.NOT_STARTED: "▫️",
     ProgressStatus.IN_PROGRESS: "▶️",
@@ -93,7 +96,10 @@ def lesson_screen(
     if lesson.estimated_duration:
         lines.append(duration(lesson.estimated_duration))
     if lesson.content:
-        lines += ["", esc(lesson.content)]
+        content = lesson.content
+        if len(content) > CONTENT_CHARS:
+            content = content[:CONTENT_CHARS].rstrip() + "…"
+        lines += ["", esc(content)]
     if lesson.challenge:
         lines += [
             "",
