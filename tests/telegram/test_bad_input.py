@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from pathlib import Path
@@ -9,10 +10,12 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.adapters.telegram.callbacks import LessonAction, LessonCb, ModuleCb
 from questline.engine import Engine, Event
 from questline.engine.models import ProgressStatus
+from questline.plugins.manager import build_plugin_manager
 from questline.rules.vocabulary import ActivityType
 from tests.telegram.conftest import ADMIN_ID, COURSE
 from tests.telegram.harness import FakeUser, Harness
@@ -208,3 +211,25 @@ async def test_a_blocked_chat_does_not_break_the_engine(
     )
     assert refused.params["text"].startswith("🏆 First steps (+10)")
     assert "not delivered to 1201: Forbidden: bot was blocked by the user" in caplog.text
+
+
+async def test_reload_sees_what_another_process_changed(
+    bot: Harness, engine: Engine, db: AsyncEngine, tmp_path: Path
+) -> None:
+    admin = await started(bot, ADMIN_ID, "Ada")
+    rule = {
+        "slug": "regular",
+        "type": "MILESTONE",
+        "title": "Regular",
+        "description": "Visit three times",
+        "points": 5,
+        "criteria": {">=": [{"var": "stats.logins"}, 3]},
+    }
+    (tmp_path / "regular.json").write_text(json.dumps(rule))
+    elsewhere = Engine(bind=db, plugin_manager=build_plugin_manager(load_entry_points=False))
+    await elsewhere.load_rules([tmp_path / "regular.json"])
+
+    assert "Regular" not in (await admin.send("/achievements")).text
+    reply = await admin.send("/reload")
+    assert "🔄 rules and course re-read from the database" in reply.text
+    assert "1/3 visits · 2 visits to go" in (await admin.send("/achievements")).text

@@ -49,10 +49,8 @@ async def stats(message: Message, engine: Engine) -> None:
 
 
 async def reload(message: Message, engine: Engine, settings: BotSettings) -> None:
-    """Load the configured course file and rule files again (both loads are idempotent)."""
-    if settings.content_path is None and not settings.rules_paths:
-        await show(message, Screen("Nothing to reload: set QUESTLINE_CONTENT and QUESTLINE_RULES."))
-        return
+    """Load the configured course and rule files again (both idempotent), then re-read
+    content and rules from the database, which other processes may have changed."""
     lines = []
     try:
         if settings.content_path is not None:
@@ -61,6 +59,8 @@ async def reload(message: Message, engine: Engine, settings: BotSettings) -> Non
         if settings.rules_paths:
             rules = await engine.load_rules(list(settings.rules_paths))
             lines.append(f"🏆 rules: {esc(summary(rules))}")
+        await engine.reload()
+        lines.append("🔄 rules and course re-read from the database")
     except QuestlineError as error:
         lines.append(f"❌ {esc(str(error))}")
     await show(message, Screen("\n".join(lines)))
