@@ -254,12 +254,14 @@ async def leaderboard_rows(db: AsyncEngine, seed: int = 2) -> None:
 
 @dataclass
 class Figures:
+    """The results table: what was measured, the figure, a note."""
+
     rows: list[tuple[str, str, str]] = field(default_factory=list)
 
     def add(self, what: str, value: str, note: str = "") -> None:
         self.rows.append((what, value, note))
 
-    def print(self, title: str) -> None:
+    def show(self, title: str) -> None:
         width = max(len(what) for what, _, _ in self.rows)
         values = max(len(value) for _, value, _ in self.rows)
         print(f"\n{title}")
@@ -306,12 +308,15 @@ class StatementTimer:
         event.remove(self.db.sync_engine, "before_cursor_execute", self._before)
         event.remove(self.db.sync_engine, "after_cursor_execute", self._after)
 
-    def print(self, wall: float, events: int, top: int = 15) -> None:
+    @property
+    def count(self) -> int:
+        return sum(int(count) for count, _ in self.totals.values())
+
+    def show(self, wall: float, events: int, top: int = 15) -> None:
         ranked = sorted(self.totals.items(), key=lambda item: -item[1][1])
         total_sql = sum(seconds for _, seconds in self.totals.values())
-        statements = sum(int(count) for count, _ in self.totals.values())
         print(
-            f"\nSQL during record(): {statements / events:.1f} statements/event, "
+            f"\nSQL during record(): {self.count / events:.1f} statements/event (no COMMIT), "
             f"{total_sql:.2f} s of {wall:.2f} s wall ({total_sql / wall:.0%})"
         )
         for shape, (count, seconds) in ranked[:top]:
@@ -334,7 +339,7 @@ async def profile_record(db: AsyncEngine, engine: Engine, events: list[Event], p
     print(f"\nProfile of record() over {len(events):,} events ({rate(len(events), wall)} profiled)")
     stats = pstats.Stats(profiler).strip_dirs()
     stats.sort_stats("tottime").print_stats(20)
-    timer.print(wall, len(events))
+    timer.show(wall, len(events))
 
 
 # -- main ------------------------------------------------------------------------------------
@@ -352,7 +357,7 @@ async def run(url: str, users: int, count: int, profile: Path | None) -> None:
         async with db.connect() as connection:
             user_ids = list(await connection.scalars(select(User.id).order_by(User.id)))
         events = event_stream(user_ids, lessons, count)
-        mix = defaultdict(int)
+        mix: dict[str, int] = defaultdict(int)
         for item in events:
             mix[item.type.value] += 1
         rows = activity_rows(events)
@@ -369,7 +374,8 @@ async def run(url: str, users: int, count: int, profile: Path | None) -> None:
         await wipe_activity(db)
         batched = await timed(lambda: inserts_batched(db, rows))
         await wipe_activity(db)
-        each = await timed(lambda: record_each(engine, events))
+        with StatementTimer(db) as statements:
+            each = await timed(lambda: record_each(engine, events))
         async with db.connect() as connection:
             awards = await connection.scalar(select(func.count()).select_from(UserAchievement))
         await wipe_activity(db)
@@ -379,6 +385,9 @@ async def run(url: str, users: int, count: int, profile: Path | None) -> None:
         figures.add("ceiling: bare inserts, 1 per commit", rate(count, one))
         figures.add("Engine.record, 1 event per transaction", rate(count, each))
         figures.add("  ratio", f"{one / each:.1%}", verdict(one / each, RECORD_TARGET))
+        figures.add(
+            "  SQL statements per event", f"{statements.count / count:.1f}", "COMMIT not counted"
+        )
         figures.add(f"ceiling: bare inserts, {BATCH:,} per commit", rate(count, batched))
         figures.add("Engine.record_many (chunks of 500)", rate(count, many))
         figures.add("  ratio", f"{batched / many:.1%}", verdict(batched / many, RECORD_MANY_TARGET))
@@ -401,7 +410,7 @@ async def run(url: str, users: int, count: int, profile: Path | None) -> None:
         figures.add(f"rebuild_leaderboard(), {label}", f"{best * 1e3:,.0f} ms", "best of 3")
         figures.add(f"top(10), {label}", f"{top * 1e3:,.0f} ms")
         figures.add(f"around(user), {label}", f"{around * 1e3:,.0f} ms")
-        figures.print("Results")
+        figures.show("Results")
 
         if profile is not None:
             await profile_record(db, engine, events, profile)
