@@ -8,6 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -54,8 +55,9 @@ def test_a_malformed_token_or_api_base_is_named_not_shown() -> None:
     assert "TELEGRAM_API_BASE must be an http(s) URL" in result.output
 
 
-async def test_runs_answers_and_stops_gracefully_on_sigterm(
-    fake_api: FakeBotAPI, engine: Engine, database_url: str
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+async def test_runs_answers_and_stops_gracefully_on_a_signal(
+    fake_api: FakeBotAPI, engine: Engine, database_url: str, stop: signal.Signals
 ) -> None:
     env = environment(
         TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=fake_api.base_url, DATABASE_URL=database_url
@@ -77,7 +79,7 @@ async def test_runs_answers_and_stops_gracefully_on_sigterm(
         commands = [call for call in fake_api.calls if call.method == "setMyCommands"]
         assert {call.params.get("language_code") for call in commands} == {None, "ru"}
 
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(stop)
         output, _ = await asyncio.wait_for(process.communicate(), EXIT_SECONDS)
     finally:
         if process.returncode is None:
@@ -85,7 +87,7 @@ async def test_runs_answers_and_stops_gracefully_on_sigterm(
             await process.wait()
     log = output.decode()
     assert process.returncode == 0, log
-    assert "Received SIGTERM signal" in log
+    assert f"Received {stop.name} signal" in log
     assert "telegram adapter stopped" in log
     assert log.rstrip().endswith("questline bot stopped")
     assert SECRET not in log
