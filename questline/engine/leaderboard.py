@@ -3,13 +3,16 @@
 total_score = the sum of the learner's best lesson scores (user_progress.score, where challenge
 scores count for their lesson) + the points of every achievement the learner has earned.
 Ties share a rank; within a tie, entries are listed by user id (who registered first).
+A rank is 1 + the number of active learners with a higher total: a range count on the index
+(total_score, user_id), so reads stay exact without ranking the whole table.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, Select, case, func, select, update
+from sqlalchemy import ColumnElement, Row, Select, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.models import (
@@ -22,6 +25,9 @@ from questline.engine.models import (
 )
 from questline.engine.timestamps import utcnow
 from questline.engine.views import LeaderboardEntry, UserView
+
+SCORE = LeaderboardCache.total_score
+USER = LeaderboardCache.user_id
 
 
 async def refresh_user(session: AsyncSession, user_id: int) -> LeaderboardCache:
@@ -49,11 +55,9 @@ async def refresh_user(session: AsyncSession, user_id: int) -> LeaderboardCache:
     ).one()
     total = int(lesson_score) + int(points)
     higher = await session.scalar(
-        select(func.count())
-        .select_from(LeaderboardCache)
-        .where(LeaderboardCache.total_score > total, LeaderboardCache.user_id != user_id)
+        select(func.count()).select_from(LeaderboardCache).where(total < SCORE, user_id != USER)
     )
-    row = await session.scalar(select(LeaderboardCache).where(LeaderboardCache.user_id == user_id))
+    row = await session.scalar(select(LeaderboardCache).where(user_id == USER))
     if row is None:
         row = LeaderboardCache(user_id=user_id)
         session.add(row)
@@ -65,76 +69,101 @@ async def refresh_user(session: AsyncSession, user_id: int) -> LeaderboardCache:
     return row
 
 
-def _ranked() -> Select:
-    """Every cache row with its live competition rank and its position in display order."""
-    order = (LeaderboardCache.total_score.desc(), LeaderboardCache.user_id)
+def _entries() -> Select:
+    """Active learners' cache rows with their names, in no particular order."""
     return (
         select(
-            LeaderboardCache.user_id,
+            USER,
             User.telegram_id,
             User.username,
             User.first_name,
             User.last_name,
             User.language_code,
-            LeaderboardCache.total_score,
+            SCORE,
             LeaderboardCache.lessons_completed,
             LeaderboardCache.achievements_count,
-            func.rank().over(order_by=LeaderboardCache.total_score.desc()).label("live_rank"),
-            func.row_number().over(order_by=order).label("position"),
         )
-        .join(User, User.id == LeaderboardCache.user_id)
+        .join(User, User.id == USER)
         .where(User.is_active)
     )
 
 
-def _entry(row: Row[Any]) -> LeaderboardEntry:
-    user = UserView(
-        id=row.user_id,
-        telegram_id=row.telegram_id,
-        username=row.username,
-        first_name=row.first_name,
-        last_name=row.last_name,
-        language_code=row.language_code,
+async def _count(session: AsyncSession, condition: ColumnElement[bool]) -> int:
+    query = (
+        select(func.count())
+        .select_from(LeaderboardCache)
+        .join(User, User.id == USER)
+        .where(User.is_active, condition)
     )
-    return LeaderboardEntry(
-        rank=row.live_rank,
-        user_id=user.id,
-        telegram_id=user.telegram_id,
-        display_name=user.display_name,
-        total_score=row.total_score,
-        lessons_completed=row.lessons_completed,
-        achievements_count=row.achievements_count,
-    )
+    return int(await session.scalar(query) or 0)
+
+
+def _page(rows: Sequence[Row[Any]], first_position: int, first_rank: int) -> list[LeaderboardEntry]:
+    """Entries for rows that are consecutive in display order.
+
+    A row whose total differs from the previous one is preceded by exactly the learners with a
+    higher total, so its rank is its position + 1; a tie keeps the previous rank.
+    """
+    entries: list[LeaderboardEntry] = []
+    for offset, row in enumerate(rows):
+        if not entries:
+            rank = first_rank
+        elif row.total_score == entries[-1].total_score:
+            rank = entries[-1].rank
+        else:
+            rank = first_position + offset + 1
+        user = UserView(
+            id=row.user_id,
+            telegram_id=row.telegram_id,
+            username=row.username,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            language_code=row.language_code,
+        )
+        entries.append(
+            LeaderboardEntry(
+                rank=rank,
+                user_id=user.id,
+                telegram_id=user.telegram_id,
+                display_name=user.display_name,
+                total_score=row.total_score,
+                lessons_completed=row.lessons_completed,
+                achievements_count=row.achievements_count,
+            )
+        )
+    return entries
 
 
 async def top(session: AsyncSession, limit: int) -> list[LeaderboardEntry]:
     """The first `limit` entries in display order."""
-    ranked = _ranked().subquery()
-    rows = await session.execute(
-        select(ranked).where(ranked.c.position <= limit).order_by(ranked.c.position)
-    )
-    return [_entry(row) for row in rows]
+    rows = (await session.execute(_entries().order_by(SCORE.desc(), USER).limit(limit))).all()
+    return _page(rows, first_position=0, first_rank=1)
 
 
 async def around(session: AsyncSession, user_id: int, radius: int) -> list[LeaderboardEntry]:
     """The learner's entry with up to `radius` entries above and below (empty if unranked)."""
-    ranked = _ranked().subquery()
-    position = await session.scalar(select(ranked.c.position).where(ranked.c.user_id == user_id))
-    if position is None:
+    me = (await session.execute(_entries().where(user_id == USER))).one_or_none()
+    if me is None:
         return []
-    rows = await session.execute(
-        select(ranked)
-        .where(ranked.c.position.between(position - radius, position + radius))
-        .order_by(ranked.c.position)
-    )
-    return [_entry(row) for row in rows]
+    ahead = or_(me.total_score < SCORE, and_(me.total_score == SCORE, user_id > USER))
+    behind = or_(me.total_score > SCORE, and_(me.total_score == SCORE, user_id < USER))
+    above = (
+        await session.execute(_entries().where(ahead).order_by(SCORE, USER.desc()).limit(radius))
+    ).all()[::-1]
+    below = (
+        await session.execute(_entries().where(behind).order_by(SCORE.desc(), USER).limit(radius))
+    ).all()
+    first = above[0] if above else me
+    position = await _count(session, ahead) - len(above)
+    rank = 1 + await _count(session, first.total_score < SCORE)
+    return _page([*above, me, *below], first_position=position, first_rank=rank)
 
 
 async def rebuild(session: AsyncSession) -> int:
     """Store every learner's competition rank, in one UPDATE with RANK(); returns rows ranked."""
     ranks = select(
         LeaderboardCache.id,
-        func.rank().over(order_by=LeaderboardCache.total_score.desc()).label("new_rank"),
+        func.rank().over(order_by=SCORE.desc()).label("new_rank"),
     ).subquery()
     result = await session.execute(
         update(LeaderboardCache)

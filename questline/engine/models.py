@@ -282,7 +282,11 @@ class LeaderboardCache(Base):
     __tablename__ = "leaderboard_cache"
     # The seed lists an index on rank twice (column "indexed" and a separate (rank) index);
     # one single-column index on rank is kept, plus the composite (rank, total_score).
-    __table_args__ = (Index(None, "rank", "total_score"),)
+    __table_args__ = (
+        Index(None, "rank", "total_score"),
+        # extension (0003): ranking by score without scanning the table
+        Index(None, "total_score", "user_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, unique=True)

@@ -157,6 +157,7 @@ SEED_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 EXTENSION_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
     "ix_user_achievements_activity_id": ("user_achievements", ("activity_id",)),
+    "ix_leaderboard_cache_total_score_user_id": ("leaderboard_cache", ("total_score", "user_id")),
 }
 
 # Uniques (constraint or unique index): table -> set of column tuples.

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.engine import Engine, Event, UserProfile
-from questline.engine.models import LeaderboardCache
+from questline.engine.models import LeaderboardCache, User
 from questline.engine.views import LessonView, UserView
 from questline.rules.vocabulary import ActivityType as A
 
@@ -92,3 +94,52 @@ async def test_learner_without_scores_is_not_ranked(engine: Engine) -> None:
     await engine.record(Event(type=A.LOGIN, user_id=user.id))
     assert await engine.around(user_id=user.id) == []
     assert await engine.top(10) == []
+
+
+@st.composite
+def totals(draw: st.DrawFn) -> list[int]:
+    return draw(st.lists(st.integers(0, 6).map(lambda n: n * 10), min_size=1, max_size=12))
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(scores=totals(), radius=st.integers(0, 3), inactive=st.sets(st.integers(0, 11)))
+async def test_live_ranks_match_competition_ranking(
+    engine: Engine, db: AsyncEngine, scores: list[int], radius: int, inactive: set[int]
+) -> None:
+    """top() and around() agree with "1 + active learners with a higher total" for any totals."""
+    async with db.begin() as connection:
+        await connection.execute(delete(LeaderboardCache))
+        await connection.execute(delete(User))
+        await connection.execute(
+            insert(User),
+            [
+                {"telegram_id": 9000 + n, "first_name": f"L{n}", "is_active": n not in inactive}
+                for n in range(len(scores))
+            ],
+        )
+        ids = (await connection.execute(select(User.id).order_by(User.telegram_id))).scalars()
+        users = list(ids)
+        await connection.execute(
+            insert(LeaderboardCache),
+            [
+                {"user_id": u, "rank": 0, "total_score": s}
+                for u, s in zip(users, scores, strict=True)
+            ],
+        )
+    active = [
+        (s, u) for n, (u, s) in enumerate(zip(users, scores, strict=True)) if n not in inactive
+    ]
+    expected = [
+        (1 + sum(other > score for other, _ in active), user, score)
+        for score, user in sorted(active, key=lambda item: (-item[0], item[1]))
+    ]
+    top = await engine.top(len(scores))
+    assert [(e.rank, e.user_id, e.total_score) for e in top] == expected
+    for position, (_, user, _) in enumerate(expected):
+        window = expected[max(position - radius, 0) : position + radius + 1]
+        entries = await engine.around(user_id=user, radius=radius)
+        assert [(e.rank, e.user_id, e.total_score) for e in entries] == window
