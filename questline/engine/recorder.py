@@ -142,6 +142,8 @@ class Recorder:
         Awards change award counts, so rules reading them are evaluated again after each round.
         `first` restricts the first round to the given rules (a backfill of one rule).
         """
+        if first is None and not self.rulebook.candidates(trigger, ()):
+            return []
         user = awarding.user
         earned = set(
             await session.scalars(
