@@ -24,6 +24,7 @@ from questline.engine.db import create_engine, session_factory
 from questline.engine.errors import NoChallenge, QuestlineError, RulesError
 from questline.engine.events import Event, UserProfile
 from questline.engine.facts import FactContext, FactsBuilder, builtin
+from questline.engine.learner import Learners, LearnerState, load_learner
 from questline.engine.models import (
     Achievement,
     ActivityLog,
@@ -245,7 +246,9 @@ class Engine:
     async def record(self, event: Event) -> RecordResult:
         """Record one event in one transaction; see docs for the exact semantics."""
         course = await self.course()
-        result = await self._write(lambda session: self.recorder.record(session, course, event))
+        result = await self._write(
+            lambda session: self.recorder.record(session, course, Learners(session), event)
+        )
         await self._notify(event, result)
         return result
 
@@ -266,9 +269,10 @@ class Engine:
                 session: AsyncSession, chunk: list[Event] = chunk, offset: int = offset
             ) -> list[RecordResult]:
                 out = []
+                learners = Learners(session)
                 for index, event in enumerate(chunk):
                     try:
-                        out.append(await self.recorder.record(session, course, event))
+                        out.append(await self.recorder.record(session, course, learners, event))
                     except QuestlineError as error:
                         raise EventRejected(offset + index, error) from error
                 return out
@@ -395,23 +399,23 @@ class Engine:
             async def work(session: AsyncSession, ids: list[int] = ids) -> list[AwardView]:
                 out: list[AwardView] = []
                 for user_id in ids:
-                    user = await catalogue.find_user(session, user_id=user_id, lock=True)
+                    learner = await load_learner(session, user_id=user_id, lock=True)
                     awards = await self.recorder.award(
-                        session, self._awarding(session, course, user), None, first=[rule]
+                        session, self._awarding(session, course, learner), None, first=[rule]
                     )
                     if awards:
-                        await leaderboard.refresh_user(session, user.id)
+                        await leaderboard.refresh_learner(session, learner)
                     out.extend(awards)
                 return out
 
             granted.extend(await self._write(work))
         return BackfillReport(users=users, awards=tuple(granted))
 
-    def _awarding(self, session: AsyncSession, course: Course, user: User) -> Awarding:
+    def _awarding(self, session: AsyncSession, course: Course, learner: LearnerState) -> Awarding:
         context = FactContext(
-            session=session, user=user, course=course, zone=self.zone, moment=utcnow()
+            session=session, learner=learner, course=course, zone=self.zone, moment=utcnow()
         )
-        return Awarding(user, context, None)
+        return Awarding(context, None)
 
     async def preview(self, document: RuleDocument) -> list[UserView]:
         """Learners who would qualify for `document` now; writes nothing."""
@@ -419,12 +423,13 @@ class Engine:
         course = await self.course()
         qualifying = []
         async with self.sessions() as session:
-            for user in await session.scalars(select(User).order_by(User.id)):
+            for user_id in list(await session.scalars(select(User.id).order_by(User.id))):
+                learner = await load_learner(session, user_id=user_id)
                 facts = await self.facts.build(
-                    self._awarding(session, course, user).context, compiled.reads
+                    self._awarding(session, course, learner).context, compiled.reads
                 )
                 if self.rulebook.evaluator.evaluate_many([compiled], facts)[compiled.slug] is True:
-                    qualifying.append(catalogue.user_view(user))
+                    qualifying.append(catalogue.user_view(learner.user))
         return qualifying
 
     # -- reading -----------------------------------------------------------------------------
@@ -445,13 +450,8 @@ class Engine:
     ) -> ProgressReport:
         """Per-module lesson statuses, totals and streaks of one learner."""
         async with self.sessions() as session:
-            user = await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
-            rows = {
-                row.lesson_id: row
-                for row in await session.scalars(
-                    select(UserProgress).where(UserProgress.user_id == user.id)
-                )
-            }
+            learner = await load_learner(session, user_id=user_id, telegram_id=telegram_id)
+            rows = learner.progress
             course = await self.course()
             modules = []
             for module in course.published_modules():
@@ -460,13 +460,13 @@ class Engine:
                 )
                 done = sum(1 for item in lessons if item.status is ProgressStatus.COMPLETED)
                 modules.append(ModuleProgress(module, lessons, done, len(lessons)))
-            context = self._awarding(session, course, user).context
+            context = self._awarding(session, course, learner).context
             facts = await self.facts.build(
                 context,
                 ["stats.lessons_completed", "stats.total_score", "stats.points", "streak"],
             )
             return ProgressReport(
-                user=catalogue.user_view(user),
+                user=catalogue.user_view(learner.user),
                 modules=tuple(modules),
                 lessons_completed=facts["stats"]["lessons_completed"],
                 total_score=facts["stats"]["total_score"],
@@ -481,16 +481,16 @@ class Engine:
         """Every achievement for one learner: earned ones with dates, locked ones with progress."""
         course = await self.course()
         async with self.sessions() as session:
-            user = await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
+            learner = await load_learner(session, user_id=user_id, telegram_id=telegram_id)
             earned = {
                 row.achievement_id: row
                 for row in await session.scalars(
-                    select(UserAchievement).where(UserAchievement.user_id == user.id)
+                    select(UserAchievement).where(UserAchievement.user_id == learner.user.id)
                 )
             }
             locked = [rule for rule in self.rulebook.rules if rule.achievement_id not in earned]
             facts = await self.facts.build(
-                self._awarding(session, course, user).context, self.rulebook.reads(locked)
+                self._awarding(session, course, learner).context, self.rulebook.reads(locked)
             )
             statuses = [
                 AchievementStatus(

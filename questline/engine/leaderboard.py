@@ -12,58 +12,39 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from questline.engine.models import (
-    Achievement,
-    LeaderboardCache,
-    ProgressStatus,
-    User,
-    UserAchievement,
-    UserProgress,
-)
+from questline.engine.learner import LearnerState
+from questline.engine.models import LeaderboardCache, User
 from questline.engine.timestamps import utcnow
 from questline.engine.views import LeaderboardEntry, UserView
 
-SCORE = LeaderboardCache.total_score
-USER = LeaderboardCache.user_id
+_score = LeaderboardCache.total_score
+_user_id = LeaderboardCache.user_id
 
 
-async def refresh_user(session: AsyncSession, user_id: int) -> LeaderboardCache:
-    """Recompute one learner's totals from the source tables and store them with their rank.
+async def refresh_learner(session: AsyncSession, learner: LearnerState) -> LeaderboardCache:
+    """Store the learner's totals, from the state the transaction holds, with their rank.
 
     Other learners' stored ranks are brought up to date by `rebuild()`; reads rank live.
     """
-    lesson_score, completed = (
-        await session.execute(
-            select(
-                func.coalesce(func.sum(UserProgress.score), 0),
-                func.coalesce(
-                    func.sum(case((UserProgress.status == ProgressStatus.COMPLETED, 1))), 0
-                ),
-            ).where(UserProgress.user_id == user_id)
-        )
-    ).one()
-    points, awards = (
-        await session.execute(
-            select(func.coalesce(func.sum(Achievement.points), 0), func.count())
-            .select_from(UserAchievement)
-            .join(Achievement, Achievement.id == UserAchievement.achievement_id)
-            .where(UserAchievement.user_id == user_id)
-        )
-    ).one()
-    total = int(lesson_score) + int(points)
+    total = learner.lesson_scores() + sum(learner.earned.values())
+    user_id = learner.user.id
     higher = await session.scalar(
-        select(func.count()).select_from(LeaderboardCache).where(total < SCORE, user_id != USER)
+        select(func.count())
+        .select_from(LeaderboardCache)
+        .where(_score > total, _user_id != user_id)
     )
-    row = await session.scalar(select(LeaderboardCache).where(user_id == USER))
-    if row is None:
-        row = LeaderboardCache(user_id=user_id)
-        session.add(row)
+    if learner.board is None:
+        learner.board = await session.scalar(select(LeaderboardCache).where(_user_id == user_id))
+    if learner.board is None:
+        learner.board = LeaderboardCache(user_id=user_id)
+        session.add(learner.board)
+    row = learner.board
     row.total_score = total
-    row.lessons_completed = int(completed)
-    row.achievements_count = int(awards)
+    row.lessons_completed = len(learner.completed_lessons())
+    row.achievements_count = len(learner.earned)
     row.rank = int(higher or 0) + 1
     row.updated_at = utcnow()
     return row
@@ -73,17 +54,17 @@ def _entries() -> Select:
     """Active learners' cache rows with their names, in no particular order."""
     return (
         select(
-            USER,
+            _user_id,
             User.telegram_id,
             User.username,
             User.first_name,
             User.last_name,
             User.language_code,
-            SCORE,
+            _score,
             LeaderboardCache.lessons_completed,
             LeaderboardCache.achievements_count,
         )
-        .join(User, User.id == USER)
+        .join(User, User.id == _user_id)
         .where(User.is_active)
     )
 
@@ -92,7 +73,7 @@ async def _count(session: AsyncSession, condition: ColumnElement[bool]) -> int:
     query = (
         select(func.count())
         .select_from(LeaderboardCache)
-        .join(User, User.id == USER)
+        .join(User, User.id == _user_id)
         .where(User.is_active, condition)
     )
     return int(await session.scalar(query) or 0)
@@ -136,26 +117,30 @@ def _page(rows: Sequence[Row[Any]], first_position: int, first_rank: int) -> lis
 
 async def top(session: AsyncSession, limit: int) -> list[LeaderboardEntry]:
     """The first `limit` entries in display order."""
-    rows = (await session.execute(_entries().order_by(SCORE.desc(), USER).limit(limit))).all()
+    rows = (await session.execute(_entries().order_by(_score.desc(), _user_id).limit(limit))).all()
     return _page(rows, first_position=0, first_rank=1)
 
 
 async def around(session: AsyncSession, user_id: int, radius: int) -> list[LeaderboardEntry]:
     """The learner's entry with up to `radius` entries above and below (empty if unranked)."""
-    me = (await session.execute(_entries().where(user_id == USER))).one_or_none()
+    me = (await session.execute(_entries().where(_user_id == user_id))).one_or_none()
     if me is None:
         return []
-    ahead = or_(me.total_score < SCORE, and_(me.total_score == SCORE, user_id > USER))
-    behind = or_(me.total_score > SCORE, and_(me.total_score == SCORE, user_id < USER))
+    ahead = or_(_score > me.total_score, and_(_score == me.total_score, _user_id < user_id))
+    behind = or_(_score < me.total_score, and_(_score == me.total_score, _user_id > user_id))
     above = (
-        await session.execute(_entries().where(ahead).order_by(SCORE, USER.desc()).limit(radius))
+        await session.execute(
+            _entries().where(ahead).order_by(_score, _user_id.desc()).limit(radius)
+        )
     ).all()[::-1]
     below = (
-        await session.execute(_entries().where(behind).order_by(SCORE.desc(), USER).limit(radius))
+        await session.execute(
+            _entries().where(behind).order_by(_score.desc(), _user_id).limit(radius)
+        )
     ).all()
     first = above[0] if above else me
     position = await _count(session, ahead) - len(above)
-    rank = 1 + await _count(session, first.total_score < SCORE)
+    rank = 1 + await _count(session, _score > first.total_score)
     return _page([*above, me, *below], first_position=position, first_rank=rank)
 
 
@@ -163,7 +148,7 @@ async def rebuild(session: AsyncSession) -> int:
     """Store every learner's competition rank, in one UPDATE with RANK(); returns rows ranked."""
     ranks = select(
         LeaderboardCache.id,
-        func.rank().over(order_by=SCORE.desc()).label("new_rank"),
+        func.rank().over(order_by=_score.desc()).label("new_rank"),
     ).subquery()
     result = await session.execute(
         update(LeaderboardCache)

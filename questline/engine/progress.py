@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.events import Event
+from questline.engine.learner import LearnerState
 from questline.engine.models import ProgressStatus, UserProgress
 from questline.rules.vocabulary import ActivityType
 
 
-async def apply_progress(
-    session: AsyncSession, user_id: int, lesson_id: int, event: Event
+def apply_progress(
+    session: AsyncSession, learner: LearnerState, lesson_id: int, event: Event
 ) -> UserProgress | None:
     """Update (or create) the learner's row for the lesson as `event` demands.
 
@@ -24,16 +24,16 @@ async def apply_progress(
     """
     if event.type is ActivityType.CHALLENGE_ATTEMPTED:
         return None
-    row = await session.scalar(
-        select(UserProgress).where(
-            UserProgress.user_id == user_id, UserProgress.lesson_id == lesson_id
-        )
-    )
+    row = learner.progress.get(lesson_id)
     if row is None:
         row = UserProgress(
-            user_id=user_id, lesson_id=lesson_id, status=ProgressStatus.NOT_STARTED, attempts=0
+            user_id=learner.user.id,
+            lesson_id=lesson_id,
+            status=ProgressStatus.NOT_STARTED,
+            attempts=0,
         )
         session.add(row)
+        learner.progress[lesson_id] = row
     if event.type is ActivityType.LESSON_STARTED:
         row.attempts += 1
         row.started_at = row.started_at or event.occurred_at

@@ -12,11 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine import leaderboard
-from questline.engine.catalogue import find_user
 from questline.engine.course import Course
 from questline.engine.errors import InvalidEvent
 from questline.engine.events import LESSON_ACTIVITIES, SCORED_ACTIVITIES, Event
 from questline.engine.facts import FactContext, FactsBuilder
+from questline.engine.learner import Activity, Learners, LearnerState
 from questline.engine.models import (
     ActivityLog,
     User,
@@ -33,9 +33,12 @@ from questline.rules.vocabulary import ActivityType
 class Awarding:
     """Everything needed to evaluate rules for one learner at one moment."""
 
-    user: User
     context: FactContext
     activity_id: int | None
+
+    @property
+    def learner(self) -> LearnerState:
+        return self.context.learner
 
 
 async def awards_of_activity(
@@ -72,11 +75,12 @@ class Recorder:
         self.facts = facts
         self.zone = zone
 
-    async def record(self, session: AsyncSession, course: Course, event: Event) -> RecordResult:
+    async def record(
+        self, session: AsyncSession, course: Course, learners: Learners, event: Event
+    ) -> RecordResult:
         """Apply one event; a replay of an idempotency key returns the first result unchanged."""
-        user = await find_user(
-            session, user_id=event.user_id, telegram_id=event.telegram_id, lock=True
-        )
+        learner = await learners.locked(user_id=event.user_id, telegram_id=event.telegram_id)
+        user = learner.user
         if event.idempotency_key is not None:
             prior = await session.scalar(
                 select(ActivityLog).where(
@@ -97,7 +101,7 @@ class Recorder:
             assert event.lesson_id is not None
             lesson = course.published_lesson(event.lesson_id)
             module = course.published_module_of(lesson)
-            await apply_progress(session, user.id, lesson.id, event)
+            apply_progress(session, learner, lesson.id, event)
         details = dict(event.details)
         if event.score is not None:
             details["score"] = event.score
@@ -112,9 +116,10 @@ class Recorder:
         )
         session.add(activity)
         await session.flush()
+        learner.history.append(Activity(event.type, event.occurred_at, activity.entity_id))
         context = FactContext(
             session=session,
-            user=user,
+            learner=learner,
             course=course,
             zone=self.zone,
             moment=event.occurred_at,
@@ -124,9 +129,9 @@ class Recorder:
             score=event.score,
             activity_id=activity.id,
         )
-        awards = await self.award(session, Awarding(user, context, activity.id), event.type)
+        awards = await self.award(session, Awarding(context, activity.id), event.type)
         if awards or event.type in SCORED_ACTIVITIES:
-            await leaderboard.refresh_user(session, user.id)
+            await leaderboard.refresh_learner(session, learner)
         return RecordResult(activity.id, replayed=False, awards=tuple(awards))
 
     async def award(
@@ -142,14 +147,8 @@ class Recorder:
         Awards change award counts, so rules reading them are evaluated again after each round.
         `first` restricts the first round to the given rules (a backfill of one rule).
         """
-        if first is None and not self.rulebook.candidates(trigger, ()):
-            return []
-        user = awarding.user
-        earned = set(
-            await session.scalars(
-                select(UserAchievement.achievement_id).where(UserAchievement.user_id == user.id)
-            )
-        )
+        learner = awarding.learner
+        earned = learner.earned.keys()
         granted: list[AwardView] = []
         candidates = self.rulebook.candidates(trigger, earned)
         if first is not None:
@@ -160,9 +159,9 @@ class Recorder:
             if not fired:
                 break
             for rule in fired:
-                earned.add(rule.achievement_id)
+                learner.earned[rule.achievement_id] = rule.document.points
                 if await self._grant(session, awarding, rule):
-                    granted.append(award_view(user, rule.document, awarding.context.moment))
+                    granted.append(award_view(learner.user, rule.document, awarding.context.moment))
             candidates = self.rulebook.candidates(ActivityType.ACHIEVEMENT_EARNED, earned)
         return granted
 
@@ -173,7 +172,7 @@ class Recorder:
             async with session.begin_nested():
                 session.add(
                     UserAchievement(
-                        user_id=awarding.user.id,
+                        user_id=awarding.learner.user.id,
                         achievement_id=rule.achievement_id,
                         earned_at=moment,
                         activity_id=awarding.activity_id,
@@ -184,7 +183,7 @@ class Recorder:
             return False
         session.add(
             ActivityLog(
-                user_id=awarding.user.id,
+                user_id=awarding.learner.user.id,
                 activity_type=ActivityType.ACHIEVEMENT_EARNED,
                 entity_id=rule.achievement_id,
                 entity_type="achievement",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.course import Course
+from questline.engine.learner import LearnerState
 from questline.engine.models import User
 from questline.engine.views import LessonView, ModuleView
 from questline.rules.facts import FactCatalog, FactSpec
@@ -22,14 +23,15 @@ from questline.rules.vocabulary import ActivityType
 class FactContext:
     """What a provider may look at: the learner, the event (if any), the course, a read session.
 
-    `moment` is when the facts are taken (the event's time, or now); `zone` is the learner's
-    time zone for anything counted in days; `module` is the lesson's module with its published
-    lessons. Providers read; they never write. `memo` lets providers share query results
-    while one document is built.
+    `learner` holds what the engine has loaded about the learner (progress rows by lesson,
+    activity history, earned achievements), current as of this event. `moment` is when the
+    facts are taken (the event's time, or now); `zone` is the learner's time zone for anything
+    counted in days; `module` is the lesson's module with its published lessons. Providers
+    read; they never write.
     """
 
     session: AsyncSession
-    user: User
+    learner: LearnerState
     course: Course
     zone: ZoneInfo
     moment: datetime
@@ -38,7 +40,10 @@ class FactContext:
     module: ModuleView | None = None
     score: int | None = None
     activity_id: int | None = None
-    memo: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def user(self) -> User:
+        return self.learner.user
 
 
 @runtime_checkable
