@@ -25,27 +25,26 @@ _user_id = LeaderboardCache.user_id
 
 
 async def refresh_learner(session: AsyncSession, learner: LearnerState) -> LeaderboardCache:
-    """Store the learner's totals, from the state the transaction holds, with their rank.
+    """Store the learner's totals, from the state the transaction holds.
 
-    Other learners' stored ranks are brought up to date by `rebuild()`; reads rank live.
+    The stored rank is set when the learner first enters the leaderboard and refreshed for
+    everyone by `rebuild()`; reads never use it (they rank live), so the per-event path does
+    not pay for counting.
     """
-    total = learner.lesson_scores() + sum(learner.earned.values())
     user_id = learner.user.id
-    higher = await session.scalar(
-        select(func.count())
-        .select_from(LeaderboardCache)
-        .where(_score > total, _user_id != user_id)
-    )
+    total = learner.lesson_scores() + sum(learner.earned.values())
     if learner.board is None:
         learner.board = await session.scalar(select(LeaderboardCache).where(_user_id == user_id))
     if learner.board is None:
-        learner.board = LeaderboardCache(user_id=user_id)
+        higher = await session.scalar(
+            select(func.count()).select_from(LeaderboardCache).where(_score > total)
+        )
+        learner.board = LeaderboardCache(user_id=user_id, rank=int(higher or 0) + 1)
         session.add(learner.board)
     row = learner.board
     row.total_score = total
     row.lessons_completed = len(learner.completed_lessons())
     row.achievements_count = len(learner.earned)
-    row.rank = int(higher or 0) + 1
     row.updated_at = utcnow()
     return row
 
