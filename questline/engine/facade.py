@@ -246,9 +246,14 @@ class Engine:
     async def record(self, event: Event) -> RecordResult:
         """Record one event in one transaction; see docs for the exact semantics."""
         course = await self.course()
-        result = await self._write(
-            lambda session: self.recorder.record(session, course, Learners(session), event)
-        )
+
+        async def work(session: AsyncSession) -> RecordResult:
+            learners = Learners(session)
+            recorded = await self.recorder.record(session, course, learners, event)
+            await learners.settle()
+            return recorded.result()
+
+        result = await self._write(work)
         await self._notify(event, result)
         return result
 
@@ -268,14 +273,17 @@ class Engine:
             async def work(
                 session: AsyncSession, chunk: list[Event] = chunk, offset: int = offset
             ) -> list[RecordResult]:
-                out = []
+                recorded = []
                 learners = Learners(session)
                 for index, event in enumerate(chunk):
                     try:
-                        out.append(await self.recorder.record(session, course, learners, event))
+                        recorded.append(
+                            await self.recorder.record(session, course, learners, event)
+                        )
                     except QuestlineError as error:
                         raise EventRejected(offset + index, error) from error
-                return out
+                await learners.settle()
+                return [item.result() for item in recorded]
 
             chunk_results = await self._write(work)
             for event, result in zip(chunk, chunk_results, strict=True):

@@ -10,15 +10,17 @@ A rank is 1 + the number of active learners with a higher total: a range count o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from questline.engine.learner import LearnerState
 from questline.engine.models import LeaderboardCache, User
 from questline.engine.timestamps import utcnow
 from questline.engine.views import LeaderboardEntry, UserView
+
+if TYPE_CHECKING:
+    from questline.engine.learner import LearnerState
 
 _score = LeaderboardCache.total_score
 _user_id = LeaderboardCache.user_id

@@ -7,7 +7,7 @@ in memory as it writes, and facts are computed from it without further queries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.catalogue import find_user
+from questline.engine.leaderboard import refresh_learner
 from questline.engine.models import (
     Achievement,
     ActivityLog,
@@ -24,7 +25,20 @@ from questline.engine.models import (
     UserAchievement,
     UserProgress,
 )
+from questline.engine.views import AwardView, RecordResult
 from questline.rules.vocabulary import ActivityType
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One recorded event. Its rows may not be flushed yet: ask for `result()` after the flush."""
+
+    activity: ActivityLog
+    awards: tuple[AwardView, ...]
+    replayed: bool = False
+
+    def result(self) -> RecordResult:
+        return RecordResult(self.activity.id, replayed=self.replayed, awards=self.awards)
 
 
 class Activity(NamedTuple):
@@ -46,6 +60,8 @@ class LearnerState:
     """Achievement id → points, for every achievement the learner holds."""
     board: LeaderboardCache | None = None
     """The learner's leaderboard row, once the transaction has needed it."""
+    recorded: dict[str, Recorded] = field(default_factory=dict)
+    """This transaction's recordings by idempotency key (not yet visible to queries)."""
 
     def completed_lessons(self) -> set[int]:
         return {
@@ -106,6 +122,18 @@ class Learners:
         self.session = session
         self._by_id: dict[int, LearnerState] = {}
         self._by_telegram: dict[int, LearnerState] = {}
+        self._changed: dict[int, LearnerState] = {}
+
+    def totals_changed(self, learner: LearnerState) -> None:
+        """Mark the learner's leaderboard totals for refreshing when the work is settled."""
+        self._changed[learner.user.id] = learner
+
+    async def settle(self) -> None:
+        """Refresh the leaderboard rows of learners whose totals changed, and flush."""
+        for learner in self._changed.values():
+            await refresh_learner(self.session, learner)
+        self._changed.clear()
+        await self.session.flush()
 
     async def locked(self, *, user_id: int | None, telegram_id: int | None) -> LearnerState:
         known = (

@@ -11,12 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from questline.engine import leaderboard
 from questline.engine.course import Course
 from questline.engine.errors import InvalidEvent
 from questline.engine.events import LESSON_ACTIVITIES, SCORED_ACTIVITIES, Event
 from questline.engine.facts import FactContext, FactsBuilder
-from questline.engine.learner import Activity, Learners, LearnerState
+from questline.engine.learner import Activity, Learners, LearnerState, Recorded
 from questline.engine.models import (
     ActivityLog,
     User,
@@ -24,7 +23,7 @@ from questline.engine.models import (
 )
 from questline.engine.progress import apply_progress
 from questline.engine.rulebook import ActiveRule, RuleBook, document_of
-from questline.engine.views import AwardView, RecordResult
+from questline.engine.views import AwardView
 from questline.rules.document import RuleDocument
 from questline.rules.vocabulary import ActivityType
 
@@ -34,7 +33,7 @@ class Awarding:
     """Everything needed to evaluate rules for one learner at one moment."""
 
     context: FactContext
-    activity_id: int | None
+    activity: ActivityLog | None
 
     @property
     def learner(self) -> LearnerState:
@@ -77,25 +76,17 @@ class Recorder:
 
     async def record(
         self, session: AsyncSession, course: Course, learners: Learners, event: Event
-    ) -> RecordResult:
-        """Apply one event; a replay of an idempotency key returns the first result unchanged."""
+    ) -> Recorded:
+        """Apply one event; a replay of an idempotency key returns the first result unchanged.
+
+        Nothing is flushed unless a rule fires: a batch of events is written in a few
+        statements when the transaction's rows are flushed.
+        """
         learner = await learners.locked(user_id=event.user_id, telegram_id=event.telegram_id)
-        user = learner.user
         if event.idempotency_key is not None:
-            prior = await session.scalar(
-                select(ActivityLog).where(
-                    ActivityLog.user_id == user.id,
-                    ActivityLog.idempotency_key == event.idempotency_key,
-                )
-            )
+            prior = await self._prior(session, learner, event)
             if prior is not None:
-                if prior.activity_type != event.type or prior.entity_id != event.lesson_id:
-                    raise InvalidEvent(
-                        f'idempotency key "{event.idempotency_key}" was already used for a '
-                        f"{prior.activity_type} event of this learner"
-                    )
-                awards = await awards_of_activity(session, user, prior.id)
-                return RecordResult(prior.id, replayed=True, awards=tuple(awards))
+                return prior
         lesson = module = None
         if event.type in LESSON_ACTIVITIES:
             assert event.lesson_id is not None
@@ -106,7 +97,7 @@ class Recorder:
         if event.score is not None:
             details["score"] = event.score
         activity = ActivityLog(
-            user_id=user.id,
+            user_id=learner.user.id,
             activity_type=event.type,
             entity_id=lesson.id if lesson else None,
             entity_type="lesson" if lesson else None,
@@ -115,7 +106,6 @@ class Recorder:
             idempotency_key=event.idempotency_key,
         )
         session.add(activity)
-        await session.flush()
         learner.history.append(Activity(event.type, event.occurred_at, activity.entity_id))
         context = FactContext(
             session=session,
@@ -127,12 +117,37 @@ class Recorder:
             lesson=lesson,
             module=module,
             score=event.score,
-            activity_id=activity.id,
         )
-        awards = await self.award(session, Awarding(context, activity.id), event.type)
+        awards = await self.award(session, Awarding(context, activity), event.type)
         if awards or event.type in SCORED_ACTIVITIES:
-            await leaderboard.refresh_learner(session, learner)
-        return RecordResult(activity.id, replayed=False, awards=tuple(awards))
+            learners.totals_changed(learner)
+        recorded = Recorded(activity, tuple(awards))
+        if event.idempotency_key is not None:
+            learner.recorded[event.idempotency_key] = recorded
+        return recorded
+
+    @staticmethod
+    async def _prior(session: AsyncSession, learner: LearnerState, event: Event) -> Recorded | None:
+        """The earlier recording of this event's idempotency key, as a replay, if any."""
+        key = event.idempotency_key
+        earlier = learner.recorded.get(key) if key is not None else None
+        if earlier is not None:
+            prior, awards = earlier.activity, earlier.awards
+        else:
+            prior = await session.scalar(
+                select(ActivityLog).where(
+                    ActivityLog.user_id == learner.user.id, ActivityLog.idempotency_key == key
+                )
+            )
+            if prior is None:
+                return None
+            awards = tuple(await awards_of_activity(session, learner.user, prior.id))
+        if prior.activity_type != event.type or prior.entity_id != event.lesson_id:
+            raise InvalidEvent(
+                f'idempotency key "{key}" was already used for a '
+                f"{prior.activity_type} event of this learner"
+            )
+        return Recorded(prior, awards, replayed=True)
 
     async def award(
         self,
@@ -168,6 +183,8 @@ class Recorder:
     async def _grant(self, session: AsyncSession, awarding: Awarding, rule: ActiveRule) -> bool:
         """Insert the award and its ACHIEVEMENT_EARNED entry; False if it already existed."""
         moment = awarding.context.moment
+        await session.flush()  # the triggering activity's id
+        activity_id = awarding.activity.id if awarding.activity else None
         try:
             async with session.begin_nested():
                 session.add(
@@ -175,7 +192,7 @@ class Recorder:
                         user_id=awarding.learner.user.id,
                         achievement_id=rule.achievement_id,
                         earned_at=moment,
-                        activity_id=awarding.activity_id,
+                        activity_id=activity_id,
                     )
                 )
                 await session.flush()
@@ -187,9 +204,8 @@ class Recorder:
                 activity_type=ActivityType.ACHIEVEMENT_EARNED,
                 entity_id=rule.achievement_id,
                 entity_type="achievement",
-                details=json.dumps({"slug": rule.slug, "caused_by": awarding.activity_id}),
+                details=json.dumps({"slug": rule.slug, "caused_by": activity_id}),
                 created_at=moment,
             )
         )
-        await session.flush()
         return True

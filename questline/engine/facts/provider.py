@@ -39,7 +39,6 @@ class FactContext:
     lesson: LessonView | None = None
     module: ModuleView | None = None
     score: int | None = None
-    activity_id: int | None = None
 
     @property
     def user(self) -> User:
