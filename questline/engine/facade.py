@@ -36,7 +36,7 @@ from questline.engine.models import (
     UserProgress,
 )
 from questline.engine.recorder import Awarding, Recorder
-from questline.engine.rulebook import ActiveRule, RuleBook
+from questline.engine.rulebook import ActiveRule, RuleBook, document_of
 from questline.engine.timestamps import utcnow
 from questline.engine.views import (
     AchievementStatus,
@@ -110,6 +110,18 @@ def zone_named(name: str) -> ZoneInfo:
         raise QuestlineError(
             f'unknown time zone "{name}" (use an IANA name such as "UTC")'
         ) from None
+
+
+def _status(document: RuleDocument, **state: Any) -> AchievementStatus:
+    """An achievement as a learner sees it: the rule's presentation plus the learner's state."""
+    return AchievementStatus(
+        slug=document.slug,
+        title=document.title,
+        description=document.description,
+        icon=document.icon,
+        points=document.points,
+        **state,
+    )
 
 
 def _lesson_progress(lesson: LessonView, row: UserProgress | None) -> LessonProgress:
@@ -501,19 +513,11 @@ class Engine:
                 self._awarding(session, course, learner).context, self.rulebook.reads(locked)
             )
             statuses = [
-                AchievementStatus(
-                    slug=row.achievement.slug or f"achievement-{row.achievement_id}",
-                    title=row.achievement.title,
-                    description=row.achievement.description,
-                    icon=row.achievement.icon,
-                    points=row.achievement.points,
-                    earned_at=row.earned_at,
-                )
+                _status(document_of(row.achievement), earned_at=row.earned_at)
                 for row in sorted(earned.values(), key=lambda row: (row.earned_at, row.id))
             ]
             evaluator = self.rulebook.evaluator
             for rule in locked:
-                document = rule.document
                 # outside an event, a rule about the event is explained by its description
                 shortfalls = (
                     ()
@@ -521,17 +525,13 @@ class Engine:
                     else explain(rule.compiled, facts, evaluator).shortfalls
                 )
                 statuses.append(
-                    AchievementStatus(
-                        slug=document.slug,
-                        title=document.title,
-                        description=document.description,
-                        icon=document.icon,
-                        points=document.points,
+                    _status(
+                        rule.document,
                         earned_at=None,
                         progress=rule_progress(rule.compiled, facts, evaluator.catalog),
                         shortfalls=shortfalls,
                         explanation="; ".join(item.text for item in shortfalls)
-                        or document.description,
+                        or rule.document.description,
                     )
                 )
             return statuses

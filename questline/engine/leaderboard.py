@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from questline.engine.catalogue import user_view
 from questline.engine.models import LeaderboardCache, User
 from questline.engine.timestamps import utcnow
-from questline.engine.views import LeaderboardEntry, UserView
+from questline.engine.views import LeaderboardEntry
 
 if TYPE_CHECKING:
     from questline.engine.learner import LearnerState
@@ -55,12 +56,7 @@ def _entries() -> Select:
     """Active learners' cache rows with their names, in no particular order."""
     return (
         select(
-            _user_id,
-            User.telegram_id,
-            User.username,
-            User.first_name,
-            User.last_name,
-            User.language_code,
+            User,
             _score,
             LeaderboardCache.lessons_completed,
             LeaderboardCache.achievements_count,
@@ -94,14 +90,7 @@ def _page(rows: Sequence[Row[Any]], first_position: int, first_rank: int) -> lis
             rank = entries[-1].rank
         else:
             rank = first_position + offset + 1
-        user = UserView(
-            id=row.user_id,
-            telegram_id=row.telegram_id,
-            username=row.username,
-            first_name=row.first_name,
-            last_name=row.last_name,
-            language_code=row.language_code,
-        )
+        user = user_view(row.User)
         entries.append(
             LeaderboardEntry(
                 rank=rank,
