@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
@@ -30,22 +29,25 @@ from questline.engine.models import (
     ActivityLog,
     Lesson,
     Module,
-    ProgressStatus,
     User,
     UserAchievement,
-    UserProgress,
 )
 from questline.engine.recorder import Awarding, Recorder
-from questline.engine.rulebook import ActiveRule, RuleBook, document_of
+from questline.engine.reports import (
+    PROGRESS_FACTS,
+    earned_statuses,
+    locked_statuses,
+    progress_report,
+)
+from questline.engine.rule_store import RulesReport, store_rules
+from questline.engine.rulebook import ActiveRule, RuleBook
 from questline.engine.timestamps import utcnow
 from questline.engine.views import (
     AchievementStatus,
     AwardView,
     ChallengeOutcome,
     LeaderboardEntry,
-    LessonProgress,
     LessonView,
-    ModuleProgress,
     ModuleView,
     ProgressReport,
     RecordResult,
@@ -53,8 +55,6 @@ from questline.engine.views import (
 )
 from questline.plugins.manager import PluginManager, build_plugin_manager
 from questline.rules import DEFAULT_OPS_BUDGET, OperatorRegistry, RuleDocument, RuleEvaluator
-from questline.rules.analysis import progress as rule_progress
-from questline.rules.explain import explain
 from questline.rules.loading import RuleLoadError, load_rules
 from questline.rules.vocabulary import ActivityType
 
@@ -75,15 +75,6 @@ class EventRejected(QuestlineError):
         self.index = index
         self.error = error
         super().__init__(f"event {index + 1}: {error}")
-
-
-@dataclass
-class RulesReport:
-    """What loading rule files changed, by slug."""
-
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -110,24 +101,6 @@ def zone_named(name: str) -> ZoneInfo:
         raise QuestlineError(
             f'unknown time zone "{name}" (use an IANA name such as "UTC")'
         ) from None
-
-
-def _status(document: RuleDocument, **state: Any) -> AchievementStatus:
-    """An achievement as a learner sees it: the rule's presentation plus the learner's state."""
-    return AchievementStatus(
-        slug=document.slug,
-        title=document.title,
-        description=document.description,
-        icon=document.icon,
-        points=document.points,
-        **state,
-    )
-
-
-def _lesson_progress(lesson: LessonView, row: UserProgress | None) -> LessonProgress:
-    if row is None:
-        return LessonProgress(lesson, ProgressStatus.NOT_STARTED, None, 0)
-    return LessonProgress(lesson, row.status, row.score, row.attempts)
 
 
 class Engine:
@@ -353,37 +326,7 @@ class Engine:
     async def load_rules(self, paths: Sequence[str | Path]) -> RulesReport:
         """Insert new rules and update changed ones, by slug; nothing loads if any file is bad."""
         documents = self.validate_rules(paths)
-
-        async def upsert(session: AsyncSession) -> RulesReport:
-            report = RulesReport()
-            existing = {
-                row.slug: row
-                for row in await session.scalars(
-                    select(Achievement).where(Achievement.slug.in_([d.slug for d in documents]))
-                )
-            }
-            for document in documents:
-                values = {
-                    "type": document.type,
-                    "title": document.title,
-                    "description": document.description,
-                    "icon": document.icon,
-                    "points": document.points,
-                    "criteria": json.dumps(document.criteria, ensure_ascii=False, sort_keys=True),
-                    "enabled": document.enabled,
-                }
-                row = existing.get(document.slug)
-                if row is None:
-                    session.add(Achievement(slug=document.slug, **values))
-                    report.created.append(document.slug)
-                    continue
-                changed = [name for name, value in values.items() if getattr(row, name) != value]
-                for name in changed:
-                    setattr(row, name, values[name])
-                (report.updated if changed else report.unchanged).append(document.slug)
-            return report
-
-        report = await self._write(upsert)
+        report = await self._write(lambda session: store_rules(session, documents))
         await self.reload()
         return report
 
@@ -469,31 +412,12 @@ class Engine:
         self, *, user_id: int | None = None, telegram_id: int | None = None
     ) -> ProgressReport:
         """Per-module lesson statuses, totals and streaks of one learner."""
+        course = await self.course()
         async with self.sessions() as session:
             learner = await load_learner(session, user_id=user_id, telegram_id=telegram_id)
-            rows = learner.progress
-            course = await self.course()
-            modules = []
-            for module in course.published_modules():
-                lessons = tuple(
-                    _lesson_progress(lesson, rows.get(lesson.id)) for lesson in module.lessons
-                )
-                done = sum(1 for item in lessons if item.status is ProgressStatus.COMPLETED)
-                modules.append(ModuleProgress(module, lessons, done, len(lessons)))
             context = self._awarding(session, course, learner).context
-            facts = await self.facts.build(
-                context,
-                ["stats.lessons_completed", "stats.total_score", "stats.points", "streak"],
-            )
-            return ProgressReport(
-                user=catalogue.user_view(learner.user),
-                modules=tuple(modules),
-                lessons_completed=facts["stats"]["lessons_completed"],
-                total_score=facts["stats"]["total_score"],
-                points=facts["stats"]["points"],
-                streak_current=facts["streak"]["current"],
-                streak_longest=facts["streak"]["longest"],
-            )
+            facts = await self.facts.build(context, PROGRESS_FACTS)
+            return progress_report(learner, course, facts)
 
     async def achievements(
         self, *, user_id: int | None = None, telegram_id: int | None = None
@@ -502,39 +426,11 @@ class Engine:
         course = await self.course()
         async with self.sessions() as session:
             learner = await load_learner(session, user_id=user_id, telegram_id=telegram_id)
-            earned = {
-                row.achievement_id: row
-                for row in await session.scalars(
-                    select(UserAchievement).where(UserAchievement.user_id == learner.user.id)
-                )
-            }
-            locked = [rule for rule in self.rulebook.rules if rule.achievement_id not in earned]
-            facts = await self.facts.build(
-                self._awarding(session, course, learner).context, self.rulebook.reads(locked)
-            )
-            statuses = [
-                _status(document_of(row.achievement), earned_at=row.earned_at)
-                for row in sorted(earned.values(), key=lambda row: (row.earned_at, row.id))
-            ]
-            evaluator = self.rulebook.evaluator
-            for rule in locked:
-                # outside an event, a rule about the event is explained by its description
-                shortfalls = (
-                    ()
-                    if any(name.startswith("event.") for name in rule.compiled.reads)
-                    else explain(rule.compiled, facts, evaluator).shortfalls
-                )
-                statuses.append(
-                    _status(
-                        rule.document,
-                        earned_at=None,
-                        progress=rule_progress(rule.compiled, facts, evaluator.catalog),
-                        shortfalls=shortfalls,
-                        explanation="; ".join(item.text for item in shortfalls)
-                        or rule.document.description,
-                    )
-                )
-            return statuses
+            locked = [r for r in self.rulebook.rules if r.achievement_id not in learner.earned]
+            context = self._awarding(session, course, learner).context
+            facts = await self.facts.build(context, self.rulebook.reads(locked))
+            earned = await earned_statuses(session, learner)
+            return earned + locked_statuses(self.rulebook, learner, facts)
 
     async def top(self, limit: int = 10) -> list[LeaderboardEntry]:
         async with self.sessions() as session:

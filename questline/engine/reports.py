@@ -1,0 +1,109 @@
+"""What a learner sees of themselves: per-module progress, and every achievement's status."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from questline.engine.catalogue import user_view
+from questline.engine.course import Course
+from questline.engine.learner import LearnerState
+from questline.engine.models import ProgressStatus, UserAchievement, UserProgress
+from questline.engine.rulebook import RuleBook, document_of
+from questline.engine.views import (
+    AchievementStatus,
+    LessonProgress,
+    LessonView,
+    ModuleProgress,
+    ProgressReport,
+)
+from questline.rules.analysis import progress as rule_progress
+from questline.rules.document import RuleDocument
+from questline.rules.explain import explain
+
+PROGRESS_FACTS = ("stats.lessons_completed", "stats.total_score", "stats.points", "streak")
+"""The facts `progress_report` needs from the facts builder."""
+
+
+def progress_report(
+    learner: LearnerState, course: Course, facts: Mapping[str, Any]
+) -> ProgressReport:
+    """Lesson statuses per published module, totals and streaks (`facts` holds PROGRESS_FACTS)."""
+    modules = []
+    for module in course.published_modules():
+        lessons = tuple(
+            _lesson_progress(lesson, learner.progress.get(lesson.id)) for lesson in module.lessons
+        )
+        done = sum(1 for item in lessons if item.status is ProgressStatus.COMPLETED)
+        modules.append(ModuleProgress(module, lessons, done, len(lessons)))
+    return ProgressReport(
+        user=user_view(learner.user),
+        modules=tuple(modules),
+        lessons_completed=facts["stats"]["lessons_completed"],
+        total_score=facts["stats"]["total_score"],
+        points=facts["stats"]["points"],
+        streak_current=facts["streak"]["current"],
+        streak_longest=facts["streak"]["longest"],
+    )
+
+
+def _lesson_progress(lesson: LessonView, row: UserProgress | None) -> LessonProgress:
+    if row is None:
+        return LessonProgress(lesson, ProgressStatus.NOT_STARTED, None, 0)
+    return LessonProgress(lesson, row.status, row.score, row.attempts)
+
+
+async def earned_statuses(session: AsyncSession, learner: LearnerState) -> list[AchievementStatus]:
+    """The learner's achievements in the order they were earned."""
+    rows = await session.scalars(
+        select(UserAchievement)
+        .where(UserAchievement.user_id == learner.user.id)
+        .order_by(UserAchievement.earned_at, UserAchievement.id)
+    )
+    return [_status(document_of(row.achievement), earned_at=row.earned_at) for row in rows]
+
+
+def locked_statuses(
+    rulebook: RuleBook, learner: LearnerState, facts: Mapping[str, Any]
+) -> list[AchievementStatus]:
+    """The rules in force the learner has not earned, with progress and what is missing.
+
+    Outside an event, a rule about the event itself (it reads `event.*`) is explained by its
+    description.
+    """
+    evaluator = rulebook.evaluator
+    statuses = []
+    for rule in rulebook.rules:
+        if rule.achievement_id in learner.earned:
+            continue
+        shortfalls = (
+            ()
+            if any(name.startswith("event.") for name in rule.compiled.reads)
+            else explain(rule.compiled, facts, evaluator).shortfalls
+        )
+        statuses.append(
+            _status(
+                rule.document,
+                earned_at=None,
+                progress=rule_progress(rule.compiled, facts, evaluator.catalog),
+                shortfalls=shortfalls,
+                explanation="; ".join(item.text for item in shortfalls)
+                or rule.document.description,
+            )
+        )
+    return statuses
+
+
+def _status(document: RuleDocument, **state: Any) -> AchievementStatus:
+    """An achievement as a learner sees it: the rule's presentation plus the learner's state."""
+    return AchievementStatus(
+        slug=document.slug,
+        title=document.title,
+        description=document.description,
+        icon=document.icon,
+        points=document.points,
+        **state,
+    )
