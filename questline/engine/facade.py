@@ -172,8 +172,14 @@ class Engine:
 
     # -- plumbing ----------------------------------------------------------------------------
 
-    async def _write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        """Run `work` in one transaction, again from scratch if the database asks to retry."""
+    async def _write(
+        self, work: Callable[[AsyncSession], Awaitable[T]], *, retry_conflicts: bool = False
+    ) -> T:
+        """Run `work` in one transaction, again from scratch if the database asks to retry.
+
+        With `retry_conflicts`, a unique-constraint conflict also runs it again (the record
+        paths: their next run sees the conflicting row and does not write it twice).
+        """
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 async with self.sessions() as session, session.begin():
@@ -182,6 +188,11 @@ class Engine:
                 if attempt == WRITE_ATTEMPTS or not _retryable(error):
                     raise
                 log.warning("transaction retried after: %s", error.orig)
+            except IntegrityError as error:
+                # under the learner's lock, only a writer outside the engine can collide
+                if attempt == WRITE_ATTEMPTS or not retry_conflicts:
+                    raise
+                log.warning("transaction retried after a conflict: %s", error.orig)
         raise AssertionError("unreachable")
 
     async def _notify(self, event: Event, result: RecordResult) -> None:
@@ -238,7 +249,7 @@ class Engine:
             await learners.settle()
             return recorded.result()
 
-        result = await self._write(work)
+        result = await self._write(work, retry_conflicts=True)
         await self._notify(event, result)
         return result
 
@@ -260,6 +271,7 @@ class Engine:
             ) -> list[RecordResult]:
                 recorded = []
                 learners = Learners(session)
+                await learners.preload(chunk)
                 for index, event in enumerate(chunk):
                     try:
                         recorded.append(
@@ -270,7 +282,7 @@ class Engine:
                 await learners.settle()
                 return [item.result() for item in recorded]
 
-            chunk_results = await self._write(work)
+            chunk_results = await self._write(work, retry_conflicts=True)
             for event, result in zip(chunk, chunk_results, strict=True):
                 await self._notify(event, result)
             results.extend(chunk_results)
@@ -371,7 +383,7 @@ class Engine:
                     out.extend(awards)
                 return out
 
-            granted.extend(await self._write(work))
+            granted.extend(await self._write(work, retry_conflicts=True))
         return BackfillReport(users=users, awards=tuple(granted))
 
     def _awarding(self, session: AsyncSession, course: Course, learner: LearnerState) -> Awarding:

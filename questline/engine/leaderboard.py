@@ -36,8 +36,9 @@ async def refresh_learner(session: AsyncSession, learner: LearnerState) -> Leade
     """
     user_id = learner.user.id
     total = learner.lesson_scores() + sum(learner.earned.values())
-    if learner.board is None:
+    if not learner.board_loaded:
         learner.board = await session.scalar(select(LeaderboardCache).where(_user_id == user_id))
+        learner.board_loaded = True
     if learner.board is None:
         higher = await session.scalar(
             select(func.count()).select_from(LeaderboardCache).where(_score > total)

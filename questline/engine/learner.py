@@ -7,14 +7,17 @@ in memory as it writes, and facts are computed from it without further queries.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.catalogue import find_user
+from questline.engine.events import Event
 from questline.engine.leaderboard import refresh_learner
 from questline.engine.models import (
     Achievement,
@@ -59,7 +62,8 @@ class LearnerState:
     earned: dict[int, int]
     """Achievement id → points, for every achievement the learner holds."""
     board: LeaderboardCache | None = None
-    """The learner's leaderboard row, once the transaction has needed it."""
+    """The learner's leaderboard row, when `board_loaded` (None: not on the board yet)."""
+    board_loaded: bool = False
     recorded: dict[str, Recorded] = field(default_factory=dict)
     """This transaction's recordings by idempotency key (not yet visible to queries)."""
 
@@ -87,32 +91,47 @@ async def load_learner(
 ) -> LearnerState:
     """Load (and with `lock`, lock) a learner and what they have done; UnknownUser if absent."""
     user = await find_user(session, user_id=user_id, telegram_id=telegram_id, lock=lock)
-    progress = {
-        row.lesson_id: row
-        for row in await session.scalars(
-            select(UserProgress).where(UserProgress.user_id == user.id)
+    [state] = await _states(session, [user])
+    return state
+
+
+async def _states(session: AsyncSession, users: Sequence[User]) -> list[LearnerState]:
+    """The state of each of `users`, in three queries whatever their number."""
+    ids = [user.id for user in users]
+    progress: dict[int, dict[int, UserProgress]] = defaultdict(dict)
+    for row in await session.scalars(select(UserProgress).where(UserProgress.user_id.in_(ids))):
+        progress[row.user_id][row.lesson_id] = row
+    history: dict[int, list[Activity]] = defaultdict(list)
+    for user_id, kind, at, entity_id in await session.execute(
+        select(
+            ActivityLog.user_id,
+            ActivityLog.activity_type,
+            ActivityLog.created_at,
+            ActivityLog.entity_id,
         )
-    }
-    history = [
-        Activity(kind, at, entity_id)
-        for kind, at, entity_id in await session.execute(
-            select(ActivityLog.activity_type, ActivityLog.created_at, ActivityLog.entity_id)
-            .where(
-                ActivityLog.user_id == user.id,
-                ActivityLog.activity_type != ActivityType.ACHIEVEMENT_EARNED,
-            )
-            .order_by(ActivityLog.id)
+        .where(
+            ActivityLog.user_id.in_(ids),
+            ActivityLog.activity_type != ActivityType.ACHIEVEMENT_EARNED,
         )
+        .order_by(ActivityLog.id)
+    ):
+        history[user_id].append(Activity(kind, at, entity_id))
+    earned: dict[int, dict[int, int]] = defaultdict(dict)
+    for user_id, achievement_id, points in await session.execute(
+        select(UserAchievement.user_id, UserAchievement.achievement_id, Achievement.points)
+        .join(Achievement, Achievement.id == UserAchievement.achievement_id)
+        .where(UserAchievement.user_id.in_(ids))
+    ):
+        earned[user_id][achievement_id] = points
+    return [
+        LearnerState(
+            user=user,
+            progress=progress[user.id],
+            history=history[user.id],
+            earned=earned[user.id],
+        )
+        for user in users
     ]
-    earned = {
-        achievement_id: points
-        for achievement_id, points in await session.execute(
-            select(UserAchievement.achievement_id, Achievement.points)
-            .join(Achievement, Achievement.id == UserAchievement.achievement_id)
-            .where(UserAchievement.user_id == user.id)
-        )
-    }
-    return LearnerState(user=user, progress=progress, history=history, earned=earned)
 
 
 class Learners:
@@ -124,6 +143,53 @@ class Learners:
         self._by_telegram: dict[int, LearnerState] = {}
         self._changed: dict[int, LearnerState] = {}
 
+    def _remember(self, state: LearnerState) -> LearnerState:
+        self._by_id[state.user.id] = self._by_telegram[state.user.telegram_id] = state
+        return state
+
+    async def preload(self, events: Iterable[Event]) -> None:
+        """Lock and load, at once, every known learner the events name (a batch's first step).
+
+        Learners are locked in id order. Unknown ids are left for `locked` to report.
+        """
+        events = list(events)
+        ids = {e.user_id for e in events if e.user_id is not None} - self._by_id.keys()
+        telegram_ids = {
+            e.telegram_id for e in events if e.telegram_id is not None
+        } - self._by_telegram.keys()
+        if not ids and not telegram_ids:
+            return
+        users = list(
+            await self.session.scalars(
+                select(User)
+                .where(or_(User.id.in_(ids), User.telegram_id.in_(telegram_ids)))
+                .order_by(User.id)
+                .with_for_update()
+            )
+        )
+        states = {
+            state.user.id: self._remember(state) for state in await _states(self.session, users)
+        }
+        for board in await self.session.scalars(
+            select(LeaderboardCache).where(LeaderboardCache.user_id.in_(states.keys()))
+        ):
+            states[board.user_id].board = board
+        for state in states.values():
+            state.board_loaded = True
+
+    async def locked(self, *, user_id: int | None, telegram_id: int | None) -> LearnerState:
+        """The learner, locked and loaded (once per transaction); UnknownUser if absent."""
+        if user_id is not None:
+            known = self._by_id.get(user_id)
+        else:
+            known = self._by_telegram.get(telegram_id) if telegram_id is not None else None
+        if known is not None:
+            return known
+        state = await load_learner(
+            self.session, user_id=user_id, telegram_id=telegram_id, lock=True
+        )
+        return self._remember(state)
+
     def totals_changed(self, learner: LearnerState) -> None:
         """Mark the learner's leaderboard totals for refreshing when the work is settled."""
         self._changed[learner.user.id] = learner
@@ -134,15 +200,3 @@ class Learners:
             await refresh_learner(self.session, learner)
         self._changed.clear()
         await self.session.flush()
-
-    async def locked(self, *, user_id: int | None, telegram_id: int | None) -> LearnerState:
-        known = (
-            self._by_id.get(user_id) if user_id is not None else self._by_telegram.get(telegram_id)  # type: ignore[arg-type]
-        )
-        if known is not None:
-            return known
-        state = await load_learner(
-            self.session, user_id=user_id, telegram_id=telegram_id, lock=True
-        )
-        self._by_id[state.user.id] = self._by_telegram[state.user.telegram_id] = state
-        return state

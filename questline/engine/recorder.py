@@ -8,7 +8,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.course import Course
@@ -79,8 +78,8 @@ class Recorder:
     ) -> Recorded:
         """Apply one event; a replay of an idempotency key returns the first result unchanged.
 
-        Nothing is flushed unless a rule fires: a batch of events is written in a few
-        statements when the transaction's rows are flushed.
+        Nothing is flushed here: a batch of events is written in a few statements when the
+        transaction's rows are flushed.
         """
         learner = await learners.locked(user_id=event.user_id, telegram_id=event.telegram_id)
         if event.idempotency_key is not None:
@@ -175,37 +174,36 @@ class Recorder:
                 break
             for rule in fired:
                 learner.earned[rule.achievement_id] = rule.document.points
-                if await self._grant(session, awarding, rule):
-                    granted.append(award_view(learner.user, rule.document, awarding.context.moment))
+                self._grant(session, awarding, rule)
+                granted.append(award_view(learner.user, rule.document, awarding.context.moment))
             candidates = self.rulebook.candidates(ActivityType.ACHIEVEMENT_EARNED, earned)
         return granted
 
-    async def _grant(self, session: AsyncSession, awarding: Awarding, rule: ActiveRule) -> bool:
-        """Insert the award and its ACHIEVEMENT_EARNED entry; False if it already existed."""
+    @staticmethod
+    def _grant(session: AsyncSession, awarding: Awarding, rule: ActiveRule) -> None:
+        """Add the award, linked to the activity that triggered it, and its ACHIEVEMENT_EARNED.
+
+        The learner is locked and their awards are known, so a duplicate can only come from a
+        writer outside the engine: the unique constraint then fails the flush and the
+        transaction runs again, seeing that award.
+        """
+        learner_id = awarding.learner.user.id
         moment = awarding.context.moment
-        await session.flush()  # the triggering activity's id
-        activity_id = awarding.activity.id if awarding.activity else None
-        try:
-            async with session.begin_nested():
-                session.add(
-                    UserAchievement(
-                        user_id=awarding.learner.user.id,
-                        achievement_id=rule.achievement_id,
-                        earned_at=moment,
-                        activity_id=activity_id,
-                    )
-                )
-                await session.flush()
-        except IntegrityError:
-            return False
+        session.add(
+            UserAchievement(
+                user_id=learner_id,
+                achievement_id=rule.achievement_id,
+                earned_at=moment,
+                activity=awarding.activity,
+            )
+        )
         session.add(
             ActivityLog(
-                user_id=awarding.learner.user.id,
+                user_id=learner_id,
                 activity_type=ActivityType.ACHIEVEMENT_EARNED,
                 entity_id=rule.achievement_id,
                 entity_type="achievement",
-                details=json.dumps({"slug": rule.slug, "caused_by": activity_id}),
+                details=json.dumps({"slug": rule.slug}),
                 created_at=moment,
             )
         )
-        return True

@@ -6,6 +6,8 @@ import asyncio
 from dataclasses import replace
 from datetime import timedelta
 from itertools import count
+from pathlib import Path
+from types import SimpleNamespace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,8 +15,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.engine import Engine, Event, UserProfile
+from questline.engine.facts import FactContext
 from questline.engine.models import ActivityLog, UserAchievement
 from questline.engine.views import LessonView, UserView
+from questline.plugins import hookimpl
+from questline.plugins.manager import build_plugin_manager
+from questline.rules.facts import FactSpec, FactType
 from questline.rules.vocabulary import ActivityType as A
 
 from .conftest import T0, row_counts
@@ -164,3 +170,49 @@ async def test_record_many_equals_recording_one_by_one(
     for single, batch in zip(singles_cohort, batch_cohort, strict=True):
         assert await observed(engine, batch) == await observed(engine, single)
         assert ranks.get(batch.id) == ranks.get(single.id)
+
+
+class ConflictingWriter:
+    """A fact provider that, once, writes the award the rule is about to grant (as an outside
+    writer would), so that the transaction's flush meets the unique constraint."""
+
+    namespace = "intruder"
+
+    def __init__(self) -> None:
+        self.achievement_id: int | None = None
+        self.intrusions = 0
+
+    def specs(self) -> list[FactSpec]:
+        return [FactSpec("intruder.ready", FactType.BOOL, "Always true.", frozenset(A))]
+
+    async def provide(self, context: FactContext, names: frozenset[str]) -> dict[str, bool]:
+        if self.intrusions == 0 and self.achievement_id is not None:
+            self.intrusions += 1
+            context.session.add(
+                UserAchievement(user_id=context.user.id, achievement_id=self.achievement_id)
+            )
+        return {"ready": True}
+
+
+async def test_an_award_conflict_is_not_an_error_and_not_a_second_award(
+    db: AsyncEngine, tmp_path: Path
+) -> None:
+    writer = ConflictingWriter()
+    manager = build_plugin_manager(load_entry_points=False)
+    manager.register(SimpleNamespace(questline_fact_providers=hookimpl(lambda: [writer])))
+    engine = Engine(db, plugin_manager=manager)
+    rule = tmp_path / "rule.json"
+    rule.write_text(
+        '{"slug": "ready", "type": "MILESTONE", "title": "Ready", "points": 1,'
+        ' "criteria": {"var": "intruder.ready"}}'
+    )
+    await engine.load_rules([rule])
+    writer.achievement_id = engine.rulebook.rules[0].achievement_id
+    user = await engine.register_user(UserProfile(telegram_id=4242))
+    result = await engine.record(Event(type=A.LOGIN, user_id=user.id))
+    assert writer.intrusions == 1
+    assert [award.slug for award in result.awards] == ["ready"]
+    async with db.connect() as connection:
+        awards = await connection.scalar(select(func.count()).select_from(UserAchievement))
+    assert awards == 1
+    await engine.shutdown()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.engine import Engine, Event
-from questline.engine.models import ActivityLog, ProgressStatus, UserProgress
+from questline.engine.models import ActivityLog, ProgressStatus, UserAchievement, UserProgress
 from questline.engine.views import LessonView, UserView
 from questline.rules.vocabulary import ActivityType as A
 
@@ -88,7 +88,10 @@ async def test_activity_log_holds_the_event_and_each_award(
     assert rows[0].id == result.activity_id
     assert (rows[0].entity_type, rows[0].entity_id) == ("lesson", lessons[0].id)
     assert json.loads(rows[0].details) == {"source": "test", "score": 5}
-    assert json.loads(rows[1].details) == {"slug": "first-lesson", "caused_by": result.activity_id}
+    assert json.loads(rows[1].details) == {"slug": "first-lesson"}
+    async with db.connect() as connection:
+        award = (await connection.execute(select(UserAchievement.__table__))).one()
+    assert award.activity_id == result.activity_id
 
 
 async def slugs_earned(engine: Engine, user: UserView) -> set[str]:
