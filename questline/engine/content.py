@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.errors import ContentError
 from questline.engine.models import Lesson, LessonChallenge, Module
+from questline.rules.parsing import DuplicateKeyError, parse_json, parse_yaml
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
@@ -79,8 +80,8 @@ def read_course(path: Path) -> CourseDocument:
     except OSError as error:
         raise ContentError(f"{path}: cannot read: {error.strerror}") from error
     try:
-        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        raw = parse_json(text) if path.suffix == ".json" else parse_yaml(text)
+    except (json.JSONDecodeError, DuplicateKeyError, yaml.YAMLError) as error:
         raise ContentError(
             f"{path}: not valid {path.suffix.lstrip('.').upper()}: {error}"
         ) from None

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from questline.rules.parsing import DuplicateKeyError, parse_json, parse_yaml
+
 if TYPE_CHECKING:
     from questline.rules.document import RuleDocument
     from questline.rules.facts import FactCatalog
@@ -115,16 +117,18 @@ def read_rule_file(
     data: Any
     if path.suffix.lower() == ".json":
         try:
-            data = json.loads(text)
+            data = parse_json(text)
         except json.JSONDecodeError as exc:
             return [], [
                 _problem(
                     source, "", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
                 )
             ]
+        except DuplicateKeyError as exc:
+            return [], [_problem(source, "", f"invalid JSON: {exc}")]
     else:
         try:
-            data = yaml.safe_load(text)
+            data = parse_yaml(text)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -159,6 +159,15 @@ async def test_unparsable_course_file(engine: Engine, tmp_path: Path) -> None:
         await engine.load_content(course)
 
 
+async def test_course_file_with_a_repeated_key(engine: Engine, tmp_path: Path) -> None:
+    course = tmp_path / "course.yaml"
+    course.write_text("modules:\n  - slug: a\n    title: A\n    title: B\n    order: 1\n")
+    with pytest.raises(ContentError) as caught:
+        await engine.load_content(course)
+    assert 'duplicate key "title"' in str(caught.value)
+    assert "line 4, column 5" in str(caught.value)
+
+
 async def test_rule_file_with_an_unknown_fact_loads_nothing(
     engine: Engine, db: AsyncEngine, tmp_path: Path
 ) -> None:

@@ -288,6 +288,25 @@ def test_broken_yaml_names_file_and_line(tmp_path: Path) -> None:
     assert problem.message == "invalid YAML at line 3, column 6: expected ',' or ']', but got ':'"
 
 
+def test_duplicate_json_keys_are_refused(tmp_path: Path) -> None:
+    """A repeated key would silently drop a condition: `{">=": …, ">=": …}` keeps the last."""
+    path = write(
+        tmp_path / "dup.json",
+        '{"slug": "x", "type": "STREAK", "title": "t", "points": 1,'
+        ' "criteria": {">=": [{"var": "streak.current"}, 3],'
+        ' ">=": [{"var": "streak.longest"}, 7]}}',
+    )
+    lines, code = validate_command_lines([path])
+    assert code == 1
+    assert lines[0] == f'{path.as_posix()}: invalid JSON: duplicate key ">=" in an object'
+
+
+def test_duplicate_yaml_keys_are_refused_with_their_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "dup.yaml", "slug: x\ntype: STREAK\ntitle: a\ntitle: b\npoints: 1\n")
+    [problem] = validate_paths(path).problems
+    assert problem.message == 'invalid YAML at line 4, column 1: duplicate key "title"'
+
+
 def test_yaml_rule_errors_have_pointers(tmp_path: Path) -> None:
     path = write(
         tmp_path / "r.yaml",
