@@ -20,7 +20,7 @@ from questline.engine import catalogue, leaderboard
 from questline.engine.content import ContentReport, load_course, read_course
 from questline.engine.course import Course, normalise_answer
 from questline.engine.db import create_engine, session_factory
-from questline.engine.errors import NoChallenge, QuestlineError, RulesError
+from questline.engine.errors import NoChallenge, QuestlineError, RulesError, UnknownUser
 from questline.engine.events import Event, UserProfile
 from questline.engine.facts import FactContext, FactsBuilder, builtin
 from questline.engine.learner import Learners, LearnerState, load_learner
@@ -231,11 +231,11 @@ class Engine:
         self, *, user_id: int | None = None, telegram_id: int | None = None
     ) -> UserView | None:
         async with self.sessions() as session:
-            query = select(User).where(
-                User.id == user_id if user_id is not None else User.telegram_id == telegram_id
-            )
-            user = await session.scalar(query)
-            return catalogue.user_view(user) if user else None
+            try:
+                user = await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
+            except UnknownUser:
+                return None
+            return catalogue.user_view(user)
 
     # -- events ------------------------------------------------------------------------------
 
@@ -373,24 +373,26 @@ class Engine:
 
             async def work(session: AsyncSession, ids: list[int] = ids) -> list[AwardView]:
                 out: list[AwardView] = []
+                learners = Learners(session)
+                await learners.lock_all(user_ids=ids)
                 for user_id in ids:
-                    learner = await load_learner(session, user_id=user_id, lock=True)
-                    awards = await self.recorder.award(
-                        session, self._awarding(session, course, learner), None, first=[rule]
-                    )
+                    learner = await learners.locked(user_id=user_id, telegram_id=None)
+                    awarding = Awarding(self._context(session, course, learner), None)
+                    awards = await self.recorder.award(session, awarding, [rule])
                     if awards:
-                        await leaderboard.refresh_learner(session, learner)
+                        learners.totals_changed(learner)
                     out.extend(awards)
+                await learners.settle()
                 return out
 
             granted.extend(await self._write(work, retry_conflicts=True))
         return BackfillReport(users=users, awards=tuple(granted))
 
-    def _awarding(self, session: AsyncSession, course: Course, learner: LearnerState) -> Awarding:
-        context = FactContext(
+    def _context(self, session: AsyncSession, course: Course, learner: LearnerState) -> FactContext:
+        """Facts about the learner as of now, outside any event."""
+        return FactContext(
             session=session, learner=learner, course=course, zone=self.zone, moment=utcnow()
         )
-        return Awarding(context, None)
 
     async def preview(self, document: RuleDocument) -> list[UserView]:
         """Learners who would qualify for `document` now; writes nothing."""
@@ -401,7 +403,7 @@ class Engine:
             for user_id in list(await session.scalars(select(User.id).order_by(User.id))):
                 learner = await load_learner(session, user_id=user_id)
                 facts = await self.facts.build(
-                    self._awarding(session, course, learner).context, compiled.reads
+                    self._context(session, course, learner), compiled.reads
                 )
                 if self.rulebook.evaluator.evaluate_many([compiled], facts)[compiled.slug] is True:
                     qualifying.append(catalogue.user_view(learner.user))
@@ -427,8 +429,7 @@ class Engine:
         course = await self.course()
         async with self.sessions() as session:
             learner = await load_learner(session, user_id=user_id, telegram_id=telegram_id)
-            context = self._awarding(session, course, learner).context
-            facts = await self.facts.build(context, PROGRESS_FACTS)
+            facts = await self.facts.build(self._context(session, course, learner), PROGRESS_FACTS)
             return progress_report(learner, course, facts)
 
     async def achievements(
@@ -439,8 +440,9 @@ class Engine:
         async with self.sessions() as session:
             learner = await load_learner(session, user_id=user_id, telegram_id=telegram_id)
             locked = [r for r in self.rulebook.rules if r.achievement_id not in learner.earned]
-            context = self._awarding(session, course, learner).context
-            facts = await self.facts.build(context, self.rulebook.reads(locked))
+            facts = await self.facts.build(
+                self._context(session, course, learner), self.rulebook.reads(locked)
+            )
             earned = await earned_statuses(session, learner)
             return earned + locked_statuses(self.rulebook, learner, facts)
 

@@ -148,15 +148,22 @@ class Learners:
         return state
 
     async def preload(self, events: Iterable[Event]) -> None:
-        """Lock and load, at once, every known learner the events name (a batch's first step).
-
-        Learners are locked in id order. Unknown ids are left for `locked` to report.
-        """
+        """Lock and load every known learner the events name (a batch's first step)."""
         events = list(events)
-        ids = {e.user_id for e in events if e.user_id is not None} - self._by_id.keys()
-        telegram_ids = {
-            e.telegram_id for e in events if e.telegram_id is not None
-        } - self._by_telegram.keys()
+        await self.lock_all(
+            user_ids={e.user_id for e in events if e.user_id is not None},
+            telegram_ids={e.telegram_id for e in events if e.telegram_id is not None},
+        )
+
+    async def lock_all(
+        self, *, user_ids: Iterable[int] = (), telegram_ids: Iterable[int] = ()
+    ) -> None:
+        """Lock and load, at once, the learners with these ids, in id order.
+
+        Unknown ids are left for `locked` to report.
+        """
+        ids = set(user_ids) - self._by_id.keys()
+        telegram_ids = set(telegram_ids) - self._by_telegram.keys()
         if not ids and not telegram_ids:
             return
         users = list(

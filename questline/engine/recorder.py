@@ -117,7 +117,11 @@ class Recorder:
             module=module,
             score=event.score,
         )
-        awards = await self.award(session, Awarding(context, activity), event.type)
+        awards = await self.award(
+            session,
+            Awarding(context, activity),
+            self.rulebook.candidates(event.type, learner.earned.keys()),
+        )
         if awards or event.type in SCORED_ACTIVITIES:
             learners.totals_changed(learner)
         recorded = Recorded(activity, tuple(awards))
@@ -149,24 +153,17 @@ class Recorder:
         return Recorded(prior, awards, replayed=True)
 
     async def award(
-        self,
-        session: AsyncSession,
-        awarding: Awarding,
-        trigger: ActivityType | None,
-        *,
-        first: list[ActiveRule] | None = None,
+        self, session: AsyncSession, awarding: Awarding, first_round: list[ActiveRule]
     ) -> list[AwardView]:
-        """Evaluate the rules `trigger` can affect and grant what holds, until nothing new fires.
+        """Evaluate `first_round` and grant what holds, then again until nothing new fires.
 
         Awards change award counts, so rules reading them are evaluated again after each round.
-        `first` restricts the first round to the given rules (a backfill of one rule).
+        Rules the learner already holds are skipped.
         """
         learner = awarding.learner
         earned = learner.earned.keys()
         granted: list[AwardView] = []
-        candidates = self.rulebook.candidates(trigger, earned)
-        if first is not None:
-            candidates = [rule for rule in first if rule.achievement_id not in earned]
+        candidates = [rule for rule in first_round if rule.achievement_id not in earned]
         while candidates:
             facts = await self.facts.build(awarding.context, self.rulebook.reads(candidates))
             fired = self.rulebook.fired(candidates, facts)

@@ -67,15 +67,12 @@ class RuleBook:
             compiled.append(ActiveRule(achievement.id, rule))
         self.rules = tuple(compiled)
 
-    def candidates(
-        self, activity: ActivityType | None, earned: Collection[int]
-    ) -> list[ActiveRule]:
-        """Rules not yet earned that an event of `activity` can change (None: every rule)."""
+    def candidates(self, activity: ActivityType, earned: Collection[int]) -> list[ActiveRule]:
+        """Rules not yet earned that an event of `activity` can change."""
         return [
             rule
             for rule in self.rules
-            if rule.achievement_id not in earned
-            and (activity is None or activity in rule.compiled.affected_by)
+            if rule.achievement_id not in earned and activity in rule.compiled.affected_by
         ]
 
     @staticmethod
