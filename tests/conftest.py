@@ -10,7 +10,8 @@ MySQL/MariaDB. Fixtures other tests rely on:
 - ``db`` (function): ``async_engine`` after deleting every row of every table.
 - ``session`` (function): an AsyncSession on ``db``.
 - ``migrations_database_url`` (session): a separate database for migration up/down tests
-  (SQLite: another temporary file; MySQL: database ``questline_test_migrations``).
+  (SQLite: another temporary file; MySQL: the test database's name with ``_migrations``
+  appended, e.g. ``questline_test_migrations``).
 - marker ``mysql_only``: the test is skipped unless the URL is MySQL/MariaDB.
 """
 
@@ -27,9 +28,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from questline.engine.db import create_engine, is_mysql, session_factory
 from questline.engine.migrate import upgrade_database
 from questline.engine.models import Base
-
-MYSQL_MIGRATIONS_DATABASE = "questline_test_migrations"
-
 
 def _env_url() -> str | None:
     return os.environ.get("DATABASE_URL", "").strip() or None
@@ -78,7 +76,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def migrations_database_url(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> str:
     if is_mysql(database_url):
-        url = make_url(database_url).set(database=MYSQL_MIGRATIONS_DATABASE)
+        main = make_url(database_url)
+        url = main.set(database=f"{main.database}_migrations")
         return url.render_as_string(hide_password=False)
     path = tmp_path_factory.mktemp("migrations") / "questline_migrations.db"
     return f"sqlite+aiosqlite:///{path}"
