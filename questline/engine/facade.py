@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from questline.engine import catalogue, leaderboard
+from questline.engine import catalogue, conversations, leaderboard
 from questline.engine.content import ContentReport, load_course, read_course
+from questline.engine.conversations import Conversation
 from questline.engine.course import Course, normalise_answer
 from questline.engine.db import create_engine, session_factory
 from questline.engine.errors import NoChallenge, QuestlineError, RulesError, UnknownUser
@@ -196,7 +197,7 @@ class Engine:
         raise AssertionError("unreachable")
 
     async def _notify(self, event: Event, result: RecordResult) -> None:
-        if result.replayed:
+        if result.replayed or result.already_solved:
             return
         await self.plugins.anotify(
             "questline_event_recorded", engine=self, event=event, result=result
@@ -299,7 +300,9 @@ class Engine:
     ) -> ChallengeOutcome:
         """Record an attempt at the lesson's challenge and, when the answer is right, the solve.
 
-        The score is the challenge's points, decided here, never by the caller.
+        The score is the challenge's points, decided here, never by the caller. A right answer
+        to a challenge the learner has solved before is `already_solved`: the attempt is
+        recorded, no second solve, no score.
         """
         course = await self.course()
         lesson = course.published_lesson(lesson_id)
@@ -317,7 +320,13 @@ class Engine:
             )
         results = await self.record_many(events)
         awards = tuple(award for result in results for award in result.awards)
-        return ChallengeOutcome(solved=solved, score=points if solved else None, awards=awards)
+        again = solved and results[-1].already_solved
+        return ChallengeOutcome(
+            solved=solved,
+            score=points if solved and not again else None,
+            awards=awards,
+            already_solved=again,
+        )
 
     # -- content and rules -------------------------------------------------------------------
 
@@ -477,3 +486,22 @@ class Engine:
                     await session.scalar(select(func.count()).select_from(model)) or 0
                 )
             return counts
+
+    # -- adapters' conversations -------------------------------------------------------------
+
+    async def conversation(self, key: str) -> Conversation:
+        """Where the conversation `key` of an adapter stands (no state, no data if unknown)."""
+        async with self.sessions() as session:
+            return await conversations.read(session, key)
+
+    async def set_conversation_state(self, key: str, state: str | None) -> None:
+        """Set (None: clear) the conversation's state; its data stays."""
+        await self._write(
+            lambda session: conversations.write(session, key, state=state), retry_conflicts=True
+        )
+
+    async def set_conversation_data(self, key: str, data: Mapping[str, Any]) -> None:
+        """Replace the conversation's data (a JSON object; empty: clear); its state stays."""
+        await self._write(
+            lambda session: conversations.write(session, key, data=data), retry_conflicts=True
+        )

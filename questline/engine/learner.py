@@ -39,9 +39,15 @@ class Recorded:
     activity: ActivityLog
     awards: tuple[AwardView, ...]
     replayed: bool = False
+    already_solved: bool = False
 
     def result(self) -> RecordResult:
-        return RecordResult(self.activity.id, replayed=self.replayed, awards=self.awards)
+        return RecordResult(
+            self.activity.id,
+            replayed=self.replayed,
+            awards=self.awards,
+            already_solved=self.already_solved,
+        )
 
 
 class Activity(NamedTuple):

@@ -3,8 +3,9 @@
 The seed tables (``users``, ``modules``, ``lessons``, ``user_progress``, ``achievements``,
 ``user_achievements``, ``leaderboard_cache``, ``activity_log``) are the contract and are
 restated in ``docs/schema.md``; migration ``0001`` creates exactly them. Columns and the table
-``lesson_challenges`` marked *extension* come from migration ``0002`` and never change a seed
-column.
+``lesson_challenges`` marked *extension* come from migration ``0002`` (and later additive
+migrations: ``user_progress.solved_at`` and ``conversation_states`` from ``0008``) and never
+change a seed column.
 
 Async use: no relationship loads implicitly with SQL. Large collections use
 ``lazy="raise_on_sql"`` (load them with ``selectinload(...)`` in the query); small, always-needed
@@ -45,6 +46,7 @@ __all__ = [
     "ActivityLog",
     "ActivityType",
     "Base",
+    "ConversationState",
     "LeaderboardCache",
     "Lesson",
     "LessonChallenge",
@@ -218,6 +220,8 @@ class UserProgress(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
+    # extension (0008): when the lesson's challenge was first solved; a solve is counted once
+    solved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     user: Mapped[User] = relationship(back_populates="progress", lazy="raise_on_sql")
     lesson: Mapped[Lesson] = relationship(back_populates="progress", lazy="raise_on_sql")
@@ -362,3 +366,21 @@ class LessonChallenge(Base):
 
     def __repr__(self) -> str:
         return f"LessonChallenge(id={self.id!r}, lesson_id={self.lesson_id!r})"
+
+
+class ConversationState(Base):
+    """Extension (0008): where an adapter's conversation with a learner stands (bot FSM state).
+
+    ``key`` is the adapter's own key (e.g. bot, chat and user ids); ``data`` is a JSON object.
+    """
+
+    __tablename__ = "conversation_states"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
+    state: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    data: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON object
+    updated_at: Mapped[datetime] = _updated_at()
+
+    def __repr__(self) -> str:
+        return f"ConversationState(key={self.key!r}, state={self.state!r})"

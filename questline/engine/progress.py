@@ -19,7 +19,8 @@ def apply_progress(
       a completed lesson stays COMPLETED (a restart is still an attempt).
     - LESSON_COMPLETED: → COMPLETED, `completed_at` set once; completing without a start is
       allowed (it counts as one attempt); re-completion only keeps the best score.
-    - CHALLENGE_SOLVED: its score counts as a score of the lesson (best kept).
+    - CHALLENGE_SOLVED: its score counts as a score of the lesson (best kept); `solved_at`
+      is set once. A solve of a solved challenge never gets here (see `solved_before`).
     - CHALLENGE_ATTEMPTED: no change.
     """
     if event.type is ActivityType.CHALLENGE_ATTEMPTED:
@@ -45,6 +46,17 @@ def apply_progress(
         row.status = ProgressStatus.COMPLETED
     elif row.status is ProgressStatus.NOT_STARTED:
         row.status = ProgressStatus.IN_PROGRESS
+    if event.type is ActivityType.CHALLENGE_SOLVED:
+        row.solved_at = row.solved_at or event.occurred_at
     if event.score is not None and (row.score is None or event.score > row.score):
         row.score = event.score
     return row
+
+
+def solved_before(learner: LearnerState, lesson_id: int, event: Event) -> bool:
+    """True for a CHALLENGE_SOLVED of a challenge the learner has already solved: the engine
+    records no second solve and answers "already solved"."""
+    if event.type is not ActivityType.CHALLENGE_SOLVED:
+        return False
+    row = learner.progress.get(lesson_id)
+    return row is not None and row.solved_at is not None

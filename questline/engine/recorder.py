@@ -20,7 +20,7 @@ from questline.engine.models import (
     User,
     UserAchievement,
 )
-from questline.engine.progress import apply_progress
+from questline.engine.progress import apply_progress, solved_before
 from questline.engine.rulebook import ActiveRule, RuleBook, document_of
 from questline.engine.views import AwardView
 from questline.rules.document import RuleDocument
@@ -91,6 +91,8 @@ class Recorder:
             assert event.lesson_id is not None
             lesson = course.published_lesson(event.lesson_id)
             module = course.published_module_of(lesson)
+            if solved_before(learner, lesson.id, event):
+                return await self._first_solve(session, learner, lesson.id)
             apply_progress(session, learner, lesson.id, event)
         details = dict(event.details)
         if event.score is not None:
@@ -151,6 +153,25 @@ class Recorder:
                 f"{prior.activity_type} event of this learner"
             )
         return Recorded(prior, awards, replayed=True)
+
+    @staticmethod
+    async def _first_solve(
+        session: AsyncSession, learner: LearnerState, lesson_id: int
+    ) -> Recorded:
+        """A solve of a solved challenge: nothing is written; the answer is the first solve."""
+        await session.flush()  # the first solve may be earlier in this very batch
+        first = await session.scalar(
+            select(ActivityLog)
+            .where(
+                ActivityLog.user_id == learner.user.id,
+                ActivityLog.activity_type == ActivityType.CHALLENGE_SOLVED,
+                ActivityLog.entity_id == lesson_id,
+            )
+            .order_by(ActivityLog.id)
+            .limit(1)
+        )
+        assert first is not None, "solved_at is set with the first solve's activity"
+        return Recorded(first, (), already_solved=True)
 
     async def award(
         self, session: AsyncSession, awarding: Awarding, first_round: list[ActiveRule]

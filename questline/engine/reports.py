@@ -53,7 +53,9 @@ def progress_report(
 def _lesson_progress(lesson: LessonView, row: UserProgress | None) -> LessonProgress:
     if row is None:
         return LessonProgress(lesson, ProgressStatus.NOT_STARTED, None, 0)
-    return LessonProgress(lesson, row.status, row.score, row.attempts)
+    return LessonProgress(
+        lesson, row.status, row.score, row.attempts, solved=row.solved_at is not None
+    )
 
 
 async def earned_statuses(session: AsyncSession, learner: LearnerState) -> list[AchievementStatus]:

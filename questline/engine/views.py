@@ -81,13 +81,20 @@ class RecordResult:
     activity_id: int
     replayed: bool
     awards: tuple[AwardView, ...] = ()
+    already_solved: bool = False
+    """A CHALLENGE_SOLVED of a challenge solved before: nothing was written, `activity_id` is
+    the first solve's."""
 
 
 @dataclass(frozen=True)
 class ChallengeOutcome:
+    """`solved`: the answer is right. `already_solved`: right, but the learner had solved this
+    challenge before, so no solve was recorded and `score` is None."""
+
     solved: bool
     score: int | None
     awards: tuple[AwardView, ...]
+    already_solved: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,8 @@ class LessonProgress:
     status: ProgressStatus
     score: int | None
     attempts: int
+    solved: bool = False
+    """The learner has solved the lesson's challenge."""
 
 
 @dataclass(frozen=True)

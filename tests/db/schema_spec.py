@@ -106,7 +106,16 @@ EXTENSION_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
         "created_at": (T, None, False),
         "updated_at": (T, None, False),
     },
+    "user_progress": {"solved_at": (T, None, True)},
+    "conversation_states": {
+        "id": ("int", None, False),
+        "key": ("str", 255, False),
+        "state": ("str", 255, True),
+        "data": ("text", None, True),
+        "updated_at": (T, None, False),
+    },
 }
+EXTENSION_TABLES = frozenset({"lesson_challenges", "conversation_states"})
 
 
 def all_columns() -> dict[str, dict[str, tuple[str, int | None, bool]]]:
@@ -173,6 +182,7 @@ EXTENSION_UNIQUES: dict[str, set[tuple[str, ...]]] = {
     "modules": {("slug",)},
     "lessons": {("module_id", "slug")},
     "lesson_challenges": {("lesson_id",)},
+    "conversation_states": {("key",)},
 }
 
 # Foreign keys: table -> {(columns, referred table, referred columns, ondelete)}.

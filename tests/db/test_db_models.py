@@ -44,7 +44,7 @@ def _kind(type_: Any) -> tuple[str, int | None]:
 
 
 def test_table_names() -> None:
-    assert set(Base.metadata.tables) == set(spec.SEED_COLUMNS) | {"lesson_challenges"}
+    assert set(Base.metadata.tables) == set(spec.SEED_COLUMNS) | spec.EXTENSION_TABLES
     classes = {
         User: "users",
         Module: "modules",
