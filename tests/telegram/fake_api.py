@@ -3,6 +3,10 @@
 It holds a queue of updates that tests push (as users would), serves them by long polling
 with offsets, stores the messages the bot sends or edits, and records every call. A method
 it does not know is answered 404 and remembered in `unknown`; the fixture fails the test.
+
+Faults, as Telegram produces them, can be injected per method (and per chat): 429 Too Many
+Requests with `retry_after`, 5xx server errors (JSON, or an HTML page as a proxy sends), and
+any other status and description (403 blocked, 400 "message to edit not found"…); see `fail`.
 """
 
 from __future__ import annotations
@@ -46,15 +50,48 @@ BLOCKED = "Forbidden: bot was blocked by the user"
 
 @dataclass(frozen=True)
 class Call:
-    """One request the bot made."""
+    """One request the bot made, and the HTTP status it was answered with."""
 
     method: str
     params: dict[str, Any]
     at: float
+    status: int = 200
 
     @property
     def chat_id(self) -> int | None:
         return self.params.get("chat_id")
+
+
+@dataclass
+class Fault:
+    """The next `times` calls of `method` (for `chat_id`, if given) fail this way."""
+
+    method: str
+    status: int
+    description: str
+    retry_after: int | None = None
+    times: int = 1
+    chat_id: int | None = None
+    html: bool = False
+
+    def matches(self, method: str, params: dict[str, Any]) -> bool:
+        if self.times <= 0 or method != self.method:
+            return False
+        return self.chat_id is None or params.get("chat_id") == self.chat_id
+
+    def response(self) -> web.Response:
+        self.times -= 1
+        if self.html:
+            page = f"<html><body><h1>{self.status} {self.description}</h1></body></html>"
+            return web.Response(status=self.status, text=page, content_type="text/html")
+        body: dict[str, Any] = {
+            "ok": False,
+            "error_code": self.status,
+            "description": self.description,
+        }
+        if self.retry_after is not None:
+            body["parameters"] = {"retry_after": self.retry_after}
+        return web.json_response(body, status=self.status)
 
 
 class ApiError(Exception):
@@ -74,6 +111,7 @@ class FakeBotAPI:
         self.blocked: set[int] = set()
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.callback_answers: dict[str, dict[str, Any] | None] = {}
+        self.faults: list[Fault] = []
         self._pending: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
@@ -120,6 +158,32 @@ class FakeBotAPI:
             self._changed.notify_all()
         return update_id
 
+    def fail(
+        self,
+        method: str,
+        status: int,
+        description: str,
+        *,
+        retry_after: int | None = None,
+        times: int = 1,
+        chat_id: int | None = None,
+        html: bool = False,
+    ) -> Fault:
+        """Make the next `times` calls of `method` (for `chat_id`, if given) fail."""
+        fault = Fault(method, status, description, retry_after, times, chat_id, html)
+        self.faults.append(fault)
+        return fault
+
+    def too_many_requests(self, method: str, retry_after: int, **options: Any) -> Fault:
+        """429, as Telegram answers a bot that sends too fast."""
+        description = f"Too Many Requests: retry after {retry_after}"
+        return self.fail(method, 429, description, retry_after=retry_after, **options)
+
+    def server_error(self, method: str, status: int = 502, **options: Any) -> Fault:
+        """A 5xx (502 Bad Gateway by default)."""
+        description = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Unavailable"}
+        return self.fail(method, status, description.get(status, "Server Error"), **options)
+
     def new_message_id(self) -> int:
         return next(self._message_ids)
 
@@ -138,6 +202,14 @@ class FakeBotAPI:
     def sent_to(self, chat_id: int) -> list[Call]:
         return [call for call in self.calls if call.chat_id == chat_id]
 
+    def delivered(self, chat_id: int) -> list[str]:
+        """The texts of the messages this chat holds now, oldest first (edits applied)."""
+        return [
+            message["text"]
+            for (chat, _), message in sorted(self.messages.items())
+            if chat == chat_id
+        ]
+
     # -- the HTTP side ---------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.Response:
@@ -145,9 +217,13 @@ class FakeBotAPI:
         if request.match_info["token"] != self.token:
             return _error(401, "Unauthorized")
         params = _decode(await request.post())
+        fault = next((f for f in self.faults if f.matches(method, params)), None)
+        status = fault.status if fault is not None else 200
         async with self._changed:
-            self.calls.append(Call(method, params, time.monotonic()))
+            self.calls.append(Call(method, params, time.monotonic(), status))
             self._changed.notify_all()
+        if fault is not None:
+            return fault.response()
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         handler = self._methods.get(method)

@@ -73,10 +73,18 @@ class DoneTracker(BaseMiddleware):
 
 @dataclass
 class Reply:
-    """What the bot did for one user action."""
+    """What the bot did for one user action (`calls` that failed are in `refused`)."""
 
-    calls: list[Call]
+    all_calls: list[Call]
     answer: dict[str, Any] | None = None
+
+    @property
+    def calls(self) -> list[Call]:
+        return [call for call in self.all_calls if call.status == 200]
+
+    @property
+    def refused(self) -> list[Call]:
+        return [call for call in self.all_calls if call.status != 200]
 
     @property
     def texts(self) -> list[str]:

@@ -22,6 +22,7 @@ from tests.telegram.harness import FakeUser, Harness
 from tests.telegram.test_journeys import earned, lesson_id, statuses
 
 HELP = "helps you learn step by step"
+SLOW_DOWN = "⏳ Too fast — I skipped that. Wait a second, then send it again."
 NOT_AVAILABLE = "This lesson is not available any more."
 
 
@@ -127,8 +128,8 @@ async def test_stale_buttons_for_an_unpublished_lesson(
     assert reply.answer_text is not None and NOT_AVAILABLE in reply.answer_text
     reply = await alice.send("5")  # the answer to a question that is gone
     assert NOT_AVAILABLE in reply.text
-    reply = await alice.send("5")  # no longer answering: just text, so help
-    assert HELP in reply.text
+    reply = await alice.send("5")  # no longer answering: told how to answer
+    assert "press 🧩 Answer first" in reply.text
 
     assert await engine.stats() == before
     assert "variables" not in await statuses(engine, 701)
@@ -142,7 +143,7 @@ async def test_a_flood_is_throttled_per_learner(bot: Harness, engine: Engine) ->
 
     reply = await alice.flood(["/help"] * 12)
     assert sum(HELP in text for text in reply.texts) == 5  # the burst
-    assert reply.texts.count("⏳ Too many requests at once — please slow down a little.") == 1
+    assert reply.texts.count(SLOW_DOWN) == 1  # once per burst, not an echo of the flood
     assert len(reply.texts) == 6
 
     assert HELP in (await bob.send("/help", pause=0)).text  # others are not affected
@@ -173,12 +174,14 @@ async def test_admin_commands_only_for_admins(
     assert "Classes" in (await stranger.press("Python basics")).text
 
 
-async def test_unexpected_messages_get_help(bot: Harness) -> None:
+async def test_unknown_commands_get_help_and_free_text_how_to_answer(bot: Harness) -> None:
     alice = await started(bot, 1001)
-    for text in ("hello?", "/unknown", "42"):
+    reply = await alice.send("/unknown")
+    assert HELP in reply.text and reply.methods == ["sendMessage"]
+    for text in ("hello?", "42"):
         reply = await alice.send(text)
-        assert HELP in reply.text
-        assert reply.methods == ["sendMessage"]
+        assert reply.texts == ["To answer a challenge, open a lesson and press 🧩 Answer first."]
+        assert set(alice.buttons()) == {"📚 Modules", "🏠 Menu"}
 
 
 async def test_commands_before_start_ask_for_start(bot: Harness, engine: Engine) -> None:

@@ -38,7 +38,6 @@ async def complete_module(user: FakeUser) -> list[str]:
     await user.press("Start")
     await user.press("Answer")
     seen += (await user.send("5")).notifications
-    await user.press("Back to the lesson")
     seen += (await user.press("Complete")).notifications
     for title in ("Loops", "Functions"):
         reply = await user.press("Next lesson")
@@ -92,22 +91,29 @@ async def test_new_learner_goes_from_start_to_a_completed_module(
     assert (await statuses(engine, 101))["variables"] is ProgressStatus.IN_PROGRESS
 
     reply = await alice.press("Answer")
-    assert reply.methods == ["sendMessage"]  # the question comes as a new message
+    assert reply.methods == ["editMessageText"]  # the question replaces the lesson card
     assert "Send your answer as a message" in reply.text
 
     reply = await alice.send("4")
     assert "Not quite" in reply.text
     assert reply.notifications == []
     reply = await alice.send(" 5 ")
-    assert "Correct! +10 points." in reply.text
-    assert reply.notifications == ["🏆 Problem solver (+5)\n<i>Solve a challenge</i>"]
+    # the result, then one celebration, then the next step with the buttons, at the bottom
+    assert reply.methods == ["sendMessage"] * 3
+    assert reply.texts[:2] == [
+        "✅ Correct! +10 points.",
+        "🏆 Problem solver (+5)\n<i>Solve a challenge</i>",
+    ]
+    assert reply.texts[2].startswith("➡️ <b>Variables</b> — in progress")
+    assert "🧩 Answer" not in alice.buttons()  # solved: no Answer button any more
+    assert alice.screen()["text"] == reply.texts[2]
 
-    await alice.press("Back to the lesson")
     reply = await alice.press("Complete")
-    assert "Lesson completed!" in reply.text and "Status: completed" in reply.text
-    assert any(text.startswith("🏆 First steps (+10)") for text in reply.notifications)
-    # the notification went out before the screen was updated, both to Alice
-    assert reply.methods == ["sendMessage", "editMessageText"]
+    assert reply.methods == ["editMessageText", "sendMessage", "sendMessage"]
+    assert "Lesson completed!" in reply.texts[0] and "Status: completed" in reply.texts[0]
+    assert reply.texts[1].startswith("🏆 First steps (+10)")
+    assert reply.calls[0].params.get("reply_markup") is None  # the buttons moved down
+    assert "Next lesson ➡️" in alice.buttons()
 
     for title in ("Loops", "Functions"):
         reply = await alice.press("Next lesson")
@@ -204,6 +210,8 @@ async def test_russian_speaking_learner(bot: Harness, engine: Engine) -> None:
     reply = await ivan.send("/achievements")
     assert "1/5 уроков · осталось 4 урока" in reply.text
     reply = await ivan.send("что это?")
+    assert "Нажмите 🧩 Ответить" in reply.text
+    reply = await ivan.send("/что")
     assert "помогает учиться шаг за шагом" in reply.text
 
     # a language without a catalog falls back to English

@@ -10,25 +10,36 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
 
 from questline.adapters.telegram import i18n
 from questline.adapters.telegram.middlewares import (
+    AnswerGuard,
+    CelebrationMiddleware,
     InFlightMiddleware,
     OwnershipMiddleware,
     ThrottlingMiddleware,
 )
+from questline.adapters.telegram.notify import Notifier
 from questline.adapters.telegram.routers import all_routers
+from questline.adapters.telegram.session import AnswerTracker, RetryMiddleware
 from questline.adapters.telegram.settings import BotSettings
+from questline.adapters.telegram.storage import ChatOrdering, make_storage
 from questline.engine import Engine
 
 
 def create_bot(settings: BotSettings) -> Bot:
-    """A Bot sending HTML, talking to Telegram or to the server at `settings.api_base`."""
+    """A Bot sending HTML, talking to Telegram or to the server at `settings.api_base`.
+
+    Every call it makes is retried on 429 and 5xx (bounded) and answered presses are noted.
+    """
     session = (
         AiohttpSession(api=TelegramAPIServer.from_base(settings.api_base))
         if settings.api_base
         else AiohttpSession()
     )
+    session.middleware(AnswerTracker())
+    session.middleware(RetryMiddleware())
     return Bot(
         settings.token,
         session=session,
@@ -37,16 +48,31 @@ def create_bot(settings: BotSettings) -> Bot:
 
 
 def build_dispatcher(
-    engine: Engine, settings: BotSettings, *, clock: Callable[[], float] = time.monotonic
+    engine: Engine,
+    settings: BotSettings,
+    notifier: Notifier,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    storage: BaseStorage | None = None,
 ) -> Dispatcher:
     """The dispatcher with every router; handlers receive `engine` and `settings` by injection.
 
-    `dispatcher["in_flight"]` counts updates being handled, for a graceful shutdown.
+    FSM state is kept by `storage` (default: per settings, see `make_storage`); one chat's
+    updates are handled in order. `dispatcher["in_flight"]` counts updates being handled, for
+    a graceful shutdown.
     """
     in_flight = InFlightMiddleware()
-    dispatcher = Dispatcher(engine=engine, settings=settings, in_flight=in_flight)
+    dispatcher = Dispatcher(
+        storage=storage or make_storage(settings, engine),
+        events_isolation=ChatOrdering(),
+        engine=engine,
+        settings=settings,
+        in_flight=in_flight,
+    )
+    AnswerGuard().install(dispatcher)
     dispatcher.update.outer_middleware(in_flight)
     i18n.middleware().setup(dispatcher)
+    dispatcher.update.outer_middleware(CelebrationMiddleware(notifier))
     throttling = ThrottlingMiddleware(settings.throttle, clock)
     dispatcher.message.outer_middleware(throttling)
     dispatcher.callback_query.outer_middleware(throttling)

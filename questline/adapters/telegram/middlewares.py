@@ -1,19 +1,26 @@
-"""Middlewares: per-learner throttling, button ownership, and in-flight update tracking."""
+"""Middlewares: per-learner throttling, button ownership, in-flight update tracking, every
+press answered, and the awards an update earns collected for its handler."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram import BaseMiddleware
-from aiogram.types import CallbackQuery, Message, TelegramObject, User
+from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 
 from questline.adapters.telegram import callbacks
+from questline.adapters.telegram.notify import Notifier, celebrate_leftovers, celebrating
 from questline.adapters.telegram.screens import notices
+from questline.adapters.telegram.session import tracking_answers
 from questline.adapters.telegram.settings import Throttle
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 PRUNE_ABOVE = 10_000
@@ -27,7 +34,8 @@ class _Bucket:
 
 
 class ThrottlingMiddleware(BaseMiddleware):
-    """A token bucket per learner; the first dropped update of a burst gets a notice."""
+    """A token bucket per learner. A dropped press is answered with a notice; of dropped
+    messages, the first of a burst gets the notice (so a flood is not echoed)."""
 
     def __init__(self, throttle: Throttle, clock: Callable[[], float] = time.monotonic) -> None:
         self._throttle = throttle
@@ -41,7 +49,9 @@ class ThrottlingMiddleware(BaseMiddleware):
         if self._take(user.id):
             return await handler(event, data)
         bucket = self._buckets[user.id]
-        if not bucket.warned and isinstance(event, Message | CallbackQuery):
+        if isinstance(event, CallbackQuery):
+            await event.answer(notices.slow_down())
+        elif not bucket.warned and isinstance(event, Message):
             bucket.warned = True
             await event.answer(notices.slow_down())
         return None
@@ -104,3 +114,54 @@ class InFlightMiddleware(BaseMiddleware):
         except TimeoutError:
             return False
         return True
+
+
+class AnswerGuard(BaseMiddleware):
+    """Answers every press nobody answered, whatever happened while handling it.
+
+    Installed outermost on updates (outside aiogram's error handling), so a press is
+    answered even after a handler or an error handler failed.
+    """
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        query = event.callback_query if isinstance(event, Update) else None
+        if query is None:
+            return await handler(event, data)
+        with tracking_answers() as answered:
+            try:
+                return await handler(event, data)
+            finally:
+                if query.id not in answered:
+                    bot: Bot = data["bot"]
+                    try:
+                        await bot.answer_callback_query(query.id)
+                    except TelegramAPIError as error:
+                        log.warning("could not answer a press: %s", error)
+
+    def install(self, dispatcher: Dispatcher) -> None:
+        """Register as the outermost update middleware."""
+        manager = dispatcher.update.outer_middleware
+        existing = list(manager[:])
+        for middleware in existing:
+            manager.unregister(middleware)
+        manager.register(self)
+        for middleware in existing:
+            manager.register(middleware)
+
+
+class CelebrationMiddleware(BaseMiddleware):
+    """Collects the awards the learner earns during an update, for the handler to show in
+    place; sends whatever the handler left when the update is done."""
+
+    def __init__(self, notifier: Notifier) -> None:
+        self.notifier = notifier
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return await handler(event, data)
+        with celebrating(user.id) as celebration:
+            try:
+                return await handler(event, data)
+            finally:
+                await celebrate_leftovers(self.notifier, celebration)

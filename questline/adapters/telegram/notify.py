@@ -1,11 +1,34 @@
-"""Award notifications: "🏆 <title> (+points)" to the learner, in their language."""
+"""Award notifications: one celebration message per learner and moment, in their language.
+
+Inside an update (the learner pressed or typed something), the awards it earns are collected
+and the handler shows them between its result and the next step (`take_awards`); whatever a
+handler leaves is sent when the update is done. Outside an update (awards from the CLI, a
+worker, an outbox), `Notifier.award_granted` sends at once, within Telegram's broadcast limits
+(30 messages a second overall, one a second per chat), retrying a bounded number of times; a
+failure that may pass raises `DeliveryFailed` so the caller can try again later.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardMarkup, Message
+from aiolimiter import AsyncLimiter
 
 from questline.adapters.telegram.i18n import use_locale
 from questline.adapters.telegram.screens import notices
@@ -13,19 +36,137 @@ from questline.engine import Engine
 from questline.engine.views import AwardView
 
 log = logging.getLogger(__name__)
+TRANSIENT = (TelegramServerError, TelegramNetworkError, TelegramRetryAfter, ClientDecodeError)
+PERMANENT = (TelegramForbiddenError, TelegramBadRequest)
+PRUNE_ABOVE = 10_000
 
 
-async def send_award(bot: Bot, engine: Engine, award: AwardView) -> bool:
-    """Tell the learner about `award`; a refusal (blocked bot…) is logged, never raised."""
-    user = await engine.find_user(telegram_id=award.telegram_id)
-    with use_locale(user.language_code if user else None):
-        text = notices.award(award)
+class DeliveryFailed(Exception):
+    """Telegram could not be reached or refused for now; trying again later may work."""
+
+
+@dataclass
+class Celebration:
+    """The awards earned while one learner's update is handled, not yet shown."""
+
+    telegram_id: int
+    awards: list[AwardView] = field(default_factory=list)
+
+
+_current: ContextVar[Celebration | None] = ContextVar("celebration", default=None)
+
+
+@contextmanager
+def celebrating(telegram_id: int) -> Iterator[Celebration]:
+    """Collect the awards `telegram_id` earns within the block instead of sending them."""
+    celebration = Celebration(telegram_id)
+    token = _current.set(celebration)
     try:
-        await bot.send_message(award.telegram_id, text)
-    except TelegramForbiddenError as error:
-        log.info("award %r not delivered to %s: %s", award.slug, award.telegram_id, error.message)
-        return False
-    except TelegramAPIError as error:
-        log.warning("award %r not delivered to %s: %s", award.slug, award.telegram_id, error)
-        return False
-    return True
+        yield celebration
+    finally:
+        _current.reset(token)
+
+
+def take_awards() -> list[AwardView]:
+    """The awards collected so far in this update (they are the caller's to show now)."""
+    celebration = _current.get()
+    if celebration is None:
+        return []
+    awards, celebration.awards = celebration.awards, []
+    return awards
+
+
+def give_back(awards: Sequence[AwardView]) -> None:
+    """Return awards taken but not shown; they are sent when the update is done."""
+    celebration = _current.get()
+    if celebration is not None:
+        celebration.awards[:0] = awards
+
+
+class Notifier:
+    """Sends award notifications through `bot`, within Telegram's broadcast limits."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        engine: Engine,
+        *,
+        per_second: float = 30,
+        per_chat_seconds: float = 1.0,
+        attempts: int = 3,
+        backoff: float = 1.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.bot = bot
+        self.engine = engine
+        self.attempts = attempts
+        self.backoff = backoff
+        self._sleep = sleep
+        self._overall = AsyncLimiter(per_second, 1)
+        self._per_chat_seconds = per_chat_seconds
+        self._chats: dict[int, AsyncLimiter] = {}
+
+    async def award_granted(self, award: AwardView) -> None:
+        """The `questline_award_granted` hook: collect it for the update in progress, else send."""
+        celebration = _current.get()
+        if celebration is not None and celebration.telegram_id == award.telegram_id:
+            celebration.awards.append(award)
+            return
+        await self.deliver(award.telegram_id, [award])
+
+    async def deliver(self, telegram_id: int, awards: Sequence[AwardView]) -> bool:
+        """Send one celebration of `awards`; False if the learner cannot be reached (blocked
+        the bot…), DeliveryFailed if Telegram still fails after the retries."""
+        user = await self.engine.find_user(telegram_id=telegram_id)
+        with use_locale(user.language_code if user else None):
+            text = notices.celebration(awards)
+        slugs = ", ".join(award.slug for award in awards)
+        for attempt in range(1, self.attempts + 1):
+            try:
+                await self.send(telegram_id, text, limited=True)
+                return True
+            except PERMANENT as error:
+                log.info("award %s not delivered to %s: %s", slugs, telegram_id, error.message)
+                return False
+            except TRANSIENT as error:
+                if attempt == self.attempts:
+                    raise DeliveryFailed(
+                        f"award {slugs} not delivered to {telegram_id}: {error}"
+                    ) from error
+                log.warning("award %s to %s failed (%s), retrying", slugs, telegram_id, error)
+                await self._sleep(self.backoff * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+    async def send(
+        self,
+        chat_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+        *,
+        limited: bool = False,
+    ) -> Message:
+        """Send a message; `limited` waits for room under the broadcast limits first."""
+        if limited:
+            await self._overall.acquire()
+            await self._chat_limiter(chat_id).acquire()
+        return await self.bot.send_message(chat_id, text, reply_markup=markup)
+
+    def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
+        if len(self._chats) > PRUNE_ABOVE:
+            self._chats = {k: v for k, v in self._chats.items() if not v.has_capacity(1)}
+        limiter = self._chats.get(chat_id)
+        if limiter is None:
+            limiter = self._chats[chat_id] = AsyncLimiter(1, self._per_chat_seconds)
+        return limiter
+
+
+async def celebrate_leftovers(notifier: Notifier, celebration: Celebration) -> None:
+    """Send the awards an update earned but its handler did not show (logged if it fails)."""
+    awards = celebration.awards
+    celebration.awards = []
+    if not awards:
+        return
+    try:
+        await notifier.deliver(celebration.telegram_id, awards)
+    except (DeliveryFailed, TelegramAPIError) as error:
+        log.error("%s", error)

@@ -14,8 +14,8 @@ from questline.plugins import hookimpl
 
 if TYPE_CHECKING:
     import click
-    from aiogram import Bot
 
+    from questline.adapters.telegram.notify import Notifier
     from questline.engine import Engine
     from questline.engine.views import AwardView
 
@@ -26,11 +26,11 @@ class TelegramPlugin:
     """Adds `questline bot`; while a bot runs for an engine, prepares it and relays awards."""
 
     def __init__(self) -> None:
-        self._bots: WeakKeyDictionary[Engine, Bot] = WeakKeyDictionary()
+        self._notifiers: WeakKeyDictionary[Engine, Notifier] = WeakKeyDictionary()
 
-    def attach(self, engine: Engine, bot: Bot) -> None:
-        """Route `engine`'s award notifications through `bot` until the engine shuts down."""
-        self._bots[engine] = bot
+    def attach(self, engine: Engine, notifier: Notifier) -> None:
+        """Route `engine`'s award notifications through `notifier` until the engine shuts down."""
+        self._notifiers[engine] = notifier
 
     @hookimpl
     def questline_cli_commands(self, cli: click.Group) -> None:
@@ -41,9 +41,10 @@ class TelegramPlugin:
     @hookimpl
     async def questline_startup(self, engine: Engine) -> None:
         """Switch the attached bot to long polling and publish its commands per language."""
-        bot = self._bots.get(engine)
-        if bot is None:
+        notifier = self._notifiers.get(engine)
+        if notifier is None:
             return
+        bot = notifier.bot
         from questline.adapters.telegram import i18n
         from questline.adapters.telegram.screens.menu import commands
 
@@ -56,17 +57,16 @@ class TelegramPlugin:
 
     @hookimpl
     def questline_shutdown(self, engine: Engine) -> None:
-        if self._bots.pop(engine, None) is not None:
+        if self._notifiers.pop(engine, None) is not None:
             log.info("telegram adapter stopped")
 
     @hookimpl
     async def questline_award_granted(self, engine: Engine, award: AwardView) -> None:
-        bot = self._bots.get(engine)
-        if bot is None:
-            return
-        from questline.adapters.telegram.notify import send_award
-
-        await send_award(bot, engine, award)
+        """Announce the award; raises DeliveryFailed when Telegram fails after bounded retries
+        (the caller may deliver it again later)."""
+        notifier = self._notifiers.get(engine)
+        if notifier is not None:
+            await notifier.award_granted(award)
 
 
 plugin = TelegramPlugin()

@@ -1,13 +1,20 @@
-"""Putting a screen in front of the learner: a new message, or the pressed one edited in place."""
+"""Putting screens in front of the learner: a new message, or the pressed one edited in place.
+
+Every press is answered, whatever happens to the edit; a failed edit falls back to a new
+message. `conclude` orders a result: the result, one celebration of the awards it earned,
+then the next step, so the learner's next button is always at the bottom of the chat.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import CallbackQuery, Message, User
 
+from questline.adapters.telegram import notify
 from questline.adapters.telegram.screens import Screen
+from questline.adapters.telegram.screens.notices import celebration
 from questline.engine import UserProfile
 
 log = logging.getLogger(__name__)
@@ -18,17 +25,61 @@ async def show(event: Message | CallbackQuery, screen: Screen, *, toast: str | N
     if isinstance(event, Message):
         await event.answer(screen.text, reply_markup=screen.markup)
         return
-    message = event.message
+    try:
+        await _replace(event, screen)
+    finally:
+        await _answer(event, toast)
+
+
+async def _replace(callback: CallbackQuery, screen: Screen) -> None:
+    """Edit the pressed message into `screen`; send it anew if the edit fails."""
+    message = callback.message
     if isinstance(message, Message):
         try:
             await message.edit_text(screen.text, reply_markup=screen.markup)
+            return
         except TelegramBadRequest as error:
-            if "not modified" not in error.message:
-                log.info("sending anew, could not edit message: %s", error.message)
-                await message.answer(screen.text, reply_markup=screen.markup)
-    elif event.bot is not None:
-        await event.bot.send_message(event.from_user.id, screen.text, reply_markup=screen.markup)
-    await event.answer(toast)
+            if "not modified" in error.message:
+                return
+            log.info("sending anew, could not edit message: %s", error.message)
+        except TelegramAPIError as error:
+            log.warning("sending anew, editing failed: %s", error)
+    if callback.bot is not None:
+        await callback.bot.send_message(
+            callback.from_user.id, screen.text, reply_markup=screen.markup
+        )
+
+
+async def _answer(callback: CallbackQuery, toast: str | None) -> None:
+    try:
+        await callback.answer(toast)
+    except TelegramAPIError as error:
+        log.info("press not answered: %s", error)
+
+
+async def conclude(
+    event: Message | CallbackQuery,
+    result: Screen,
+    next_step: Screen,
+    *,
+    alone: Screen | None = None,
+) -> None:
+    """When nothing was earned, show `alone` (default: `result`, buttons and all); else the
+    result without buttons, one celebration of the awards, and `next_step` under them."""
+    awards = notify.take_awards()
+    if not awards:
+        await show(event, alone or result)
+        return
+    await show(event, Screen(result.text))
+    bot = event.bot
+    assert bot is not None
+    chat_id = awards[0].telegram_id
+    try:
+        await bot.send_message(chat_id, celebration(awards))
+    except TelegramAPIError as error:
+        log.warning("celebration failed, it is sent again after this update: %s", error)
+        notify.give_back(awards)
+    await bot.send_message(chat_id, next_step.text, reply_markup=next_step.markup)
 
 
 def profile(user: User) -> UserProfile:

@@ -10,6 +10,7 @@ from aiogram import Bot, Dispatcher
 
 from questline.adapters.telegram.app import build_dispatcher, create_bot
 from questline.adapters.telegram.middlewares import InFlightMiddleware
+from questline.adapters.telegram.notify import Notifier
 from questline.adapters.telegram.plugin import TelegramPlugin
 from questline.adapters.telegram.settings import BotSettings
 from questline.engine import Engine
@@ -33,12 +34,13 @@ class BotRunner:
         self.engine = engine
         self.plugin = plugin
         self.bot: Bot = create_bot(settings)
-        self.dispatcher: Dispatcher = build_dispatcher(engine, settings, clock=clock)
+        self.notifier = Notifier(self.bot, engine)
+        self.dispatcher: Dispatcher = build_dispatcher(engine, settings, self.notifier, clock=clock)
 
     async def run(self, *, handle_signals: bool = True) -> None:
         """Start the engine (and with it the plugin), poll, and on stop let handlers finish,
         then shut the engine down and close the HTTP session."""
-        self.plugin.attach(self.engine, self.bot)
+        self.plugin.attach(self.engine, self.notifier)
         try:
             await self.engine.startup()
             await self.dispatcher.start_polling(

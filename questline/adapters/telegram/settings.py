@@ -13,6 +13,8 @@ API_BASE_ENV = "TELEGRAM_API_BASE"
 ADMIN_IDS_ENV = "QUESTLINE_ADMIN_IDS"
 CONTENT_ENV = "QUESTLINE_CONTENT"
 RULES_ENV = "QUESTLINE_RULES"
+REDIS_ENV = "QUESTLINE_REDIS_URL"
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 class SettingsError(ValueError):
@@ -38,11 +40,13 @@ class BotSettings:
     rules_paths: tuple[Path, ...] = ()
     polling_timeout: int = 30
     throttle: Throttle = Throttle()
+    redis_url: str | None = field(default=None, repr=False)
+    """Keep FSM state in Redis instead of the engine's database."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> BotSettings:
-        """Read TELEGRAM_BOT_TOKEN, TELEGRAM_API_BASE, QUESTLINE_ADMIN_IDS, QUESTLINE_CONTENT
-        and QUESTLINE_RULES (paths separated like PATH)."""
+        """Read TELEGRAM_BOT_TOKEN, TELEGRAM_API_BASE, QUESTLINE_ADMIN_IDS, QUESTLINE_CONTENT,
+        QUESTLINE_RULES (paths separated like PATH) and QUESTLINE_REDIS_URL."""
         env = os.environ if environ is None else environ
         token = env.get(TOKEN_ENV, "").strip()
         if not token:
@@ -57,6 +61,7 @@ class BotSettings:
             admin_ids=_admin_ids(env.get(ADMIN_IDS_ENV, "")),
             content_path=Path(content) if content else None,
             rules_paths=tuple(Path(p) for p in env.get(RULES_ENV, "").split(os.pathsep) if p),
+            redis_url=_redis_url(env.get(REDIS_ENV, "").strip()),
         )
 
     def redact(self, text: str) -> str:
@@ -80,3 +85,11 @@ def _admin_ids(value: str) -> frozenset[int]:
     if bad:
         raise SettingsError(f"{ADMIN_IDS_ENV} must list numeric Telegram ids, not {bad[0]!r}")
     return frozenset(int(item) for item in ids)
+
+
+def _redis_url(value: str) -> str | None:
+    if not value:
+        return None
+    if urlsplit(value).scheme not in REDIS_SCHEMES:
+        raise SettingsError(f"{REDIS_ENV} must be a Redis URL such as redis://localhost:6379/0")
+    return value

@@ -8,6 +8,7 @@ from questline.adapters.telegram.routers import (
     challenge,
     errors,
     fallback,
+    groups,
     leaderboard,
     learning,
     progress,
@@ -19,6 +20,7 @@ def all_routers() -> list[Router]:
     """Fresh routers (a router can belong to one dispatcher only); the fallback comes last."""
     return [
         errors.make_router(),
+        groups.make_router(),
         admin.make_router(),
         start.make_router(),
         learning.make_router(),

@@ -1,4 +1,9 @@
-"""A lesson's challenge: the learner presses Answer, then answers in the chat."""
+"""A lesson's challenge: the learner presses Answer, then answers in the chat.
+
+The question replaces the pressed lesson card; the answer's result comes under the learner's
+message, then (if it earned any) the celebration, then the next step. A challenge is solved
+once: a right answer after that is "already solved".
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,16 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, User
 
 from questline.adapters.telegram.callbacks import LessonAction, LessonCb
-from questline.adapters.telegram.render import show
+from questline.adapters.telegram.render import conclude, show
 from questline.adapters.telegram.routers.learning import find_lesson
-from questline.adapters.telegram.screens.learning import challenge_prompt, challenge_result
+from questline.adapters.telegram.screens import Screen
+from questline.adapters.telegram.screens.learning import (
+    challenge_prompt,
+    challenge_verdict,
+    lesson_screen,
+    next_step,
+    wrong_answer,
+)
 from questline.engine import Engine
 from questline.engine.errors import NoChallenge
 
@@ -26,32 +38,39 @@ async def ask(
     engine: Engine,
     state: FSMContext,
 ) -> None:
-    """Show the question and wait for the answer as a message."""
-    _, item = await find_lesson(engine, event_from_user.id, callback_data.lesson_id)
+    """Show the question in place of the lesson and wait for the answer as a message."""
+    owner = event_from_user.id
+    entry, item, onward = await find_lesson(engine, owner, callback_data.lesson_id)
     if item.lesson.challenge is None:
         raise NoChallenge(f"lesson {item.lesson.id} has no challenge")
+    if item.solved:
+        verdict = challenge_verdict(solved=True, already=True, score=None)
+        screen = lesson_screen(owner, entry, item, next_module=onward)
+        await show(callback, screen, toast=verdict)
+        return
     await state.set_state(Challenge.answering)
-    await state.update_data(lesson_id=item.lesson.id)
-    screen = challenge_prompt(event_from_user.id, item)
-    if isinstance(callback.message, Message):
-        await callback.message.answer(screen.text, reply_markup=screen.markup)
-    await callback.answer()
+    await state.set_data({"lesson_id": item.lesson.id})
+    await show(callback, challenge_prompt(owner, item))
 
 
 async def answer(
     message: Message, event_from_user: User, engine: Engine, state: FSMContext
 ) -> None:
     """Let the engine judge the answer; the score is the engine's, never the client's."""
+    owner = event_from_user.id
     lesson_id = int((await state.get_data())["lesson_id"])
     outcome = await engine.answer_challenge(
-        telegram_id=event_from_user.id, lesson_id=lesson_id, answer=message.text or ""
+        telegram_id=owner, lesson_id=lesson_id, answer=message.text or ""
     )
-    if outcome.solved:
-        await state.clear()
-    screen = challenge_result(
-        event_from_user.id, lesson_id, solved=outcome.solved, score=outcome.score
-    )
-    await show(message, screen)
+    if not outcome.solved:
+        await show(message, wrong_answer(owner, lesson_id))
+        return
+    await state.clear()
+    verdict = challenge_verdict(solved=True, already=outcome.already_solved, score=outcome.score)
+    entry, item, onward = await find_lesson(engine, owner, lesson_id)
+    after = next_step(owner, entry, item, next_module=onward)
+    alone = Screen("\n\n".join((verdict, after.text)), after.markup)
+    await conclude(message, Screen(verdict), after, alone=alone)
 
 
 def make_router() -> Router:

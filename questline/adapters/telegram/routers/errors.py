@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import cast
 
 from aiogram import Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import ErrorEvent
 
 from questline.adapters.telegram.screens import notices
 from questline.engine.errors import QuestlineError
+
+log = logging.getLogger(__name__)
 
 
 async def refuse(event: ErrorEvent, state: FSMContext | None = None) -> None:
@@ -25,7 +29,13 @@ async def refuse(event: ErrorEvent, state: FSMContext | None = None) -> None:
         await update.message.answer(text)
 
 
+async def unreachable(event: ErrorEvent) -> None:
+    """Telegram still failed after the retries: logged; a press is answered all the same."""
+    log.warning("update %s: the Bot API failed: %s", event.update.update_id, event.exception)
+
+
 def make_router() -> Router:
     router = Router(name="errors")
     router.errors.register(refuse, ExceptionTypeFilter(QuestlineError))
+    router.errors.register(unreachable, ExceptionTypeFilter(TelegramAPIError))
     return router

@@ -9,16 +9,18 @@ from aiogram.types import CallbackQuery, Message, User
 from questline.adapters.telegram.callbacks import LessonAction, LessonCb, ModuleCb, ScreenCb
 from questline.adapters.telegram.callbacks import Screen as ScreenName
 from questline.adapters.telegram.i18n import _
-from questline.adapters.telegram.render import show
+from questline.adapters.telegram.render import conclude, show
 from questline.adapters.telegram.screens.learning import (
+    following_module,
     lesson_screen,
     module_screen,
     modules_screen,
+    next_step,
 )
 from questline.engine import Engine, Event
 from questline.engine.errors import UnpublishedLesson, UnpublishedModule
 from questline.engine.models import ProgressStatus
-from questline.engine.views import LessonProgress, ModuleProgress
+from questline.engine.views import LessonProgress, ModuleProgress, ModuleView
 from questline.rules.vocabulary import ActivityType
 
 
@@ -30,13 +32,15 @@ async def published(engine: Engine, telegram_id: int) -> list[ModuleProgress]:
 
 async def find_lesson(
     engine: Engine, telegram_id: int, lesson_id: int
-) -> tuple[ModuleProgress, LessonProgress]:
-    """A published lesson with the learner's status in it; engine errors if there is none."""
+) -> tuple[ModuleProgress, LessonProgress, ModuleView | None]:
+    """A published lesson with the learner's status in it, and the module after its module;
+    engine errors if there is none."""
     await engine.lesson(lesson_id)
-    for entry in await published(engine, telegram_id):
+    modules = await published(engine, telegram_id)
+    for entry in modules:
         for item in entry.lessons:
             if item.lesson.id == lesson_id:
-                return entry, item
+                return entry, item, following_module(modules, entry.module.id)
     raise UnpublishedLesson(f"lesson {lesson_id} is not published")
 
 
@@ -54,9 +58,11 @@ async def module_button(
     callback: CallbackQuery, callback_data: ModuleCb, event_from_user: User, engine: Engine
 ) -> None:
     await engine.module(callback_data.module_id)
-    for entry in await published(engine, event_from_user.id):
+    modules = await published(engine, event_from_user.id)
+    for entry in modules:
         if entry.module.id == callback_data.module_id:
-            await show(callback, module_screen(event_from_user.id, entry))
+            onward = following_module(modules, entry.module.id)
+            await show(callback, module_screen(event_from_user.id, entry, next_module=onward))
             return
     raise UnpublishedModule(f"module {callback_data.module_id} is not published")
 
@@ -64,9 +70,13 @@ async def module_button(
 async def lesson_button(
     callback: CallbackQuery, callback_data: LessonCb, event_from_user: User, engine: Engine
 ) -> None:
-    """Open, start or complete a lesson; the status decides what a press may still do."""
+    """Open, start or complete a lesson; the status decides what a press may still do.
+
+    A start or completion that earns awards is followed by one celebration, then the next
+    step, so the buttons stay at the bottom of the chat.
+    """
     owner, lesson_id = event_from_user.id, callback_data.lesson_id
-    entry, item = await find_lesson(engine, owner, lesson_id)
+    entry, item, onward = await find_lesson(engine, owner, lesson_id)
     action, notice = callback_data.action, None
     if action is LessonAction.START and item.status is ProgressStatus.NOT_STARTED:
         await engine.record(
@@ -78,11 +88,14 @@ async def lesson_button(
             Event(type=ActivityType.LESSON_COMPLETED, telegram_id=owner, lesson_id=lesson_id)
         )
         notice = _("✅ Lesson completed!")
-    if notice:
-        entry, item = await find_lesson(engine, owner, lesson_id)
-        if entry.completed == entry.total:
-            notice = "\n".join((notice, _("🎉 You have completed this module!")))
-    await show(callback, lesson_screen(owner, entry, item, notice=notice))
+    if notice is None:
+        await show(callback, lesson_screen(owner, entry, item, next_module=onward))
+        return
+    entry, item, onward = await find_lesson(engine, owner, lesson_id)
+    if entry.completed == entry.total:
+        notice = "\n".join((notice, _("🎉 You have completed this module!")))
+    result = lesson_screen(owner, entry, item, notice=notice, next_module=onward)
+    await conclude(callback, result, next_step(owner, entry, item, next_module=onward))
 
 
 def make_router() -> Router:

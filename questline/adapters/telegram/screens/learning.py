@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aiogram.types import InlineKeyboardButton
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from questline.adapters.telegram.callbacks import LessonAction, LessonCb, ModuleCb, ScreenCb
 from questline.adapters.telegram.callbacks import Screen as ScreenName
 from questline.adapters.telegram.i18n import _, ngettext
 from questline.adapters.telegram.screens.base import Screen, bar, button, esc, keyboard, menu_button
 from questline.engine.models import ProgressStatus
-from questline.engine.views import LessonProgress, ModuleProgress
+from questline.engine.views import LessonProgress, ModuleProgress, ModuleView
 
 CONTENT_CHARS = 3000
 """Lesson text beyond this is cut, so the screen stays within Telegram's 4096 characters."""
@@ -55,8 +55,11 @@ def modules_screen(owner: int, modules: Sequence[ModuleProgress]) -> Screen:
     return Screen("\n".join(lines), keyboard(*rows, [menu_button(owner)]))
 
 
-def module_screen(owner: int, entry: ModuleProgress) -> Screen:
-    """A module's lessons, each marked not started / in progress / completed."""
+def module_screen(
+    owner: int, entry: ModuleProgress, *, next_module: ModuleView | None = None
+) -> Screen:
+    """A module's lessons, each marked not started / in progress / completed; once the module
+    is complete, the way on to `next_module`."""
     module = entry.module
     lines = [f"📘 <b>{esc(module.title)}</b>"]
     if module.description:
@@ -76,10 +79,29 @@ def module_screen(owner: int, entry: ModuleProgress) -> Screen:
                 )
             ]
         )
-    if entry.total and entry.completed == entry.total:
+    onward = []
+    if _complete(entry):
         lines += ["", _("🎉 You have completed this module!")]
+        if next_module is not None:
+            onward.append(next_module_button(owner, next_module))
     back = button(_("⬅️ Modules"), ScreenCb(owner=owner, screen=ScreenName.MODULES).pack())
-    return Screen("\n".join(lines), keyboard(*rows, [back, menu_button(owner)]))
+    return Screen("\n".join(lines), keyboard(*rows, onward, [back, menu_button(owner)]))
+
+
+def _complete(entry: ModuleProgress) -> bool:
+    return bool(entry.total) and entry.completed == entry.total
+
+
+def next_module_button(owner: int, module: ModuleView) -> InlineKeyboardButton:
+    label = _("Next module ➡️ {title}").format(title=module.title)
+    return button(label, ModuleCb(owner=owner, module_id=module.id).pack())
+
+
+def following_module(modules: Sequence[ModuleProgress], module_id: int) -> ModuleView | None:
+    """The published module after `module_id`, if any."""
+    ids = [entry.module.id for entry in modules]
+    position = ids.index(module_id) if module_id in ids else len(ids)
+    return modules[position + 1].module if position + 1 < len(ids) else None
 
 
 def duration(minutes: int) -> str:
@@ -87,7 +109,13 @@ def duration(minutes: int) -> str:
 
 
 def lesson_screen(
-    owner: int, entry: ModuleProgress, item: LessonProgress, *, notice: str | None = None
+    owner: int,
+    entry: ModuleProgress,
+    item: LessonProgress,
+    *,
+    notice: str | None = None,
+    next_module: ModuleView | None = None,
+    buttons: bool = True,
 ) -> Screen:
     """A lesson with the buttons its status allows; `notice` is shown on top."""
     lesson = item.lesson
@@ -109,7 +137,23 @@ def lesson_screen(
                 lesson.challenge.points,
             ).format(points=lesson.challenge.points, question=esc(lesson.challenge.question)),
         ]
+        if item.solved:
+            lines.append(_("✓ Solved"))
     lines += ["", _("Status: {status}").format(status=status_label(item.status))]
+    markup = lesson_keyboard(owner, entry, item, next_module=next_module) if buttons else None
+    return Screen("\n".join(lines), markup)
+
+
+def lesson_keyboard(
+    owner: int,
+    entry: ModuleProgress,
+    item: LessonProgress,
+    *,
+    next_module: ModuleView | None = None,
+) -> InlineKeyboardMarkup:
+    """What the learner can do next with a lesson: start or complete it, answer its challenge
+    (until solved), go on to the next lesson or, the module done, the next module."""
+    lesson = item.lesson
 
     def act(label: str, action: LessonAction, lesson_id: int = lesson.id) -> InlineKeyboardButton:
         return button(label, LessonCb(owner=owner, lesson_id=lesson_id, action=action).pack())
@@ -119,16 +163,38 @@ def lesson_screen(
         actions.append(act(_("▶️ Start"), LessonAction.START))
     elif item.status is ProgressStatus.IN_PROGRESS:
         actions.append(act(_("✅ Complete"), LessonAction.COMPLETE))
-    if lesson.challenge:
+    if lesson.challenge and not item.solved:
         actions.append(act(_("🧩 Answer"), LessonAction.ANSWER))
     following = _next_lesson(entry, lesson.id)
     onward = []
     if item.status is ProgressStatus.COMPLETED and following is not None:
         onward.append(act(_("Next lesson ➡️"), LessonAction.OPEN, following.lesson.id))
+    elif _complete(entry) and next_module is not None:
+        onward.append(next_module_button(owner, next_module))
     back = button(
         f"⬅️ {entry.module.title}", ModuleCb(owner=owner, module_id=entry.module.id).pack()
     )
-    return Screen("\n".join(lines), keyboard(actions, onward, [back, menu_button(owner)]))
+    return keyboard(actions, onward, [back, menu_button(owner)])
+
+
+def next_step(
+    owner: int,
+    entry: ModuleProgress,
+    item: LessonProgress,
+    *,
+    notice: str | None = None,
+    next_module: ModuleView | None = None,
+) -> Screen:
+    """A short screen under a result: where the learner stands, and the lesson's buttons."""
+    lines = [notice, ""] if notice else []
+    lines.append(
+        _("➡️ <b>{title}</b> — {status}").format(
+            title=esc(item.lesson.title), status=status_label(item.status)
+        )
+    )
+    if _complete(entry):
+        lines.append(_("🎉 You have completed this module!"))
+    return Screen("\n".join(lines), lesson_keyboard(owner, entry, item, next_module=next_module))
 
 
 def _next_lesson(entry: ModuleProgress, lesson_id: int) -> LessonProgress | None:
@@ -145,16 +211,39 @@ def challenge_prompt(owner: int, item: LessonProgress) -> Screen:
     return Screen(text, keyboard([_back_to_lesson(owner, item.lesson.id)]))
 
 
-def challenge_result(owner: int, lesson_id: int, *, solved: bool, score: int | None) -> Screen:
-    """Right (with the score the engine gave) or not yet."""
+def challenge_verdict(*, solved: bool, already: bool, score: int | None) -> str:
+    """Right (with the score the engine gave), right but solved before, or not yet."""
+    if already:
+        return _("✓ Already solved — no new points, but well remembered!")
     if solved:
         points = score or 0
-        text = ngettext(
+        return ngettext(
             "✅ Correct! +{points} point.", "✅ Correct! +{points} points.", points
         ).format(points=points)
-    else:
-        text = _("❌ Not quite. Send another answer, or go back to the lesson.")
-    return Screen(text, keyboard([_back_to_lesson(owner, lesson_id)]))
+    return _("❌ Not quite. Send another answer, or go back to the lesson.")
+
+
+def wrong_answer(owner: int, lesson_id: int) -> Screen:
+    return Screen(
+        challenge_verdict(solved=False, already=False, score=None),
+        keyboard([_back_to_lesson(owner, lesson_id)]),
+    )
+
+
+def answer_first(owner: int, open_challenge: LessonProgress | None) -> Screen:
+    """Free text while no challenge waits for an answer: how to answer one."""
+    if open_challenge is None:
+        text = _("To answer a challenge, open a lesson and press 🧩 Answer first.")
+        modules = button(_("📚 Modules"), ScreenCb(owner=owner, screen=ScreenName.MODULES).pack())
+        return Screen(text, keyboard([modules, menu_button(owner)]))
+    text = _("Press 🧩 Answer first, then send your answer.")
+    answer = button(
+        _("🧩 Answer: {title}").format(title=open_challenge.lesson.title),
+        LessonCb(
+            owner=owner, lesson_id=open_challenge.lesson.id, action=LessonAction.ANSWER
+        ).pack(),
+    )
+    return Screen(text, keyboard([answer], [menu_button(owner)]))
 
 
 def _back_to_lesson(owner: int, lesson_id: int) -> InlineKeyboardButton:

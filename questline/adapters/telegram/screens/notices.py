@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from questline.adapters.telegram.i18n import _
 from questline.adapters.telegram.screens.base import esc
 from questline.engine import errors
@@ -32,10 +34,24 @@ def not_your_button() -> str:
 
 
 def slow_down() -> str:
-    return _("⏳ Too many requests at once — please slow down a little.")
+    return _("⏳ Too fast — I skipped that. Wait a second, then send it again.")
+
+
+def private_only(username: str | None) -> str:
+    """The one line a group gets: the bot works in private chats."""
+    if username:
+        return _("👋 I work in private chats: open @{bot} and send /start there.").format(
+            bot=esc(username)
+        )
+    return _("👋 I work in private chats: open a chat with me and send /start there.")
 
 
 def award(view: AwardView) -> str:
     """The notification a learner gets for a new achievement."""
     text = _("🏆 {title} (+{points})").format(title=esc(view.title), points=view.points)
     return f"{text}\n<i>{esc(view.description)}</i>" if view.description else text
+
+
+def celebration(awards: Sequence[AwardView]) -> str:
+    """One message for every award of a moment."""
+    return "\n\n".join(award(view) for view in awards)
