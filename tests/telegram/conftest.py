@@ -68,20 +68,57 @@ def bot_env(
     return env
 
 
+class RunningBot:
+    """A BotRunner polling the fake server in this process; `restart` makes a new one (new
+    Dispatcher, new storage: only what the database or Redis holds survives)."""
+
+    def __init__(self, engine: Engine, settings: BotSettings, clock: FakeClock) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+        self.tracker = DoneTracker()
+        self.errors: list[BaseException] = []
+        self._runner: BotRunner | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, api: FakeBotAPI) -> None:
+        plugin = self.engine.plugins.get_plugin("telegram")
+        self._runner = BotRunner(self.settings, self.engine, plugin, clock=self.clock)
+        self.tracker.install(self._runner.dispatcher)
+        polls = sum(call.method == "getUpdates" for call in api.calls)
+        self._task = asyncio.create_task(self._runner.run(handle_signals=False))
+        await api.wait_for(
+            lambda call: (
+                call.method == "getUpdates"
+                and sum(c.method == "getUpdates" for c in api.calls) > polls
+            )
+        )
+
+    async def stop(self) -> None:
+        assert self._runner is not None and self._task is not None
+        await self._runner.stop()
+        await self._task
+        self.errors += self.tracker.errors
+
+    async def restart(self, api: FakeBotAPI) -> None:
+        await self.stop()
+        self.tracker = DoneTracker()
+        await self.start(api)
+
+
+@pytest.fixture
+def bot_settings(bot_env: dict[str, str]) -> BotSettings:
+    return replace(BotSettings.from_env(), polling_timeout=2)
+
+
 @pytest.fixture
 async def bot(
-    fake_api: FakeBotAPI, engine: Engine, bot_env: dict[str, str]
+    fake_api: FakeBotAPI, engine: Engine, bot_settings: BotSettings
 ) -> AsyncIterator[Harness]:
     """The real Dispatcher long-polling the fake server, configured from the environment."""
-    settings = replace(BotSettings.from_env(), polling_timeout=2)
-    plugin = engine.plugins.get_plugin("telegram")
-    clock = FakeClock()
-    runner = BotRunner(settings, engine, plugin, clock=clock)
-    tracker = DoneTracker()
-    tracker.install(runner.dispatcher)
-    task = asyncio.create_task(runner.run(handle_signals=False))
-    await fake_api.wait_for(lambda call: call.method == "getUpdates")
-    yield Harness(fake_api, tracker, clock)
-    await runner.stop()
-    await task
-    assert not tracker.errors, f"the bot raised: {tracker.errors!r}"
+    running = RunningBot(engine, bot_settings, FakeClock())
+    await running.start(fake_api)
+    harness = Harness(fake_api, running)
+    yield harness
+    await running.stop()
+    assert not running.errors, f"the bot raised: {running.errors!r}"

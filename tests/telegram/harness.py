@@ -12,7 +12,7 @@ import itertools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from aiogram import BaseMiddleware, Dispatcher
 from aiogram.types import TelegramObject, Update
@@ -111,12 +111,32 @@ class Reply:
         return self.answer.get("text") if self.answer else None
 
 
+class Running(Protocol):
+    """The bot under test, as the harness sees it (tests/telegram/conftest.py: RunningBot)."""
+
+    tracker: DoneTracker
+    clock: FakeClock
+
+    async def restart(self, api: FakeBotAPI) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def start(self, api: FakeBotAPI) -> None: ...
+
+
 @dataclass
 class Harness:
     api: FakeBotAPI
-    tracker: DoneTracker
-    clock: FakeClock
+    running: Running
     query_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def tracker(self) -> DoneTracker:
+        return self.running.tracker
+
+    @property
+    def clock(self) -> FakeClock:
+        return self.running.clock
 
     def user(self, user_id: int, first_name: str, **profile: Any) -> FakeUser:
         return FakeUser(self, user_id, first_name, **profile)
@@ -125,15 +145,19 @@ class Harness:
         self.clock.advance(pause)
         mark = len(self.api.calls)
         update_id = await self.api.push(update)
-        await asyncio.wait_for(self.tracker.event_for(update_id).wait(), WAIT_SECONDS)
+        await self.handled([update_id])
         return Reply([call for call in self.api.calls[mark:] if call.chat_id == user.id])
+
+    async def handled(self, update_ids: list[int], seconds: float = WAIT_SECONDS) -> None:
+        """Wait until the bot is through with every one of `update_ids`."""
+        waits = (self.tracker.event_for(update_id).wait() for update_id in update_ids)
+        await asyncio.wait_for(asyncio.gather(*waits), seconds)
 
     async def burst(self, user: FakeUser, updates: list[dict[str, Any]]) -> Reply:
         """Push `updates` at once, with no time passing, and wait until all are handled."""
         mark = len(self.api.calls)
         ids = [await self.api.push(update) for update in updates]
-        waits = (self.tracker.event_for(update_id).wait() for update_id in ids)
-        await asyncio.wait_for(asyncio.gather(*waits), WAIT_SECONDS)
+        await self.handled(ids)
         return Reply([call for call in self.api.calls[mark:] if call.chat_id == user.id])
 
 
@@ -208,6 +232,15 @@ class FakeUser:
         self, data: str, *, message: dict[str, Any] | None = None, pause: float = 1.0
     ) -> Reply:
         """Send a callback query with `data`, as if pressed on `message` (possibly forged)."""
+        query_id, update = self.callback_update(data, message)
+        reply = await self.harness.exchange(self, update, pause=pause)
+        reply.answer = self.harness.api.callback_answers[query_id]
+        return reply
+
+    def callback_update(
+        self, data: str, message: dict[str, Any] | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """A press of a button with `data` on `message` (default: the latest screen)."""
         message = message or self.screen()
         query_id = f"{self.id}-{next(self.harness.query_ids)}"
         self.harness.api.callback_answers[query_id] = None
@@ -220,6 +253,20 @@ class FakeUser:
                 "data": data,
             }
         }
-        reply = await self.harness.exchange(self, update, pause=pause)
-        reply.answer = self.harness.api.callback_answers[query_id]
-        return reply
+        return query_id, update
+
+    def button_data(self, label: str, message: dict[str, Any] | None = None) -> str:
+        """The callback data of the one button whose label contains `label`."""
+        buttons = self.buttons(message)
+        matches = [data for text, data in buttons.items() if label in text]
+        assert len(matches) == 1, f"{label!r} matches {len(matches)} buttons: {buttons}"
+        return matches[0]
+
+    async def queue_press(self, label: str) -> tuple[str, int]:
+        """Press a button without waiting for the bot; the query id and the update id."""
+        query_id, update = self.callback_update(self.button_data(label))
+        return query_id, await self.harness.api.push(update)
+
+    async def queue_send(self, text: str) -> int:
+        """Type `text` without waiting for the bot; the update id."""
+        return await self.harness.api.push(self.message_update(text))

@@ -102,7 +102,8 @@ class Notifier:
         self.attempts = attempts
         self.backoff = backoff
         self._sleep = sleep
-        self._overall = AsyncLimiter(per_second, 1)
+        # capacity 1: evenly spaced sends, never a burst above the rate in any second
+        self._overall = AsyncLimiter(1, 1 / per_second)
         self._per_chat_seconds = per_chat_seconds
         self._chats: dict[int, AsyncLimiter] = {}
 

@@ -1,0 +1,164 @@
+"""Telegram's errors, injected by the fake Bot API: no reply and no award is lost to them."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from questline.adapters.telegram.notify import DeliveryFailed
+from questline.engine import Engine, Event, UserProfile
+from questline.engine.models import ProgressStatus
+from questline.rules.vocabulary import ActivityType
+from tests.telegram.fake_api import Call
+from tests.telegram.harness import FakeUser, Harness
+from tests.telegram.test_journeys import earned, lesson_id, statuses
+
+
+async def at_lesson(bot: Harness, user_id: int) -> FakeUser:
+    user = bot.user(user_id, "Alice")
+    await user.send("/start")
+    await user.press("Modules")
+    await user.press("Python basics")
+    await user.press("Variables")
+    return user
+
+
+def retried(calls: list[Call], method: str) -> tuple[Call, Call]:
+    """The refused call of `method` and the successful try after it."""
+    tries = [call for call in calls if call.method == method]
+    refused = next(call for call in tries if call.status != 200)
+    succeeded = next(call for call in tries if call.status == 200 and call.at > refused.at)
+    return refused, succeeded
+
+
+async def test_retry_after_on_send_message_is_honoured(bot: Harness) -> None:
+    alice = bot.user(1301, "Alice")
+    bot.api.too_many_requests("sendMessage", retry_after=2, chat_id=1301)
+    reply = await alice.send("/start")
+    refused, succeeded = retried(reply.all_calls, "sendMessage")
+    assert refused.status == 429
+    assert succeeded.at - refused.at >= 2.0  # waited as long as Telegram asked
+    assert "Welcome to questline" in succeeded.params["text"]
+    assert "📚 Modules" in alice.buttons()
+
+
+@pytest.mark.parametrize("method", ["editMessageText", "answerCallbackQuery"])
+async def test_retry_after_in_the_menu_loses_neither_screen_nor_answer(
+    bot: Harness, method: str
+) -> None:
+    alice = bot.user(1302, "Alice")
+    await alice.send("/start")
+    bot.api.too_many_requests(method, retry_after=1)
+    reply = await alice.press("Modules")
+    refused, succeeded = retried(bot.api.calls, method)  # answers name no chat: all calls
+    assert refused.status == 429 and succeeded.at - refused.at >= 1.0
+    assert "Python basics" in reply.text  # the modules screen, not a screen with only 🏠
+    assert "📘 Python basics · 0/3" in alice.buttons()
+    assert reply.answer is not None  # the press was answered
+
+
+async def test_a_5xx_on_the_card_edit_is_retried_in_place(bot: Harness, engine: Engine) -> None:
+    alice = await at_lesson(bot, 1303)
+    await alice.press("Start")
+    card = alice.screen()
+    bot.api.server_error("editMessageText", 502, times=2)
+    reply = await alice.press("Complete")
+    assert [call.status for call in reply.all_calls if call.method == "editMessageText"][:3] == [
+        502,
+        502,
+        200,
+    ]
+    assert reply.answer is not None
+    assert "Status: completed" in bot.api.messages[1303, card["message_id"]]["text"]
+    assert (await statuses(engine, 1303))["variables"] is ProgressStatus.COMPLETED
+
+
+async def test_a_lasting_5xx_on_the_edit_falls_back_to_a_new_message(
+    bot: Harness, engine: Engine
+) -> None:
+    alice = await at_lesson(bot, 1304)
+    await alice.press("Start")
+    bot.api.server_error("editMessageText", 502, times=100)
+    reply = await alice.press("Complete")
+    assert all(call.status == 502 for call in reply.all_calls if call.method == "editMessageText")
+    assert reply.answer is not None  # the button stops spinning
+    assert any("Lesson completed!" in text for text in reply.texts)  # sent anew
+    assert "Next lesson ➡️" in alice.buttons()
+    assert (await statuses(engine, 1304))["variables"] is ProgressStatus.COMPLETED
+    bot.api.faults.clear()
+
+
+async def test_a_proxy_error_page_is_retried(bot: Harness) -> None:
+    alice = bot.user(1305, "Alice")
+    bot.api.server_error("sendMessage", 502, html=True, chat_id=1305)
+    reply = await alice.send("/start")
+    assert [call.status for call in reply.all_calls] == [502, 200]
+    assert "Welcome to questline" in reply.text
+
+
+async def test_a_press_is_answered_even_when_every_send_fails(
+    bot: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    alice = bot.user(1306, "Alice")
+    await alice.send("/start")
+    for method in ("editMessageText", "sendMessage"):
+        bot.api.server_error(method, 503, times=100, chat_id=1306)
+    caplog.set_level(logging.WARNING, logger="questline.adapters.telegram")
+    reply = await alice.press("Modules")
+    assert reply.texts == []
+    assert reply.answer is not None
+    assert "the Bot API failed" in caplog.text
+    bot.api.faults.clear()
+
+
+async def test_an_award_notification_is_retried_and_a_lasting_failure_raises(
+    bot: Harness, engine: Engine
+) -> None:
+    await bot.user(1307, "Alice").send("/start")
+    variables = await lesson_id(engine, "variables")
+    bot.api.server_error("sendMessage", 502, times=5, chat_id=1307)  # beyond the session's 4
+    await engine.record(
+        Event(type=ActivityType.LESSON_COMPLETED, telegram_id=1307, lesson_id=variables)
+    )
+    sent = await bot.api.wait_for(
+        lambda call: call.chat_id == 1307 and call.status == 200 and "🏆" in call.params["text"]
+    )
+    assert sent.params["text"].startswith("🏆 First steps (+10)")
+    assert await earned(engine, 1307) == {"first-lesson"}
+
+    plugin = engine.plugins.get_plugin("telegram")
+    result = await engine.answer_challenge(telegram_id=1307, lesson_id=variables, answer="5")
+    # flood control longer than the bot waits for, on every try: the hook gives up and raises
+    bot.api.too_many_requests("sendMessage", retry_after=60, times=100, chat_id=1307)
+    with pytest.raises(DeliveryFailed, match="award first-solve not delivered to 1307"):
+        await plugin.questline_award_granted(engine=engine, award=result.awards[0])
+    bot.api.faults.clear()
+
+
+async def test_notifications_keep_to_the_broadcast_limits(bot: Harness, engine: Engine) -> None:
+    ids = range(1400, 1440)
+    for telegram_id in ids:
+        await engine.register_user(UserProfile(telegram_id=telegram_id, first_name="L"))
+    variables = await lesson_id(engine, "variables")
+    await engine.record_many(
+        Event(type=ActivityType.LESSON_COMPLETED, telegram_id=telegram_id, lesson_id=variables)
+        for telegram_id in ids
+    )
+    sends = [c for c in bot.api.calls if c.method == "sendMessage" and c.chat_id in set(ids)]
+    assert len(sends) == len(ids)
+    moments = sorted(call.at for call in sends)
+    busiest = max(sum(1 for t in moments if start <= t < start + 1) for start in moments)
+    assert busiest <= 31  # about 30 a second overall
+    assert moments[-1] - moments[0] >= (len(ids) - 1) / 30 * 0.9
+
+    # one learner, several awards at once outside an update: a second apart in their chat
+    await engine.register_user(UserProfile(telegram_id=1450, first_name="M"))
+    lessons = [await lesson_id(engine, slug) for slug in ("variables", "loops", "functions")]
+    await engine.record_many(
+        Event(type=ActivityType.LESSON_COMPLETED, telegram_id=1450, lesson_id=lesson)
+        for lesson in lessons
+    )
+    mine = [c.at for c in bot.api.calls if c.method == "sendMessage" and c.chat_id == 1450]
+    assert len(mine) == 2  # First steps, Module master
+    assert mine[1] - mine[0] >= 0.9
