@@ -102,8 +102,9 @@ class ChatOrdering(BaseEventIsolation):
             else:
                 self._locks[name] = (lock, users - 1)
 
-    def __len__(self) -> int:
-        """Conversations with an update being handled or waiting."""
+    def busy(self) -> int:
+        """Conversations with an update being handled or waiting (a falsy isolation would be
+        replaced by aiogram's "no isolation", so this is not `__len__`)."""
         return len(self._locks)
 
     async def close(self) -> None:

@@ -167,10 +167,10 @@ def lesson_keyboard(
         actions.append(act(_("🧩 Answer"), LessonAction.ANSWER))
     following = _next_lesson(entry, lesson.id)
     onward = []
-    if item.status is ProgressStatus.COMPLETED and following is not None:
-        onward.append(act(_("Next lesson ➡️"), LessonAction.OPEN, following.lesson.id))
-    elif _complete(entry) and next_module is not None:
+    if _complete(entry) and next_module is not None:
         onward.append(next_module_button(owner, next_module))
+    elif item.status is ProgressStatus.COMPLETED and following is not None:
+        onward.append(act(_("Next lesson ➡️"), LessonAction.OPEN, following.lesson.id))
     back = button(
         f"⬅️ {entry.module.title}", ModuleCb(owner=owner, module_id=entry.module.id).pack()
     )
