@@ -119,3 +119,95 @@ def test_an_unreachable_api_is_reported_without_the_token(
     assert result.output.splitlines()[-1].startswith("Error: the Telegram Bot API failed:")
     assert "questline bot stopped" in result.output  # the engine was shut down all the same
     assert SECRET not in result.output
+
+
+async def test_kill_9_between_answer_and_the_answer_loses_nothing(
+    fake_api: FakeBotAPI, engine: Engine, database_url: str
+) -> None:
+    """The real `questline bot`: "Answer" pressed, the process killed with SIGKILL, started
+    again; the answer sent then is judged (the state was in the database)."""
+    from questline.adapters.telegram.callbacks import LessonAction, LessonCb
+    from questline.engine import Event, UserProfile
+    from questline.rules.vocabulary import ActivityType
+    from tests.telegram.fake_api import BOT_USER
+    from tests.telegram.test_flow import solves
+
+    learner = {"id": 1701, "is_bot": False, "first_name": "Kim", "language_code": "en"}
+    chat = {"id": 1701, "type": "private", "first_name": "Kim"}
+    await engine.register_user(UserProfile(telegram_id=1701, first_name="Kim"))
+    variables = next(
+        lesson.id
+        for module in await engine.modules()
+        for lesson in module.lessons
+        if lesson.slug == "variables"
+    )
+    await engine.record(
+        Event(type=ActivityType.LESSON_STARTED, telegram_id=1701, lesson_id=variables)
+    )
+    answer = LessonCb(owner=1701, lesson_id=variables, action=LessonAction.ANSWER).pack()
+    card = {
+        "message_id": fake_api.new_message_id(),
+        "date": 0,
+        "chat": chat,
+        "from": BOT_USER,
+        "text": "<b>Variables</b>",
+        "reply_markup": {"inline_keyboard": [[{"text": "🧩 Answer", "callback_data": answer}]]},
+    }
+    fake_api.messages[1701, card["message_id"]] = card
+    env = environment(
+        TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=fake_api.base_url, DATABASE_URL=database_url
+    )
+
+    async def start() -> asyncio.subprocess.Process:
+        polls = sum(call.method == "getUpdates" for call in fake_api.calls)
+        process = await asyncio.create_subprocess_exec(
+            QUESTLINE, "bot", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=None
+        )
+        await fake_api.wait_for(
+            lambda call: (
+                call.method == "getUpdates"
+                and sum(c.method == "getUpdates" for c in fake_api.calls) > polls
+            ),
+            EXIT_SECONDS,
+        )
+        return process
+
+    process = await start()
+    try:
+        fake_api.callback_answers["kill-1"] = None
+        await fake_api.push(
+            {
+                "callback_query": {
+                    "id": "kill-1",
+                    "from": learner,
+                    "chat_instance": "c",
+                    "message": card,
+                    "data": answer,
+                }
+            }
+        )
+        await fake_api.wait_for(
+            lambda call: call.method == "answerCallbackQuery" and call.status == 200, EXIT_SECONDS
+        )
+        process.kill()  # SIGKILL: no shutdown, nothing flushed on the way out
+        await process.wait()
+        key = f"questline:{BOT_USER['id']}:1701:1701:default"
+        assert (await engine.conversation(key)).state == "Challenge:answering"
+
+        process = await start()
+        await fake_api.push(
+            {"message": {"message_id": 99, "date": 0, "chat": chat, "from": learner, "text": "5"}}
+        )
+        judged = await fake_api.wait_for(
+            lambda call: call.chat_id == 1701 and "Correct!" in call.params.get("text", ""),
+            EXIT_SECONDS,
+        )
+        assert judged.params["text"].startswith("✅ Correct! +10 points.")
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), EXIT_SECONDS) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert await solves(engine.db, 1701) == 1
+    assert (await engine.conversation(key)).state is None
