@@ -100,3 +100,17 @@ def test_bad_settings_are_named(environ: dict[str, str], message: str) -> None:
     assert message in str(raised.value)
     token = environ.get("TELEGRAM_BOT_TOKEN", "").strip()
     assert not token or token not in str(raised.value)
+
+
+def test_the_redis_url_is_read_and_its_password_never_shown() -> None:
+    env = {
+        "TELEGRAM_BOT_TOKEN": "1:abc",
+        "QUESTLINE_REDIS_URL": "redis://:s3cr3t-pw@cache:6379/2",
+    }
+    settings = BotSettings.from_env(env)
+    assert settings.redis_url == "redis://:s3cr3t-pw@cache:6379/2"
+    assert "s3cr3t-pw" not in repr(settings)
+    assert (
+        settings.redact("connect redis://:s3cr3t-pw@cache") == "connect redis://:<password>@cache"
+    )
+    assert BotSettings.from_env({"TELEGRAM_BOT_TOKEN": "1:abc"}).redis_url is None

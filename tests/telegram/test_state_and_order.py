@@ -3,12 +3,15 @@ handled in order while other chats go on."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.fsm.storage.redis import RedisStorage
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from questline.adapters.telegram.app import build_dispatcher, create_bot
 from questline.adapters.telegram.notify import Notifier
@@ -115,3 +118,36 @@ def test_a_bad_redis_url_is_one_clear_line() -> None:
     env = {"TELEGRAM_BOT_TOKEN": "1:abc", "QUESTLINE_REDIS_URL": "localhost:6379"}
     with pytest.raises(SettingsError, match="QUESTLINE_REDIS_URL must be a Redis URL"):
         BotSettings.from_env(env)
+
+
+@settings(max_examples=50, deadline=None)
+@given(jobs=st.lists(st.tuples(st.integers(1, 3), st.integers(0, 3)), min_size=1, max_size=20))
+def test_chat_ordering_keeps_each_chats_arrival_order(jobs: list[tuple[int, int]]) -> None:
+    """Property: whatever each job awaits, a chat's jobs run one at a time in arrival order,
+    and no lock is left behind."""
+
+    async def run() -> tuple[dict[int, list[int]], int, int]:
+        ordering = ChatOrdering()
+        ran: dict[int, list[int]] = {}
+        inside: dict[int, int] = {}
+        overlap = 0
+
+        async def job(index: int, chat: int, pauses: int) -> None:
+            nonlocal overlap
+            async with ordering.lock(StorageKey(bot_id=1, chat_id=chat, user_id=chat)):
+                inside[chat] = inside.get(chat, 0) + 1
+                overlap = max(overlap, inside[chat])
+                for _ in range(pauses):
+                    await asyncio.sleep(0)
+                ran.setdefault(chat, []).append(index)
+                inside[chat] -= 1
+
+        tasks = [asyncio.create_task(job(i, c, p)) for i, (c, p) in enumerate(jobs)]
+        await asyncio.gather(*tasks)
+        return ran, overlap, ordering.busy()
+
+    ran, overlap, left = asyncio.run(run())
+    for chat, indexes in ran.items():
+        assert indexes == [i for i, (c, _) in enumerate(jobs) if c == chat]
+    assert overlap == 1
+    assert left == 0

@@ -65,9 +65,11 @@ class BotSettings:
         )
 
     def redact(self, text: str) -> str:
-        """`text` with the token, and its secret half, replaced by a placeholder."""
+        """`text` with the token (and its secret half) and the Redis password replaced."""
         secret = self.token.partition(":")[2]
-        return text.replace(self.token, "<token>").replace(secret, "<token>")
+        text = text.replace(self.token, "<token>").replace(secret, "<token>")
+        password = urlsplit(self.redis_url).password if self.redis_url else None
+        return text.replace(password, "<password>") if password else text
 
 
 def _api_base(value: str) -> str | None:
