@@ -27,7 +27,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.types import Message
 from aiolimiter import AsyncLimiter
 
 from questline.adapters.telegram.i18n import use_locale
@@ -124,7 +124,7 @@ class Notifier:
         slugs = ", ".join(award.slug for award in awards)
         for attempt in range(1, self.attempts + 1):
             try:
-                await self.send(telegram_id, text, limited=True)
+                await self._send(telegram_id, text)
                 return True
             except PERMANENT as error:
                 log.info("award %s not delivered to %s: %s", slugs, telegram_id, error.message)
@@ -138,19 +138,11 @@ class Notifier:
                 await self._sleep(self.backoff * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
 
-    async def send(
-        self,
-        chat_id: int,
-        text: str,
-        markup: InlineKeyboardMarkup | None = None,
-        *,
-        limited: bool = False,
-    ) -> Message:
-        """Send a message; `limited` waits for room under the broadcast limits first."""
-        if limited:
-            await self._overall.acquire()
-            await self._chat_limiter(chat_id).acquire()
-        return await self.bot.send_message(chat_id, text, reply_markup=markup)
+    async def _send(self, chat_id: int, text: str) -> Message:
+        """Send a message once there is room under the broadcast limits."""
+        await self._overall.acquire()
+        await self._chat_limiter(chat_id).acquire()
+        return await self.bot.send_message(chat_id, text)
 
     def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
         if len(self._chats) > PRUNE_ABOVE:
