@@ -21,6 +21,7 @@ from questline.engine.models import (
     UserAchievement,
     UserProgress,
 )
+from questline.engine.idempotency import IdempotencyKey
 from questline.engine.timestamps import UTCDateTime
 from tests.db import schema_spec as spec
 
@@ -36,6 +37,8 @@ def _kind(type_: Any) -> tuple[str, int | None]:
         return "int", None
     if isinstance(type_, UTCDateTime):
         return "datetime", None
+    if isinstance(type_, IdempotencyKey):
+        return "key", type_.impl_instance.length
     if isinstance(type_, Text):
         return "text", None
     if isinstance(type_, String):

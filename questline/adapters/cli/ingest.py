@@ -21,6 +21,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from questline.adapters.cli.runtime import console, one_line, open_engine, run
 from questline.engine import Engine, Event, EventRejected
+from questline.engine.limits import MAX_DETAILS_DEPTH
+from questline.rules.parsing import nesting_problem
 
 DEFAULT_CHUNK = 500
 
@@ -52,6 +54,8 @@ def parse_line(text: str) -> Event:
         raw = json.loads(text.rstrip())
     except json.JSONDecodeError as error:
         raise ValueError(f"not valid JSON ({error.msg} at column {error.colno})") from None
+    except RecursionError:
+        raise ValueError(f"invalid event: {nesting_problem(MAX_DETAILS_DEPTH)}") from None
     if not isinstance(raw, dict):
         raise ValueError("expected a JSON object with the event's fields")
     try:
