@@ -10,8 +10,8 @@ SQLite. It becomes ``VARBINARY(400)``, the key's UTF-8 bytes (100 characters of 
 bytes), compared byte for byte on MySQL 8 and MariaDB 10.11 alike; existing keys keep their
 bytes. SQLite compares text exactly already and is left as it is.
 
-Downgrading refuses (duplicate entry) while two keys of one learner differ only by trailing
-spaces, since the old collation cannot tell them apart.
+Downgrading fails (the ALTER is refused and changes nothing) while two keys of one learner
+differ only by trailing spaces, since the old collation cannot tell them apart.
 """
 
 from collections.abc import Sequence

@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, Boolean, Enum, Integer, String, Text, inspect
 from sqlalchemy.orm import configure_mappers
 
 from questline.engine import models
+from questline.engine.idempotency import IdempotencyKey
 from questline.engine.models import (
     Achievement,
     ActivityLog,
@@ -21,7 +22,6 @@ from questline.engine.models import (
     UserAchievement,
     UserProgress,
 )
-from questline.engine.idempotency import IdempotencyKey
 from questline.engine.timestamps import UTCDateTime
 from tests.db import schema_spec as spec
 

@@ -42,8 +42,9 @@ def one_line(error: BaseException) -> str:
     return "; ".join(lines) or type(error).__name__
 
 
-def _database_message(error: DBAPIError) -> str:
-    reason = str(error.orig).strip().splitlines()[0] if error.orig else one_line(error)
+def database_message(error: DBAPIError) -> str:
+    """A database error as one line: `database error: <the driver's first line>`."""
+    reason = one_line(error.orig) if error.orig is not None else one_line(error)
     return f"database error: {reason}"
 
 
@@ -55,7 +56,7 @@ def reported_errors() -> Iterator[None]:
     except (QuestlineError, DatabaseConfigError) as error:
         raise click.ClickException(one_line(error)) from None
     except DBAPIError as error:
-        raise click.ClickException(_database_message(error)) from None
+        raise click.ClickException(database_message(error)) from None
 
 
 def run(work: Coroutine[Any, Any, T]) -> T:

@@ -14,11 +14,18 @@ log = logging.getLogger(__name__)
 
 
 async def _serve(settings: BotSettings) -> None:
+    from questline.adapters.cli.runtime import ensure_migrated
     from questline.adapters.telegram.plugin import plugin
     from questline.adapters.telegram.runner import BotRunner
     from questline.engine import Engine
 
-    runner = BotRunner(settings, Engine.from_env(), plugin)
+    engine = Engine.from_env()
+    try:
+        await ensure_migrated(engine)
+    except BaseException:
+        await engine.db.dispose()  # not started: nothing else to stop
+        raise
+    runner = BotRunner(settings, engine, plugin)
     await runner.run()
 
 
@@ -44,7 +51,9 @@ def bot_command() -> None:
 def describe(error: Exception) -> str:
     """One line for an error that stopped the bot (the full story goes to the log)."""
     from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
+    from sqlalchemy.exc import DBAPIError
 
+    from questline.adapters.cli.runtime import one_line
     from questline.engine.errors import QuestlineError
 
     if isinstance(error, TelegramUnauthorizedError):
@@ -53,5 +62,9 @@ def describe(error: Exception) -> str:
         return f"the Telegram Bot API failed: {error}"
     if isinstance(error, QuestlineError):
         return str(error)
+    if isinstance(error, DBAPIError):
+        reason = one_line(error.orig) if error.orig is not None else one_line(error)
+        log.error("the bot stopped on a database error: %s", reason)
+        return f"database error: {reason}"
     log.error("the bot stopped on an unexpected error", exc_info=error)
     return f"{type(error).__name__}: {error}"
