@@ -54,7 +54,9 @@ def nesting_problem(max_depth: int) -> str:
 
 
 def _escape(key: object) -> str:
-    return str(key).replace("~", "~0").replace("/", "~1")
+    # a lone surrogate in a key is shown as its escape: the pointer must stay printable
+    text = str(key).encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.replace("~", "~0").replace("/", "~1")
 
 
 def _text_problem(text: str) -> str | None:
@@ -88,7 +90,7 @@ def check_tree(value: Any, max_depth: int) -> None:
                     raise TreeError(where, f"key {problem}")
                 stack.append((child, where, depth + 1))
         elif isinstance(node, float) and not math.isfinite(node):
-            name = "NaN" if math.isnan(node) else "Infinity"
+            name = "NaN" if math.isnan(node) else "Infinity" if node > 0 else "-Infinity"
             raise TreeError(pointer, f"{name} is not a JSON number; numbers must be finite")
         elif isinstance(node, str) and (problem := _text_problem(node)) is not None:
             raise TreeError(pointer, problem)

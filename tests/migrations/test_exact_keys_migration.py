@@ -80,7 +80,7 @@ async def test_0004_keeps_the_keys_and_makes_them_exact(at_0003: AsyncEngine) ->
             )
             assert found is not None
         await _add_key(at_0003, "k1 ")
-        with pytest.raises(IntegrityError, match="(?i)duplicate|unique"):
+        with pytest.raises(IntegrityError, match=r"(?i)duplicate|unique"):
             await _add_key(at_0003, "k1")
         # back to 0003, the old collation cannot hold "k1" and "k1 " for one learner
         if is_mysql(at_0003):

@@ -81,6 +81,8 @@ def _stopped(path: Path, where: str, problem: str, chunk_start: int, recorded: i
         if recorded
         else "nothing was recorded"
     )
+    # a lone surrogate echoed from the line (a field name) is shown as its escape
+    problem = problem.encode("utf-8", "backslashreplace").decode("utf-8")
     return BadLine(f"{path.name}, {where}: {problem} ({done})")
 
 

@@ -16,10 +16,13 @@ from sqlalchemy.exc import DBAPIError
 from questline.engine import Engine
 from questline.engine.db import DatabaseConfigError, check_connection, safe_url
 from questline.engine.errors import QuestlineError
+from questline.engine.limits import BIGINT_MAX
 from questline.engine.migrate import current_revision, head_revision, upgrade_database
 from questline.plugins.manager import PluginManager, build_plugin_manager
 
 T = TypeVar("T")
+TELEGRAM_ID = click.IntRange(1, BIGINT_MAX)
+"""A Telegram id argument: what ``users.telegram_id`` (BIGINT) holds."""
 TIMEZONE_ENV = "QUESTLINE_TIMEZONE"
 # For commands that read no data (validation, plugin listing): never connected, never touched.
 OFFLINE_DATABASE = "sqlite+aiosqlite://"
