@@ -7,13 +7,16 @@ unless a case says otherwise.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from questline.engine.db import create_engine, is_sqlite
 from questline.engine.limits import MAX_DETAILS_BYTES
@@ -165,7 +168,7 @@ class DatabaseTrigger:
         self.url = url
         self.message = REFUSAL if is_sqlite(url) else f"(1644, '{REFUSAL}')"
 
-    async def _execute(self, statement: str) -> None:
+    async def execute(self, statement: str) -> None:
         engine = create_engine(self.url)
         try:
             async with engine.begin() as connection:
@@ -187,11 +190,11 @@ class DatabaseTrigger:
                 f"BEGIN IF NEW.details LIKE '{like}' THEN "
                 f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{REFUSAL}'; END IF; END"
             )
-        in_thread(self._execute(create))
+        in_thread(self.execute(create))
         try:
             yield
         finally:
-            in_thread(self._execute("DROP TRIGGER refuse_row"))
+            in_thread(self.execute("DROP TRIGGER refuse_row"))
 
 
 @pytest.fixture
@@ -382,3 +385,59 @@ def test_links_that_leave_a_rule_folder_are_skipped_and_named(
         f"{folder.as_posix()}/passwd.json: links to a place outside the folder; skipped",
     ]
     assert lines[2].endswith(" OK in 1 file, 2 warning(s)")
+
+
+@pytest.mark.mysql_only
+def test_a_connection_killed_mid_chunk_names_the_lines_and_what_was_committed(
+    invoke: Invoke, cli_url: str, engine_call: Callable[..., Any], tmp_path: Path
+) -> None:
+    """MariaDB's KILL drops the ingest's connection while it writes the second chunk."""
+    register(invoke)
+    lines = [event("LOGIN", idempotency_key=f"k{n}", details={"n": n}) for n in range(1, 6)]
+    path = write_lines(tmp_path / "killed.jsonl", lines)
+    trigger = DatabaseTrigger(cli_url)
+    in_thread(
+        trigger.execute(
+            "CREATE TRIGGER refuse_row BEFORE INSERT ON activity_log FOR EACH ROW "
+            "BEGIN IF NEW.details LIKE '%%\"n\": 3%%' THEN SET @slept = SLEEP(60); END IF; END"
+        )
+    )
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            running = pool.submit(invoke, "events", "ingest", "--chunk-size", "2", str(path))
+            in_thread(_kill_the_sleeping_insert(cli_url))
+            result = running.result(timeout=60)
+    finally:
+        in_thread(trigger.execute("DROP TRIGGER refuse_row"))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: killed.jsonl, lines 3-4: database error: "
+        "(2013, 'Lost connection to MySQL server during query') "
+        "(2 event(s) before line 3 were recorded, nothing from it on; "
+        "re-running the file is safe for events that carry an idempotency_key)\n"
+    )
+    assert stats(engine_call)["events"] == 2
+    again = invoke("events", "ingest", "--chunk-size", "2", str(path))
+    assert "killed.jsonl: 5 event(s), 3 recorded, 2 replay(s)" in again.stdout
+    assert stats(engine_call)["events"] == 5
+
+
+async def _kill_the_sleeping_insert(url: str) -> None:
+    """Wait until an INSERT sleeps in the trigger, then KILL its connection."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            for _ in range(600):
+                found = await connection.scalar(
+                    text(
+                        "SELECT ID FROM information_schema.PROCESSLIST "
+                        "WHERE DB = DATABASE() AND STATE = 'User sleep'"
+                    )
+                )
+                if found is not None:
+                    await connection.execute(text(f"KILL CONNECTION {int(found)}"))
+                    return
+                await asyncio.sleep(0.05)
+        raise AssertionError("the ingest never reached the sleeping INSERT")
+    finally:
+        await engine.dispose()

@@ -20,6 +20,7 @@ async def _serve(settings: BotSettings) -> None:
     from questline.engine import Engine
 
     engine = Engine.from_env()
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # reading the revision is no news
     try:
         await ensure_migrated(engine)
     except BaseException:
