@@ -176,20 +176,21 @@ def _check_options(url: URL) -> None:
     dialect = url.get_dialect()()
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", SAWarning)
+            # SQLite drops the options it does not know with a warning; they are named below
+            warnings.simplefilter("ignore", SAWarning)
             _, params = dialect.create_connect_args(url)
     except (ValueError, TypeError) as error:
         raise DatabaseConfigError(
             f"DATABASE_URL {safe_url(url)} has an option with a bad value: {_first_line(error)}"
         ) from None
-    except SAWarning:  # SQLite drops options it does not know, with a warning
-        params = {}
     if url.get_backend_name() == "mysql":
         accepted = inspect.signature(aiomysql.connect).parameters
         unknown = sorted(name for name in params if name not in accepted)
+    elif "uri" in url.query:  # SQLite URI filenames pass every option on to SQLite
+        unknown = []
     else:
-        unknown = sorted(name for name in url.query if name not in params and name != "uri")
-    if unknown and not (url.get_backend_name() == "sqlite" and "uri" in url.query):
+        unknown = sorted(name for name in url.query if name not in params)
+    if unknown:
         raise DatabaseConfigError(
             f"DATABASE_URL {safe_url(url)} has option(s) the {url.drivername} driver does not "
             f"accept: {', '.join(unknown)}"

@@ -249,6 +249,11 @@ def test_an_unknown_option_in_the_database_url_is_one_line(cli_database: str) ->
             "sqlite+aiosqlite driver does not accept: bogus\n",
         ),
         (
+            "sqlite+aiosqlite:///q.db?timeout=3&bogus=1",
+            "Error: DATABASE_URL sqlite+aiosqlite:///q.db?bogus=1&timeout=3 has option(s) the "
+            "sqlite+aiosqlite driver does not accept: bogus\n",
+        ),
+        (
             "mysql+aiomysql://u:secret@127.0.0.1:1/q?bogus=1",
             "Error: DATABASE_URL mysql+aiomysql://u:***@127.0.0.1:1/q?bogus=1&charset=utf8mb4 "
             "has option(s) the mysql+aiomysql driver does not accept: bogus\n",

@@ -54,7 +54,7 @@ def describe(error: Exception) -> str:
     from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
     from sqlalchemy.exc import DBAPIError
 
-    from questline.adapters.cli.runtime import one_line
+    from questline.adapters.cli.runtime import database_message
     from questline.engine.errors import QuestlineError
 
     if isinstance(error, TelegramUnauthorizedError):
@@ -64,8 +64,7 @@ def describe(error: Exception) -> str:
     if isinstance(error, QuestlineError):
         return str(error)
     if isinstance(error, DBAPIError):
-        reason = one_line(error.orig) if error.orig is not None else one_line(error)
-        log.error("the bot stopped on a database error: %s", reason)
-        return f"database error: {reason}"
+        log.error("the bot stopped on a %s", database_message(error))
+        return database_message(error)
     log.error("the bot stopped on an unexpected error", exc_info=error)
     return f"{type(error).__name__}: {error}"
