@@ -1,7 +1,7 @@
 """A challenge is solved once (user_progress.solved_at); adapters' conversation states.
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-02
 
 Additive only. ``solved_at`` is filled from the first CHALLENGE_SOLVED of each learner and
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision: str = "0008"
-down_revision: str | Sequence[str] | None = "0003"
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -211,3 +211,23 @@ async def test_kill_9_between_answer_and_the_answer_loses_nothing(
             await process.wait()
     assert await solves(engine.db, 1701) == 1
     assert (await engine.conversation(key)).state is None
+
+
+async def test_a_database_that_is_down_is_one_line(unused_tcp_port: int) -> None:
+    url = f"mysql+aiomysql://questline:secret@127.0.0.1:{unused_tcp_port}/questline"
+    code, log = await run_until_exit(environment(TELEGRAM_BOT_TOKEN=TOKEN, DATABASE_URL=url))
+    assert code == 1
+    assert log.splitlines() == [
+        "Error: cannot connect to database "
+        f"mysql+aiomysql://questline:***@127.0.0.1:{unused_tcp_port}/questline?charset=utf8mb4: "
+        "(2003, \"Can't connect to MySQL server on '127.0.0.1'\")"
+    ]
+
+
+async def test_a_database_never_migrated_is_one_line(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    code, log = await run_until_exit(environment(TELEGRAM_BOT_TOKEN=TOKEN, DATABASE_URL=url))
+    assert code == 1
+    assert log.splitlines() == [
+        f"Error: database {url} is not migrated; run `questline db upgrade`"
+    ]
