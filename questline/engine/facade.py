@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from questline.engine import catalogue, leaderboard
+from questline.engine import aggregates, catalogue, leaderboard
 from questline.engine.content import ContentReport, load_course, read_course
 from questline.engine.course import Course, normalise_answer
 from questline.engine.db import create_engine, session_factory
@@ -244,7 +244,7 @@ class Engine:
         course = await self.course()
 
         async def work(session: AsyncSession) -> RecordResult:
-            learners = Learners(session)
+            learners = Learners(session, self.zone)
             recorded = await self.recorder.record(session, course, learners, event)
             await learners.settle()
             return recorded.result()
@@ -270,7 +270,7 @@ class Engine:
                 session: AsyncSession, chunk: list[Event] = chunk, offset: int = offset
             ) -> list[RecordResult]:
                 recorded = []
-                learners = Learners(session)
+                learners = Learners(session, self.zone)
                 await learners.preload(chunk)
                 for index, event in enumerate(chunk):
                     try:
@@ -373,7 +373,7 @@ class Engine:
 
             async def work(session: AsyncSession, ids: list[int] = ids) -> list[AwardView]:
                 out: list[AwardView] = []
-                learners = Learners(session)
+                learners = Learners(session, self.zone)
                 await learners.lock_all(user_ids=ids)
                 for user_id in ids:
                     learner = await learners.locked(user_id=user_id, telegram_id=None)
@@ -388,6 +388,40 @@ class Engine:
             granted.extend(await self._write(work, retry_conflicts=True))
         return BackfillReport(users=users, awards=tuple(granted))
 
+    async def rebuild_aggregates(
+        self,
+        *,
+        chunk_size: int = DEFAULT_CHUNK,
+        on_chunk: Callable[[int], None] | None = None,
+    ) -> int:
+        """Rebuild every learner's aggregates from the activity log, one transaction per chunk
+        of learners (each locked meanwhile); returns the number of learners.
+
+        `on_chunk(n)` is called after each chunk with the learners it rebuilt.
+        """
+        users = last_id = 0
+        while True:
+            async with self.sessions() as session:
+                ids = list(
+                    await session.scalars(
+                        select(User.id).where(User.id > last_id).order_by(User.id).limit(chunk_size)
+                    )
+                )
+            if not ids:
+                return users
+
+            async def work(session: AsyncSession, ids: list[int] = ids) -> None:
+                await session.execute(
+                    select(User.id).where(User.id.in_(ids)).order_by(User.id).with_for_update()
+                )
+                await aggregates.rebuild(session, ids, self.zone)
+
+            await self._write(work)
+            last_id = ids[-1]
+            users += len(ids)
+            if on_chunk is not None:
+                on_chunk(len(ids))
+
     def _context(self, session: AsyncSession, course: Course, learner: LearnerState) -> FactContext:
         """Facts about the learner as of now, outside any event."""
         return FactContext(
@@ -401,7 +435,7 @@ class Engine:
         qualifying = []
         async with self.sessions() as session:
             for user_id in list(await session.scalars(select(User.id).order_by(User.id))):
-                learner = await load_learner(session, user_id=user_id)
+                learner = await load_learner(session, self.zone, user_id=user_id)
                 facts = await self.facts.build(
                     self._context(session, course, learner), compiled.reads
                 )
@@ -428,7 +462,9 @@ class Engine:
         """Per-module lesson statuses, totals and streaks of one learner."""
         course = await self.course()
         async with self.sessions() as session:
-            learner = await load_learner(session, user_id=user_id, telegram_id=telegram_id)
+            learner = await load_learner(
+                session, self.zone, user_id=user_id, telegram_id=telegram_id
+            )
             facts = await self.facts.build(self._context(session, course, learner), PROGRESS_FACTS)
             return progress_report(learner, course, facts)
 
@@ -438,7 +474,9 @@ class Engine:
         """Every achievement for one learner: earned ones with dates, locked ones with progress."""
         course = await self.course()
         async with self.sessions() as session:
-            learner = await load_learner(session, user_id=user_id, telegram_id=telegram_id)
+            learner = await load_learner(
+                session, self.zone, user_id=user_id, telegram_id=telegram_id
+            )
             locked = [r for r in self.rulebook.rules if r.achievement_id not in learner.earned]
             facts = await self.facts.build(
                 self._context(session, course, learner), self.rulebook.reads(locked)

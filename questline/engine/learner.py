@@ -1,8 +1,10 @@
 """What the engine holds about one learner during a transaction: loaded once, kept current.
 
 A learner's row is locked for the whole transaction, so nothing else changes their progress,
-activity or awards meanwhile: the engine loads them once (three queries) and updates the state
-in memory as it writes, and facts are computed from it without further queries.
+figures or awards meanwhile: the engine loads them once and updates the state in memory as it
+writes, and facts are computed from it without further queries. Nothing loaded grows with the
+learner's history: lesson rows are bounded by the course, awards by the rules, and the
+activity history is summed up in the learner's aggregates (see `aggregates`).
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from questline.engine import aggregates
+from questline.engine.aggregates import Aggregates
 from questline.engine.catalogue import find_user
 from questline.engine.events import Event
 from questline.engine.leaderboard import refresh_learner
@@ -29,7 +32,6 @@ from questline.engine.models import (
     UserProgress,
 )
 from questline.engine.views import AwardView, RecordResult
-from questline.rules.vocabulary import ActivityType
 
 
 @dataclass(frozen=True)
@@ -44,21 +46,13 @@ class Recorded:
         return RecordResult(self.activity.id, replayed=self.replayed, awards=self.awards)
 
 
-class Activity(NamedTuple):
-    """One entry of the learner's activity log (awards are kept apart, in `earned`)."""
-
-    type: ActivityType
-    at: datetime
-    entity_id: int | None
-
-
 @dataclass
 class LearnerState:
-    """The learner's row, lesson progress by lesson id, activity history and earned awards."""
+    """The learner's row, lesson progress by lesson id, aggregates and earned awards."""
 
     user: User
     progress: dict[int, UserProgress]
-    history: list[Activity]
+    figures: Aggregates
     earned: dict[int, int]
     """Achievement id → points, for every achievement the learner holds."""
     board: LeaderboardCache | None = None
@@ -75,15 +69,12 @@ class LearnerState:
         }
 
     def lesson_scores(self) -> int:
-        return sum(row.score or 0 for row in self.progress.values())
-
-    def activities_until(self, moment: datetime) -> list[Activity]:
-        """The history up to `moment` (events may be recorded out of order)."""
-        return [activity for activity in self.history if activity.at <= moment]
+        return self.figures.totals.lesson_score
 
 
 async def load_learner(
     session: AsyncSession,
+    zone: ZoneInfo,
     *,
     user_id: int | None = None,
     telegram_id: int | None = None,
@@ -91,31 +82,19 @@ async def load_learner(
 ) -> LearnerState:
     """Load (and with `lock`, lock) a learner and what they have done; UnknownUser if absent."""
     user = await find_user(session, user_id=user_id, telegram_id=telegram_id, lock=lock)
-    [state] = await _states(session, [user])
+    [state] = await _states(session, [user], zone)
     return state
 
 
-async def _states(session: AsyncSession, users: Sequence[User]) -> list[LearnerState]:
+async def _states(
+    session: AsyncSession, users: Sequence[User], zone: ZoneInfo
+) -> list[LearnerState]:
     """The state of each of `users`, in three queries whatever their number."""
     ids = [user.id for user in users]
     progress: dict[int, dict[int, UserProgress]] = defaultdict(dict)
     for row in await session.scalars(select(UserProgress).where(UserProgress.user_id.in_(ids))):
         progress[row.user_id][row.lesson_id] = row
-    history: dict[int, list[Activity]] = defaultdict(list)
-    for user_id, kind, at, entity_id in await session.execute(
-        select(
-            ActivityLog.user_id,
-            ActivityLog.activity_type,
-            ActivityLog.created_at,
-            ActivityLog.entity_id,
-        )
-        .where(
-            ActivityLog.user_id.in_(ids),
-            ActivityLog.activity_type != ActivityType.ACHIEVEMENT_EARNED,
-        )
-        .order_by(ActivityLog.id)
-    ):
-        history[user_id].append(Activity(kind, at, entity_id))
+    figures = await aggregates.load(session, ids, zone)
     earned: dict[int, dict[int, int]] = defaultdict(dict)
     for user_id, achievement_id, points in await session.execute(
         select(UserAchievement.user_id, UserAchievement.achievement_id, Achievement.points)
@@ -127,7 +106,7 @@ async def _states(session: AsyncSession, users: Sequence[User]) -> list[LearnerS
         LearnerState(
             user=user,
             progress=progress[user.id],
-            history=history[user.id],
+            figures=figures[user.id],
             earned=earned[user.id],
         )
         for user in users
@@ -137,8 +116,9 @@ async def _states(session: AsyncSession, users: Sequence[User]) -> list[LearnerS
 class Learners:
     """The learners one transaction has locked, by questline id and by Telegram id."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, zone: ZoneInfo) -> None:
         self.session = session
+        self.zone = zone
         self._by_id: dict[int, LearnerState] = {}
         self._by_telegram: dict[int, LearnerState] = {}
         self._changed: dict[int, LearnerState] = {}
@@ -175,7 +155,8 @@ class Learners:
             )
         )
         states = {
-            state.user.id: self._remember(state) for state in await _states(self.session, users)
+            state.user.id: self._remember(state)
+            for state in await _states(self.session, users, self.zone)
         }
         for board in await self.session.scalars(
             select(LeaderboardCache).where(LeaderboardCache.user_id.in_(states.keys()))
@@ -193,7 +174,7 @@ class Learners:
         if known is not None:
             return known
         state = await load_learner(
-            self.session, user_id=user_id, telegram_id=telegram_id, lock=True
+            self.session, self.zone, user_id=user_id, telegram_id=telegram_id, lock=True
         )
         return self._remember(state)
 
@@ -202,8 +183,10 @@ class Learners:
         self._changed[learner.user.id] = learner
 
     async def settle(self) -> None:
-        """Refresh the leaderboard rows of learners whose totals changed, and flush."""
+        """Refresh the leaderboard rows of learners whose totals changed, write the learners'
+        aggregates, and flush."""
         for learner in self._changed.values():
             await refresh_learner(self.session, learner)
         self._changed.clear()
+        await aggregates.write(self.session, (state.figures for state in self._by_id.values()))
         await self.session.flush()

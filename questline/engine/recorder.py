@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from questline.engine.aggregates import ProgressChange
 from questline.engine.course import Course
 from questline.engine.errors import InvalidEvent
 from questline.engine.events import LESSON_ACTIVITIES, SCORED_ACTIVITIES, Event
 from questline.engine.facts import FactContext, FactsBuilder
-from questline.engine.learner import Activity, Learners, LearnerState, Recorded
+from questline.engine.learner import Learners, LearnerState, Recorded
 from questline.engine.models import (
     ActivityLog,
     User,
@@ -87,11 +88,12 @@ class Recorder:
             if prior is not None:
                 return prior
         lesson = module = None
+        change = ProgressChange()
         if event.type in LESSON_ACTIVITIES:
             assert event.lesson_id is not None
             lesson = course.published_lesson(event.lesson_id)
             module = course.published_module_of(lesson)
-            apply_progress(session, learner, lesson.id, event)
+            change = apply_progress(session, learner, lesson.id, event)
         details = dict(event.details)
         if event.score is not None:
             details["score"] = event.score
@@ -105,7 +107,7 @@ class Recorder:
             idempotency_key=event.idempotency_key,
         )
         session.add(activity)
-        learner.history.append(Activity(event.type, event.occurred_at, activity.entity_id))
+        await learner.figures.apply(session, event.type, event.occurred_at, self.zone, change)
         context = FactContext(
             session=session,
             learner=learner,

@@ -56,7 +56,7 @@ async def live(db: AsyncEngine) -> dict[str, Any]:
 
 
 async def test_tables_are_exactly_the_seed_tables_plus_extensions(live: dict[str, Any]) -> None:
-    expected = set(spec.SEED_COLUMNS) | {"lesson_challenges", "alembic_version"}
+    expected = set(spec.SEED_COLUMNS) | spec.EXTENSION_TABLES | {"alembic_version"}
     assert set(live) == expected
 
 
@@ -107,7 +107,7 @@ async def test_primary_keys_are_id_autoincrement(live: dict[str, Any]) -> None:
     for table, data in live.items():
         if table == "alembic_version":
             continue
-        assert data["pk"]["constrained_columns"] == ["id"], table
+        assert data["pk"]["constrained_columns"] == spec.primary_key(table), table
         assert data["pk"]["name"] in (f"pk_{table}", None, "PRIMARY"), table
 
 

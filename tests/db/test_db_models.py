@@ -14,6 +14,8 @@ from questline.engine.models import (
     ActivityLog,
     Base,
     LeaderboardCache,
+    LearnerDay,
+    LearnerTotals,
     Lesson,
     LessonChallenge,
     Module,
@@ -44,7 +46,7 @@ def _kind(type_: Any) -> tuple[str, int | None]:
 
 
 def test_table_names() -> None:
-    assert set(Base.metadata.tables) == set(spec.SEED_COLUMNS) | {"lesson_challenges"}
+    assert set(Base.metadata.tables) == set(spec.SEED_COLUMNS) | spec.EXTENSION_TABLES
     classes = {
         User: "users",
         Module: "modules",
@@ -55,6 +57,8 @@ def test_table_names() -> None:
         LeaderboardCache: "leaderboard_cache",
         ActivityLog: "activity_log",
         LessonChallenge: "lesson_challenges",
+        LearnerTotals: "learner_totals",
+        LearnerDay: "learner_days",
     }
     for cls, table in classes.items():
         assert cls.__tablename__ == table
@@ -72,7 +76,7 @@ def test_columns(table: str) -> None:
         if (table, name) in spec.ENUM_COLUMNS:
             assert column.type.enum_class is spec.ENUM_COLUMNS[(table, name)]
     pk = [c.name for c in Base.metadata.tables[table].primary_key.columns]
-    assert pk == ["id"]
+    assert pk == spec.primary_key(table)
 
 
 def test_python_and_server_defaults() -> None:
