@@ -54,6 +54,8 @@ from questline.engine.migrate import upgrade_database
 from questline.engine.models import (
     ActivityLog,
     LeaderboardCache,
+    LearnerDay,
+    LearnerTotals,
     User,
     UserAchievement,
     UserProgress,
@@ -118,7 +120,14 @@ async def insert_users(db: AsyncEngine, first: int, count: int) -> None:
 async def wipe_activity(db: AsyncEngine) -> None:
     """Forget every event: awards, activity, progress and leaderboard rows (not users, rules)."""
     async with db.begin() as connection:
-        for model in (UserAchievement, ActivityLog, UserProgress, LeaderboardCache):
+        for model in (
+            UserAchievement,
+            ActivityLog,
+            UserProgress,
+            LeaderboardCache,
+            LearnerDay,
+            LearnerTotals,
+        ):
             await connection.execute(delete(model))
 
 

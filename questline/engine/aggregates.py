@@ -5,22 +5,24 @@ of best scores, active days, streaks) and one ``learner_days`` row per local day
 (events by type that day). An event changes them in memory; the rows are written at the end of
 the transaction. Days are local days in the engine's time zone, as ``date.toordinal()``.
 
-A late event (dated before the learner's latest one) is exact too: the day rows say whether
-its day was already active, and a new learning day before the last one recomputes the streaks
-from the learning days within ``streak_longest + 1`` days of it (one bounded range query).
+Day rows are written as increments. A late event (dated before the learner's latest one) is
+exact too: its day's row says whether the day was already active, and a new learning day
+before the last one recomputes the streaks from the learning days within
+``streak_longest + 1`` days of it (one bounded range query).
 
 Everything here can be rebuilt from ``activity_log`` and ``user_progress`` (``rebuild``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.models import (
@@ -99,7 +101,7 @@ class Totals:
 
 
 _DAY_FIELDS = tuple(f.name for f in fields(Day))
-_TOTALS_FIELDS = tuple(f.name for f in fields(Totals))
+TOTALS_FIELDS = tuple(f.name for f in fields(Totals))
 
 
 @dataclass(frozen=True)
@@ -116,39 +118,40 @@ class ProgressChange:
 class Aggregates:
     """One learner's figures in a transaction: loaded once, changed in memory, written at the end.
 
-    `days` holds the day rows read or changed so far; `stored_days` those already in the
-    database. With `replace`, the learner's stored rows are replaced (built from the log).
+    Day rows are written as increments (`deltas`), so an event on a day the totals already
+    describe needs no read: only a late event reads its day's row. `seen` holds, for the days
+    looked at so far, whether the day is active and whether it is a learning day. With
+    `replace`, the learner's stored rows are replaced (the figures were built from the log).
     """
 
     user_id: int
     totals: Totals
     stored: bool
-    days: dict[int, Day] = field(default_factory=dict)
-    stored_days: set[int] = field(default_factory=set)
-    dirty_days: set[int] = field(default_factory=set)
+    seen: dict[int, tuple[bool, bool]] = field(default_factory=dict)
+    deltas: dict[int, Day] = field(default_factory=dict)
     dirty: bool = False
     replace: bool = False
 
-    async def _day(self, session: AsyncSession, day: int) -> Day:
-        known = self.days.get(day)
+    async def _status(self, session: AsyncSession, day: int) -> tuple[bool, bool]:
+        """(active, learning) of `day` before this event."""
+        known = self.seen.get(day)
         if known is not None:
             return known
         last = self.totals.last_active_day
-        row = None
-        if last is not None and day <= last and not self.replace:
-            row = (
-                await session.execute(
-                    select(*(_days.c[name] for name in _DAY_FIELDS)).where(
-                        _days.c.user_id == self.user_id, _days.c.day == day
-                    )
-                )
-            ).one_or_none()
+        if last is None or day > last or self.replace:
+            return False, False
+        if day == last:
+            return True, self.totals.last_learning_day == day
+        row = (
+            await session.execute(
+                select(
+                    _days.c.activities, _days.c.lesson_completions, _days.c.challenge_solves
+                ).where(_days.c.user_id == self.user_id, _days.c.day == day)
+            )
+        ).one_or_none()
         if row is None:
-            self.days[day] = Day()
-        else:
-            self.days[day] = Day(**row._mapping)
-            self.stored_days.add(day)
-        return self.days[day]
+            return False, False
+        return row.activities > 0, row.lesson_completions + row.challenge_solves > 0
 
     async def apply(
         self,
@@ -166,18 +169,18 @@ class Aggregates:
         totals.lessons_completed += change.newly_completed
         totals.challenges_solved += change.newly_solved
         totals.lesson_score += change.score_gain
-        ordinal = local_day(moment, zone)
-        day = await self._day(session, ordinal)
-        was_learning = day.learning
-        if day.activities == 0:
+        day = local_day(moment, zone)
+        active, learning = await self._status(session, day)
+        if not active:
             totals.days_active += 1
-        day.activities += 1
-        setattr(day, counter, getattr(day, counter) + 1)
-        if day.learning and not was_learning:
-            await self._new_learning_day(session, ordinal)
-        totals.last_active_day = max(ordinal, totals.last_active_day or ordinal)
+        self.seen[day] = (True, learning or kind in LEARNING)
+        delta = self.deltas.setdefault(day, Day())
+        delta.activities += 1
+        setattr(delta, counter, getattr(delta, counter) + 1)
+        if kind in LEARNING and not learning:
+            await self._new_learning_day(session, day)
+        totals.last_active_day = max(day, totals.last_active_day or day)
         totals.last_event_at = max(moment, totals.last_event_at or moment)
-        self.dirty_days.add(ordinal)
         self.dirty = True
 
     async def _new_learning_day(self, session: AsyncSession, day: int) -> None:
@@ -212,12 +215,8 @@ class Aggregates:
                 )
             )
             found.update(rows.scalars())
-        found.update(d for d, row in self.days.items() if low <= d <= high and row.learning)
+        found.update(d for d, (_, learning) in self.seen.items() if low <= d <= high and learning)
         return found
-
-    def snapshot(self) -> tuple[dict[str, Any], dict[int, dict[str, int]]]:
-        """The totals and the days held in memory, as plain values (for tests)."""
-        return asdict(self.totals), {d: asdict(row) for d, row in sorted(self.days.items())}
 
 
 def figures_from_log(
@@ -275,39 +274,18 @@ async def build(session: AsyncSession, user_id: int, zone: ZoneInfo) -> Aggregat
         user_id,
         totals,
         stored=False,
-        days=days,
-        dirty_days=set(days),
+        seen={day: (True, row.learning) for day, row in days.items()},
+        deltas=days,
         dirty=not empty,
         replace=True,
     )
-
-
-async def load(
-    session: AsyncSession, user_ids: Iterable[int], zone: ZoneInfo
-) -> dict[int, Aggregates]:
-    """The learners' stored figures; a learner without them (or counted in another time zone)
-    gets figures built from the log, written when the transaction's work is written."""
-    ids = list(user_ids)
-    found: dict[int, Aggregates] = {}
-    if ids:
-        rows = await session.execute(select(_totals).where(_totals.c.user_id.in_(ids)))
-        for row in rows:
-            values: Mapping[str, Any] = row._mapping
-            if values["zone"] == zone.key:
-                totals = Totals(**{name: values[name] for name in _TOTALS_FIELDS})
-                found[values["user_id"]] = Aggregates(values["user_id"], totals, stored=True)
-    for user_id in ids:
-        if user_id not in found:
-            found[user_id] = await build(session, user_id, zone)
-    return found
 
 
 async def write(session: AsyncSession, changed: Iterable[Aggregates]) -> None:
     """Write the changed figures: a few statements for any number of learners."""
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
-    new_days: list[dict[str, Any]] = []
-    day_updates: list[dict[str, Any]] = []
+    days: list[dict[str, Any]] = []
     replaced: list[int] = []
     for aggregates in changed:
         if not aggregates.dirty:
@@ -316,13 +294,13 @@ async def write(session: AsyncSession, changed: Iterable[Aggregates]) -> None:
             replaced.append(aggregates.user_id)
         values = {"user_id": aggregates.user_id, **asdict(aggregates.totals)}
         (updates if aggregates.stored else inserts).append(values)
-        for day in sorted(aggregates.dirty_days):
-            row = {"user_id": aggregates.user_id, "day": day, **asdict(aggregates.days[day])}
-            (day_updates if day in aggregates.stored_days else new_days).append(row)
+        days += (
+            {"user_id": aggregates.user_id, "day": day, **asdict(delta)}
+            for day, delta in sorted(aggregates.deltas.items())
+        )
         aggregates.stored = True
         aggregates.replace = False
-        aggregates.stored_days |= aggregates.dirty_days
-        aggregates.dirty_days = set()
+        aggregates.deltas = {}
         aggregates.dirty = False
     if replaced:
         await session.execute(delete(_days).where(_days.c.user_id.in_(replaced)))
@@ -331,31 +309,25 @@ async def write(session: AsyncSession, changed: Iterable[Aggregates]) -> None:
         await session.execute(insert(_totals), inserts)
     if updates:
         await session.execute(
-            update(_totals).where(_totals.c.user_id == _bind("user_id")),
-            [_renamed(values) for values in updates],
+            update(_totals).where(_totals.c.user_id == bindparam("key_user_id")),
+            [{**values, "key_user_id": values.pop("user_id")} for values in updates],
         )
-    if new_days:
-        await session.execute(insert(_days), new_days)
-    if day_updates:
-        await session.execute(
-            update(_days).where(
-                and_(_days.c.user_id == _bind("user_id"), _days.c.day == _bind("day"))
-            ),
-            [_renamed(values) for values in day_updates],
+    if days:
+        await session.execute(_add_days(session.get_bind().dialect.name), days)
+
+
+def _add_days(dialect: str) -> Any:
+    """INSERT of day rows that adds to a row already stored (an upsert of increments)."""
+    if dialect == "sqlite":
+        statement = sqlite.insert(_days)
+        return statement.on_conflict_do_update(
+            index_elements=[_days.c.user_id, _days.c.day],
+            set_={name: _days.c[name] + statement.excluded[name] for name in _DAY_FIELDS},
         )
-
-
-def _bind(name: str) -> Any:
-    return bindparam(f"key_{name}")
-
-
-def _renamed(values: dict[str, Any]) -> dict[str, Any]:
-    """Parameters of an executemany UPDATE: keys bound apart from the values they select."""
-    out = {name: value for name, value in values.items() if name not in ("user_id", "day")}
-    out["key_user_id"] = values["user_id"]
-    if "day" in values:
-        out["key_day"] = values["day"]
-    return out
+    statement = mysql.insert(_days)
+    return statement.on_duplicate_key_update(
+        {name: _days.c[name] + statement.inserted[name] for name in _DAY_FIELDS}
+    )
 
 
 async def rebuild(session: AsyncSession, user_ids: Iterable[int], zone: ZoneInfo) -> None:

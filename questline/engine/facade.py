@@ -378,7 +378,7 @@ class Engine:
                 for user_id in ids:
                     learner = await learners.locked(user_id=user_id, telegram_id=None)
                     awarding = Awarding(self._context(session, course, learner), None)
-                    awards = await self.recorder.award(session, awarding, [rule])
+                    awards = await self.recorder.award(learners.pending, awarding, [rule])
                     if awards:
                         learners.totals_changed(learner)
                     out.extend(awards)
