@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -316,6 +317,7 @@ async def write(session: AsyncSession, changed: Iterable[Aggregates]) -> None:
         await session.execute(_add_days(session.get_bind().dialect.name), days)
 
 
+@cache
 def _add_days(dialect: str) -> Any:
     """INSERT of day rows that adds to a row already stored (an upsert of increments)."""
     if dialect == "sqlite":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -23,7 +24,8 @@ from questline.engine.db import create_engine, session_factory
 from questline.engine.errors import NoChallenge, QuestlineError, RulesError, UnknownUser
 from questline.engine.events import Event, UserProfile
 from questline.engine.facts import FactContext, FactsBuilder, builtin
-from questline.engine.learner import Learners, LearnerState, load_learner
+from questline.engine.group_commit import GroupCommit
+from questline.engine.learner import Learners, LearnerState, Recorded, load_learner
 from questline.engine.models import (
     Achievement,
     ActivityLog,
@@ -62,6 +64,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 DEFAULT_CHUNK = 500
+DEFAULT_GROUP = 256
 WRITE_ATTEMPTS = 4
 # MySQL/MariaDB: deadlock found; lock wait timeout. Both mean "try the transaction again".
 RETRYABLE_MYSQL_ERRORS = {1213, 1205}
@@ -113,7 +116,17 @@ class Engine:
         timezone: str = "UTC",
         plugin_manager: PluginManager | None = None,
         ops_budget: int | None = DEFAULT_OPS_BUDGET,
+        group_commit: bool = True,
+        linger: float = 0.0,
+        group_size: int = DEFAULT_GROUP,
     ) -> None:
+        """An engine on `bind` (an AsyncEngine or a URL; default DATABASE_URL).
+
+        With `group_commit`, concurrent `record()` calls share transactions: a group is what
+        arrived while the previous group was written, up to `group_size` events, after
+        waiting `linger` seconds for more (0: no wait). Each caller gets its own result or
+        error, exactly as if the events had been recorded one by one in arrival order.
+        """
         self._owns_db = not isinstance(bind, AsyncEngine)
         self.db = bind if isinstance(bind, AsyncEngine) else create_engine(bind)
         self.sessions = session_factory(self.db)
@@ -133,6 +146,10 @@ class Engine:
         )
         self.recorder = Recorder(self.rulebook, self.facts, self.zone)
         self._course: Course | None = None
+        self._group_options = (linger, group_size) if group_commit else None
+        if group_commit and (linger < 0 or group_size < 1):
+            raise QuestlineError("linger must be >= 0 seconds and group_size at least 1")
+        self._groups: dict[asyncio.AbstractEventLoop, GroupCommit[Event, RecordResult]] = {}
 
     @classmethod
     def from_env(cls) -> Engine:
@@ -240,7 +257,32 @@ class Engine:
     # -- events ------------------------------------------------------------------------------
 
     async def record(self, event: Event) -> RecordResult:
-        """Record one event in one transaction; see docs for the exact semantics."""
+        """Record one event; see docs for the exact semantics.
+
+        With group commit (the default) it may share its transaction with concurrent calls.
+        """
+        if self._group_options is None:
+            result = await self._record_alone(event)
+        else:
+            result = await self._group().submit(event)
+        await self._notify(event, result)
+        return result
+
+    def _group(self) -> GroupCommit[Event, RecordResult]:
+        """This event loop's group committer (an engine may serve several loops in turn)."""
+        assert self._group_options is not None
+        loop = asyncio.get_running_loop()
+        group = self._groups.get(loop)
+        if group is None:
+            for stale in [known for known in self._groups if known.is_closed()]:
+                del self._groups[stale]
+            linger, size = self._group_options
+            group = self._groups[loop] = GroupCommit(
+                self._record_group, linger=linger, max_events=size
+            )
+        return group
+
+    async def _record_alone(self, event: Event) -> RecordResult:
         course = await self.course()
 
         async def work(session: AsyncSession) -> RecordResult:
@@ -249,9 +291,46 @@ class Engine:
             await learners.settle()
             return recorded.result()
 
-        result = await self._write(work, retry_conflicts=True)
-        await self._notify(event, result)
-        return result
+        return await self._write(work, retry_conflicts=True)
+
+    async def _record_group(self, events: list[Event]) -> list[RecordResult | BaseException]:
+        """Record `events` in one transaction, in order; a refused event is its own outcome.
+
+        A refused event raises before anything of it is gathered, so the others are written
+        as if it had not been sent. If the group's transaction fails as a whole, each event is
+        recorded alone, so that only the event at fault fails.
+        """
+        if len(events) == 1:
+            try:
+                return [await self._record_alone(events[0])]
+            except Exception as error:
+                return [error]
+        course = await self.course()
+
+        async def work(session: AsyncSession) -> list[Recorded | QuestlineError]:
+            learners = Learners(session, self.zone)
+            await learners.preload(events)
+            outcomes: list[Recorded | QuestlineError] = []
+            for event in events:
+                try:
+                    outcomes.append(await self.recorder.record(session, course, learners, event))
+                except QuestlineError as error:
+                    outcomes.append(error)
+            await learners.settle()
+            return outcomes
+
+        try:
+            outcomes = await self._write(work, retry_conflicts=True)
+        except Exception:
+            log.warning("a group of %d events failed; recording each alone", len(events))
+            alone: list[RecordResult | BaseException] = []
+            for event in events:
+                try:
+                    alone.append(await self._record_alone(event))
+                except Exception as error:
+                    alone.append(error)
+            return alone
+        return [o if isinstance(o, QuestlineError) else o.result() for o in outcomes]
 
     async def record_many(
         self, events: Iterable[Event], *, chunk_size: int = DEFAULT_CHUNK

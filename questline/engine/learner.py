@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -85,6 +86,7 @@ class LearnerState:
         return self.figures.totals.lesson_score
 
 
+@cache
 def _learners_query() -> Select[Any]:
     """Learners with their stored totals and leaderboard row, in id order."""
     return (
