@@ -15,7 +15,8 @@ Everything here can be rebuilt from ``activity_log`` and ``user_progress`` (``re
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from functools import cache
@@ -258,28 +259,46 @@ def figures_from_log(
 _LEARNER_ACTIVITIES = list(COUNTER_OF)
 
 
-async def build(session: AsyncSession, user_id: int, zone: ZoneInfo) -> Aggregates:
-    """The learner's figures computed from the log, to replace whatever rows are stored
-    (a learner with no activity has no rows: nothing is written for them)."""
-    activities = await session.execute(
-        select(ActivityLog.activity_type, ActivityLog.created_at, ActivityLog.entity_id).where(
-            ActivityLog.user_id == user_id, ActivityLog.activity_type.in_(_LEARNER_ACTIVITIES)
+async def build(
+    session: AsyncSession, user_ids: Sequence[int], zone: ZoneInfo
+) -> dict[int, Aggregates]:
+    """The learners' figures computed from the log, to replace whatever rows are stored (a
+    learner with no activity has no rows: nothing is written for them). Two queries."""
+    activities: dict[int, list[tuple[ActivityType, datetime, int | None]]] = defaultdict(list)
+    progress: dict[int, list[tuple[ProgressStatus, int | None]]] = defaultdict(list)
+    if user_ids:
+        for user_id, kind, moment, entity_id in await session.execute(
+            select(
+                ActivityLog.user_id,
+                ActivityLog.activity_type,
+                ActivityLog.created_at,
+                ActivityLog.entity_id,
+            ).where(
+                ActivityLog.user_id.in_(user_ids),
+                ActivityLog.activity_type.in_(_LEARNER_ACTIVITIES),
+            )
+        ):
+            activities[user_id].append((kind, moment, entity_id))
+        for user_id, status, score in await session.execute(
+            select(UserProgress.user_id, UserProgress.status, UserProgress.score).where(
+                UserProgress.user_id.in_(user_ids)
+            )
+        ):
+            progress[user_id].append((status, score))
+    built = {}
+    for user_id in user_ids:
+        totals, days = figures_from_log(zone, activities[user_id], progress[user_id])
+        empty = not days and totals == Totals(zone=zone.key)
+        built[user_id] = Aggregates(
+            user_id,
+            totals,
+            stored=False,
+            seen={day: (True, row.learning) for day, row in days.items()},
+            deltas=days,
+            dirty=not empty,
+            replace=True,
         )
-    )
-    progress = await session.execute(
-        select(UserProgress.status, UserProgress.score).where(UserProgress.user_id == user_id)
-    )
-    totals, days = figures_from_log(zone, activities, progress)
-    empty = not days and totals == Totals(zone=zone.key)
-    return Aggregates(
-        user_id,
-        totals,
-        stored=False,
-        seen={day: (True, row.learning) for day, row in days.items()},
-        deltas=days,
-        dirty=not empty,
-        replace=True,
-    )
+    return built
 
 
 async def write(session: AsyncSession, changed: Iterable[Aggregates]) -> None:
@@ -340,7 +359,7 @@ async def rebuild(session: AsyncSession, user_ids: Iterable[int], zone: ZoneInfo
         return
     await session.execute(delete(_days).where(_days.c.user_id.in_(ids)))
     await session.execute(delete(_totals).where(_totals.c.user_id.in_(ids)))
-    built = [await build(session, user_id, zone) for user_id in ids]
+    built = (await build(session, ids, zone)).values()
     for aggregates in built:
         aggregates.replace = False
     await write(session, built)

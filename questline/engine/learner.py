@@ -117,15 +117,16 @@ async def _states(
         .where(UserAchievement.user_id.in_(ids))
     ):
         earned[user_id][achievement_id] = points
+    # no figures yet, or counted in another time zone: built from the log
+    built = await aggregates.build(session, [r.id for r in rows if r.t_zone != zone.key], zone)
     states = []
     for row in rows:
         values = row._mapping
         user = User(**{column.name: values[column] for column in _users.c})
-        if values["t_zone"] == zone.key:
+        figures = built.get(row.id)
+        if figures is None:
             totals = Totals(**{name: values[f"t_{name}"] for name in aggregates.TOTALS_FIELDS})
             figures = Aggregates(row.id, totals, stored=True)
-        else:  # no figures yet, or counted in another time zone
-            figures = await aggregates.build(session, row.id, zone)
         board = None
         if values["b_user_id"] is not None:
             board = Board(

@@ -79,30 +79,37 @@ class Pending:
         self.activities, self.progress, self.awards = [], {}, []
 
 
-async def insert_activities(session: AsyncSession, rows: list[ActivityRow]) -> None:
-    """Insert the activities and set their ids, in one statement where the database allows.
+ROWS_PER_INSERT = 1_000
+"""Rows per multi-row INSERT on MySQL/MariaDB."""
 
-    SQLite returns the ids (RETURNING). MySQL/MariaDB give a multi-row INSERT consecutive ids
-    from LAST_INSERT_ID() when `innodb_autoinc_lock_mode` is 0 or 1 and the increment is 1;
-    otherwise each row is inserted on its own.
+
+async def insert_activities(session: AsyncSession, rows: list[ActivityRow]) -> None:
+    """Insert the activities and set their ids, in a few statements.
+
+    SQLite: one executemany; while this transaction holds the write lock each new rowid is
+    the largest one + 1, so the ids are the `n` ending at ``last_insert_rowid()``.
+    MySQL/MariaDB: multi-row INSERTs get consecutive ids from LAST_INSERT_ID() when
+    `innodb_autoinc_lock_mode` is 0 or 1 and the increment is 1; otherwise each row is
+    inserted on its own.
     """
     if not rows:
         return
-    values = [row.values for row in rows]
     if session.get_bind().dialect.name == "sqlite":
-        result = await session.execute(
-            insert(_activity).returning(_activity.c.id, sort_by_parameter_order=True), values
-        )
-        for row, new_id in zip(rows, result.scalars(), strict=True):
-            row.id = new_id
-    elif len(rows) > 1 and await _consecutive_ids(session):
-        result = await session.execute(insert(_activity).values(values))
-        first = result.lastrowid
-        for offset, row in enumerate(rows):
-            row.id = first + offset
-    else:
-        for row in rows:
-            row.id = (await session.execute(insert(_activity).values(row.values))).lastrowid
+        await session.execute(insert(_activity), [row.values for row in rows])
+        last = (await session.execute(text("SELECT last_insert_rowid()"))).scalar_one()
+        for offset, row in enumerate(reversed(rows)):
+            row.id = last - offset
+        return
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        batch = rows[start : start + ROWS_PER_INSERT]
+        if len(batch) == 1 or await _consecutive_ids(session):
+            statement = insert(_activity).values([row.values for row in batch])
+            first = (await session.execute(statement)).lastrowid
+            for offset, row in enumerate(batch):
+                row.id = first + offset
+        else:
+            for row in batch:
+                row.id = (await session.execute(insert(_activity).values(row.values))).lastrowid
 
 
 async def _consecutive_ids(session: AsyncSession) -> bool:
