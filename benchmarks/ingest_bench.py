@@ -113,7 +113,6 @@ def run(url: str, users: int, count: int, folder: Path) -> None:
         [str(questline), "events", "ingest", str(path)],
         env={**os.environ, "DATABASE_URL": url},
         check=True,
-        stdout=subprocess.DEVNULL,
     )
     wall = time.perf_counter() - started
     rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
