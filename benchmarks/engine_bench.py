@@ -315,26 +315,27 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def concurrent_callers(
-    engine: Engine, events: list[Event], callers: int
+    engine: Engine, events: list[Event], user_ids: list[int], callers: int
 ) -> tuple[float, list[float]]:
-    """`callers` tasks, one per learner, each recording its learner's events in order.
+    """`callers` tasks, each the only sender for its own learner, sharing the events evenly:
+    event n goes to caller n mod `callers`, as an event of that caller's learner.
 
     Returns the wall time and every call's latency.
     """
-    by_learner: dict[int, list[Event]] = defaultdict(list)
-    for item in events:
-        assert item.user_id is not None
-        by_learner[item.user_id % callers].append(item)
+    mine: list[list[Event]] = [[] for _ in range(callers)]
+    for number, item in enumerate(events):
+        caller = number % callers
+        mine[caller].append(item.model_copy(update={"user_id": user_ids[caller]}))
     latencies: list[float] = []
 
-    async def caller(mine: list[Event]) -> None:
-        for item in mine:
+    async def caller(share: list[Event]) -> None:
+        for item in share:
             started = time.perf_counter()
             await engine.record(item)
             latencies.append(time.perf_counter() - started)
 
     started = time.perf_counter()
-    await asyncio.gather(*(caller(mine) for mine in by_learner.values()))
+    await asyncio.gather(*(caller(share) for share in mine))
     return time.perf_counter() - started, latencies
 
 
@@ -560,7 +561,7 @@ async def run(
         await wipe_activity(db)
         many = await timed(lambda: record_batched(engine, events))
         await wipe_activity(db)
-        together, latencies = await concurrent_callers(engine, events, CONCURRENT_CALLERS)
+        together, latencies = await concurrent_callers(engine, events, user_ids, CONCURRENT_CALLERS)
         drivers = await driver_figures(db, url, rows)
         short = await history(db, engine, user_ids[-1], HISTORY_SHORT)
         long = await history(db, engine, user_ids[-2], HISTORY_LONG)

@@ -39,6 +39,15 @@ class GroupCommit(Generic[E, R]):
         self._queue: list[tuple[E, asyncio.Future[R]]] = []
         self._drain_task: asyncio.Task[None] | None = None
 
+    async def _gather(self) -> None:
+        """Let the tasks that are ready run until no more calls arrive (no timer involved):
+        callers woken by the previous group queue their next call before this one starts."""
+        while len(self._queue) < self.max_events:
+            before = len(self._queue)
+            await asyncio.sleep(0)
+            if len(self._queue) == before:
+                return
+
     async def submit(self, item: E) -> R:
         """Queue `item` and wait for its outcome (its result, or its own exception)."""
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
@@ -49,6 +58,7 @@ class GroupCommit(Generic[E, R]):
 
     async def _drain(self) -> None:
         while self._queue:
+            await self._gather()
             if self.linger and len(self._queue) < self.max_events:
                 await asyncio.sleep(self.linger)
             group = self._queue[: self.max_events]
