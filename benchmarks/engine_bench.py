@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import importlib.util
 import json
 import platform
 import pstats
@@ -425,6 +426,9 @@ async def driver_figures(db: AsyncEngine, url: str, rows: list[dict[str, Any]]) 
     """(label, seconds) of the one-row-per-commit inserts through the other driver(s)."""
     measured = []
     if is_mysql(db):
+        if importlib.util.find_spec("asyncmy") is None:
+            print("asyncmy is not installed (poetry install --with bench): not compared")
+            return []
         other = create_async_engine(
             make_url(url).set(drivername="mysql+asyncmy"),
             isolation_level="READ COMMITTED",
