@@ -104,7 +104,8 @@ def test_revision_ids() -> None:
         "0002_engine_extensions.py",
         "0003_leaderboard_score_index.py",
         "0004_exact_idempotency_keys.py",
-        "0008_solved_once_and_conversations.py",
+        "0005_learner_aggregates.py",
+        "0008_conversation_states.py",
     ]
 
 
@@ -122,10 +123,10 @@ async def test_upgrade_downgrade_upgrade_cycle(url: str) -> None:
     await upgrade_database(url)
     assert await current_revision(url) == "0008"
     assert await _run_sync(url, _diff) == []
-    for revision in ("0004", "0003", "0002", "0001"):
+    for revision in ("0005", "0004", "0003", "0002", "0001"):
         await downgrade_database(url, "-1")
         assert await current_revision(url) == revision
-    await upgrade_database(url, "+4")
+    await upgrade_database(url, "+5")
     assert await current_revision(url) == "0008"
     assert await _run_sync(url, _diff) == []
 
@@ -205,53 +206,6 @@ async def test_upgrades_and_downgrades_keep_existing_rows(url: str) -> None:
         await engine.dispose()
 
 
-async def test_0008_marks_challenges_solved_before_it(url: str) -> None:
-    """Solves logged before 0008 set solved_at to the first one; other rows stay NULL."""
-    await upgrade_database(url, "0004")
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as connection:
-            for sql in SEED_ROWS[:3]:
-                await connection.execute(
-                    text(_quote(sql, connection.sync_connection)), {"t": "2025-01-01 00:00:00"}
-                )
-            await connection.execute(
-                text(
-                    _quote(
-                        "INSERT INTO lessons (id, module_id, title, `order`, is_published, "
-                        "created_at, updated_at) VALUES (2, 1, 'k', 2, 1, :t, :t)",
-                        connection.sync_connection,
-                    )
-                ),
-                {"t": "2025-01-01 00:00:00"},
-            )
-            for lesson in (1, 2):
-                await connection.execute(
-                    text(
-                        "INSERT INTO user_progress (user_id, lesson_id, status, attempts, "
-                        "created_at, updated_at) VALUES (1, :l, 'IN_PROGRESS', 1, :t, :t)"
-                    ),
-                    {"l": lesson, "t": "2025-01-01 00:00:00"},
-                )
-            for day in ("2025-01-03 00:00:00", "2025-01-02 00:00:00"):
-                await connection.execute(
-                    text(
-                        "INSERT INTO activity_log (user_id, activity_type, entity_id, "
-                        "entity_type, created_at) VALUES (1, 'CHALLENGE_SOLVED', 1, 'lesson', :t)"
-                    ),
-                    {"t": day},
-                )
-        await upgrade_database(engine)
-        async with engine.connect() as connection:
-            rows = await connection.execute(
-                text("SELECT lesson_id, solved_at FROM user_progress ORDER BY lesson_id")
-            )
-            solved = {lesson: str(at)[:19] if at else None for lesson, at in rows}
-        assert solved == {1: "2025-01-02 00:00:00", 2: None}
-    finally:
-        await engine.dispose()
-
-
 async def test_upgrade_on_shared_in_memory_connection_keeps_foreign_keys_on() -> None:
     engine = create_engine("sqlite+aiosqlite://")
     try:
@@ -287,9 +241,9 @@ async def test_alembic_cli_from_another_directory(url: str, tmp_path: Path) -> N
     await _alembic(url, tmp_path, "upgrade", "head")
     assert "No new upgrade operations detected" in await _alembic(url, tmp_path, "check")
     history = await _alembic(url, tmp_path, "history")
-    assert "<base> -> 0001" in history and "0004 -> 0008 (head)" in history
+    assert "<base> -> 0001" in history and "0005 -> 0008 (head)" in history
     await _alembic(url, tmp_path, "downgrade", "-1")
-    assert (await _alembic(url, tmp_path, "current")).strip().endswith("0004")
+    assert (await _alembic(url, tmp_path, "current")).strip().endswith("0005")
     assert os.listdir(tmp_path) == []  # nothing written to the working directory
 
 

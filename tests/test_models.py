@@ -39,6 +39,8 @@ from questline.engine.models import (
     ActivityType,
     Base,
     LeaderboardCache,
+    LearnerDay,
+    LearnerTotals,
     Lesson,
     LessonChallenge,
     Module,
@@ -85,6 +87,8 @@ def test_table_names() -> None:
         LeaderboardCache: "leaderboard_cache",
         ActivityLog: "activity_log",
         LessonChallenge: "lesson_challenges",
+        LearnerTotals: "learner_totals",
+        LearnerDay: "learner_days",
     }
     for cls, table in classes.items():
         assert cls.__tablename__ == table
@@ -102,7 +106,7 @@ def test_columns(table: str) -> None:
         if (table, name) in spec.ENUM_COLUMNS:
             assert column.type.enum_class is spec.ENUM_COLUMNS[(table, name)]
     pk = [c.name for c in Base.metadata.tables[table].primary_key.columns]
-    assert pk == ["id"]
+    assert pk == spec.primary_key(table)
 
 
 def test_python_and_server_defaults() -> None:
@@ -280,7 +284,7 @@ async def test_primary_keys_are_id_autoincrement(live: dict[str, Any]) -> None:
     for table, data in live.items():
         if table == "alembic_version":
             continue
-        assert data["pk"]["constrained_columns"] == ["id"], table
+        assert data["pk"]["constrained_columns"] == spec.primary_key(table), table
         assert data["pk"]["name"] in (f"pk_{table}", None, "PRIMARY"), table
 
 
