@@ -106,6 +106,22 @@ EXTENSION_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
         "created_at": (T, None, False),
         "updated_at": (T, None, False),
     },
+    "outbox": {
+        "id": ("int", None, False),
+        "dedupe_id": ("str", 36, False),
+        "topic": ("str", 50, False),
+        "user_id": ("int", None, True),
+        "activity_id": ("int", None, True),
+        "payload": ("text", None, False),
+        "status": ("str", 10, False),
+        "attempts": ("int", None, False),
+        "available_at": (T, None, False),
+        "claim_token": ("str", 32, True),
+        "delivered_to": ("text", None, True),
+        "last_error": ("text", None, True),
+        "created_at": (T, None, False),
+        "delivered_at": (T, None, True),
+    },
 }
 
 
@@ -128,6 +144,8 @@ SERVER_DEFAULTS: dict[tuple[str, str], str] = {
     ("leaderboard_cache", "achievements_count"): "0",
     ("achievements", "enabled"): "1",
     ("lesson_challenges", "points"): "0",
+    ("outbox", "status"): "pending",
+    ("outbox", "attempts"): "0",
 }
 
 ENUM_COLUMNS = {
@@ -158,6 +176,7 @@ SEED_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
 EXTENSION_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
     "ix_user_achievements_activity_id": ("user_achievements", ("activity_id",)),
     "ix_leaderboard_cache_total_score_user_id": ("leaderboard_cache", ("total_score", "user_id")),
+    "ix_outbox_status_available_at": ("outbox", ("status", "available_at")),
 }
 
 # Uniques (constraint or unique index): table -> set of column tuples.
@@ -173,6 +192,7 @@ EXTENSION_UNIQUES: dict[str, set[tuple[str, ...]]] = {
     "modules": {("slug",)},
     "lessons": {("module_id", "slug")},
     "lesson_challenges": {("lesson_id",)},
+    "outbox": {("dedupe_id",)},
 }
 
 # Foreign keys: table -> {(columns, referred table, referred columns, ondelete)}.
@@ -192,6 +212,7 @@ SEED_FOREIGN_KEYS: dict[str, set[tuple[tuple[str, ...], str, tuple[str, ...], st
 EXTENSION_FOREIGN_KEYS: dict[str, set[tuple[tuple[str, ...], str, tuple[str, ...], str | None]]] = {
     "user_achievements": {(("activity_id",), "activity_log", ("id",), "SET NULL")},
     "lesson_challenges": {(("lesson_id",), "lessons", ("id",), "CASCADE")},
+    "outbox": {(("activity_id",), "activity_log", ("id",), "SET NULL")},
 }
 
 

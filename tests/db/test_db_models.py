@@ -16,6 +16,7 @@ from questline.engine.models import (
     LeaderboardCache,
     Lesson,
     LessonChallenge,
+    OutboxEntry,
     Module,
     User,
     UserAchievement,
@@ -44,7 +45,7 @@ def _kind(type_: Any) -> tuple[str, int | None]:
 
 
 def test_table_names() -> None:
-    assert set(Base.metadata.tables) == set(spec.SEED_COLUMNS) | {"lesson_challenges"}
+    assert set(Base.metadata.tables) == set(spec.SEED_COLUMNS) | {"lesson_challenges", "outbox"}
     classes = {
         User: "users",
         Module: "modules",
@@ -55,6 +56,7 @@ def test_table_names() -> None:
         LeaderboardCache: "leaderboard_cache",
         ActivityLog: "activity_log",
         LessonChallenge: "lesson_challenges",
+        OutboxEntry: "outbox",
     }
     for cls, table in classes.items():
         assert cls.__tablename__ == table
@@ -81,7 +83,12 @@ def test_python_and_server_defaults() -> None:
         assert column.server_default is not None
         assert str(column.server_default.arg) == server_default
         python_default = column.default.arg
-        expected = bool(int(server_default)) if isinstance(column.type, Boolean) else 0
+        if isinstance(column.type, Boolean):
+            expected: Any = bool(int(server_default))
+        elif isinstance(column.type, Integer):
+            expected = int(server_default)
+        else:
+            expected = server_default
         assert python_default == expected, (table, name)
 
 
