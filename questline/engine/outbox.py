@@ -221,13 +221,10 @@ async def retry(session: AsyncSession, ids: Sequence[int] | None, *, now: dateti
     )
     async with session.begin():
         if ids is not None:
-            found = dict(
-                (
-                    await session.execute(
-                        select(OutboxEntry.id, OutboxEntry.status).where(OutboxEntry.id.in_(ids))
-                    )
-                ).tuples()
+            rows = await session.execute(
+                select(OutboxEntry.id, OutboxEntry.status).where(OutboxEntry.id.in_(ids))
             )
+            found = {entry_id: state for entry_id, state in rows}
             for entry_id in ids:
                 if entry_id not in found:
                     raise QuestlineError(f"no outbox entry {entry_id}")
