@@ -106,11 +106,16 @@ class Dispatcher:
             )
 
     async def _deliver_all(self, entries: list[OutboxEntry]) -> int:
-        for entry in entries:
-            await self._deliver_one(entry)
+        """Deliver a claimed batch; the delivered entries are marked done together, at the end
+        (a crash before that only means they are delivered again)."""
+        done = [entry.id for entry in entries if await self._deliver_one(entry)]
+        if done:
+            async with self.engine.sessions() as session:
+                await outbox.mark_done(session, done, now=self.clock())
         return len(entries)
 
-    async def _deliver_one(self, entry: OutboxEntry) -> None:
+    async def _deliver_one(self, entry: OutboxEntry) -> bool:
+        """Call the hooks of one entry; True when all succeeded, else the failure is stored."""
         already = set(entry.delivered_to.split(",")) if entry.delivered_to else set()
         succeeded, failed = await self.engine.plugins.adeliver(
             outbox.HOOKS[entry.topic],
@@ -118,10 +123,9 @@ class Dispatcher:
             engine=self.engine,
             **outbox.hook_arguments(entry),
         )
+        if not failed:
+            return True
         async with self.engine.sessions() as session:
-            if not failed:
-                await outbox.mark_done(session, entry.id, now=self.clock())
-                return
             attempts = entry.attempts + 1
             error = "; ".join(f"{name}: {type(exc).__name__}: {exc}" for name, exc in failed)
             retry_at = None
@@ -146,6 +150,7 @@ class Dispatcher:
             )
         if retry_at is None:
             log.error("outbox entry %s dead-lettered after %d attempts", entry.id, attempts)
+        return False
 
     # -- running in the background -----------------------------------------------------------
 

@@ -148,11 +148,11 @@ async def claim(
         return list(rows)
 
 
-async def mark_done(session: AsyncSession, entry_id: int, *, now: datetime) -> None:
+async def mark_done(session: AsyncSession, ids: Sequence[int], *, now: datetime) -> None:
     async with session.begin():
         await session.execute(
             update(OutboxEntry)
-            .where(OutboxEntry.id == entry_id, OutboxEntry.status == OutboxStatus.PENDING)
+            .where(OutboxEntry.id.in_(ids), OutboxEntry.status == OutboxStatus.PENDING)
             .values(status=OutboxStatus.DONE, delivered_at=now, claim_token=None)
         )
 
