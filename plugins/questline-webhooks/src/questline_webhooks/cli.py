@@ -31,6 +31,7 @@ def webhooks() -> None:
 
 async def _add(url: str, events: tuple[str, ...]) -> Endpoint:
     async with open_engine() as engine:
+        await store.ensure_schema(engine.db)
         return await store.add_endpoint(engine.db, url, events)
 
 
@@ -54,6 +55,7 @@ def add(url: str, events: tuple[str, ...]) -> None:
 
 async def _list() -> list[Endpoint]:
     async with open_engine() as engine:
+        await store.ensure_schema(engine.db)
         return await store.list_endpoints(engine.db)
 
 
@@ -81,6 +83,7 @@ def list_endpoints() -> None:
 
 async def _remove(endpoint_id: int) -> None:
     async with open_engine() as engine:
+        await store.ensure_schema(engine.db)
         await store.remove_endpoint(engine.db, endpoint_id)
 
 
@@ -94,6 +97,7 @@ def remove(endpoint_id: int) -> None:
 
 async def _enable(endpoint_id: int) -> None:
     async with open_engine() as engine:
+        await store.ensure_schema(engine.db)
         await store.enable_endpoint(engine.db, endpoint_id)
 
 
@@ -107,6 +111,7 @@ def enable(endpoint_id: int) -> None:
 
 async def _deliveries(endpoint_id: int | None, limit: int) -> list[DeliveryRecord]:
     async with open_engine() as engine:
+        await store.ensure_schema(engine.db)
         if endpoint_id is not None:
             await store.get_endpoint(engine.db, endpoint_id)
         return await store.recent_deliveries(engine.db, endpoint_id=endpoint_id, limit=limit)
@@ -143,6 +148,7 @@ async def _redeliver(delivery_id: int) -> Outcome:
     from questline_webhooks import sender
 
     async with open_engine() as engine:
+        await store.ensure_schema(engine.db)
         record = await store.get_delivery(engine.db, delivery_id)
         endpoint = await store.get_endpoint(engine.db, record.endpoint_id)
         if not endpoint.enabled:

@@ -65,10 +65,6 @@ class WebhooksPlugin:
         cli.add_command(webhooks)
 
     @hookimpl
-    async def questline_startup(self, engine: Engine) -> None:
-        await store.ensure_schema(engine.db)
-
-    @hookimpl
     async def questline_shutdown(self, engine: Engine) -> None:
         session = self._http.pop(engine, None)
         if session is not None:
@@ -97,7 +93,8 @@ class WebhooksPlugin:
         """POST one message to its subscribers that have not accepted it yet."""
         from questline_webhooks import sender
 
-        await store.ensure_schema(engine.db)
+        if not await store.has_schema(engine.db):
+            return
         subscribed = await store.subscribers(engine.db, delivery.topic)
         if not subscribed:
             return

@@ -1,13 +1,16 @@
 """The plugin's own tables: subscriber endpoints and the delivery attempts made to them.
 
-They live in questline's database but belong to this distribution: `ensure_schema` creates
-them when the plugin first runs against a database, and questline's migrations never see them.
+They live in questline's database but belong to this distribution: the `questline webhooks`
+commands create them (`ensure_schema`), and questline's migrations never see them. Until then
+the delivery hooks find no table and deliver nothing, so installing the plugin changes no
+database that does not use it.
 """
 
 from __future__ import annotations
 
 import base64
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +28,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    inspect,
     select,
     update,
 )
@@ -120,16 +124,35 @@ class Outcome:
         return f"HTTP {self.status_code}" if self.status_code is not None else str(self.error)
 
 
-_ready: set[int] = set()
+RECHECK_SECONDS = 10.0
+_present: set[int] = set()
+_absent_since: dict[int, float] = {}
 
 
 async def ensure_schema(db: AsyncEngine) -> None:
     """Create the plugin's tables if they are missing (once per engine and process)."""
-    if id(db) in _ready:
+    if id(db) in _present:
         return
     async with db.begin() as connection:
         await connection.run_sync(metadata.create_all)
-    _ready.add(id(db))
+    _present.add(id(db))
+
+
+async def has_schema(db: AsyncEngine) -> bool:
+    """Whether the plugin's tables exist (an absence is looked at again every few seconds)."""
+    if id(db) in _present:
+        return True
+    checked = _absent_since.get(id(db))
+    if checked is not None and time.monotonic() - checked < RECHECK_SECONDS:
+        return False
+    async with db.connect() as connection:
+        found = await connection.run_sync(lambda sync: inspect(sync).has_table(endpoints.name))
+    if found:
+        _present.add(id(db))
+        _absent_since.pop(id(db), None)
+    else:
+        _absent_since[id(db)] = time.monotonic()
+    return found
 
 
 def new_secret() -> str:
