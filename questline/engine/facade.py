@@ -120,6 +120,7 @@ class Engine:
         self.sessions = session_factory(self.db)
         self.zone = zone_named(timezone)
         self.plugins = plugin_manager or build_plugin_manager()
+        self.sessions.configure(info={outbox.LISTENERS: self.plugins})
         if self.plugins.get_plugin(BUILTIN_FACTS_PLUGIN) is None:
             self.plugins.register(builtin, name=BUILTIN_FACTS_PLUGIN)
         self.facts = FactsBuilder(

@@ -30,6 +30,8 @@ AWARD_GRANTED = "award.granted"
 TOPICS = (AWARD_GRANTED, EVENT_RECORDED)
 HOOKS = {EVENT_RECORDED: "questline_event_recorded", AWARD_GRANTED: "questline_award_granted"}
 _STAGED = "questline.outbox.staged"
+# Session.info key: the plugin manager whose hooks decide which topics are written
+LISTENERS = "questline.outbox.listeners"
 ERROR_LIMIT = 1000
 
 
@@ -76,12 +78,26 @@ def award_from(data: dict[str, Any]) -> AwardView:
 def stage(
     session: AsyncSession, event: Event, activity: ActivityLog, awards: Sequence[AwardView]
 ) -> None:
-    """Add the entries announcing a recorded event: `event.recorded`, then one per award."""
-    payload = {"event": event.model_dump(mode="json"), "awards": [award_data(a) for a in awards]}
-    entries = [_entry(EVENT_RECORDED, activity, payload)]
-    entries += [_entry(AWARD_GRANTED, activity, award_data(award)) for award in awards]
-    session.add_all(entries)
-    session.info.setdefault(_STAGED, []).extend(entries)
+    """Add the entries announcing a recorded event: `event.recorded`, then one per award.
+
+    A topic is written only if a plugin implements its hook (the session's LISTENERS); an
+    event that grants nothing and that nobody listens to costs nothing here.
+    """
+    entries = []
+    if _listened(session, EVENT_RECORDED):
+        awards_data = [award_data(award) for award in awards]
+        payload = {"event": event.model_dump(mode="json"), "awards": awards_data}
+        entries.append(_entry(EVENT_RECORDED, activity, payload))
+    if awards and _listened(session, AWARD_GRANTED):
+        entries += [_entry(AWARD_GRANTED, activity, award_data(award)) for award in awards]
+    if entries:
+        session.add_all(entries)
+        session.info.setdefault(_STAGED, []).extend(entries)
+
+
+def _listened(session: AsyncSession, topic: str) -> bool:
+    listeners = session.info.get(LISTENERS)
+    return listeners is None or bool(getattr(listeners.hook, HOOKS[topic]).get_hookimpls())
 
 
 def _entry(topic: str, activity: ActivityLog, data: dict[str, Any]) -> OutboxEntry:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from questline.adapters.cli.runtime import plugin_manager
 from questline.engine import Engine
 from questline.engine.dispatcher import Dispatcher, DispatchSettings
 from questline.plugins import hookimpl
@@ -28,8 +29,11 @@ def test_outbox_commands(
     events = write_lines(tmp_path / "events.jsonl", lesson_events(course))
     assert invoke("events", "ingest", str(events)).exit_code == 0
 
+    # one award; the three events too if an installed plugin listens to them
+    events_heard = bool(plugin_manager().hook.questline_event_recorded.get_hookimpls())
+    written = 1 + (3 if events_heard else 0)
     status = invoke("outbox", "status")
-    assert status.output == "pending: 4  done: 0  dead: 0\n"  # three events and one award
+    assert status.output == f"pending: {written}  done: 0  dead: 0\n"
     listed = invoke("outbox", "list", "--status", "pending")
     assert listed.exit_code == 0 and listed.output.count("award.granted") == 1
 
@@ -40,7 +44,7 @@ def test_outbox_commands(
         return dead.id
 
     dead_id = engine_call(dead_letter)
-    assert invoke("outbox", "status").output == "pending: 0  done: 3  dead: 1\n"
+    assert invoke("outbox", "status").output == f"pending: 0  done: {written - 1}  dead: 1\n"
     dead = invoke("outbox", "list", "--status", "dead")
     assert "refusing: RuntimeError: chat service refused" in dead.output
 
@@ -48,7 +52,7 @@ def test_outbox_commands(
     assert retried.output == "1 entry pending again\n"
     ran = invoke("outbox", "run", "--once")
     assert ran.output == "1 entry settled\n"
-    assert invoke("outbox", "status").output == "pending: 0  done: 4  dead: 0\n"
+    assert invoke("outbox", "status").output == f"pending: 0  done: {written}  dead: 0\n"
 
 
 def test_outbox_bad_input_is_one_line(invoke: Invoke) -> None:

@@ -60,6 +60,23 @@ class Sink:
         self.awards.append((delivery.id, award.slug, delivery.attempt))
 
 
+class Listener:
+    """Listens to both topics (so that both are written) and does nothing."""
+
+    @hookimpl
+    def questline_event_recorded(self) -> None:
+        pass
+
+    @hookimpl
+    def questline_award_granted(self) -> None:
+        pass
+
+
+@pytest.fixture(autouse=True)
+def listening(engine: Engine) -> None:
+    engine.plugins.register(Listener(), name="listener")
+
+
 async def entries(db: AsyncEngine) -> list[OutboxEntry]:
     async with db.connect() as connection:
         rows = await connection.execute(select(OutboxEntry).order_by(OutboxEntry.id))
@@ -225,6 +242,17 @@ async def test_concurrent_dispatchers_deliver_each_entry_once(
     assert sum(counts) == status["done"] and status["pending"] == 0
     ids = [dedupe_id for dedupe_id, _, _ in sink.awards]
     assert len(ids) == len(set(ids)) > 1
+
+
+async def test_a_topic_nobody_listens_to_is_not_written(
+    engine: Engine, db: AsyncEngine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    engine.plugins.unregister(name="listener")
+    await engine.record(Event(type=A.LOGIN, user_id=learner.id, occurred_at=T0))
+    assert await entries(db) == []
+    engine.plugins.register(Sink(), name="sink")  # awards only
+    await engine.record(complete(learner, lessons[0]))
+    assert [e.topic for e in await entries(db)] == ["award.granted"]
 
 
 def test_settings_refuse_nonsense_and_backoff_stays_within_its_bounds() -> None:
