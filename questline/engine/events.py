@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
+from questline.engine.idempotency import key_problem
+from questline.engine.limits import (
+    BIGINT_MAX,
+    EARLIEST,
+    INT_MAX,
+    LATEST,
+    MAX_DETAILS_BYTES,
+    MAX_DETAILS_DEPTH,
+)
+from questline.rules.parsing import TreeError, check_tree
 from questline.rules.vocabulary import ActivityType
 
 LESSON_ACTIVITIES = frozenset(
@@ -22,18 +33,22 @@ MAX_SCORE = 1_000_000
 
 
 class Event(BaseModel):
-    """One thing a learner did. Identify the learner by `user_id` or by `telegram_id`."""
+    """One thing a learner did. Identify the learner by `user_id` or by `telegram_id`.
+
+    Every field is checked here against what the database can hold (see
+    :mod:`questline.engine.limits`), so a bad value is refused the same way on every database.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     type: ActivityType
-    user_id: int | None = None
-    telegram_id: int | None = None
-    lesson_id: int | None = None
+    user_id: int | None = Field(default=None, ge=1, le=INT_MAX)
+    telegram_id: int | None = Field(default=None, ge=1, le=BIGINT_MAX)
+    lesson_id: int | None = Field(default=None, ge=1, le=INT_MAX)
     score: int | None = Field(default=None, ge=0, le=MAX_SCORE)
-    details: dict[str, Any] = Field(default_factory=dict)
+    details: dict[str, JsonValue] = Field(default_factory=dict)
     occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=100)
+    idempotency_key: str | None = None
 
     @field_validator("type")
     @classmethod
@@ -47,7 +62,36 @@ class Event(BaseModel):
     def _timezone_aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("occurred_at must be timezone-aware")
+        if not EARLIEST <= value <= LATEST:
+            raise ValueError(f"must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC)")
         return value.astimezone(UTC)
+
+    @field_validator("details", mode="before")
+    @classmethod
+    def _json_details(cls, value: Any) -> Any:
+        try:
+            check_tree(value, MAX_DETAILS_DEPTH)
+        except TreeError as error:
+            where = f"at {error.pointer}: " if error.pointer else ""
+            raise ValueError(f"{where}{error.problem}") from None
+        return value
+
+    @field_validator("details")
+    @classmethod
+    def _small_details(cls, value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+        compact = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        size = len(compact.encode("utf-8"))
+        if size > MAX_DETAILS_BYTES:
+            raise ValueError(f"{size} bytes of JSON; the limit is {MAX_DETAILS_BYTES} bytes")
+        return value
+
+    @field_validator("idempotency_key")
+    @classmethod
+    def _valid_key(cls, value: str | None) -> str | None:
+        problem = None if value is None else key_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -67,7 +111,7 @@ class UserProfile(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    telegram_id: int = Field(gt=0)
+    telegram_id: int = Field(ge=1, le=BIGINT_MAX)
     username: str | None = Field(default=None, max_length=100)
     first_name: str | None = Field(default=None, max_length=100)
     last_name: str | None = Field(default=None, max_length=100)
