@@ -210,8 +210,7 @@ class Engine:
                 async with self.sessions() as session:
                     async with session.begin():
                         result = await work(session)
-                        await session.flush()
-                        staged = outbox.staged_ids(session)
+                        staged = await outbox.write_staged(session)
                     if self.dispatcher is not None:
                         await self.dispatcher.deliver(staged)
                     return result

@@ -402,8 +402,6 @@ class OutboxEntry(Base):
     created_at: Mapped[datetime] = _created_at()
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
-    activity: Mapped[ActivityLog | None] = relationship(lazy="raise_on_sql")
-
     def __repr__(self) -> str:
         return f"OutboxEntry(id={self.id!r}, topic={self.topic!r}, status={self.status!r})"
 

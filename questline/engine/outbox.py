@@ -22,8 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.errors import QuestlineError
 from questline.engine.events import Event
-from questline.engine.models import ActivityLog, OutboxEntry, OutboxStatus
+from questline.engine.models import OutboxEntry, OutboxStatus
 from questline.engine.views import AwardView, RecordResult
+from questline.engine.writes import ActivityRow
 
 EVENT_RECORDED = "event.recorded"
 AWARD_GRANTED = "award.granted"
@@ -76,7 +77,7 @@ def award_from(data: dict[str, Any]) -> AwardView:
 
 
 def stage(
-    session: AsyncSession, event: Event, activity: ActivityLog, awards: Sequence[AwardView]
+    session: AsyncSession, event: Event, activity: ActivityRow, awards: Sequence[AwardView]
 ) -> None:
     """Add the entries announcing a recorded event: `event.recorded`, then one per award.
 
@@ -90,9 +91,7 @@ def stage(
         entries.append(_entry(EVENT_RECORDED, activity, payload))
     if awards and _listened(session, AWARD_GRANTED):
         entries += [_entry(AWARD_GRANTED, activity, award_data(award)) for award in awards]
-    if entries:
-        session.add_all(entries)
-        session.info.setdefault(_STAGED, []).extend(entries)
+    session.info.setdefault(_STAGED, []).extend(entries)
 
 
 def _listened(session: AsyncSession, topic: str) -> bool:
@@ -100,19 +99,29 @@ def _listened(session: AsyncSession, topic: str) -> bool:
     return listeners is None or bool(getattr(listeners.hook, HOOKS[topic]).get_hookimpls())
 
 
-def _entry(topic: str, activity: ActivityLog, data: dict[str, Any]) -> OutboxEntry:
-    return OutboxEntry(
+def _entry(
+    topic: str, activity: ActivityRow, data: dict[str, Any]
+) -> tuple[OutboxEntry, ActivityRow]:
+    entry = OutboxEntry(
         dedupe_id=str(uuid.uuid4()),
         topic=topic,
-        user_id=activity.user_id,
-        activity=activity,
+        user_id=activity.values["user_id"],
         payload=json.dumps(data, ensure_ascii=False, sort_keys=True),
     )
+    return entry, activity
 
 
-def staged_ids(session: AsyncSession) -> list[int]:
-    """Ids of the entries staged in `session` (call after its last flush)."""
-    return [entry.id for entry in session.info.pop(_STAGED, [])]
+async def write_staged(session: AsyncSession) -> list[int]:
+    """Insert the entries staged in `session`, once their events' rows have ids (at the end
+    of the transaction's work); returns the entries' ids."""
+    staged: list[tuple[OutboxEntry, ActivityRow]] = session.info.pop(_STAGED, [])
+    if not staged:
+        return []
+    for entry, activity in staged:
+        entry.activity_id = activity.id
+    session.add_all(entry for entry, _ in staged)
+    await session.flush()
+    return [entry.id for entry, _ in staged]
 
 
 def hook_arguments(entry: OutboxEntry) -> dict[str, Any]:
