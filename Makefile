@@ -14,7 +14,9 @@ MYSQL_TEST_URL ?= mysql+aiomysql://questline:questline@127.0.0.1:3306/questline_
 export POETRY_VIRTUALENVS_IN_PROJECT := true
 export POETRY_NO_INTERACTION := 1
 
-.PHONY: demo test lint lock lock-check test-sqlite test-mysql
+PLUGINS := plugins/questline-webhooks
+
+.PHONY: demo test lint lock lock-check test-sqlite test-mysql test-plugins
 
 $(POETRY_HOME)/bin/poetry:
 	$(PYTHON) -m venv $(POETRY_HOME)
@@ -44,4 +46,11 @@ test-sqlite: $(STAMP)
 test-mysql: $(STAMP)
 	MYSQL_TEST_URL=$(MYSQL_TEST_URL) scripts/test-mysql.sh $(BIN)/pytest
 
-test: lock-check lint test-sqlite test-mysql
+# The plugin distributions in plugins/, installed into the same venv (their dependencies are
+# in poetry.lock through questline's own or the dev group), tested on SQLite and on MariaDB.
+test-plugins: $(STAMP)
+	$(BIN)/python -m pip install --quiet --no-deps $(addprefix -e ,$(PLUGINS))
+	env -u DATABASE_URL $(BIN)/pytest $(addsuffix /tests,$(PLUGINS))
+	MYSQL_TEST_URL=$(MYSQL_TEST_URL) scripts/test-mysql.sh $(BIN)/pytest $(addsuffix /tests,$(PLUGINS))
+
+test: lock-check lint test-sqlite test-mysql test-plugins

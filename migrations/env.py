@@ -36,10 +36,16 @@ def _url() -> str:
     return config.get_main_option("sqlalchemy.url") or database_url()
 
 
+def _include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Compare only questline's own tables: plugins may keep tables of theirs in the database."""
+    return type_ != "table" or name in target_metadata.tables
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_name=_include_name,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         compare_server_default=True,

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The MariaDB/MySQL leg of `make test`: creates the test databases, then runs PYTEST with
-# DATABASE_URL=MYSQL_TEST_URL. With no server answering it says so in one line and exits 0,
+# The MariaDB/MySQL leg of `make test`: creates the test databases, then runs PYTEST [ARGS…]
+# with DATABASE_URL=MYSQL_TEST_URL. With no server answering it says so in one line and exits 0,
 # unless QUESTLINE_REQUIRE_MYSQL=1 (set by CI), which turns the skip into a failure.
 set -euo pipefail
 pytest_bin=$1
+shift
 url=${MYSQL_TEST_URL:?MYSQL_TEST_URL is not set}
 database=${url##*/}
 database=${database%%\?*}
@@ -18,4 +19,4 @@ if [ -z "$admin" ] || ! "$admin" -uroot ping --silent >/dev/null 2>&1; then
     exit 0
 fi
 "$(dirname "$0")/test-databases.sh" "$database"
-DATABASE_URL=$url "$pytest_bin"
+DATABASE_URL=$url "$pytest_bin" "$@"

@@ -44,6 +44,7 @@ from questline.engine.models import (
     Lesson,
     LessonChallenge,
     Module,
+    OutboxEntry,
     ProgressStatus,
     User,
     UserAchievement,
@@ -87,6 +88,7 @@ def test_table_names() -> None:
         LeaderboardCache: "leaderboard_cache",
         ActivityLog: "activity_log",
         LessonChallenge: "lesson_challenges",
+        OutboxEntry: "outbox",
         LearnerTotals: "learner_totals",
         LearnerDay: "learner_days",
     }
@@ -115,7 +117,12 @@ def test_python_and_server_defaults() -> None:
         assert column.server_default is not None
         assert str(column.server_default.arg) == server_default
         python_default = column.default.arg
-        expected = bool(int(server_default)) if isinstance(column.type, Boolean) else 0
+        if isinstance(column.type, Boolean):
+            expected: Any = bool(int(server_default))
+        elif isinstance(column.type, Integer):
+            expected = int(server_default)
+        else:
+            expected = server_default
         assert python_default == expected, (table, name)
 
 

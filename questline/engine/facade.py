@@ -17,11 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from questline.engine import aggregates, catalogue, conversations, leaderboard
+from questline.engine import aggregates, catalogue, conversations, leaderboard, outbox
 from questline.engine.content import ContentReport, load_course, read_course
 from questline.engine.conversations import Conversation
 from questline.engine.course import Course, normalise_answer
 from questline.engine.db import create_engine, session_factory
+from questline.engine.dispatcher import Dispatcher, DispatchSettings
 from questline.engine.errors import NoChallenge, QuestlineError, RulesError, UnknownUser
 from questline.engine.events import Event, UserProfile
 from questline.engine.facts import FactContext, FactsBuilder, builtin
@@ -108,7 +109,7 @@ def zone_named(name: str) -> ZoneInfo:
 
 
 class Engine:
-    """questline's core. Every write is one transaction; notifications follow the commit."""
+    """questline's core. Every write is one transaction; notifications leave by the outbox."""
 
     def __init__(
         self,
@@ -133,6 +134,7 @@ class Engine:
         self.sessions = session_factory(self.db)
         self.zone = zone_named(timezone)
         self.plugins = plugin_manager or build_plugin_manager()
+        self.sessions.configure(info={outbox.LISTENERS: self.plugins})
         if self.plugins.get_plugin(BUILTIN_FACTS_PLUGIN) is None:
             self.plugins.register(builtin, name=BUILTIN_FACTS_PLUGIN)
         self.facts = FactsBuilder(
@@ -146,6 +148,7 @@ class Engine:
             RuleEvaluator(self.facts.catalog, self.operators, ops_budget=ops_budget)
         )
         self.recorder = Recorder(self.rulebook, self.facts, self.zone)
+        self.dispatcher: Dispatcher | None = None
         self._course: Course | None = None
         self._group_options = (linger, group_size) if group_commit else None
         if group_commit and (linger < 0 or group_size < 1):
@@ -165,7 +168,11 @@ class Engine:
         await self.plugins.acall("questline_startup", engine=self)
 
     async def shutdown(self) -> None:
-        """Let plugins stop, then close the database connections this engine opened."""
+        """Stop the dispatcher, let plugins stop, then close the database connections this
+        engine opened."""
+        if self.dispatcher is not None:
+            await self.dispatcher.stop()
+            self.dispatcher = None
         await self.plugins.anotify("questline_shutdown", engine=self)
         if self._owns_db:
             await self.db.dispose()
@@ -196,12 +203,18 @@ class Engine:
         """Run `work` in one transaction, again from scratch if the database asks to retry.
 
         With `retry_conflicts`, a unique-constraint conflict also runs it again (the record
-        paths: their next run sees the conflicting row and does not write it twice).
+        paths: their next run sees the conflicting row and does not write it twice). Outbox
+        entries the transaction committed are handed to this process's dispatcher, if any.
         """
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                async with self.sessions() as session, session.begin():
-                    return await work(session)
+                async with self.sessions() as session:
+                    async with session.begin():
+                        result = await work(session)
+                        staged = await outbox.write_staged(session)
+                    if self.dispatcher is not None:
+                        await self.dispatcher.deliver(staged)
+                    return result
             except OperationalError as error:
                 if attempt == WRITE_ATTEMPTS or not _retryable(error):
                     raise
@@ -213,14 +226,38 @@ class Engine:
                 log.warning("transaction retried after a conflict: %s", error.orig)
         raise AssertionError("unreachable")
 
-    async def _notify(self, event: Event, result: RecordResult) -> None:
-        if result.replayed or result.already_solved:
-            return
-        await self.plugins.anotify(
-            "questline_event_recorded", engine=self, event=event, result=result
-        )
-        for award in result.awards:
-            await self.plugins.anotify("questline_award_granted", engine=self, award=award)
+    # -- the outbox ---------------------------------------------------------------------------
+
+    def start_dispatcher(self, settings: DispatchSettings | None = None) -> Dispatcher:
+        """Deliver the outbox from this process: entries this engine commits at once, and
+        every due entry in a background task, until shutdown."""
+        if self.dispatcher is None:
+            self.dispatcher = Dispatcher(self, settings)
+            self.dispatcher.start()
+        return self.dispatcher
+
+    async def deliver_outbox(self, settings: DispatchSettings | None = None) -> int:
+        """Deliver every due outbox entry once, in this task; returns how many were settled."""
+        return await Dispatcher(self, settings).deliver_pending()
+
+    async def outbox_status(self) -> dict[str, int]:
+        """Outbox entries per status: pending, done, dead."""
+        async with self.sessions() as session:
+            return await outbox.counts(session)
+
+    async def outbox_entries(
+        self, *, status: str | None = None, limit: int = 20
+    ) -> list[outbox.OutboxView]:
+        async with self.sessions() as session:
+            return await outbox.entries(session, status=status, limit=limit)
+
+    async def retry_outbox(self, ids: Sequence[int] | None = None) -> int:
+        """Make dead-lettered entries (`ids`, or all) pending again; returns how many."""
+        async with self.sessions() as session:
+            count = await outbox.retry(session, ids, now=utcnow())
+        if self.dispatcher is not None:
+            self.dispatcher.wake()
+        return count
 
     # -- learners ----------------------------------------------------------------------------
 
@@ -263,11 +300,8 @@ class Engine:
         With group commit (the default) it may share its transaction with concurrent calls.
         """
         if self._group_options is None:
-            result = await self._record_alone(event)
-        else:
-            result = await self._group().submit(event)
-        await self._notify(event, result)
-        return result
+            return await self._record_alone(event)
+        return await self._group().submit(event)
 
     def _group(self) -> GroupCommit[Event, RecordResult]:
         """This event loop's group committer (an engine may serve several loops in turn)."""
@@ -362,10 +396,7 @@ class Engine:
                 await learners.settle()
                 return [item.result() for item in recorded]
 
-            chunk_results = await self._write(work, retry_conflicts=True)
-            for event, result in zip(chunk, chunk_results, strict=True):
-                await self._notify(event, result)
-            results.extend(chunk_results)
+            results.extend(await self._write(work, retry_conflicts=True))
         return results
 
     async def answer_challenge(

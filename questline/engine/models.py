@@ -52,6 +52,8 @@ __all__ = [
     "Lesson",
     "LessonChallenge",
     "Module",
+    "OutboxEntry",
+    "OutboxStatus",
     "ProgressStatus",
     "User",
     "UserAchievement",
@@ -73,6 +75,14 @@ class ProgressStatus(enum.StrEnum):
     NOT_STARTED = "NOT_STARTED"
     IN_PROGRESS = "IN_PROGRESS"
     COMPLETED = "COMPLETED"
+
+
+class OutboxStatus(enum.StrEnum):
+    """Where an outbox entry stands (extension, 0006)."""
+
+    PENDING = "pending"
+    DONE = "done"
+    DEAD = "dead"
 
 
 class Base(AsyncAttrs, DeclarativeBase):
@@ -362,6 +372,39 @@ class LessonChallenge(Base):
 
     def __repr__(self) -> str:
         return f"LessonChallenge(id={self.id!r}, lesson_id={self.lesson_id!r})"
+
+
+class OutboxEntry(Base):
+    """A notification written in the transaction of the event it announces (extension, 0006).
+
+    The dispatcher (``questline.engine.dispatcher``) hands pending entries to the plugins' hooks
+    and marks them done; ``dedupe_id`` is the stable id receivers drop duplicates by.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index(None, "status", "available_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dedupe_id: Mapped[str] = mapped_column(String(36), nullable=False, unique=True)
+    topic: Mapped[str] = mapped_column(String(50), nullable=False)
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    activity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("activity_log.id", ondelete="SET NULL"), nullable=True
+    )
+    payload: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(
+        String(10), nullable=False, default=OutboxStatus.PENDING, server_default="pending"
+    )
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    claim_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    delivered_to: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = _created_at()
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    def __repr__(self) -> str:
+        return f"OutboxEntry(id={self.id!r}, topic={self.topic!r}, status={self.status!r})"
 
 
 def _count() -> Mapped[int]:

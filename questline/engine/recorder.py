@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from questline.engine import outbox
 from questline.engine.aggregates import ProgressChange
 from questline.engine.course import Course
 from questline.engine.errors import InvalidEvent
@@ -133,6 +134,8 @@ class Recorder:
         if awards or event.type in SCORED_ACTIVITIES:
             learners.totals_changed(learner)
         recorded = Recorded(activity, tuple(awards))
+        # outbox (issue 11): the event's notifications commit with it; keep on any new write path
+        outbox.stage(session, event, activity, recorded.awards)
         if event.idempotency_key is not None:
             learner.recorded[event.idempotency_key] = recorded
         return recorded

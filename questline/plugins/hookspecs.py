@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from questline.engine.events import Event
     from questline.engine.facade import Engine
     from questline.engine.facts.provider import FactProvider
+    from questline.engine.outbox import Delivery
     from questline.engine.views import AwardView, RecordResult
 
 hookspec = HookspecMarker("questline")
@@ -30,14 +31,16 @@ def questline_operators() -> Mapping[str, Callable[..., Any]]:
 
 @hookspec
 def questline_event_recorded(
-    engine: Engine, event: Event, result: RecordResult
+    engine: Engine, event: Event, result: RecordResult, delivery: Delivery
 ) -> Awaitable[None] | None:
-    """Called after an event's transaction has committed (not for replays)."""
+    """Called by the outbox dispatcher, at least once, for each recorded event (not replays)."""
 
 
 @hookspec
-def questline_award_granted(engine: Engine, award: AwardView) -> Awaitable[None] | None:
-    """Called once per new award, after the transaction that granted it has committed."""
+def questline_award_granted(
+    engine: Engine, award: AwardView, delivery: Delivery
+) -> Awaitable[None] | None:
+    """Called by the outbox dispatcher, at least once, for each new award."""
 
 
 @hookspec

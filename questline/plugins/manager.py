@@ -59,6 +59,28 @@ class PluginManager(pluggy.PluginManager):
             except Exception:
                 log.exception("plugin %s failed in %s", impl.plugin_name, hook_name)
 
+    async def adeliver(
+        self, hook_name: str, *, skip: Collection[str] = (), **kwargs: Any
+    ) -> tuple[list[str], list[tuple[str, Exception]]]:
+        """Call every implementation of a hook not named in `skip`, each whatever the others do.
+
+        Returns the names of the plugins that succeeded and the failures, by plugin name.
+        """
+        succeeded: list[str] = []
+        failed: list[tuple[str, Exception]] = []
+        for impl in reversed(getattr(self.hook, hook_name).get_hookimpls()):
+            if impl.plugin_name in skip:
+                continue
+            try:
+                result = impl.function(*(kwargs[arg] for arg in impl.argnames))
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as error:
+                failed.append((impl.plugin_name, error))
+            else:
+                succeeded.append(impl.plugin_name)
+        return succeeded, failed
+
     def describe(self) -> list[PluginInfo]:
         """Every registered plugin with the hooks it implements, sorted by name (blocked: none)."""
         distributions = {

@@ -154,6 +154,22 @@ EXTENSION_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
         "data": ("text", None, True),
         "updated_at": (T, None, False),
     },
+    "outbox": {
+        "id": ("int", None, False),
+        "dedupe_id": ("str", 36, False),
+        "topic": ("str", 50, False),
+        "user_id": ("int", None, True),
+        "activity_id": ("int", None, True),
+        "payload": ("text", None, False),
+        "status": ("str", 10, False),
+        "attempts": ("int", None, False),
+        "available_at": (T, None, False),
+        "claim_token": ("str", 32, True),
+        "delivered_to": ("text", None, True),
+        "last_error": ("text", None, True),
+        "created_at": (T, None, False),
+        "delivered_at": (T, None, True),
+    },
 }
 
 # Primary keys other than an autoincrement "id" (extension tables keyed by learner).
@@ -161,7 +177,12 @@ EXTENSION_PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "learner_totals": ("user_id",),
     "learner_days": ("user_id", "day"),
 }
-EXTENSION_TABLES = {"lesson_challenges", "conversation_states", *EXTENSION_PRIMARY_KEYS}
+EXTENSION_TABLES = {
+    "lesson_challenges",
+    "conversation_states",
+    "outbox",
+    *EXTENSION_PRIMARY_KEYS,
+}
 
 
 def primary_key(table: str) -> list[str]:
@@ -187,6 +208,8 @@ SERVER_DEFAULTS: dict[tuple[str, str], str] = {
     ("leaderboard_cache", "achievements_count"): "0",
     ("achievements", "enabled"): "1",
     ("lesson_challenges", "points"): "0",
+    ("outbox", "status"): "pending",
+    ("outbox", "attempts"): "0",
     **{
         (table, column): "0"
         for table, columns in (
@@ -251,6 +274,7 @@ SEED_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
 EXTENSION_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
     "ix_user_achievements_activity_id": ("user_achievements", ("activity_id",)),
     "ix_leaderboard_cache_total_score_user_id": ("leaderboard_cache", ("total_score", "user_id")),
+    "ix_outbox_status_available_at": ("outbox", ("status", "available_at")),
 }
 
 # Uniques (constraint or unique index): table -> set of column tuples.
@@ -267,6 +291,7 @@ EXTENSION_UNIQUES: dict[str, set[tuple[str, ...]]] = {
     "lessons": {("module_id", "slug")},
     "lesson_challenges": {("lesson_id",)},
     "conversation_states": {("key",)},
+    "outbox": {("dedupe_id",)},
 }
 
 # Foreign keys: table -> {(columns, referred table, referred columns, ondelete)}.
@@ -286,6 +311,7 @@ SEED_FOREIGN_KEYS: dict[str, set[tuple[tuple[str, ...], str, tuple[str, ...], st
 EXTENSION_FOREIGN_KEYS: dict[str, set[tuple[tuple[str, ...], str, tuple[str, ...], str | None]]] = {
     "user_achievements": {(("activity_id",), "activity_log", ("id",), "SET NULL")},
     "lesson_challenges": {(("lesson_id",), "lessons", ("id",), "CASCADE")},
+    "outbox": {(("activity_id",), "activity_log", ("id",), "SET NULL")},
     "learner_totals": {(("user_id",), "users", ("id",), "CASCADE")},
     "learner_days": {(("user_id",), "users", ("id",), "CASCADE")},
 }

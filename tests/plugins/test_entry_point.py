@@ -189,6 +189,8 @@ async def test_an_installed_plugin_supplies_facts_operators_and_hears_awards(
     user = await register(engine)
 
     result = await engine.record(Event(type=ActivityType.LOGIN, user_id=user.id, occurred_at=T0))
+    assert plugin_module().SEEN == []  # delivered by a dispatcher, not by record()
+    assert await engine.deliver_outbox() == 2
 
     assert [award.slug for award in result.awards] == ["lucky-login"]
     assert plugin_module().SEEN == [

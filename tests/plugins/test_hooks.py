@@ -1,4 +1,8 @@
-"""How the engine calls plugin hooks: awaited, isolated from failures, only after a commit."""
+"""How the engine calls plugin hooks: awaited, isolated from failures, only after a commit.
+
+Notifications leave through the outbox: an engine running a dispatcher delivers the entries it
+commits right after the commit (tests/engine/test_outbox.py covers retries and crashes).
+"""
 
 from __future__ import annotations
 
@@ -88,6 +92,7 @@ async def test_async_implementations_are_awaited_in_order(
 ) -> None:
     engine = await course_engine(db, manager)
     await engine.startup()
+    engine.start_dispatcher()
     user = await register(engine)
     lesson = await first_lesson(engine)
 
@@ -109,6 +114,7 @@ async def test_record_many_notifies_every_event_after_its_chunk_commits(
     db: AsyncEngine, manager: PluginManager, recorder: AsyncRecorder
 ) -> None:
     engine = await course_engine(db, manager)
+    engine.start_dispatcher()
     user = await register(engine)
     lesson = await first_lesson(engine)
     events = [
@@ -117,11 +123,13 @@ async def test_record_many_notifies_every_event_after_its_chunk_commits(
     ]
 
     results = await engine.record_many(events, chunk_size=1)
+    await engine.shutdown()
 
     assert recorder.calls == [
         ("event", ActivityType.LOGIN, results[0].activity_id),
         ("event", ActivityType.LESSON_COMPLETED, results[1].activity_id),
         ("award", "first-lesson"),
+        ("shutdown",),
     ]
 
 
@@ -133,17 +141,20 @@ async def test_a_failing_notification_is_logged_and_the_award_stands(
 ) -> None:
     manager.register(Broken(), name="broken")
     engine = await course_engine(db, manager)
+    engine.start_dispatcher()
     user = await register(engine)
     lesson = await first_lesson(engine)
 
-    with caplog.at_level(logging.ERROR, logger="questline.plugins.manager"):
+    with caplog.at_level(logging.WARNING, logger="questline.engine.dispatcher"):
         result = await engine.record(
             at_nine(ActivityType.LESSON_COMPLETED, user.id, lesson_id=lesson.id)
         )
+    await engine.shutdown()
 
     assert [award.slug for award in result.awards] == ["first-lesson"]
     assert ("award", "first-lesson") in recorder.calls  # the other plugin was still told
-    assert "plugin broken failed in questline_award_granted" in caplog.text
+    assert "failed in plugin broken, attempt 1: notification service is down" in caplog.text
+    assert await engine.outbox_status() == {"pending": 1, "done": 1, "dead": 0}
     earned = {
         status.slug for status in await engine.achievements(user_id=user.id) if status.earned_at
     }
@@ -154,6 +165,7 @@ async def test_replays_are_not_notified(
     db: AsyncEngine, manager: PluginManager, recorder: AsyncRecorder
 ) -> None:
     engine = await course_engine(db, manager)
+    engine.start_dispatcher()
     user = await register(engine)
     lesson = await first_lesson(engine)
     event = at_nine(
@@ -162,11 +174,13 @@ async def test_replays_are_not_notified(
 
     first = await engine.record(event)
     again = await engine.record(event)
+    await engine.shutdown()
 
     assert again.replayed and again.awards == first.awards
     assert recorder.calls == [
         ("event", ActivityType.LESSON_COMPLETED, first.activity_id),
         ("award", "first-lesson"),
+        ("shutdown",),
     ]
 
 
@@ -174,6 +188,7 @@ async def test_nothing_is_notified_when_the_transaction_rolls_back(
     db: AsyncEngine, manager: PluginManager, recorder: AsyncRecorder
 ) -> None:
     engine = await course_engine(db, manager)
+    engine.start_dispatcher()
     user = await register(engine)
     lesson = await first_lesson(engine)
     before = await count_activities(db)
@@ -188,8 +203,10 @@ async def test_nothing_is_notified_when_the_transaction_rolls_back(
             ]
         )
 
+    await engine.shutdown()
     assert rejected.value.index == 1
-    assert recorder.calls == []
+    assert recorder.calls == [("shutdown",)]
+    assert await engine.outbox_status() == {"pending": 0, "done": 0, "dead": 0}
     assert await count_activities(db) == before
 
 

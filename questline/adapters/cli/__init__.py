@@ -19,6 +19,7 @@ BUILTIN_COMMANDS = {
     "demo": "demo:demo",
     "events": "ingest:events",
     "leaderboard": "reports:leaderboard",
+    "outbox": "outbox:outbox",
     "plugins": "reports:plugins",
     "progress": "reports:progress",
     "rules": "rules:rules",

@@ -43,6 +43,7 @@ class BotRunner:
         self.plugin.attach(self.engine, self.notifier)
         try:
             await self.engine.startup()
+            self.engine.start_dispatcher()  # outbox (issue 11): awards reach the bot from here
             await self.dispatcher.start_polling(
                 self.bot,
                 polling_timeout=self.settings.polling_timeout,

@@ -1,0 +1,37 @@
+"""The plugin's settings, from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from questline.engine.errors import QuestlineError
+
+TIMEOUT_ENV = "QUESTLINE_WEBHOOKS_TIMEOUT"
+MAX_FAILURES_ENV = "QUESTLINE_WEBHOOKS_MAX_FAILURES"
+
+
+@dataclass(frozen=True)
+class Settings:
+    timeout: float = 10.0
+    max_failures: int = 5
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            timeout=_number(TIMEOUT_ENV, float, cls.timeout),
+            max_failures=int(_number(MAX_FAILURES_ENV, int, cls.max_failures)),
+        )
+
+
+def _number(name: str, kind: type[float] | type[int], default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise QuestlineError(f"{name} must be a positive number, not {raw!r}") from None
+    if value <= 0:
+        raise QuestlineError(f"{name} must be a positive number, not {raw!r}")
+    return value

@@ -1,0 +1,181 @@
+"""Deliveries to a real receiver on 127.0.0.1: retries, outages, timeouts, 410 Gone, replays."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from questline_webhooks import store
+from support import (
+    Answer,
+    Receiver,
+    complete_first_lesson,
+    drain,
+    run_cli,
+    subscribe,
+)
+
+from questline.engine import Engine
+
+
+def award_messages(receiver: Receiver) -> list[dict]:
+    return [item.message for item in receiver.received if item.message["type"] == "award.granted"]
+
+
+async def test_an_award_is_posted_signed_once_the_receiver_answers_200(
+    engine: Engine, receiver: Receiver
+) -> None:
+    endpoint = await subscribe(engine, receiver)
+    receiver.script.extend([Answer(500), Answer(500)])
+    await complete_first_lesson(engine, 101)
+
+    status = await drain(engine)
+
+    assert status == {"pending": 0, "done": 2, "dead": 0}  # event.recorded + award.granted
+    assert len(receiver.received) == 3
+    assert all(item.verified for item in receiver.received)
+    assert len(receiver.ids()) == 1  # every retry carries the same webhook-id
+    assert [item.replay for item in receiver.received] == [False, True, True]
+    message = receiver.received[-1].message
+    assert message["data"]["slug"] == "first-lesson" and message["data"]["points"] == 10
+    attempts = await store.recent_deliveries(engine.db, endpoint_id=endpoint.id, limit=10)
+    assert [(a.attempt, a.status_code, a.ok) for a in reversed(attempts)] == [
+        (1, 500, False),
+        (2, 500, False),
+        (3, 200, True),
+    ]
+    assert (await store.get_endpoint(engine.db, endpoint.id)).failures == 0
+
+
+async def test_a_receiver_that_is_down_gets_the_award_when_it_comes_back(engine: Engine) -> None:
+    receiver = Receiver()
+    await receiver.start()
+    port = receiver.port
+    endpoint = await subscribe(engine, receiver)
+    await receiver.stop()
+    await complete_first_lesson(engine, 102)
+
+    await engine.deliver_outbox()
+    attempts = await store.recent_deliveries(engine.db, endpoint_id=endpoint.id, limit=10)
+    assert attempts and attempts[0].status_code is None
+    assert "Connect" in (attempts[0].error or "")
+    assert (await engine.outbox_status())["pending"] == 1
+
+    await receiver.start(port)
+    try:
+        status = await drain(engine)
+    finally:
+        await receiver.stop()
+    assert status["pending"] == 0
+    assert [m["data"]["slug"] for m in award_messages(receiver)] == ["first-lesson"]
+
+
+async def test_a_slow_receiver_times_out_and_is_retried(
+    engine: Engine, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUESTLINE_WEBHOOKS_TIMEOUT", "0.3")
+    endpoint = await subscribe(engine, receiver)
+    receiver.script.append(Answer(200, delay=2.0))
+    await complete_first_lesson(engine, 103)
+
+    assert (await drain(engine))["pending"] == 0
+
+    attempts = await store.recent_deliveries(engine.db, endpoint_id=endpoint.id, limit=10)
+    assert [a.error for a in reversed(attempts)] == ["timed out after 0.3s", None]
+    assert len(receiver.received) == 2 and len(receiver.ids()) == 1
+
+
+async def test_410_gone_disables_the_endpoint(engine: Engine, receiver: Receiver) -> None:
+    endpoint = await subscribe(engine, receiver)
+    receiver.script.append(Answer(410))
+    await complete_first_lesson(engine, 104)
+
+    assert await drain(engine) == {"pending": 0, "done": 2, "dead": 0}
+    disabled = await store.get_endpoint(engine.db, endpoint.id)
+    assert not disabled.enabled
+    assert disabled.disabled_reason == "the receiver answered 410 Gone"
+
+    await complete_first_lesson(engine, 105)
+    await drain(engine)
+    assert len(receiver.received) == 1  # nothing more is sent to a disabled endpoint
+
+
+async def test_an_endpoint_failing_again_and_again_is_disabled(
+    engine: Engine, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUESTLINE_WEBHOOKS_MAX_FAILURES", "3")
+    endpoint = await subscribe(engine, receiver)
+    receiver.script.extend([Answer(503)] * 5)
+    await complete_first_lesson(engine, 106)
+
+    assert (await drain(engine))["pending"] == 0
+
+    disabled = await store.get_endpoint(engine.db, endpoint.id)
+    assert (disabled.enabled, disabled.failures) == (False, 3)
+    assert disabled.disabled_reason == "3 failed deliveries in a row (last: HTTP 503)"
+    assert len(receiver.received) == 3
+
+
+async def test_an_endpoint_that_accepted_is_not_posted_again_when_another_fails(
+    engine: Engine, receiver: Receiver
+) -> None:
+    flaky = Receiver()
+    await flaky.start()
+    try:
+        await subscribe(engine, receiver)
+        await subscribe(engine, flaky)
+        flaky.script.append(Answer(500))
+        await complete_first_lesson(engine, 107)
+        assert (await drain(engine))["pending"] == 0
+    finally:
+        await flaky.stop()
+    assert len(receiver.received) == 1
+    assert len(flaky.received) == 2
+    assert receiver.ids() == flaky.ids()
+
+
+async def test_a_redelivery_is_a_replay_the_receiver_detects_by_webhook_id(
+    engine: Engine, receiver: Receiver, cli_env: dict[str, str]
+) -> None:
+    endpoint = await subscribe(engine, receiver)
+    await complete_first_lesson(engine, 108)
+    await drain(engine)
+    [first] = await store.recent_deliveries(engine.db, endpoint_id=endpoint.id, limit=10)
+
+    code, out, err = await run_cli(cli_env, "webhooks", "redeliver", str(first.id))
+
+    assert (code, err) == (0, "")
+    assert out == f"delivery {first.id} sent again: HTTP 200\n"
+    assert [(item.verified, item.replay) for item in receiver.received] == [
+        (True, False),
+        (True, True),
+    ]
+    assert receiver.received[0].message == receiver.received[1].message
+    attempts = await store.recent_deliveries(engine.db, endpoint_id=endpoint.id, limit=10)
+    assert [a.attempt for a in attempts] == [2, 1]
+
+
+async def test_event_subscribers_get_every_recorded_event(
+    engine: Engine, receiver: Receiver
+) -> None:
+    await subscribe(engine, receiver, "event.recorded")
+    await complete_first_lesson(engine, 109)
+    await drain(engine)
+
+    [item] = receiver.received
+    assert item.message["type"] == "event.recorded"
+    assert item.message["data"]["event"]["type"] == "LESSON_COMPLETED"
+    assert [award["slug"] for award in item.message["data"]["awards"]] == ["first-lesson"]
+
+
+async def test_the_secret_is_never_logged(
+    engine: Engine, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    endpoint = await subscribe(engine, receiver)
+    receiver.script.extend([Answer(500), Answer(410)])
+    with caplog.at_level(logging.DEBUG):
+        await complete_first_lesson(engine, 110)
+        await drain(engine)
+    assert "endpoint 1" in caplog.text or f"endpoint {endpoint.id}" in caplog.text
+    assert endpoint.secret not in caplog.text
+    assert endpoint.secret.removeprefix("whsec_") not in caplog.text

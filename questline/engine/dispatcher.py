@@ -1,0 +1,187 @@
+"""The outbox dispatcher: hands committed outbox entries to the plugins' hooks, at least once.
+
+A pass claims due entries (a lease keeps other dispatchers off them), calls the hook of each
+entry's topic, and marks the entry done when every implementation succeeded. A failing
+implementation makes the entry due again after an exponential backoff with jitter; the
+implementations that succeeded are remembered and not called again for that entry. After
+`max_attempts` failed attempts the entry is dead-lettered (`questline outbox list --status
+dead`, `questline outbox retry`). A dispatcher that dies leaves its claimed entries pending:
+they are claimed again when the lease ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from questline.engine import outbox
+from questline.engine.models import OutboxEntry
+from questline.engine.timestamps import utcnow
+
+if TYPE_CHECKING:
+    from questline.engine.facade import Engine
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    """How a dispatcher claims, waits and retries."""
+
+    batch: int = 100
+    lease: timedelta = timedelta(seconds=60)
+    poll_seconds: float = 1.0
+    max_attempts: int = 10
+    backoff_base: timedelta = timedelta(seconds=2)
+    backoff_cap: timedelta = timedelta(hours=1)
+
+    def __post_init__(self) -> None:
+        if self.batch < 1 or self.max_attempts < 1:
+            raise ValueError("batch and max_attempts must be at least 1")
+        if self.lease <= timedelta(0) or self.poll_seconds <= 0:
+            raise ValueError("lease and poll interval must be positive")
+
+    def backoff(self, attempts: int, jitter: float) -> timedelta:
+        """The wait after the `attempts`-th failure: base·2^(attempts-1), capped, times
+        a factor in [0.5, 1) drawn from `jitter` in [0, 1) (so retries of many entries spread)."""
+        delay = min(self.backoff_cap, self.backoff_base * 2 ** (attempts - 1))
+        return delay * (0.5 + jitter / 2)
+
+
+class Dispatcher:
+    """Delivers one engine's outbox to that engine's plugins."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: DispatchSettings | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings or DispatchSettings()
+        self.clock = clock
+        self.jitter = jitter
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # -- delivering --------------------------------------------------------------------------
+
+    async def deliver_pending(self) -> int:
+        """Deliver due entries until none is left; returns how many were settled."""
+        settled = 0
+        while batch := await self._claim(None):
+            settled += await self._deliver_all(batch)
+        return settled
+
+    async def deliver(self, ids: Iterable[int]) -> int:
+        """Deliver the given entries now (those just committed by this process), if still due.
+
+        Never raises: what is not delivered here is left to the background pass.
+        """
+        ids = list(ids)
+        if not ids:
+            return 0
+        try:
+            return await self._deliver_all(await self._claim(ids))
+        except Exception:
+            log.exception("outbox entries %s left for the next pass", ids)
+            return 0
+
+    async def _claim(self, ids: list[int] | None) -> list[OutboxEntry]:
+        async with self.engine.sessions() as session:
+            return await outbox.claim(
+                session,
+                now=self.clock(),
+                lease=self.settings.lease,
+                limit=self.settings.batch,
+                ids=ids,
+            )
+
+    async def _deliver_all(self, entries: list[OutboxEntry]) -> int:
+        """Deliver a claimed batch; the delivered entries are marked done together, at the end
+        (a crash before that only means they are delivered again)."""
+        done = [entry.id for entry in entries if await self._deliver_one(entry)]
+        if done:
+            async with self.engine.sessions() as session:
+                await outbox.mark_done(session, done, now=self.clock())
+        return len(entries)
+
+    async def _deliver_one(self, entry: OutboxEntry) -> bool:
+        """Call the hooks of one entry; True when all succeeded, else the failure is stored."""
+        already = set(entry.delivered_to.split(",")) if entry.delivered_to else set()
+        succeeded, failed = await self.engine.plugins.adeliver(
+            outbox.HOOKS[entry.topic],
+            skip=already,
+            engine=self.engine,
+            **outbox.hook_arguments(entry),
+        )
+        if not failed:
+            return True
+        async with self.engine.sessions() as session:
+            attempts = entry.attempts + 1
+            error = "; ".join(f"{name}: {type(exc).__name__}: {exc}" for name, exc in failed)
+            retry_at = None
+            if attempts < self.settings.max_attempts:
+                retry_at = self.clock() + self.settings.backoff(attempts, self.jitter())
+            await outbox.mark_failed(
+                session,
+                entry,
+                error=error,
+                delivered_to=already.union(succeeded),
+                retry_at=retry_at,
+            )
+        for name, exc in failed:
+            log.warning(
+                "outbox entry %s (%s) failed in plugin %s, attempt %d: %s",
+                entry.id,
+                entry.topic,
+                name,
+                attempts,
+                exc,
+                exc_info=exc,
+            )
+        if retry_at is None:
+            log.error("outbox entry %s dead-lettered after %d attempts", entry.id, attempts)
+        return False
+
+    # -- running in the background -----------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        """Run passes in a background task: at once, when woken, and every poll interval."""
+        if not self.running:
+            self._task = asyncio.create_task(self._run(), name="questline-outbox")
+
+    def wake(self) -> None:
+        """Ask the background task for a pass now (new entries were committed)."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Stop the background task; an entry being delivered is left to its lease."""
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.deliver_pending()
+            except Exception:
+                log.exception("outbox pass failed; trying again in %ss", self.settings.poll_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)

@@ -1,0 +1,268 @@
+"""The transactional outbox and its dispatcher: written with the event, delivered at least once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from questline.engine import Engine, Event
+from questline.engine.db import create_engine
+from questline.engine.dispatcher import Dispatcher, DispatchSettings
+from questline.engine.errors import QuestlineError
+from questline.engine.facade import EventRejected
+from questline.engine.models import OutboxEntry
+from questline.engine.outbox import Delivery
+from questline.engine.timestamps import utcnow
+from questline.engine.views import AwardView, LessonView, UserView
+from questline.plugins import hookimpl
+from questline.rules.vocabulary import ActivityType as A
+
+from .conftest import T0, make_engine
+
+SETTINGS = DispatchSettings(
+    lease=timedelta(seconds=30),
+    max_attempts=3,
+    backoff_base=timedelta(seconds=10),
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = utcnow() + timedelta(seconds=1)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+class Sink:
+    """Notes every award it is handed; fails the first `failures` calls."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.failures = failures
+        self.awards: list[tuple[str, str, int]] = []
+
+    @hookimpl
+    async def questline_award_granted(
+        self, engine: Engine, award: AwardView, delivery: Delivery
+    ) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("receiver unavailable")
+        self.awards.append((delivery.id, award.slug, delivery.attempt))
+
+
+class Listener:
+    """Listens to both topics (so that both are written) and does nothing."""
+
+    @hookimpl
+    def questline_event_recorded(self) -> None:
+        pass
+
+    @hookimpl
+    def questline_award_granted(self) -> None:
+        pass
+
+
+@pytest.fixture(autouse=True)
+def listening(engine: Engine) -> None:
+    engine.plugins.register(Listener(), name="listener")
+
+
+async def entries(db: AsyncEngine) -> list[OutboxEntry]:
+    async with db.connect() as connection:
+        rows = await connection.execute(select(OutboxEntry).order_by(OutboxEntry.id))
+        return list(rows)  # type: ignore[arg-type]
+
+
+def complete(user: UserView, lesson: LessonView, **fields: Any) -> Event:
+    return Event(
+        type=A.LESSON_COMPLETED, user_id=user.id, lesson_id=lesson.id, occurred_at=T0, **fields
+    )
+
+
+async def test_each_recorded_event_and_award_is_written_in_its_transaction(
+    engine: Engine, db: AsyncEngine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    result = await engine.record(complete(learner, lessons[0], score=80))
+
+    written = await entries(db)
+    assert [(e.topic, e.status, e.user_id, e.activity_id) for e in written] == [
+        ("event.recorded", "pending", learner.id, result.activity_id),
+        ("award.granted", "pending", learner.id, result.activity_id),
+    ]
+    assert json.loads(written[1].payload)["slug"] == "first-lesson"
+    assert json.loads(written[0].payload)["event"]["score"] == 80
+    assert len({e.dedupe_id for e in written}) == 2
+
+
+async def test_replays_rollbacks_and_backfills_write_nothing(
+    engine: Engine, db: AsyncEngine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    event = complete(learner, lessons[0], idempotency_key="once")
+    await engine.record(event)
+    await engine.record(event)
+    with pytest.raises(EventRejected):
+        await engine.record_many(
+            [
+                complete(learner, lessons[1]),
+                Event(type=A.LESSON_STARTED, user_id=learner.id, lesson_id=10**6),
+            ]
+        )
+    await engine.backfill("first-lesson")
+
+    assert [e.topic for e in await entries(db)] == ["event.recorded", "award.granted"]
+
+
+async def test_a_failing_hook_is_retried_with_backoff_then_dead_lettered(
+    engine: Engine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    sink = Sink(failures=10)
+    engine.plugins.register(sink, name="sink")
+    clock = Clock()
+    dispatcher = Dispatcher(engine, SETTINGS, clock=clock, jitter=lambda: 0.0)
+    await engine.record(complete(learner, lessons[0]))
+
+    assert await dispatcher.deliver_pending() == 2  # the event (no listener) and the award
+    [dead_or_pending] = await engine.outbox_entries(status="pending")
+    assert dead_or_pending.attempts == 1
+    assert dead_or_pending.last_error == "sink: RuntimeError: receiver unavailable"
+    assert dead_or_pending.available_at == clock.now + timedelta(seconds=5)  # 10 s, jitter ×0.5
+
+    assert await dispatcher.deliver_pending() == 0  # not due yet
+    clock.advance(5)
+    assert await dispatcher.deliver_pending() == 1
+    [entry] = await engine.outbox_entries(status="pending")
+    assert entry.available_at == clock.now + timedelta(seconds=10)  # doubled
+    clock.advance(10)
+    await dispatcher.deliver_pending()
+
+    assert await engine.outbox_status() == {"pending": 0, "done": 1, "dead": 1}
+    [dead] = await engine.outbox_entries(status="dead")
+    assert dead.attempts == 3 and sink.awards == []
+
+    sink.failures = 0
+    assert await engine.retry_outbox([dead.id]) == 1
+    clock.advance(1)
+    await dispatcher.deliver_pending()
+    assert sink.awards == [(dead.dedupe_id, "first-lesson", 1)]
+    assert await engine.outbox_status() == {"pending": 0, "done": 2, "dead": 0}
+
+
+async def test_retry_names_what_cannot_be_retried(
+    engine: Engine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    await engine.record(complete(learner, lessons[0]))
+    [award, _event] = await engine.outbox_entries()
+    with pytest.raises(QuestlineError, match=f"outbox entry {award.id} is pending, not dead"):
+        await engine.retry_outbox([award.id])
+    with pytest.raises(QuestlineError, match="no outbox entry 999999"):
+        await engine.retry_outbox([999_999])
+    assert await engine.retry_outbox() == 0
+
+
+async def test_a_plugin_that_succeeded_is_not_called_again_when_another_fails(
+    engine: Engine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    good, flaky = Sink(), Sink(failures=1)
+    engine.plugins.register(good, name="good")
+    engine.plugins.register(flaky, name="flaky")
+    clock = Clock()
+    dispatcher = Dispatcher(engine, SETTINGS, clock=clock)
+    await engine.record(complete(learner, lessons[0]))
+
+    await dispatcher.deliver_pending()
+    clock.advance(60)
+    await dispatcher.deliver_pending()
+
+    assert len(good.awards) == 1
+    assert [(slug, attempt) for _, slug, attempt in flaky.awards] == [("first-lesson", 2)]
+    assert good.awards[0][0] == flaky.awards[0][0]  # one dedupe id for both
+
+
+class Crash(BaseException):
+    """The dispatching process dies here."""
+
+
+async def test_entries_of_a_dead_dispatcher_are_delivered_after_the_lease_with_the_same_id(
+    engine: Engine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    heard: list[str] = []
+
+    class Dying:
+        @hookimpl
+        def questline_award_granted(self, delivery: Delivery) -> None:
+            heard.append(delivery.id)
+            if len(heard) == 1:
+                raise Crash
+
+    engine.plugins.register(Dying(), name="dying")
+    clock = Clock()
+    await engine.record(complete(learner, lessons[0]))
+    with pytest.raises(Crash):
+        await Dispatcher(engine, SETTINGS, clock=clock).deliver_pending()
+
+    restarted = Dispatcher(engine, SETTINGS, clock=clock)
+    assert await restarted.deliver_pending() == 0  # still leased to the dead one
+    clock.advance(SETTINGS.lease.total_seconds())
+    assert await restarted.deliver_pending() == 2  # the batch was marked done at its end only
+    assert len(heard) == 2 and heard[0] == heard[1]
+    assert await engine.outbox_status() == {"pending": 0, "done": 2, "dead": 0}
+
+
+async def test_concurrent_dispatchers_deliver_each_entry_once(
+    db: AsyncEngine, database_url: str, learner: UserView, lessons: list[LessonView]
+) -> None:
+    """Two engines on their own connection pools, as two processes would be."""
+    sink = Sink()
+    engines = [await make_engine(db), Engine(create_engine(database_url))]
+    for engine in engines:
+        engine.plugins.register(sink, name="sink")
+    await engines[0].record_many(
+        [complete(learner, lesson) for lesson in lessons]
+        + [Event(type=A.LOGIN, user_id=learner.id, occurred_at=T0)] * 20
+    )
+    settings = DispatchSettings(batch=3)
+    try:
+        counts = await asyncio.gather(
+            *(Dispatcher(engine, settings).deliver_pending() for engine in engines)
+        )
+    finally:
+        for engine in engines:
+            await engine.shutdown()
+    status = await engines[0].outbox_status()
+    assert sum(counts) == status["done"] and status["pending"] == 0
+    ids = [dedupe_id for dedupe_id, _, _ in sink.awards]
+    assert len(ids) == len(set(ids)) > 1
+
+
+async def test_a_topic_nobody_listens_to_is_not_written(
+    engine: Engine, db: AsyncEngine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    engine.plugins.unregister(name="listener")
+    await engine.record(Event(type=A.LOGIN, user_id=learner.id, occurred_at=T0))
+    assert await entries(db) == []
+    engine.plugins.register(Sink(), name="sink")  # awards only
+    await engine.record(complete(learner, lessons[0]))
+    assert [e.topic for e in await entries(db)] == ["award.granted"]
+
+
+def test_settings_refuse_nonsense_and_backoff_stays_within_its_bounds() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        DispatchSettings(max_attempts=0)
+    with pytest.raises(ValueError, match="positive"):
+        DispatchSettings(lease=timedelta(0))
+    settings = DispatchSettings(
+        backoff_base=timedelta(seconds=2), backoff_cap=timedelta(seconds=60)
+    )
+    assert settings.backoff(1, 0.0) == timedelta(seconds=1)
+    assert settings.backoff(3, 0.999) < timedelta(seconds=8)
+    assert settings.backoff(30, 0.0) == timedelta(seconds=30)
