@@ -19,6 +19,9 @@ LESSON_ACTIVITIES = frozenset(
 )
 SCORED_ACTIVITIES = frozenset({ActivityType.LESSON_COMPLETED, ActivityType.CHALLENGE_SOLVED})
 MAX_SCORE = 1_000_000
+MAX_ID = 2**63 - 1  # the widest id column (BIGINT)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 class Event(BaseModel):
@@ -27,9 +30,9 @@ class Event(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     type: ActivityType
-    user_id: int | None = None
-    telegram_id: int | None = None
-    lesson_id: int | None = None
+    user_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    telegram_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    lesson_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     score: int | None = Field(default=None, ge=0, le=MAX_SCORE)
     details: dict[str, Any] = Field(default_factory=dict)
     occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
@@ -47,7 +50,15 @@ class Event(BaseModel):
     def _timezone_aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("occurred_at must be timezone-aware")
-        return value.astimezone(UTC)
+        try:
+            moment = value.astimezone(UTC)
+        except OverflowError:
+            moment = None
+        if moment is None or not EARLIEST <= moment < LATEST:
+            raise ValueError(
+                f"occurred_at must be from {EARLIEST.date()} up to {LATEST.date()} (UTC)"
+            )
+        return moment
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -67,7 +78,7 @@ class UserProfile(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    telegram_id: int = Field(gt=0)
+    telegram_id: int = Field(gt=0, le=MAX_ID)
     username: str | None = Field(default=None, max_length=100)
     first_name: str | None = Field(default=None, max_length=100)
     last_name: str | None = Field(default=None, max_length=100)

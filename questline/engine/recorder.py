@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.course import Course
-from questline.engine.errors import InvalidEvent
+from questline.engine.errors import IdempotencyKeyReused
 from questline.engine.events import LESSON_ACTIVITIES, SCORED_ACTIVITIES, Event
 from questline.engine.facts import FactContext, FactsBuilder
 from questline.engine.learner import Activity, Learners, LearnerState, Recorded
@@ -146,7 +146,7 @@ class Recorder:
                 return None
             awards = tuple(await awards_of_activity(session, learner.user, prior.id))
         if prior.activity_type != event.type or prior.entity_id != event.lesson_id:
-            raise InvalidEvent(
+            raise IdempotencyKeyReused(
                 f'idempotency key "{key}" was already used for a '
                 f"{prior.activity_type} event of this learner"
             )

@@ -106,6 +106,15 @@ EXTENSION_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
         "created_at": (T, None, False),
         "updated_at": (T, None, False),
     },
+    "api_keys": {
+        "id": ("int", None, False),
+        "name": ("str", 100, False),
+        "prefix": ("str", 16, False),
+        "secret_hash": ("str", 64, False),
+        "scopes": ("str", 100, False),
+        "created_at": (T, None, False),
+        "revoked_at": (T, None, True),
+    },
 }
 
 
@@ -173,6 +182,7 @@ EXTENSION_UNIQUES: dict[str, set[tuple[str, ...]]] = {
     "modules": {("slug",)},
     "lessons": {("module_id", "slug")},
     "lesson_challenges": {("lesson_id",)},
+    "api_keys": {("prefix",), ("secret_hash",)},
 }
 
 # Foreign keys: table -> {(columns, referred table, referred columns, ondelete)}.

@@ -56,7 +56,7 @@ async def live(db: AsyncEngine) -> dict[str, Any]:
 
 
 async def test_tables_are_exactly_the_seed_tables_plus_extensions(live: dict[str, Any]) -> None:
-    expected = set(spec.SEED_COLUMNS) | {"lesson_challenges", "alembic_version"}
+    expected = set(spec.SEED_COLUMNS) | {"lesson_challenges", "api_keys", "alembic_version"}
     assert set(live) == expected
 
 

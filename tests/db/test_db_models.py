@@ -12,6 +12,7 @@ from questline.engine import models
 from questline.engine.models import (
     Achievement,
     ActivityLog,
+    ApiKey,
     Base,
     LeaderboardCache,
     Lesson,
@@ -44,7 +45,7 @@ def _kind(type_: Any) -> tuple[str, int | None]:
 
 
 def test_table_names() -> None:
-    assert set(Base.metadata.tables) == set(spec.SEED_COLUMNS) | {"lesson_challenges"}
+    assert set(Base.metadata.tables) == set(spec.SEED_COLUMNS) | {"lesson_challenges", "api_keys"}
     classes = {
         User: "users",
         Module: "modules",
@@ -55,6 +56,7 @@ def test_table_names() -> None:
         LeaderboardCache: "leaderboard_cache",
         ActivityLog: "activity_log",
         LessonChallenge: "lesson_challenges",
+        ApiKey: "api_keys",
     }
     for cls, table in classes.items():
         assert cls.__tablename__ == table

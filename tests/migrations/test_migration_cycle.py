@@ -57,18 +57,19 @@ def _diff(connection: Connection) -> list:
 
 
 def test_revision_ids() -> None:
-    assert head_revision() == "0003"
+    assert head_revision() == "0007"
     names = sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("*.py"))
     assert names == [
         "0001_seed_schema.py",
         "0002_engine_extensions.py",
         "0003_leaderboard_score_index.py",
+        "0007_api_keys.py",
     ]
 
 
 async def test_downgrade_to_base_leaves_no_trace(url: str) -> None:
     await upgrade_database(url)
-    assert await current_revision(url) == "0003"
+    assert await current_revision(url) == "0007"
     await downgrade_database(url, "base")
     assert await current_revision(url) is None
     assert await _run_sync(url, _tables) <= {"alembic_version"}
@@ -78,13 +79,13 @@ async def test_upgrade_downgrade_upgrade_cycle(url: str) -> None:
     await upgrade_database(url)
     await downgrade_database(url, "base")
     await upgrade_database(url)
-    assert await current_revision(url) == "0003"
+    assert await current_revision(url) == "0007"
     assert await _run_sync(url, _diff) == []
-    for revision in ("0002", "0001"):
+    for revision in ("0003", "0002", "0001"):
         await downgrade_database(url, "-1")
         assert await current_revision(url) == revision
-    await upgrade_database(url, "+2")
-    assert await current_revision(url) == "0003"
+    await upgrade_database(url, "+3")
+    assert await current_revision(url) == "0007"
     assert await _run_sync(url, _diff) == []
 
 
@@ -198,7 +199,7 @@ async def test_alembic_cli_from_another_directory(url: str, tmp_path: Path) -> N
     await _alembic(url, tmp_path, "upgrade", "head")
     assert "No new upgrade operations detected" in await _alembic(url, tmp_path, "check")
     history = await _alembic(url, tmp_path, "history")
-    assert "<base> -> 0001" in history and "0002 -> 0003 (head)" in history
+    assert "<base> -> 0001" in history and "0003 -> 0007 (head)" in history
     await _alembic(url, tmp_path, "downgrade", "-1")
-    assert (await _alembic(url, tmp_path, "current")).strip().endswith("0002")
+    assert (await _alembic(url, tmp_path, "current")).strip().endswith("0003")
     assert os.listdir(tmp_path) == []  # nothing written to the working directory
