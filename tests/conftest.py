@@ -29,6 +29,7 @@ from questline.engine.db import create_engine, is_mysql, session_factory
 from questline.engine.migrate import upgrade_database
 from questline.engine.models import Base
 
+
 def _env_url() -> str | None:
     return os.environ.get("DATABASE_URL", "").strip() or None
 

@@ -41,10 +41,10 @@ from questline.rules.vocabulary import AchievementType, ActivityType
 __all__ = [
     "NAMING_CONVENTION",
     "Achievement",
-    "ApiKey",
     "AchievementType",
     "ActivityLog",
     "ActivityType",
+    "ApiKey",
     "Base",
     "LeaderboardCache",
     "Lesson",

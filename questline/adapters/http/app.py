@@ -104,7 +104,6 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=_operation_id,
-        max_body_size=settings.max_body_bytes,
         lifespan=lifespan,
     )
     app.state.engine = engine

@@ -212,6 +212,5 @@ def from_http(error: StarletteHTTPException, request: Request) -> Problem:
     detail = {
         NOT_FOUND: f"no route at {request.url.path}",
         METHOD_NOT_ALLOWED: f"{request.method} is not allowed on {request.url.path}",
-        BODY_TOO_LARGE: "the body is larger than this server takes",
     }.get(kind, str(error.detail))
     return Problem(kind, detail, headers=headers)

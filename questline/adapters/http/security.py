@@ -4,7 +4,7 @@ A middleware refuses, before the request is routed or its body read, a body decl
 than the limit, and a request without a live API key (`Authorization: Bearer <key>`) or over
 its key's rate: such a request learns nothing, not even which routes exist. Each route then
 requires its scope through a dependency (which also declares the key in the OpenAPI document).
-A body sent without a declared length is cut off at the limit by FastAPI's own `max_body_size`.
+A body sent without a declared length is cut off when it passes the limit.
 """
 
 from __future__ import annotations
@@ -12,13 +12,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
 from fastapi import Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from questline.adapters.http.problems import (
     BODY_TOO_LARGE,
@@ -76,12 +78,35 @@ async def admit(request: Request) -> ApiKeyView:
     return key
 
 
+class BodyTooLarge(HTTPException):
+    """Raised while a body is read, once it passes the limit (routes answer it as a 413)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the body is over the {limit} bytes this server takes")
+
+
 def check_declared_size(request: Request, max_body_bytes: int) -> None:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_body_bytes:
         raise Problem(
             BODY_TOO_LARGE, f"the body is {declared} bytes; this server takes {max_body_bytes}"
         )
+
+
+def limited(receive: Receive, max_body_bytes: int) -> Receive:
+    """`receive` that raises BodyTooLarge once the body read so far passes the limit."""
+    seen = 0
+
+    async def receive_limited() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > max_body_bytes:
+                raise BodyTooLarge(max_body_bytes)
+        return message
+
+    return receive_limited
 
 
 class GateMiddleware:
@@ -104,7 +129,7 @@ class GateMiddleware:
             return
         if key is not None:
             scope.setdefault("state", {})["api_key"] = key
-        await self.app(scope, receive, send)
+        await self.app(scope, limited(receive, self.max_body_bytes), send)
 
 
 def require(scope: KeyScope) -> Callable[..., Awaitable[ApiKeyView]]:
@@ -113,7 +138,7 @@ def require(scope: KeyScope) -> Callable[..., Awaitable[ApiKeyView]]:
     async def admitted(
         request: Request,
         # declares the bearer key in the OpenAPI document; the middleware has checked it
-        _credentials: HTTPAuthorizationCredentials | None = Security(bearer),
+        _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
     ) -> ApiKeyView:
         key: ApiKeyView = request.state.api_key
         if not key.allows(scope):

@@ -29,9 +29,7 @@ def json_body(request: Request) -> None:
         media.startswith("application/") and media.endswith("+json")
     ):
         shown = media or "none"
-        raise Problem(
-            UNSUPPORTED_MEDIA_TYPE, f"send the body as application/json (got {shown})"
-        )
+        raise Problem(UNSUPPORTED_MEDIA_TYPE, f"send the body as application/json (got {shown})")
 
 
 AUTH_ERRORS = (401, 403, 429)

@@ -7,7 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Response
 
 from questline.adapters.http.problems import KEY_MISMATCH, Problem
-from questline.adapters.http.routes.common import AUTH_ERRORS, BODY_ERRORS, EngineDep, errors, json_body
+from questline.adapters.http.routes.common import (
+    AUTH_ERRORS,
+    BODY_ERRORS,
+    EngineDep,
+    errors,
+    json_body,
+)
 from questline.adapters.http.schemas import BatchRecorded, EventBatch, Recorded
 from questline.adapters.http.security import require
 from questline.adapters.http.settings import MAX_BATCH

@@ -27,7 +27,7 @@ async def leaderboard(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many entries")] = 10,
     around: Annotated[
         int | None,
-        Query(ge=1, le=MAX_ID, description="A Telegram id: up to `limit` entries centred on that learner"),
+        Query(ge=1, le=MAX_ID, description="A Telegram id: `limit` entries around that learner"),
     ] = None,
 ) -> Leaderboard:
     """Competition ranking ("1224"); ties in order of registration."""

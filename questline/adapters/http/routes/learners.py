@@ -74,9 +74,7 @@ async def put_learner(
 ) -> Learner:
     """Register the learner (201) or update their profile (200); safe to repeat."""
     known = await engine.find_user(telegram_id=telegram_id) is not None
-    user = await engine.register_user(
-        UserProfile(telegram_id=telegram_id, **profile.model_dump())
-    )
+    user = await engine.register_user(UserProfile(telegram_id=telegram_id, **profile.model_dump()))
     if not known:
         response.status_code = 201
     return Learner.of(user)
@@ -88,14 +86,13 @@ async def learner_progress(telegram_id: TelegramId, engine: EngineDep) -> Progre
     return Progress.of(await engine.progress(telegram_id=telegram_id))
 
 
-@router.get(
-    "/{telegram_id}/achievements", dependencies=READ
-)
+@router.get("/{telegram_id}/achievements", dependencies=READ)
 async def learner_achievements(
     telegram_id: TelegramId, engine: EngineDep
 ) -> list[AchievementState]:
     """Earned achievements with their dates, then locked ones with progress and explanation."""
-    return [AchievementState.of(item) for item in await engine.achievements(telegram_id=telegram_id)]
+    statuses = await engine.achievements(telegram_id=telegram_id)
+    return [AchievementState.of(status) for status in statuses]
 
 
 @router.get("/{telegram_id}/rank", dependencies=READ)

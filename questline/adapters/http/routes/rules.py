@@ -27,7 +27,6 @@ from questline.adapters.http.security import require
 from questline.engine.api_keys import Scope
 from questline.rules import RuleDocument
 
-
 MAX_PREVIEW = 1000
 
 router = APIRouter(
@@ -53,8 +52,11 @@ async def validate_rules(document: RuleJson, engine: EngineDep) -> RuleValidatio
     items = document if isinstance(document, list) else [document]
     prefix = (lambda index: f"/{index}") if isinstance(document, list) else (lambda _: "")
     problems = [
-        RuleFinding(pointer=prefix(index) + problem.pointer, message=problem.message,
-                    severity=problem.severity)
+        RuleFinding(
+            pointer=prefix(index) + problem.pointer,
+            message=problem.message,
+            severity=problem.severity,
+        )
         for index, item in enumerate(items)
         for problem in engine.check_rule(item)
     ]
