@@ -19,15 +19,46 @@ LESSON_ACTIVITIES = frozenset(
 )
 SCORED_ACTIVITIES = frozenset({ActivityType.LESSON_COMPLETED, ActivityType.CHALLENGE_SOLVED})
 MAX_SCORE = 1_000_000
-MAX_ID = 2**63 - 1  # the widest id column (BIGINT)
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+MAX_ID = 2**53 - 1  # the largest integer every JSON reader holds exactly (Telegram ids fit)
+# Times the database stores and the streak arithmetic can step past by a day, in UTC. The
+# pattern below states the same range in local times of any offset, for JSON Schema readers.
+EARLIEST = datetime(1000, 1, 2, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+OCCURRED_AT_PATTERN = r"^(?!1000-|999[89]-)[1-9][0-9]{3}-"
+
+
+def _given(field: str, *absent: str) -> dict[str, Any]:
+    """JSON Schema: `field` holds an integer; each of `absent` is left out or null."""
+    properties = {field: {"type": "integer"}} | {name: {"type": "null"} for name in absent}
+    return {"required": [field], "properties": properties}
+
+
+def _absent(field: str) -> dict[str, Any]:
+    """JSON Schema: `field` is left out or null."""
+    return {"properties": {field: {"type": "null"}}}
+
+
+def _event_schema(schema: dict[str, Any]) -> None:
+    """State the rules of `Event._consistent` in its JSON Schema, so that clients and
+    property-based tests know which events are valid without trying them."""
+    lesson_types = sorted(LESSON_ACTIVITIES)
+    unscored_types = sorted(set(ActivityType) - SCORED_ACTIVITIES)
+    schema["allOf"] = [
+        {"properties": {"type": {"not": {"const": ActivityType.ACHIEVEMENT_EARNED}}}},
+        {"oneOf": [_given("user_id", "telegram_id"), _given("telegram_id", "user_id")]},
+        {
+            "if": {"properties": {"type": {"enum": lesson_types}}},
+            "then": _given("lesson_id"),
+            "else": _absent("lesson_id"),
+        },
+        {"if": {"properties": {"type": {"enum": unscored_types}}}, "then": _absent("score")},
+    ]
 
 
 class Event(BaseModel):
     """One thing a learner did. Identify the learner by `user_id` or by `telegram_id`."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_event_schema)
 
     type: ActivityType
     user_id: int | None = Field(default=None, ge=1, le=MAX_ID)
@@ -35,7 +66,10 @@ class Event(BaseModel):
     lesson_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     score: int | None = Field(default=None, ge=0, le=MAX_SCORE)
     details: dict[str, Any] = Field(default_factory=dict)
-    occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    occurred_at: datetime = Field(
+        default_factory=lambda: datetime.now(UTC),
+        json_schema_extra={"pattern": OCCURRED_AT_PATTERN},
+    )
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=100)
 
     @field_validator("type")

@@ -135,7 +135,7 @@ async def test_key_reused_for_another_event(
     assert (await client.post("/v1/events", json=login(learner), headers=headers)).is_success
     other = {"type": "LESSON_STARTED", "telegram_id": learner, "lesson_id": lessons[0].id}
     response = await client.post("/v1/events", json=other, headers=headers)
-    body = assert_problem(response, 422, "key-reused")
+    body = assert_problem(response, 409, "key-reused")
     assert 'idempotency key "k1" was already used' in body["detail"]
 
 
@@ -156,11 +156,11 @@ async def test_unknown_and_unpublished_lessons(
 ) -> None:
     event = {"type": "LESSON_STARTED", "telegram_id": learner, "lesson_id": 4242}
     response = await client.post("/v1/events", json=event, headers=writer)
-    assert_problem(response, 422, "unknown-lesson")
+    assert_problem(response, 404, "unknown-lesson")
     hidden = next(m for m in await engine.modules(published_only=False) if not m.is_published)
     event["lesson_id"] = hidden.lessons[0].id
     response = await client.post("/v1/events", json=event, headers=writer)
-    body = assert_problem(response, 422, "unpublished-lesson")
+    body = assert_problem(response, 409, "unpublished-lesson")
     assert "not published" in body["detail"]
 
 
@@ -171,7 +171,7 @@ async def test_batch_rolls_back_and_names_the_bad_event(
     good = {"type": "LESSON_COMPLETED", "telegram_id": learner, "lesson_id": lessons[0].id}
     events = [good, login(learner), {**good, "lesson_id": 4242}, login(learner)]
     response = await client.post("/v1/events:batch", json={"events": events}, headers=writer)
-    body = assert_problem(response, 422, "unknown-lesson")
+    body = assert_problem(response, 404, "unknown-lesson")
     assert body["index"] == 2
     assert body["detail"].startswith("event 2: ")
     assert await row_counts(db) == before

@@ -55,9 +55,9 @@ METHOD_NOT_ALLOWED = Kind("method-not-allowed", 405, "Method not allowed on this
 BODY_TOO_LARGE = Kind("body-too-large", 413, "The request body is too large")
 UNSUPPORTED_MEDIA_TYPE = Kind("unsupported-media-type", 415, "The body must be application/json")
 VALIDATION = Kind("validation-error", 422, "The request does not validate")
-UNKNOWN_LESSON = Kind("unknown-lesson", 422, "Unknown lesson or module")
-UNPUBLISHED_LESSON = Kind("unpublished-lesson", 422, "The lesson or its module is not published")
-KEY_REUSED = Kind("key-reused", 422, "The idempotency key was used for another event")
+UNKNOWN_LESSON = Kind("unknown-lesson", 404, "Unknown lesson or module")
+UNPUBLISHED_LESSON = Kind("unpublished-lesson", 409, "The lesson or its module is not published")
+KEY_REUSED = Kind("key-reused", 409, "The idempotency key was used for another event")
 INVALID_EVENT = Kind("invalid-event", 422, "The event cannot be recorded")
 INVALID_RULE = Kind("invalid-rule", 422, "The rule document does not validate")
 INVALID_REQUEST = Kind("invalid-request", 422, "The request cannot be carried out")
@@ -101,6 +101,7 @@ ENGINE_ERRORS: tuple[tuple[type[QuestlineError], Kind], ...] = (
     (QuestlineError, INVALID_REQUEST),
 )
 HTTP_STATUSES = {
+    400: MALFORMED_JSON,  # a body that is not even text
     404: NOT_FOUND,
     405: METHOD_NOT_ALLOWED,
     413: BODY_TOO_LARGE,
@@ -212,5 +213,6 @@ def from_http(error: StarletteHTTPException, request: Request) -> Problem:
     detail = {
         NOT_FOUND: f"no route at {request.url.path}",
         METHOD_NOT_ALLOWED: f"{request.method} is not allowed on {request.url.path}",
+        MALFORMED_JSON: "the body is not UTF-8 JSON",
     }.get(kind, str(error.detail))
     return Problem(kind, detail, headers=headers)

@@ -25,7 +25,7 @@ MAX_HEADER_KEY = 90  # leaves room for ":<index>" in a batch's derived keys
 router = APIRouter(
     tags=["events"],
     dependencies=[Depends(require(Scope.EVENTS_WRITE)), Depends(json_body)],
-    responses=errors(*AUTH_ERRORS, *BODY_ERRORS, 404),
+    responses=errors(*AUTH_ERRORS, *BODY_ERRORS, 404, 409),
 )
 IdempotencyKey = Annotated[
     str | None,

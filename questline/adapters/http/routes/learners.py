@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path
 
 from questline.adapters.http.problems import UNKNOWN_LEARNER, Problem
 from questline.adapters.http.routes.common import (
@@ -62,21 +62,17 @@ async def get_learner(telegram_id: TelegramId, engine: EngineDep) -> Learner:
 @router.put(
     "/{telegram_id}",
     dependencies=[Depends(require(Scope.EVENTS_WRITE)), Depends(json_body)],
-    status_code=200,
     responses={
         **errors(*BODY_ERRORS),
-        200: {"description": "Updated", "links": LEARNER_LINKS},
-        201: {"model": Learner, "description": "Registered", "links": LEARNER_LINKS},
+        200: {"description": "Registered or updated", "links": LEARNER_LINKS},
     },
 )
 async def put_learner(
-    telegram_id: TelegramId, profile: LearnerUpdate, response: Response, engine: EngineDep
+    telegram_id: TelegramId, profile: LearnerUpdate, engine: EngineDep
 ) -> Learner:
-    """Register the learner (201) or update their profile (200); safe to repeat."""
-    known = await engine.find_user(telegram_id=telegram_id) is not None
+    """Register the learner, or update the profile of a known one; the same answer either
+    way, so that repeating the request changes nothing."""
     user = await engine.register_user(UserProfile(telegram_id=telegram_id, **profile.model_dump()))
-    if not known:
-        response.status_code = 201
     return Learner.of(user)
 
 
