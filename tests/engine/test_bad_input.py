@@ -44,6 +44,16 @@ from .conftest import row_counts
         ({"type": "LOGIN", "user_id": 1, "lesson_id": 3}, "LOGIN takes no lesson_id"),
         ({"type": "LESSON_STARTED", "user_id": 1, "lesson_id": 1, "score": 5}, "takes no score"),
         ({"type": "LOGIN", "user_id": 1, "colour": "red"}, "Extra inputs are not permitted"),
+        ({"type": "LOGIN", "telegram_id": 2**53}, "less than or equal to 9007199254740991"),
+        ({"type": "LOGIN", "user_id": 0}, "greater than or equal to 1"),
+        (
+            {"type": "LOGIN", "user_id": 1, "occurred_at": "0001-01-01T00:00:00+01:00"},
+            "occurred_at must be from 1000-01-02 up to 9999-01-01",
+        ),
+        (
+            {"type": "LOGIN", "user_id": 1, "occurred_at": "9999-12-31T23:00:00-05:00"},
+            "occurred_at must be from 1000-01-02 up to 9999-01-01",
+        ),
     ],
 )
 def test_malformed_events_are_refused_before_reaching_the_engine(

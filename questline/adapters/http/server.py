@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
 
 import uvicorn
@@ -15,13 +19,15 @@ from questline.adapters.http.streams import AwardStreams
 from questline.engine import Engine
 
 GRACE_SECONDS = 10
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 log = logging.getLogger(__name__)
 
 
 class Server(uvicorn.Server):
-    """uvicorn's server, ending the award streams on a stop signal: open streams would
-    otherwise hold the graceful shutdown until its timeout."""
+    """uvicorn's server, ending the award streams on a stop signal (open streams would
+    otherwise hold the graceful shutdown until its timeout), and returning after a signal
+    instead of raising it again, so that the engine shuts down and the command exits 0."""
 
     def __init__(self, config: uvicorn.Config, streams: AwardStreams) -> None:
         super().__init__(config)
@@ -31,6 +37,18 @@ class Server(uvicorn.Server):
     async def serve(self, sockets: list | None = None) -> None:
         self.loop = asyncio.get_running_loop()
         await super().serve(sockets)
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if self.loop is not None:
