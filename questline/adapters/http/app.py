@@ -65,13 +65,13 @@ async def _unexpected(request: Request, error: Exception) -> JSONResponse:
 
 
 def _problem_media_types(schema: dict[str, Any]) -> dict[str, Any]:
-    """Error responses are application/problem+json, not application/json."""
+    """Error responses are application/problem+json, whatever the route's own media type."""
     for path in schema["paths"].values():
         for operation in path.values():
             for status, response in operation.get("responses", {}).items():
-                content = response.get("content", {})
-                if status[0] in "45" and "application/json" in content:
-                    content[problems.MEDIA_TYPE] = content.pop("application/json")
+                content = response.get("content")
+                if status[0] in "45" and content:
+                    response["content"] = {problems.MEDIA_TYPE: next(iter(content.values()))}
     return schema
 
 

@@ -22,7 +22,16 @@ router = APIRouter(
 )
 
 
-@router.get("/awards/stream", response_class=EventSourceResponse)
+@router.get(
+    "/awards/stream",
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "description": "Server-Sent Events: `event: award`, `data:` an Award as JSON, "
+            '`id:` "<user_id>:<slug>"; comment lines keep the connection alive'
+        }
+    },
+)
 async def award_stream(
     engine: EngineDep,
     telegram_id: Annotated[

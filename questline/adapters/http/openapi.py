@@ -1,0 +1,27 @@
+"""Print the API's OpenAPI document: `python -m questline.adapters.http.openapi`.
+
+docs/openapi.json is this output; a test fails when the served document differs from it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from questline.adapters.http.app import create_app
+from questline.engine import Engine
+
+# never connected: the document depends on the routes only
+OFFLINE_DATABASE = "sqlite+aiosqlite://"
+
+
+def document() -> dict[str, Any]:
+    return create_app(Engine(OFFLINE_DATABASE)).openapi()
+
+
+def render() -> str:
+    return json.dumps(document(), indent=2, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")
