@@ -1,22 +1,38 @@
 # The two commands the README promises: `make demo` and `make test`.
-# Each creates .venv and installs the project the first time.
+# Each installs the project from poetry.lock into .venv the first time (and after the lock
+# changes). Poetry comes from PATH, or is bootstrapped at a pinned version into .tools/.
 
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
+POETRY_VERSION := 2.5.1
+POETRY_HOME := .tools/poetry
+POETRY ?= $(shell command -v poetry 2>/dev/null || echo $(POETRY_HOME)/bin/poetry)
 MYSQL_TEST_URL ?= mysql+aiomysql://questline:questline@127.0.0.1:3306/questline_test
 
-.PHONY: demo test lint test-sqlite test-mysql
+export POETRY_VIRTUALENVS_IN_PROJECT := true
+export POETRY_NO_INTERACTION := 1
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+.PHONY: demo test lint lock lock-check test-sqlite test-mysql
+
+$(POETRY_HOME)/bin/poetry:
+	$(PYTHON) -m venv $(POETRY_HOME)
+	$(POETRY_HOME)/bin/python -m pip install --quiet poetry==$(POETRY_VERSION)
+
+$(STAMP): pyproject.toml poetry.lock | $(if $(findstring $(POETRY_HOME),$(POETRY)),$(POETRY_HOME)/bin/poetry)
+	$(POETRY) env use --quiet $(PYTHON)
+	$(POETRY) sync --quiet
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/questline demo
+
+lock: | $(if $(findstring $(POETRY_HOME),$(POETRY)),$(POETRY_HOME)/bin/poetry)
+	$(POETRY) lock
+
+lock-check: | $(if $(findstring $(POETRY_HOME),$(POETRY)),$(POETRY_HOME)/bin/poetry)
+	$(POETRY) check --lock
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -26,7 +42,6 @@ test-sqlite: $(STAMP)
 	env -u DATABASE_URL $(BIN)/pytest
 
 test-mysql: $(STAMP)
-	scripts/test-databases.sh
-	DATABASE_URL=$(MYSQL_TEST_URL) $(BIN)/pytest
+	MYSQL_TEST_URL=$(MYSQL_TEST_URL) scripts/test-mysql.sh $(BIN)/pytest
 
-test: lint test-sqlite test-mysql
+test: lock-check lint test-sqlite test-mysql

@@ -1,19 +1,34 @@
-"""Migrations up and down on the migrations database: no trace left, data kept, CLI works."""
+"""The seed's migration tests: upgrade/downgrade cycles on the migrations database.
+
+No trace is left after a downgrade, data survives, the alembic CLI works, and pytest-alembic's
+built-in checks pass. Each test starts from an empty database. pytest-alembic's engine is async
+with no pool: pytest-alembic and env.py each run it in their own event loop.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from pytest_alembic.tests import (
+    test_model_definitions_match_ddl,
+    test_single_head_revision,
+    test_up_down_consistency,
+    test_upgrade,
+)
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import NullPool
 
 from questline.engine.db import create_engine, is_sqlite
 from questline.engine.migrate import (
@@ -23,11 +38,36 @@ from questline.engine.migrate import (
     head_revision,
     upgrade_database,
 )
+from questline.engine.migrate import (
+    alembic_config as questline_alembic_config,
+)
 from questline.engine.models import Base
 from tests.conftest import reset_database
 from tests.db import schema_spec as spec
 
 REPO = MIGRATIONS_DIR.parent
+
+__all__ = [  # pytest-alembic's built-in checks, collected from this module
+    "test_model_definitions_match_ddl",
+    "test_single_head_revision",
+    "test_up_down_consistency",
+    "test_upgrade",
+]
+
+
+@pytest.fixture
+def alembic_config() -> Config:
+    return questline_alembic_config()
+
+
+@pytest.fixture
+async def alembic_engine(migrations_database_url: str) -> AsyncIterator[AsyncEngine]:
+    await reset_database(migrations_database_url)
+    engine = create_engine(migrations_database_url, poolclass=NullPool)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture
