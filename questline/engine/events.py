@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any, Self
 
@@ -55,6 +56,19 @@ def _event_schema(schema: dict[str, Any]) -> None:
     ]
 
 
+def _unicode(value: Any) -> Any:
+    """`value` unchanged if it is JSON data whose text is valid Unicode (JSON allows unpaired
+    surrogates such as "\\ud800", which no database can store; pydantic refuses them in `str`
+    fields, not inside a free-form dict)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid Unicode (it holds an unpaired surrogate)") from None
+    except (TypeError, ValueError):
+        raise ValueError("must be JSON data") from None
+    return value
+
+
 class Event(BaseModel):
     """One thing a learner did. Identify the learner by `user_id` or by `telegram_id`."""
 
@@ -71,6 +85,11 @@ class Event(BaseModel):
         json_schema_extra={"pattern": OCCURRED_AT_PATTERN},
     )
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=100)
+
+    @field_validator("details")
+    @classmethod
+    def _valid_text(cls, value: Any) -> Any:
+        return _unicode(value)
 
     @field_validator("type")
     @classmethod

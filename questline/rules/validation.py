@@ -358,6 +358,15 @@ def _criteria_problems(
     return problems
 
 
+def _valid_unicode(raw: Any) -> bool:
+    """False when some text in `raw` cannot be encoded (JSON allows unpaired surrogates)."""
+    try:
+        json.dumps(raw, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def validate_document(
     raw: Any,
     source: str,
@@ -377,6 +386,10 @@ def validate_document(
         evaluator = RuleEvaluator(catalog, operators)
     if not isinstance(raw, Mapping):
         return [Problem(source, prefix, f"expected a rule (an object), got {_type_name(raw)}")]
+    if not _valid_unicode(raw):
+        return [
+            Problem(source, prefix, "text must be valid Unicode (it holds an unpaired surrogate)")
+        ]
     problems = _schema_problems(raw, source, prefix)
     if "criteria" in raw:
         problems.extend(

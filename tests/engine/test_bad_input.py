@@ -46,6 +46,7 @@ from .conftest import row_counts
         ({"type": "LOGIN", "user_id": 1, "colour": "red"}, "Extra inputs are not permitted"),
         ({"type": "LOGIN", "telegram_id": 2**53}, "less than or equal to 9007199254740991"),
         ({"type": "LOGIN", "user_id": 0}, "greater than or equal to 1"),
+        ({"type": "LOGIN", "user_id": 1, "details": {"note": "\ud800"}}, "unpaired surrogate"),
         (
             {"type": "LOGIN", "user_id": 1, "occurred_at": "0001-01-01T00:00:00+01:00"},
             "occurred_at must be from 1000-01-02 up to 9999-01-01",

@@ -259,3 +259,62 @@ def test_every_engine_error_has_one_kind(error: Exception, kind: problems.Kind) 
 def test_kinds_have_distinct_types() -> None:
     uris = [kind.uri for kind in problems.KINDS]
     assert len(set(uris)) == len(uris)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "pointer"),
+    [
+        (
+            "POST",
+            "/v1/events",
+            '{"type": "LOGIN", "telegram_id": 1001, "details": {"x": "\\ud800"}}',
+            "/details",
+        ),
+        (
+            "POST",
+            "/v1/events",
+            '{"type": "LOGIN", "telegram_id": 1001, "idempotency_key": "\\udfff"}',
+            "/idempotency_key",
+        ),
+        ("PUT", "/v1/learners/1001", '{"first_name": "Ada \\ud83d"}', "/first_name"),
+    ],
+)
+async def test_unpaired_surrogates_are_refused(
+    client: AsyncClient,
+    keys: Keys,
+    learner: int,
+    db: AsyncEngine,
+    method: str,
+    path: str,
+    body: str,
+    pointer: str,
+) -> None:
+    before = await row_counts(db)
+    response = await client.request(
+        method,
+        path,
+        content=body.encode(),
+        headers={**bearer(keys.admin), "Content-Type": "application/json"},
+    )
+    problem = assert_problem(response, 422, "validation-error")
+    assert problem["errors"][0]["pointer"] == pointer
+    assert "unicode" in problem["errors"][0]["detail"].lower()
+    assert await row_counts(db) == before
+
+
+@pytest.mark.parametrize("path", ["/v1/rules:validate", "/v1/rules:preview"])
+async def test_unpaired_surrogates_in_rules_are_no_server_error(
+    client: AsyncClient, keys: Keys, path: str
+) -> None:
+    rule = (
+        '{"slug": "s", "type": "MILESTONE", "title": "\\ud800", "points": 1,'
+        ' "criteria": {"==": [{"var": "user.first_name"}, "\\udfff"]}}'
+    )
+    response = await client.post(
+        path,
+        content=rule.encode(),
+        headers={**bearer(keys.admin), "Content-Type": "application/json"},
+    )
+    assert response.status_code == (200 if path.endswith("validate") else 422), response.text
+    problems = response.json().get("problems") or response.json().get("errors")
+    assert "unpaired surrogate" in str(problems)
