@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
 
+from questline.adapters.cli.runtime import OFFLINE_DATABASE
 from questline.adapters.http.app import create_app
-from questline.adapters.http.openapi import OFFLINE_DATABASE
 from questline.adapters.http.settings import HttpSettings
 from questline.engine import Engine
 from tests.http.live import LiveApi, live_api

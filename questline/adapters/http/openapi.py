@@ -8,14 +8,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from questline.adapters.cli.runtime import OFFLINE_DATABASE
 from questline.adapters.http.app import create_app
 from questline.engine import Engine
 
-# never connected: the document depends on the routes only
-OFFLINE_DATABASE = "sqlite+aiosqlite://"
-
 
 def document() -> dict[str, Any]:
+    """The document, from an app whose engine is never connected (it depends on routes only)."""
     return create_app(Engine(OFFLINE_DATABASE)).openapi()
 
 

@@ -50,14 +50,14 @@ UNAUTHORIZED = Kind("unauthorized", 401, "A valid API key is required")
 FORBIDDEN = Kind("forbidden", 403, "The API key lacks the scope this route needs")
 NOT_FOUND = Kind("not-found", 404, "No such route")
 UNKNOWN_LEARNER = Kind("unknown-learner", 404, "Unknown learner")
+UNKNOWN_LESSON = Kind("unknown-lesson", 404, "Unknown lesson or module")
 UNKNOWN_RULE = Kind("unknown-rule", 404, "Unknown achievement")
 METHOD_NOT_ALLOWED = Kind("method-not-allowed", 405, "Method not allowed on this route")
+UNPUBLISHED_LESSON = Kind("unpublished-lesson", 409, "The lesson or its module is not published")
+KEY_REUSED = Kind("key-reused", 409, "The idempotency key was used for another event")
 BODY_TOO_LARGE = Kind("body-too-large", 413, "The request body is too large")
 UNSUPPORTED_MEDIA_TYPE = Kind("unsupported-media-type", 415, "The body must be application/json")
 VALIDATION = Kind("validation-error", 422, "The request does not validate")
-UNKNOWN_LESSON = Kind("unknown-lesson", 404, "Unknown lesson or module")
-UNPUBLISHED_LESSON = Kind("unpublished-lesson", 409, "The lesson or its module is not published")
-KEY_REUSED = Kind("key-reused", 409, "The idempotency key was used for another event")
 INVALID_EVENT = Kind("invalid-event", 422, "The event cannot be recorded")
 INVALID_RULE = Kind("invalid-rule", 422, "The rule document does not validate")
 INVALID_REQUEST = Kind("invalid-request", 422, "The request cannot be carried out")
@@ -72,14 +72,14 @@ KINDS: tuple[Kind, ...] = (
     FORBIDDEN,
     NOT_FOUND,
     UNKNOWN_LEARNER,
+    UNKNOWN_LESSON,
     UNKNOWN_RULE,
     METHOD_NOT_ALLOWED,
+    UNPUBLISHED_LESSON,
+    KEY_REUSED,
     BODY_TOO_LARGE,
     UNSUPPORTED_MEDIA_TYPE,
     VALIDATION,
-    UNKNOWN_LESSON,
-    UNPUBLISHED_LESSON,
-    KEY_REUSED,
     INVALID_EVENT,
     INVALID_RULE,
     INVALID_REQUEST,
@@ -105,7 +105,6 @@ HTTP_STATUSES = {
     404: NOT_FOUND,
     405: METHOD_NOT_ALLOWED,
     413: BODY_TOO_LARGE,
-    415: UNSUPPORTED_MEDIA_TYPE,
 }
 
 
