@@ -24,13 +24,13 @@ from pytest_alembic.tests import (
     test_up_down_consistency,
     test_upgrade,
 )
-from sqlalchemy import inspect, text
+from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
-from questline.engine.db import create_engine, is_sqlite
+from questline.engine.db import create_engine, is_mysql, is_sqlite
 from questline.engine.migrate import (
     MIGRATIONS_DIR,
     current_revision,
@@ -41,7 +41,7 @@ from questline.engine.migrate import (
 from questline.engine.migrate import (
     alembic_config as questline_alembic_config,
 )
-from questline.engine.models import Base
+from questline.engine.models import ActivityLog, Base
 from tests.conftest import reset_database
 from tests.db import schema_spec as spec
 
@@ -103,6 +103,7 @@ def test_revision_ids() -> None:
         "0001_seed_schema.py",
         "0002_engine_extensions.py",
         "0003_leaderboard_score_index.py",
+        "0004_exact_idempotency_keys.py",
         "0007_api_keys.py",
     ]
 
@@ -121,10 +122,10 @@ async def test_upgrade_downgrade_upgrade_cycle(url: str) -> None:
     await upgrade_database(url)
     assert await current_revision(url) == "0007"
     assert await _run_sync(url, _diff) == []
-    for revision in ("0003", "0002", "0001"):
+    for revision in ("0004", "0003", "0002", "0001"):
         await downgrade_database(url, "-1")
         assert await current_revision(url) == revision
-    await upgrade_database(url, "+3")
+    await upgrade_database(url, "+4")
     assert await current_revision(url) == "0007"
     assert await _run_sync(url, _diff) == []
 
@@ -239,7 +240,88 @@ async def test_alembic_cli_from_another_directory(url: str, tmp_path: Path) -> N
     await _alembic(url, tmp_path, "upgrade", "head")
     assert "No new upgrade operations detected" in await _alembic(url, tmp_path, "check")
     history = await _alembic(url, tmp_path, "history")
-    assert "<base> -> 0001" in history and "0003 -> 0007 (head)" in history
+    assert "<base> -> 0001" in history and "0004 -> 0007 (head)" in history
     await _alembic(url, tmp_path, "downgrade", "-1")
-    assert (await _alembic(url, tmp_path, "current")).strip().endswith("0003")
+    assert (await _alembic(url, tmp_path, "current")).strip().endswith("0004")
     assert os.listdir(tmp_path) == []  # nothing written to the working directory
+
+
+# -- 0004: exact idempotency keys ------------------------------------------------------------
+
+KEY_TIME = {"t": "2025-01-01 00:00:00"}
+
+
+@pytest.fixture
+async def at_0003(migrations_database_url: str) -> AsyncEngine:
+    """The migrations database at 0003 with one learner and the keys "k1" and "ключ"."""
+    await reset_database(migrations_database_url)
+    await upgrade_database(migrations_database_url, "0003")
+    engine = create_engine(migrations_database_url)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO users (id, telegram_id, is_active, created_at, updated_at) "
+                "VALUES (1, 77, 1, :t, :t)"
+            ),
+            KEY_TIME,
+        )
+        for key in ("k1", "ключ"):
+            await connection.execute(
+                text(
+                    "INSERT INTO activity_log (user_id, activity_type, created_at, "
+                    "idempotency_key) VALUES (1, 'LOGIN', :t, :key)"
+                ),
+                {**KEY_TIME, "key": key},
+            )
+    return engine
+
+
+async def _add_key(engine: AsyncEngine, key: str) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(
+            insert(ActivityLog).values(user_id=1, activity_type="LOGIN", idempotency_key=key)
+        )
+
+
+async def test_before_0004_mysql_took_a_trailing_space_for_the_same_key(
+    at_0003: AsyncEngine,
+) -> None:
+    """The defect itself, on the old column: SQLite told the keys apart, MySQL/MariaDB did not."""
+    try:
+        statement = text(
+            "INSERT INTO activity_log (user_id, activity_type, created_at, idempotency_key) "
+            "VALUES (1, 'LOGIN', :t, 'k1 ')"
+        )
+        if is_mysql(at_0003):
+            with pytest.raises(IntegrityError, match="Duplicate entry"):
+                async with at_0003.begin() as connection:
+                    await connection.execute(statement, KEY_TIME)
+        else:
+            async with at_0003.begin() as connection:
+                await connection.execute(statement, KEY_TIME)
+    finally:
+        await at_0003.dispose()
+
+
+async def test_0004_keeps_the_keys_and_makes_them_exact(at_0003: AsyncEngine) -> None:
+    try:
+        await upgrade_database(at_0003, "0004")
+        async with at_0003.connect() as connection:
+            keys = await connection.scalars(
+                select(ActivityLog.idempotency_key).order_by(ActivityLog.id)
+            )
+            assert list(keys) == ["k1", "ключ"]
+            found = await connection.scalar(
+                select(ActivityLog.id).where(ActivityLog.idempotency_key == "ключ")
+            )
+            assert found is not None
+        await _add_key(at_0003, "k1 ")
+        with pytest.raises(IntegrityError, match=r"(?i)duplicate|unique"):
+            await _add_key(at_0003, "k1")
+        # back to 0003, the old collation cannot hold "k1" and "k1 " for one learner
+        if is_mysql(at_0003):
+            with pytest.raises(DBAPIError):
+                await downgrade_database(at_0003, "0003")
+            assert await current_revision(at_0003) == "0004"
+    finally:
+        await at_0003.dispose()

@@ -31,6 +31,7 @@ from sqlalchemy.types import DateTime
 
 from questline.engine import models
 from questline.engine.db import is_mysql
+from questline.engine.idempotency import IdempotencyKey
 from questline.engine.models import (
     Achievement,
     AchievementType,
@@ -64,6 +65,8 @@ def _model_kind(type_: Any) -> tuple[str, int | None]:
         return "int", None
     if isinstance(type_, UTCDateTime):
         return "datetime", None
+    if isinstance(type_, IdempotencyKey):
+        return "key", type_.impl_instance.length
     if isinstance(type_, Text):
         return "text", None
     if isinstance(type_, String):
@@ -197,6 +200,8 @@ def _live_kind(type_: Any) -> tuple[str, int | None]:
         return "text", None
     if isinstance(type_, String):
         return "str", type_.length
+    if isinstance(type_, mysql.VARBINARY):
+        return "VARBINARY", type_.length
     return type(type_).__name__, None
 
 
@@ -240,6 +245,11 @@ async def test_columns_types_lengths_nullability(
             enum_class = spec.ENUM_COLUMNS[(table, name)]
             assert actual_kind == "str", (table, name, column["type"])
             assert actual_length == max(len(member.name) for member in enum_class)
+        elif kind == "key":
+            # exact keys: the UTF-8 bytes of `length` characters on MySQL/MariaDB, text on SQLite
+            binary = ("VARBINARY", 4 * length)
+            text = ("str", length)
+            assert (actual_kind, actual_length) == (binary if is_mysql(db) else text), name
         else:
             assert actual_kind == kind, (table, name, column["type"])
             assert actual_length == length, (table, name)

@@ -14,8 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.errors import ContentError
+from questline.engine.limits import INT_MAX, INT_MIN
 from questline.engine.models import Lesson, LessonChallenge, Module
-from questline.rules.parsing import DuplicateKeyError, parse_json, parse_yaml
+from questline.rules.limits import MAX_FILE_DEPTH, MAX_POINTS
+from questline.rules.parsing import DuplicateKeyError, TreeError, parse_json, parse_yaml
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
@@ -25,7 +27,7 @@ class ChallengeDocument(BaseModel):
 
     question: str = Field(min_length=1)
     answers: list[str] = Field(min_length=1)
-    points: int = Field(default=0, ge=0)
+    points: int = Field(default=0, ge=0, le=MAX_POINTS)
 
 
 class LessonDocument(BaseModel):
@@ -34,8 +36,8 @@ class LessonDocument(BaseModel):
     slug: str = Field(pattern=SLUG_PATTERN, max_length=100)
     title: str = Field(min_length=1, max_length=200)
     content: str | None = None
-    order: int
-    estimated_duration: int | None = Field(default=None, ge=0)
+    order: int = Field(ge=INT_MIN, le=INT_MAX)
+    estimated_duration: int | None = Field(default=None, ge=0, le=INT_MAX)
     published: bool = True
     challenge: ChallengeDocument | None = None
 
@@ -46,7 +48,7 @@ class ModuleDocument(BaseModel):
     slug: str = Field(pattern=SLUG_PATTERN, max_length=100)
     title: str = Field(min_length=1, max_length=200)
     description: str | None = None
-    order: int
+    order: int = Field(ge=INT_MIN, le=INT_MAX)
     published: bool = True
     lessons: list[LessonDocument] = Field(default_factory=list)
 
@@ -80,7 +82,18 @@ def read_course(path: Path) -> CourseDocument:
     except OSError as error:
         raise ContentError(f"{path}: cannot read: {error.strerror}") from error
     try:
-        raw = parse_json(text) if path.suffix == ".json" else parse_yaml(text)
+        raw = (
+            parse_json(text, MAX_FILE_DEPTH)
+            if path.suffix == ".json"
+            else parse_yaml(text, MAX_FILE_DEPTH)
+        )
+    except TreeError as error:
+        raise ContentError(f"{path}: {error}") from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        what = error.problem or error.context or "syntax error"
+        raise ContentError(f"{path}: not valid YAML{where}: {what}") from None
     except (json.JSONDecodeError, DuplicateKeyError, yaml.YAMLError) as error:
         raise ContentError(
             f"{path}: not valid {path.suffix.lstrip('.').upper()}: {error}"

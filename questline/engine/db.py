@@ -13,12 +13,15 @@ message is one line that names the problem and never contains the password.
 
 from __future__ import annotations
 
+import inspect
 import os
+import warnings
 from typing import Any
 
+import aiomysql
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SAWarning
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -155,6 +158,7 @@ def create_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEngine:
         # another (a batch) must not read an older snapshot of the second learner.
         options["isolation_level"] = "READ COMMITTED"
     options.update(kwargs)
+    _check_options(parsed)
     try:
         engine = create_async_engine(parsed, **options)
     except (ArgumentError, NoSuchModuleError, TypeError) as exc:
@@ -165,6 +169,32 @@ def create_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def _check_options(url: URL) -> None:
+    """Refuse query options (``?name=value``) the driver would ignore or fail to connect with."""
+    dialect = url.get_dialect()()
+    try:
+        with warnings.catch_warnings():
+            # SQLite drops the options it does not know with a warning; they are named below
+            warnings.simplefilter("ignore", SAWarning)
+            _, params = dialect.create_connect_args(url)
+    except (ValueError, TypeError) as error:
+        raise DatabaseConfigError(
+            f"DATABASE_URL {safe_url(url)} has an option with a bad value: {_first_line(error)}"
+        ) from None
+    if url.get_backend_name() == "mysql":
+        accepted = inspect.signature(aiomysql.connect).parameters
+        unknown = sorted(name for name in params if name not in accepted)
+    elif "uri" in url.query:  # SQLite URI filenames pass every option on to SQLite
+        unknown = []
+    else:
+        unknown = sorted(name for name in url.query if name not in params)
+    if unknown:
+        raise DatabaseConfigError(
+            f"DATABASE_URL {safe_url(url)} has option(s) the {url.drivername} driver does not "
+            f"accept: {', '.join(unknown)}"
+        )
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -6,8 +6,18 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
+from questline.engine.idempotency import key_problem
+from questline.engine.limits import (
+    BIGINT_MAX,
+    EARLIEST,
+    INT_MAX,
+    LATEST,
+    MAX_DETAILS_BYTES,
+    MAX_DETAILS_DEPTH,
+)
+from questline.rules.parsing import TreeError, check_tree
 from questline.rules.vocabulary import ActivityType
 
 LESSON_ACTIVITIES = frozenset(
@@ -20,12 +30,9 @@ LESSON_ACTIVITIES = frozenset(
 )
 SCORED_ACTIVITIES = frozenset({ActivityType.LESSON_COMPLETED, ActivityType.CHALLENGE_SOLVED})
 MAX_SCORE = 1_000_000
-MAX_ID = 2**53 - 1  # the largest integer every JSON reader holds exactly (Telegram ids fit)
-# Times the database stores and the streak arithmetic can step past by a day, in UTC. The
-# pattern below states the same range in local times of any offset, for JSON Schema readers.
-EARLIEST = datetime(1000, 1, 2, tzinfo=UTC)
-LATEST = datetime(9999, 1, 1, tzinfo=UTC)
-OCCURRED_AT_PATTERN = r"^(?!1000-|999[89]-)[1-9][0-9]{3}-"
+# occurred_at in JSON Schema: years 1000 to 9999 without the two days at each end, so that a
+# time of any UTC offset the pattern lets through lies within EARLIEST and LATEST
+OCCURRED_AT_PATTERN = r"^(?!1000-01-0[12]|9999-12-3[01])[1-9][0-9]{3}-"
 
 
 def _given(field: str, *absent: str) -> dict[str, Any]:
@@ -56,40 +63,26 @@ def _event_schema(schema: dict[str, Any]) -> None:
     ]
 
 
-def _unicode(value: Any) -> Any:
-    """`value` unchanged if it is JSON data whose text is valid Unicode (JSON allows unpaired
-    surrogates such as "\\ud800", which no database can store; pydantic refuses them in `str`
-    fields, not inside a free-form dict)."""
-    try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("text must be valid Unicode (it holds an unpaired surrogate)") from None
-    except (TypeError, ValueError):
-        raise ValueError("must be JSON data") from None
-    return value
-
-
 class Event(BaseModel):
-    """One thing a learner did. Identify the learner by `user_id` or by `telegram_id`."""
+    """One thing a learner did. Identify the learner by `user_id` or by `telegram_id`.
+
+    Every field is checked here against what the database can hold (see
+    :mod:`questline.engine.limits`), so a bad value is refused the same way on every database.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_event_schema)
 
     type: ActivityType
-    user_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    telegram_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    lesson_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    user_id: int | None = Field(default=None, ge=1, le=INT_MAX)
+    telegram_id: int | None = Field(default=None, ge=1, le=BIGINT_MAX)
+    lesson_id: int | None = Field(default=None, ge=1, le=INT_MAX)
     score: int | None = Field(default=None, ge=0, le=MAX_SCORE)
-    details: dict[str, Any] = Field(default_factory=dict)
+    details: dict[str, JsonValue] = Field(default_factory=dict)
     occurred_at: datetime = Field(
         default_factory=lambda: datetime.now(UTC),
         json_schema_extra={"pattern": OCCURRED_AT_PATTERN},
     )
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=100)
-
-    @field_validator("details")
-    @classmethod
-    def _valid_text(cls, value: Any) -> Any:
-        return _unicode(value)
+    idempotency_key: str | None = None
 
     @field_validator("type")
     @classmethod
@@ -103,15 +96,36 @@ class Event(BaseModel):
     def _timezone_aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("occurred_at must be timezone-aware")
+        if not EARLIEST <= value <= LATEST:
+            raise ValueError(f"must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC)")
+        return value.astimezone(UTC)
+
+    @field_validator("details", mode="before")
+    @classmethod
+    def _json_details(cls, value: Any) -> Any:
         try:
-            moment = value.astimezone(UTC)
-        except OverflowError:
-            moment = None
-        if moment is None or not EARLIEST <= moment < LATEST:
-            raise ValueError(
-                f"occurred_at must be from {EARLIEST.date()} up to {LATEST.date()} (UTC)"
-            )
-        return moment
+            check_tree(value, MAX_DETAILS_DEPTH)
+        except TreeError as error:
+            where = f"at {error.pointer}: " if error.pointer else ""
+            raise ValueError(f"{where}{error.problem}") from None
+        return value
+
+    @field_validator("details")
+    @classmethod
+    def _small_details(cls, value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+        compact = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        size = len(compact.encode("utf-8"))
+        if size > MAX_DETAILS_BYTES:
+            raise ValueError(f"{size} bytes of JSON; the limit is {MAX_DETAILS_BYTES} bytes")
+        return value
+
+    @field_validator("idempotency_key")
+    @classmethod
+    def _valid_key(cls, value: str | None) -> str | None:
+        problem = None if value is None else key_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -131,7 +145,7 @@ class UserProfile(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    telegram_id: int = Field(gt=0, le=MAX_ID)
+    telegram_id: int = Field(ge=1, le=BIGINT_MAX)
     username: str | None = Field(default=None, max_length=100)
     first_name: str | None = Field(default=None, max_length=100)
     last_name: str | None = Field(default=None, max_length=100)

@@ -31,10 +31,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects import mysql
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from questline.engine.idempotency import IdempotencyKey
 from questline.engine.timestamps import UTCDateTime, utcnow
 from questline.rules.vocabulary import AchievementType, ActivityType
 
@@ -326,14 +326,9 @@ class ActivityLog(Base):
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), nullable=False, default=utcnow, index=True
     )
-    # extension (0002); compared byte for byte on MySQL/MariaDB (their default collations
-    # ignore case, and "abc" and "ABC" are different keys)
-    idempotency_key: Mapped[str | None] = mapped_column(
-        String(100).with_variant(
-            mysql.VARCHAR(100, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
-        ),
-        nullable=True,
-    )
+    # extension (0002, exact since 0004): compared exactly on every database, byte for byte
+    # on MySQL/MariaDB ("abc", "ABC" and "abc " are three keys)
+    idempotency_key: Mapped[str | None] = mapped_column(IdempotencyKey(), nullable=True)
 
     user: Mapped[User] = relationship(back_populates="activities", lazy="raise_on_sql")
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, StrictInt, StrictStr
 
+from questline.rules.limits import MAX_POINTS
 from questline.rules.vocabulary import AchievementType
 
 __all__ = ["SLUG_PATTERN", "RuleDocument"]
@@ -30,7 +31,7 @@ class RuleDocument(BaseModel):
     title: Annotated[StrictStr, Field(min_length=1, max_length=MAX_TITLE_LENGTH)]
     description: StrictStr | None = None
     icon: Annotated[StrictStr, Field(max_length=MAX_ICON_LENGTH)] | None = None
-    points: Annotated[StrictInt, Field(ge=0)]
+    points: Annotated[StrictInt, Field(ge=0, le=MAX_POINTS)]
     criteria: JsonValue
     enabled: StrictBool = True
 

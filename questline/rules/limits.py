@@ -8,3 +8,10 @@ MAX_CRITERIA_DEPTH = 32
 
 DEFAULT_OPS_BUDGET = 10_000
 """Operations one rule may charge per evaluation before it is stopped (see evaluation)."""
+
+MAX_FILE_DEPTH = 100
+"""Deepest nesting of objects/arrays in a rule or course file (JSON or YAML)."""
+
+MAX_POINTS = 1_000_000
+"""Most points one award may give (``achievements.points`` is a 32-bit column, and the
+leaderboard's total of all awards must fit one too)."""

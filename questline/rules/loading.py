@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from questline.rules.parsing import DuplicateKeyError, parse_json, parse_yaml
+from questline.rules.limits import MAX_FILE_DEPTH
+from questline.rules.parsing import DuplicateKeyError, TreeError, parse_json, parse_yaml
 
 if TYPE_CHECKING:
     from questline.rules.document import RuleDocument
@@ -63,12 +64,12 @@ def rule_files(paths: Iterable[PathLike]) -> tuple[list[tuple[Path, str]], list[
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and p.suffix.lower() in RULE_FILE_SUFFIXES
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            files, outside = _folder_files(path)
+            problems.extend(
+                _problem(
+                    link.as_posix(), "", "links to a place outside the folder; skipped", "warning"
+                )
+                for link in outside
             )
             if not files:
                 problems.append(
@@ -96,6 +97,24 @@ def rule_files(paths: Iterable[PathLike]) -> tuple[list[tuple[Path, str]], list[
     return found, problems
 
 
+def _folder_files(folder: Path) -> tuple[list[Path], list[Path]]:
+    """Rule files in ``folder`` (recursively, sorted, hidden ones left out), and the links
+    among them or among its subfolders that lead outside the folder (never read)."""
+    root = folder.resolve()
+    files: list[Path] = []
+    outside: list[Path] = []
+    for found in sorted(folder.rglob("*")):
+        if any(part.startswith(".") for part in found.relative_to(folder).parts):
+            continue
+        if not (found.is_dir() or found.suffix.lower() in RULE_FILE_SUFFIXES):
+            continue
+        if not found.resolve().is_relative_to(root):
+            outside.append(found)
+        elif found.is_file():
+            files.append(found)
+    return files, outside
+
+
 def read_rule_file(
     path: PathLike, source: str | None = None
 ) -> tuple[list[tuple[str, Any]], list[Problem]]:
@@ -117,7 +136,7 @@ def read_rule_file(
     data: Any
     if path.suffix.lower() == ".json":
         try:
-            data = parse_json(text)
+            data = parse_json(text, MAX_FILE_DEPTH)
         except json.JSONDecodeError as exc:
             return [], [
                 _problem(
@@ -126,9 +145,11 @@ def read_rule_file(
             ]
         except DuplicateKeyError as exc:
             return [], [_problem(source, "", f"invalid JSON: {exc}")]
+        except TreeError as exc:
+            return [], [_problem(source, exc.pointer, exc.problem)]
     else:
         try:
-            data = parse_yaml(text)
+            data = parse_yaml(text, MAX_FILE_DEPTH)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -136,6 +157,8 @@ def read_rule_file(
             return [], [_problem(source, "", f"invalid YAML{where}: {what}")]
         except yaml.YAMLError as exc:
             return [], [_problem(source, "", f"invalid YAML: {exc}")]
+        except TreeError as exc:
+            return [], [_problem(source, exc.pointer, exc.problem)]
     if isinstance(data, dict):
         return [("", data)], []
     if isinstance(data, list):

@@ -1,20 +1,34 @@
-"""JSON and YAML parsing that refuses duplicate keys.
+"""Strict JSON and YAML parsing for authors' files and event lines.
 
 Both formats let a later key silently replace an earlier one; in a rule that would drop a
-condition without a word (`{">=": …, ">=": …}`), so authors' files are parsed strictly.
+condition without a word (`{">=": …, ">=": …}`), so repeated keys are refused. Parsed data is
+also checked before anything else walks it (:func:`check_tree`): nesting deeper than a limit
+(deep enough input makes the parsers themselves fail), NaN and Infinity (Python's JSON reader
+accepts them, and ``1e400`` becomes Infinity, but they are not JSON) and lone surrogates
+(``"\\ud800"``: not Unicode, so no database can store them). YAML aliases (``*name``) are
+refused: they can make a small file expand into an enormous or self-containing document.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Hashable
 from typing import Any
 
 import yaml
+from yaml.composer import ComposerError
 from yaml.constructor import ConstructorError
-from yaml.nodes import MappingNode
+from yaml.nodes import MappingNode, Node
 
-__all__ = ["DuplicateKeyError", "parse_json", "parse_yaml"]
+__all__ = [
+    "DuplicateKeyError",
+    "TreeError",
+    "check_tree",
+    "nesting_problem",
+    "parse_json",
+    "parse_yaml",
+]
 
 
 class DuplicateKeyError(ValueError):
@@ -23,6 +37,63 @@ class DuplicateKeyError(ValueError):
     def __init__(self, key: str) -> None:
         self.key = key
         super().__init__(f'duplicate key "{key}" in an object')
+
+
+class TreeError(ValueError):
+    """Parsed data holds something refused; ``pointer`` (RFC 6901) says where, "" for the top."""
+
+    def __init__(self, pointer: str, problem: str) -> None:
+        self.pointer = pointer
+        self.problem = problem
+        super().__init__(f"{pointer}: {problem}" if pointer else problem)
+
+
+def nesting_problem(max_depth: int) -> str:
+    """The message for data nested deeper than ``max_depth`` objects and lists."""
+    return f"nested more than {max_depth} levels deep"
+
+
+def _escape(key: object) -> str:
+    # a lone surrogate in a key is shown as its escape: the pointer must stay printable
+    text = str(key).encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.replace("~", "~0").replace("/", "~1")
+
+
+def _text_problem(text: str) -> str | None:
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        code = ord(text[error.start])
+        return f"text holds a lone surrogate (U+{code:04X}), which is not Unicode"
+    return None
+
+
+def check_tree(value: Any, max_depth: int) -> None:
+    """Raise :class:`TreeError` at the first refused place of ``value``, in document order.
+
+    Objects and lists may nest ``max_depth`` levels (the outermost one is level 1); numbers
+    must be finite; keys and strings must be Unicode (no lone surrogates).
+    """
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while stack:
+        node, pointer, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth == max_depth:
+                raise TreeError(pointer, nesting_problem(max_depth))
+            items = list(node.items() if isinstance(node, dict) else enumerate(node))
+            for key, child in reversed(items):
+                where = f"{pointer}/{_escape(key)}"
+                problem = _text_problem(key) if isinstance(key, str) else None
+                if problem is not None:
+                    raise TreeError(where, f"key {problem}")
+                stack.append((child, where, depth + 1))
+        elif isinstance(node, float) and not math.isfinite(node):
+            name = "NaN" if math.isnan(node) else "Infinity" if node > 0 else "-Infinity"
+            raise TreeError(pointer, f"{name} is not a JSON number; numbers must be finite")
+        elif isinstance(node, str) and (problem := _text_problem(node)) is not None:
+            raise TreeError(pointer, problem)
 
 
 def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -34,13 +105,43 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def parse_json(text: str) -> Any:
-    """Parse JSON; raises json.JSONDecodeError, or DuplicateKeyError for a repeated key."""
-    return json.loads(text, object_pairs_hook=_unique_object)
+def parse_json(text: str, max_depth: int) -> Any:
+    """Parse JSON and :func:`check_tree` it.
+
+    Raises json.JSONDecodeError, DuplicateKeyError for a repeated key, or TreeError.
+    """
+    try:
+        data = json.loads(text, object_pairs_hook=_unique_object)
+    except RecursionError:
+        raise TreeError("", nesting_problem(max_depth)) from None
+    check_tree(data, max_depth)
+    return data
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that reports a repeated mapping key with its line and column."""
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses repeated keys, aliases and deep nesting, with line and column."""
+
+    max_depth = 0
+    _depth = 0
+
+    def compose_node(self, parent: Node | None, index: object) -> Node | None:
+        if self.check_event(yaml.AliasEvent):
+            raise ComposerError(
+                None,
+                None,
+                "aliases (*name) are not supported; write the value out",
+                self.peek_event().start_mark,
+            )
+        if not self.check_event(yaml.MappingStartEvent, yaml.SequenceStartEvent):
+            return super().compose_node(parent, index)
+        if self._depth == self.max_depth:
+            mark = self.peek_event().start_mark
+            raise ComposerError(None, None, nesting_problem(self.max_depth), mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen: set[Hashable] = set()
@@ -58,6 +159,17 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def parse_yaml(text: str) -> Any:
-    """Parse YAML safely; raises yaml.YAMLError (a marked one for a repeated key)."""
-    return yaml.load(text, Loader=_UniqueKeyLoader)
+def parse_yaml(text: str, max_depth: int) -> Any:
+    """Parse YAML safely and :func:`check_tree` it.
+
+    Raises yaml.YAMLError (a marked one, with line and column, for a repeated key, an alias or
+    nesting deeper than ``max_depth``) or TreeError.
+    """
+    loader = _StrictLoader(text)
+    loader.max_depth = max_depth
+    try:
+        data = loader.get_single_data()
+    finally:
+        loader.dispose()
+    check_tree(data, max_depth)
+    return data

@@ -1,6 +1,7 @@
 """Validation of rule documents, reported as ``file: /json/pointer: message`` lines.
 
-Checks, in order: the document's schema; the criteria's nesting depth and size; operators the
+Checks, in order: nesting, numbers and text (see :func:`~questline.rules.parsing.check_tree`);
+the document's schema; the criteria's nesting depth and size; operators the
 engine does not know; reads of unknown facts (with a "did you mean"); reads whose path is
 computed at run time; comparisons whose types cannot match. Pointers are RFC 6901 paths into
 the file (``/criteria/and/1/var``; ``/2/criteria/...`` for the third rule of a list file).
@@ -33,9 +34,10 @@ from questline.rules.document import (
 )
 from questline.rules.evaluation import RuleEvaluator
 from questline.rules.facts import FactCatalog, FactSpec, FactType, default_catalog
-from questline.rules.limits import MAX_CRITERIA_BYTES, MAX_CRITERIA_DEPTH
+from questline.rules.limits import MAX_CRITERIA_BYTES, MAX_CRITERIA_DEPTH, MAX_FILE_DEPTH
 from questline.rules.loading import read_rule_file, rule_files
 from questline.rules.operators import OperatorRegistry
+from questline.rules.parsing import TreeError, check_tree
 from questline.rules.vocabulary import AchievementType
 
 __all__ = [
@@ -116,6 +118,8 @@ def _schema_message(error: Mapping[str, Any]) -> str:
         return "must not be empty"
     if kind == "greater_than_equal":
         return f"must be >= {ctx.get('ge')}"
+    if kind == "less_than_equal":
+        return f"must be <= {ctx.get('le')}"
     if kind == "enum" and name == "type":
         return "must be one of " + ", ".join(t.value for t in AchievementType)
     if kind == "int_type":
@@ -358,15 +362,6 @@ def _criteria_problems(
     return problems
 
 
-def _valid_unicode(raw: Any) -> bool:
-    """False when some text in `raw` cannot be encoded (JSON allows unpaired surrogates)."""
-    try:
-        json.dumps(raw, ensure_ascii=False, default=str).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def validate_document(
     raw: Any,
     source: str,
@@ -386,10 +381,10 @@ def validate_document(
         evaluator = RuleEvaluator(catalog, operators)
     if not isinstance(raw, Mapping):
         return [Problem(source, prefix, f"expected a rule (an object), got {_type_name(raw)}")]
-    if not _valid_unicode(raw):
-        return [
-            Problem(source, prefix, "text must be valid Unicode (it holds an unpaired surrogate)")
-        ]
+    try:
+        check_tree(raw, MAX_FILE_DEPTH)
+    except TreeError as error:
+        return [Problem(source, prefix + error.pointer, error.problem)]
     problems = _schema_problems(raw, source, prefix)
     if "criteria" in raw:
         problems.extend(

@@ -219,7 +219,8 @@ def test_ingest_keeps_earlier_chunks(
     assert result.exit_code == 1
     assert result.stderr == (
         "Error: chunks.jsonl, line 4: invalid event: LOGIN takes no lesson_id "
-        "(2 event(s) before line 3 were recorded, nothing from it on)\n"
+        "(2 event(s) before line 3 were recorded, nothing from it on; "
+        "re-running the file is safe for events that carry an idempotency_key)\n"
     )
     assert stats(engine_call)["events"] == 2
 

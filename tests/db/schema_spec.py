@@ -93,7 +93,8 @@ SEED_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
 
 EXTENSION_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
     "achievements": {"slug": ("str", 100, True), "enabled": ("bool", None, False)},
-    "activity_log": {"idempotency_key": ("str", 100, True)},
+    # "key": VARCHAR(100) on SQLite, VARBINARY(400) (UTF-8 bytes) on MySQL/MariaDB (0004)
+    "activity_log": {"idempotency_key": ("key", 100, True)},
     "user_achievements": {"activity_id": ("int", None, True)},
     "modules": {"slug": ("str", 100, True)},
     "lessons": {"slug": ("str", 100, True)},

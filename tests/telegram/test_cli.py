@@ -119,3 +119,23 @@ def test_an_unreachable_api_is_reported_without_the_token(
     assert result.output.splitlines()[-1].startswith("Error: the Telegram Bot API failed:")
     assert "questline bot stopped" in result.output  # the engine was shut down all the same
     assert SECRET not in result.output
+
+
+async def test_a_database_that_is_down_is_one_line(unused_tcp_port: int) -> None:
+    url = f"mysql+aiomysql://questline:secret@127.0.0.1:{unused_tcp_port}/questline"
+    code, log = await run_until_exit(environment(TELEGRAM_BOT_TOKEN=TOKEN, DATABASE_URL=url))
+    assert code == 1
+    assert log.splitlines() == [
+        "Error: cannot connect to database "
+        f"mysql+aiomysql://questline:***@127.0.0.1:{unused_tcp_port}/questline?charset=utf8mb4: "
+        "(2003, \"Can't connect to MySQL server on '127.0.0.1'\")"
+    ]
+
+
+async def test_a_database_never_migrated_is_one_line(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    code, log = await run_until_exit(environment(TELEGRAM_BOT_TOKEN=TOKEN, DATABASE_URL=url))
+    assert code == 1
+    assert log.splitlines() == [
+        f"Error: database {url} is not migrated; run `questline db upgrade`"
+    ]

@@ -3,7 +3,8 @@
 Lines are read in chunks; every line of a chunk is parsed and validated before the chunk is
 recorded in one transaction, so a bad line stops the ingest with its line number and nothing
 of its chunk is written (earlier chunks stay recorded, and replaying the file is safe when the
-events carry idempotency keys).
+events carry idempotency keys). A database error while a chunk is written (a lost connection,
+a constraint) stops the ingest the same way, naming the chunk's lines.
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.exc import DBAPIError
 
-from questline.adapters.cli.runtime import console, one_line, open_engine, run
+from questline.adapters.cli.runtime import console, database_message, one_line, open_engine, run
 from questline.engine import Engine, Event, EventRejected
+from questline.engine.limits import MAX_DETAILS_DEPTH
+from questline.rules.parsing import nesting_problem
 
 DEFAULT_CHUNK = 500
 
@@ -52,6 +56,8 @@ def parse_line(text: str) -> Event:
         raw = json.loads(text.rstrip())
     except json.JSONDecodeError as error:
         raise ValueError(f"not valid JSON ({error.msg} at column {error.colno})") from None
+    except RecursionError:
+        raise ValueError(f"invalid event: {nesting_problem(MAX_DETAILS_DEPTH)}") from None
     if not isinstance(raw, dict):
         raise ValueError("expected a JSON object with the event's fields")
     try:
@@ -68,30 +74,39 @@ def numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
                 yield number, text
 
 
-def _stopped(path: Path, number: int, problem: str, chunk_start: int, recorded: int) -> BadLine:
+def _stopped(path: Path, where: str, problem: str, chunk_start: int, recorded: int) -> BadLine:
     done = (
-        f"{recorded} event(s) before line {chunk_start} were recorded, nothing from it on"
+        f"{recorded} event(s) before line {chunk_start} were recorded, nothing from it on; "
+        f"re-running the file is safe for events that carry an idempotency_key"
         if recorded
         else "nothing was recorded"
     )
-    return BadLine(f"{path.name}, line {number}: {problem} ({done})")
+    # a lone surrogate echoed from the line (a field name) is shown as its escape
+    problem = problem.encode("utf-8", "backslashreplace").decode("utf-8")
+    return BadLine(f"{path.name}, {where}: {problem} ({done})")
 
 
 async def _record_chunk(
     engine: Engine, path: Path, chunk: list[tuple[int, str]], summary: IngestSummary
 ) -> None:
     events = []
+    first, last = chunk[0][0], chunk[-1][0]
     for number, text in chunk:
         try:
             events.append(parse_line(text))
         except ValueError as error:
-            raise _stopped(path, number, str(error), chunk[0][0], summary.events) from None
+            raise _stopped(path, f"line {number}", str(error), first, summary.events) from None
     try:
         results = await engine.record_many(events, chunk_size=len(events))
     except EventRejected as rejected:
         number = chunk[rejected.index][0]
         problem = one_line(rejected.error)
-        raise _stopped(path, number, problem, chunk[0][0], summary.events) from None
+        raise _stopped(path, f"line {number}", problem, first, summary.events) from None
+    except DBAPIError as error:
+        # the chunk's transaction was rolled back; which of its lines the database refused
+        # is not known (rows are written together), so the whole chunk is named
+        where = f"line {first}" if first == last else f"lines {first}-{last}"
+        raise _stopped(path, where, database_message(error), first, summary.events) from None
     for result in results:
         summary.events += 1
         if result.replayed:

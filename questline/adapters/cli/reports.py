@@ -14,6 +14,7 @@ from questline.adapters.cli.render import (
     totals_line,
 )
 from questline.adapters.cli.runtime import (
+    TELEGRAM_ID,
     console,
     offline_engine,
     open_engine,
@@ -53,7 +54,7 @@ async def _progress(
 
 
 @click.command()
-@click.argument("telegram_id", type=int)
+@click.argument("telegram_id", type=TELEGRAM_ID)
 def progress(telegram_id: int) -> None:
     """Show a learner's progress per module, streaks and achievements."""
     report, statuses, zone = run(_progress(telegram_id))

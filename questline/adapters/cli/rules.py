@@ -11,6 +11,7 @@ from rich.text import Text
 
 from questline.adapters.cli.render import bar, change_lines, moment, shortfall_text
 from questline.adapters.cli.runtime import (
+    TELEGRAM_ID,
     console,
     offline_engine,
     open_engine,
@@ -82,7 +83,9 @@ async def _explain(slug: str, telegram_id: int) -> tuple[UserView, AchievementSt
 
 @rules.command()
 @click.argument("slug")
-@click.option("--user", "telegram_id", type=int, required=True, help="The learner's Telegram id.")
+@click.option(
+    "--user", "telegram_id", type=TELEGRAM_ID, required=True, help="The learner's Telegram id."
+)
 def explain(slug: str, telegram_id: int) -> None:
     """Show how far a learner is from an achievement, and what is missing."""
     user, status, zone = run(_explain(slug, telegram_id))

@@ -16,10 +16,13 @@ from sqlalchemy.exc import DBAPIError
 from questline.engine import Engine
 from questline.engine.db import DatabaseConfigError, check_connection, safe_url
 from questline.engine.errors import QuestlineError
+from questline.engine.limits import BIGINT_MAX
 from questline.engine.migrate import current_revision, head_revision, upgrade_database
 from questline.plugins.manager import PluginManager, build_plugin_manager
 
 T = TypeVar("T")
+TELEGRAM_ID = click.IntRange(1, BIGINT_MAX)
+"""A Telegram id argument: what ``users.telegram_id`` (BIGINT) holds."""
 TIMEZONE_ENV = "QUESTLINE_TIMEZONE"
 # For commands that read no data (validation, plugin listing): never connected, never touched.
 OFFLINE_DATABASE = "sqlite+aiosqlite://"
@@ -42,8 +45,9 @@ def one_line(error: BaseException) -> str:
     return "; ".join(lines) or type(error).__name__
 
 
-def _database_message(error: DBAPIError) -> str:
-    reason = str(error.orig).strip().splitlines()[0] if error.orig else one_line(error)
+def database_message(error: DBAPIError) -> str:
+    """A database error as one line: `database error: <the driver's first line>`."""
+    reason = one_line(error.orig) if error.orig is not None else one_line(error)
     return f"database error: {reason}"
 
 
@@ -55,7 +59,7 @@ def reported_errors() -> Iterator[None]:
     except (QuestlineError, DatabaseConfigError) as error:
         raise click.ClickException(one_line(error)) from None
     except DBAPIError as error:
-        raise click.ClickException(_database_message(error)) from None
+        raise click.ClickException(database_message(error)) from None
 
 
 def run(work: Coroutine[Any, Any, T]) -> T:

@@ -6,7 +6,7 @@ import click
 from pydantic import ValidationError
 
 from questline.adapters.cli.ingest import validation_message
-from questline.adapters.cli.runtime import open_engine, run
+from questline.adapters.cli.runtime import TELEGRAM_ID, open_engine, run
 from questline.engine import UserProfile
 from questline.engine.views import UserView
 
@@ -22,7 +22,7 @@ async def _register(profile: UserProfile) -> UserView:
 
 
 @users.command()
-@click.argument("telegram_id", type=int)
+@click.argument("telegram_id", type=TELEGRAM_ID)
 @click.option("--username")
 @click.option("--first-name")
 @click.option("--last-name")

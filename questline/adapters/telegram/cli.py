@@ -14,11 +14,19 @@ log = logging.getLogger(__name__)
 
 
 async def _serve(settings: BotSettings) -> None:
+    from questline.adapters.cli.runtime import ensure_migrated
     from questline.adapters.telegram.plugin import plugin
     from questline.adapters.telegram.runner import BotRunner
     from questline.engine import Engine
 
-    runner = BotRunner(settings, Engine.from_env(), plugin)
+    engine = Engine.from_env()
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # reading the revision is no news
+    try:
+        await ensure_migrated(engine)
+    except BaseException:
+        await engine.db.dispose()  # not started: nothing else to stop
+        raise
+    runner = BotRunner(settings, engine, plugin)
     await runner.run()
 
 
@@ -44,7 +52,9 @@ def bot_command() -> None:
 def describe(error: Exception) -> str:
     """One line for an error that stopped the bot (the full story goes to the log)."""
     from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
+    from sqlalchemy.exc import DBAPIError
 
+    from questline.adapters.cli.runtime import database_message
     from questline.engine.errors import QuestlineError
 
     if isinstance(error, TelegramUnauthorizedError):
@@ -53,5 +63,8 @@ def describe(error: Exception) -> str:
         return f"the Telegram Bot API failed: {error}"
     if isinstance(error, QuestlineError):
         return str(error)
+    if isinstance(error, DBAPIError):
+        log.error("the bot stopped on a %s", database_message(error))
+        return database_message(error)
     log.error("the bot stopped on an unexpected error", exc_info=error)
     return f"{type(error).__name__}: {error}"

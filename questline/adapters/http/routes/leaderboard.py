@@ -10,7 +10,7 @@ from questline.adapters.http.routes.common import AUTH_ERRORS, EngineDep, errors
 from questline.adapters.http.schemas import Leaderboard, Standing
 from questline.adapters.http.security import require
 from questline.engine.api_keys import Scope
-from questline.engine.events import MAX_ID
+from questline.engine.limits import BIGINT_MAX
 
 MAX_LIMIT = 100
 
@@ -27,7 +27,9 @@ async def leaderboard(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many entries")] = 10,
     around: Annotated[
         int | None,
-        Query(ge=1, le=MAX_ID, description="A Telegram id: `limit` entries around that learner"),
+        Query(
+            ge=1, le=BIGINT_MAX, description="A Telegram id: `limit` entries around that learner"
+        ),
     ] = None,
 ) -> Leaderboard:
     """Competition ranking ("1224"); ties in order of registration."""

@@ -1,0 +1,77 @@
+"""Idempotency keys: what a key may hold, and a column that compares keys exactly everywhere.
+
+A key is 1 to 100 characters, compared exactly: case, whitespace (leading and trailing too)
+and Unicode normalisation all count, so ``"k1"`` and ``"k1 "`` are two keys on every database.
+Characters that would break a one-line message or cannot be stored are refused: control
+characters (Unicode category Cc: U+0000-U+001F, U+007F-U+009F), line and paragraph separators
+(U+2028, U+2029) and lone surrogates.
+
+On MySQL/MariaDB the column is ``VARBINARY`` holding the key's UTF-8 bytes: binary strings are
+compared byte for byte with no padding, where ``VARCHAR`` collations either ignore case or
+ignore trailing spaces (``utf8mb4_bin`` is a PAD SPACE collation). Keys travel as text and the
+server converts them (``CAST(… AS BINARY)`` on the utf8mb4 connection), because aiomysql
+cannot send ``bytes`` parameters with current PyMySQL. SQLite compares text exactly already.
+Python always sees ``str``.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from sqlalchemy import String, cast
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+__all__ = ["MAX_KEY_BYTES", "MAX_KEY_LENGTH", "IdempotencyKey", "key_problem"]
+
+MAX_KEY_LENGTH = 100
+MAX_KEY_BYTES = 4 * MAX_KEY_LENGTH
+"""The longest key in UTF-8 bytes (every character takes at most 4)."""
+
+_REFUSED = {
+    "Cc": "a control character",
+    "Cs": "a lone surrogate",
+    "Zl": "a line separator",
+    "Zp": "a paragraph separator",
+}
+
+
+def key_problem(key: str) -> str | None:
+    """Why `key` is not a valid idempotency key, or None when it is one."""
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        return f"must be 1 to {MAX_KEY_LENGTH} characters long, not {len(key)}"
+    for position, char in enumerate(key, start=1):
+        what = _REFUSED.get(unicodedata.category(char))
+        if what is not None:
+            return f"must not contain {what} (U+{ord(char):04X} at position {position})"
+    return None
+
+
+class _Utf8Bytes(mysql.VARBINARY):
+    """``VARBINARY`` whose parameters are text that the server turns into UTF-8 bytes."""
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+    def bind_expression(self, bindvalue: BindParameter[Any]) -> ColumnElement[Any]:
+        return cast(bindvalue, mysql.BINARY())
+
+
+class IdempotencyKey(TypeDecorator[str]):
+    """``VARCHAR(100)`` on SQLite, ``VARBINARY(400)`` of the UTF-8 bytes on MySQL/MariaDB."""
+
+    impl = String(MAX_KEY_LENGTH)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(_Utf8Bytes(MAX_KEY_BYTES))
+        return dialect.type_descriptor(String(MAX_KEY_LENGTH))
+
+    def process_result_value(self, value: str | bytes | None, dialect: Dialect) -> str | None:
+        if isinstance(value, bytes):
+            return value.decode("utf-8")
+        return value
