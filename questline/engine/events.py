@@ -8,7 +8,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
-from questline.engine.idempotency import key_problem
+from questline.engine.idempotency import MAX_KEY_LENGTH, key_problem
 from questline.engine.limits import (
     BIGINT_MAX,
     EARLIEST,
@@ -33,6 +33,13 @@ MAX_SCORE = 1_000_000
 # occurred_at in JSON Schema: years 1000 to 9999 without the two days at each end, so that a
 # time of any UTC offset the pattern lets through lies within EARLIEST and LATEST
 OCCURRED_AT_PATTERN = r"^(?!1000-01-0[12]|9999-12-3[01])[1-9][0-9]{3}-"
+JSON_INT_MAX = 2**53 - 1
+# idempotency_key in JSON Schema: the grammar of questline.engine.idempotency.key_problem
+KEY_SCHEMA = {
+    "minLength": 1,
+    "maxLength": MAX_KEY_LENGTH,
+    "pattern": r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]+$",
+}
 
 
 def _given(field: str, *absent: str) -> dict[str, Any]:
@@ -48,7 +55,12 @@ def _absent(field: str) -> dict[str, Any]:
 
 def _event_schema(schema: dict[str, Any]) -> None:
     """State the rules of `Event._consistent` in its JSON Schema, so that clients and
-    property-based tests know which events are valid without trying them."""
+    property-based tests know which events are valid without trying them.
+
+    In JSON, `telegram_id` stops at 2^53 - 1, the largest integer every JSON reader holds
+    exactly (Telegram ids fit); past it a number may arrive rounded, even above BIGINT_MAX.
+    """
+    schema["properties"]["telegram_id"]["anyOf"][0]["maximum"] = JSON_INT_MAX
     lesson_types = sorted(LESSON_ACTIVITIES)
     unscored_types = sorted(set(ActivityType) - SCORED_ACTIVITIES)
     schema["allOf"] = [
@@ -82,7 +94,7 @@ class Event(BaseModel):
         default_factory=lambda: datetime.now(UTC),
         json_schema_extra={"pattern": OCCURRED_AT_PATTERN},
     )
-    idempotency_key: str | None = None
+    idempotency_key: str | None = Field(default=None, json_schema_extra=KEY_SCHEMA)
 
     @field_validator("type")
     @classmethod

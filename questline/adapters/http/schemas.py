@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from questline.adapters.http.settings import MAX_BATCH
 from questline.engine import Event
-from questline.engine.limits import BIGINT_MAX
+from questline.engine.events import JSON_INT_MAX
 from questline.engine.models import ProgressStatus
 from questline.engine.views import (
     AchievementStatus,
@@ -21,7 +21,7 @@ from questline.engine.views import (
     UserView,
 )
 
-TelegramId = Field(ge=1, le=BIGINT_MAX, description="The learner's Telegram id")
+TelegramId = Field(ge=1, le=JSON_INT_MAX, description="The learner's Telegram id")
 
 
 class Strict(BaseModel):
