@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,27 +46,54 @@ async def _seed(url: str) -> str:
         await engine.shutdown()
 
 
+def _serve(
+    url: str,
+    settings: HttpSettings,
+    sock: socket.socket,
+    stop: threading.Event,
+    started: threading.Event,
+) -> None:
+    """Run the server in this thread until `stop` is set. The engine is made, used and dropped
+    here: its compiled rules must not be dropped by another thread."""
+
+    async def main() -> None:
+        app = create_app(Engine(url), settings, manage_engine=True)
+        config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2)
+        server = uvicorn.Server(config)
+        serving = asyncio.create_task(server.serve(sockets=[sock]))
+        for _ in range(750):  # up to 15 s
+            if server.started or serving.done():
+                break
+            await asyncio.sleep(0.02)
+        if serving.done():
+            await serving  # the server could not start: its error ends this thread
+        started.set()
+        await asyncio.to_thread(stop.wait)
+        server.should_exit = True
+        await serving
+
+    asyncio.run(main())
+    gc.collect()
+
+
 @contextmanager
 def live_api(url: str, settings: HttpSettings | None = None) -> Iterator[LiveApi]:
     """Serve the API on a seeded database at `url` until the block ends."""
     key = in_thread(_seed(url))
-    app = create_app(Engine(url), settings or HttpSettings(), manage_engine=True)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2, lifespan="on")
+    stop, started = threading.Event(), threading.Event()
+    thread = threading.Thread(
+        target=_serve, args=(url, settings or HttpSettings(), sock, stop, started)
     )
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])))
     thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the API server did not start")
-        time.sleep(0.02)
+    if not started.wait(20):
+        stop.set()
+        raise RuntimeError("the API server did not start")
     host, port = sock.getsockname()
     try:
         yield LiveApi(f"http://{host}:{port}", key)
     finally:
-        server.should_exit = True
-        thread.join(10)
+        stop.set()
+        thread.join(15)
         sock.close()
