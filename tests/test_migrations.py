@@ -104,6 +104,7 @@ def test_revision_ids() -> None:
         "0002_engine_extensions.py",
         "0003_leaderboard_score_index.py",
         "0004_exact_idempotency_keys.py",
+        "0005_learner_aggregates.py",
         "0007_api_keys.py",
     ]
 
@@ -122,10 +123,10 @@ async def test_upgrade_downgrade_upgrade_cycle(url: str) -> None:
     await upgrade_database(url)
     assert await current_revision(url) == "0007"
     assert await _run_sync(url, _diff) == []
-    for revision in ("0004", "0003", "0002", "0001"):
+    for revision in ("0005", "0004", "0003", "0002", "0001"):
         await downgrade_database(url, "-1")
         assert await current_revision(url) == revision
-    await upgrade_database(url, "+4")
+    await upgrade_database(url, "+5")
     assert await current_revision(url) == "0007"
     assert await _run_sync(url, _diff) == []
 
@@ -240,9 +241,9 @@ async def test_alembic_cli_from_another_directory(url: str, tmp_path: Path) -> N
     await _alembic(url, tmp_path, "upgrade", "head")
     assert "No new upgrade operations detected" in await _alembic(url, tmp_path, "check")
     history = await _alembic(url, tmp_path, "history")
-    assert "<base> -> 0001" in history and "0004 -> 0007 (head)" in history
+    assert "<base> -> 0001" in history and "0005 -> 0007 (head)" in history
     await _alembic(url, tmp_path, "downgrade", "-1")
-    assert (await _alembic(url, tmp_path, "current")).strip().endswith("0004")
+    assert (await _alembic(url, tmp_path, "current")).strip().endswith("0005")
     assert os.listdir(tmp_path) == []  # nothing written to the working directory
 
 

@@ -40,6 +40,8 @@ from questline.engine.models import (
     ApiKey,
     Base,
     LeaderboardCache,
+    LearnerDay,
+    LearnerTotals,
     Lesson,
     LessonChallenge,
     Module,
@@ -75,7 +77,7 @@ def _model_kind(type_: Any) -> tuple[str, int | None]:
 
 
 def test_table_names() -> None:
-    assert set(Base.metadata.tables) == set(spec.SEED_COLUMNS) | {"lesson_challenges", "api_keys"}
+    assert set(Base.metadata.tables) == set(spec.SEED_COLUMNS) | spec.EXTENSION_TABLES
     classes = {
         User: "users",
         Module: "modules",
@@ -86,6 +88,8 @@ def test_table_names() -> None:
         LeaderboardCache: "leaderboard_cache",
         ActivityLog: "activity_log",
         LessonChallenge: "lesson_challenges",
+        LearnerTotals: "learner_totals",
+        LearnerDay: "learner_days",
         ApiKey: "api_keys",
     }
     for cls, table in classes.items():
@@ -104,7 +108,7 @@ def test_columns(table: str) -> None:
         if (table, name) in spec.ENUM_COLUMNS:
             assert column.type.enum_class is spec.ENUM_COLUMNS[(table, name)]
     pk = [c.name for c in Base.metadata.tables[table].primary_key.columns]
-    assert pk == ["id"]
+    assert pk == spec.primary_key(table)
 
 
 def test_python_and_server_defaults() -> None:
@@ -226,7 +230,7 @@ async def live(db: AsyncEngine) -> dict[str, Any]:
 
 
 async def test_tables_are_exactly_the_seed_tables_plus_extensions(live: dict[str, Any]) -> None:
-    expected = set(spec.SEED_COLUMNS) | {"lesson_challenges", "api_keys", "alembic_version"}
+    expected = set(spec.SEED_COLUMNS) | spec.EXTENSION_TABLES | {"alembic_version"}
     assert set(live) == expected
 
 
@@ -282,7 +286,7 @@ async def test_primary_keys_are_id_autoincrement(live: dict[str, Any]) -> None:
     for table, data in live.items():
         if table == "alembic_version":
             continue
-        assert data["pk"]["constrained_columns"] == ["id"], table
+        assert data["pk"]["constrained_columns"] == spec.primary_key(table), table
         assert data["pk"]["name"] in (f"pk_{table}", None, "PRIMARY"), table
 
 

@@ -48,6 +48,9 @@ __all__ = [
 ]
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///questline.db"
+SQLITE_SYNCHRONOUS_ENV = "QUESTLINE_SQLITE_SYNCHRONOUS"
+SQLITE_SYNCHRONOUS = ("NORMAL", "FULL")
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "mysql+aiomysql")
 _EXAMPLES = "e.g. sqlite+aiosqlite:///questline.db or mysql+aiomysql://user:password@host:3306/db"
 
@@ -117,14 +120,29 @@ def is_sqlite(target: AsyncEngine | Engine | AsyncConnection | Connection | URL 
     return _url_of(target).get_backend_name() == "sqlite"
 
 
-def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
-    # The driver must not open transactions behind SQLAlchemy's back (see _sqlite_on_begin).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA foreign_keys=ON")
-    finally:
-        cursor.close()
+def sqlite_synchronous() -> str:
+    """SQLite's ``synchronous`` setting: ``$QUESTLINE_SQLITE_SYNCHRONOUS``, default NORMAL."""
+    value = os.environ.get(SQLITE_SYNCHRONOUS_ENV, "").strip().upper() or "NORMAL"
+    if value not in SQLITE_SYNCHRONOUS:
+        raise DatabaseConfigError(f"{SQLITE_SYNCHRONOUS_ENV} must be NORMAL or FULL, not {value!r}")
+    return value
+
+
+def _sqlite_pragmas(synchronous: str) -> Any:
+    def on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        # The driver must not open transactions behind SQLAlchemy's back (_sqlite_on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            # WAL: readers never block the writer; an in-memory database keeps "memory"
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
+        finally:
+            cursor.close()
+
+    return on_connect
 
 
 def _sqlite_on_begin(connection: Connection) -> None:
@@ -137,15 +155,20 @@ def _sqlite_on_begin(connection: Connection) -> None:
 def create_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEngine:
     """An AsyncEngine for ``url`` (default: :func:`database_url`).
 
-    SQLite: foreign keys are enforced on every connection (``PRAGMA foreign_keys=ON``) and
-    every transaction starts with ``BEGIN IMMEDIATE``; an in-memory database uses one shared
-    connection. MySQL/MariaDB: ``charset=utf8mb4``, ``pool_pre_ping``, hourly connection
-    recycling and READ COMMITTED isolation. Extra ``kwargs`` go to
+    SQLite: foreign keys are enforced on every connection (``PRAGMA foreign_keys=ON``), the
+    journal is a write-ahead log (``journal_mode=WAL``) synced at checkpoints
+    (``synchronous=NORMAL``, or FULL with ``QUESTLINE_SQLITE_SYNCHRONOUS=FULL``), a locked
+    database is waited for up to 30 s (``busy_timeout``), and every transaction starts with
+    ``BEGIN IMMEDIATE``; an in-memory database uses one shared connection. MySQL/MariaDB:
+    ``charset=utf8mb4``, ``pool_pre_ping``, hourly connection recycling and READ COMMITTED
+    isolation. Extra ``kwargs`` go to
     :func:`sqlalchemy.ext.asyncio.create_async_engine`.
     """
     parsed = parse_database_url(url)
     options: dict[str, Any] = {}
+    synchronous = "NORMAL"
     if parsed.get_backend_name() == "sqlite":
+        synchronous = sqlite_synchronous()
         if parsed.database in (None, "", ":memory:"):
             options["poolclass"] = StaticPool
         options["connect_args"] = {"timeout": 30}
@@ -166,7 +189,7 @@ def create_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEngine:
             f"cannot create a database engine for {safe_url(parsed)}: {_first_line(exc)}"
         ) from None
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(synchronous))
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
     return engine
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from questline.engine import api_keys, catalogue, leaderboard
+from questline.engine import aggregates, api_keys, catalogue, leaderboard
 from questline.engine.api_keys import ApiKeyView, IssuedKey
 from questline.engine.content import ContentReport, load_course, read_course
 from questline.engine.course import Course, normalise_answer
@@ -24,7 +25,8 @@ from questline.engine.db import create_engine, session_factory
 from questline.engine.errors import NoChallenge, QuestlineError, RulesError, UnknownUser
 from questline.engine.events import Event, UserProfile
 from questline.engine.facts import FactContext, FactsBuilder, builtin
-from questline.engine.learner import Learners, LearnerState, load_learner
+from questline.engine.group_commit import GroupCommit
+from questline.engine.learner import Learners, LearnerState, Recorded, load_learner
 from questline.engine.models import (
     Achievement,
     ActivityLog,
@@ -70,6 +72,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 DEFAULT_CHUNK = 500
+DEFAULT_GROUP = 256
 WRITE_ATTEMPTS = 4
 # MySQL/MariaDB: deadlock found; lock wait timeout. Both mean "try the transaction again".
 RETRYABLE_MYSQL_ERRORS = {1213, 1205}
@@ -121,7 +124,17 @@ class Engine:
         timezone: str = "UTC",
         plugin_manager: PluginManager | None = None,
         ops_budget: int | None = DEFAULT_OPS_BUDGET,
+        group_commit: bool = True,
+        linger: float = 0.0,
+        group_size: int = DEFAULT_GROUP,
     ) -> None:
+        """An engine on `bind` (an AsyncEngine or a URL; default DATABASE_URL).
+
+        With `group_commit`, concurrent `record()` calls share transactions: a group is what
+        arrived while the previous group was written, up to `group_size` events, after
+        waiting `linger` seconds for more (0: no wait). Each caller gets its own result or
+        error, exactly as if the events had been recorded one by one in arrival order.
+        """
         self._owns_db = not isinstance(bind, AsyncEngine)
         self.db = bind if isinstance(bind, AsyncEngine) else create_engine(bind)
         self.sessions = session_factory(self.db)
@@ -141,6 +154,10 @@ class Engine:
         )
         self.recorder = Recorder(self.rulebook, self.facts, self.zone)
         self._course: Course | None = None
+        self._group_options = (linger, group_size) if group_commit else None
+        if group_commit and (linger < 0 or group_size < 1):
+            raise QuestlineError("linger must be >= 0 seconds and group_size at least 1")
+        self._groups: dict[asyncio.AbstractEventLoop, GroupCommit[Event, RecordResult]] = {}
 
     @classmethod
     def from_env(cls) -> Engine:
@@ -248,18 +265,80 @@ class Engine:
     # -- events ------------------------------------------------------------------------------
 
     async def record(self, event: Event) -> RecordResult:
-        """Record one event in one transaction; see docs for the exact semantics."""
+        """Record one event; see docs for the exact semantics.
+
+        With group commit (the default) it may share its transaction with concurrent calls.
+        """
+        if self._group_options is None:
+            result = await self._record_alone(event)
+        else:
+            result = await self._group().submit(event)
+        await self._notify(event, result)
+        return result
+
+    def _group(self) -> GroupCommit[Event, RecordResult]:
+        """This event loop's group committer (an engine may serve several loops in turn)."""
+        assert self._group_options is not None
+        loop = asyncio.get_running_loop()
+        group = self._groups.get(loop)
+        if group is None:
+            for stale in [known for known in self._groups if known.is_closed()]:
+                del self._groups[stale]
+            linger, size = self._group_options
+            group = self._groups[loop] = GroupCommit(
+                self._record_group, linger=linger, max_events=size
+            )
+        return group
+
+    async def _record_alone(self, event: Event) -> RecordResult:
         course = await self.course()
 
         async def work(session: AsyncSession) -> RecordResult:
-            learners = Learners(session)
+            learners = Learners(session, self.zone)
             recorded = await self.recorder.record(session, course, learners, event)
             await learners.settle()
             return recorded.result()
 
-        result = await self._write(work, retry_conflicts=True)
-        await self._notify(event, result)
-        return result
+        return await self._write(work, retry_conflicts=True)
+
+    async def _record_group(self, events: list[Event]) -> list[RecordResult | BaseException]:
+        """Record `events` in one transaction, in order; a refused event is its own outcome.
+
+        A refused event raises before anything of it is gathered, so the others are written
+        as if it had not been sent. If the group's transaction fails as a whole, each event is
+        recorded alone, so that only the event at fault fails.
+        """
+        if len(events) == 1:
+            try:
+                return [await self._record_alone(events[0])]
+            except Exception as error:
+                return [error]
+        course = await self.course()
+
+        async def work(session: AsyncSession) -> list[Recorded | QuestlineError]:
+            learners = Learners(session, self.zone)
+            await learners.preload(events)
+            outcomes: list[Recorded | QuestlineError] = []
+            for event in events:
+                try:
+                    outcomes.append(await self.recorder.record(session, course, learners, event))
+                except QuestlineError as error:
+                    outcomes.append(error)
+            await learners.settle()
+            return outcomes
+
+        try:
+            outcomes = await self._write(work, retry_conflicts=True)
+        except Exception:
+            log.warning("a group of %d events failed; recording each alone", len(events))
+            alone: list[RecordResult | BaseException] = []
+            for event in events:
+                try:
+                    alone.append(await self._record_alone(event))
+                except Exception as error:
+                    alone.append(error)
+            return alone
+        return [o if isinstance(o, QuestlineError) else o.result() for o in outcomes]
 
     async def record_many(
         self, events: Iterable[Event], *, chunk_size: int = DEFAULT_CHUNK
@@ -278,7 +357,7 @@ class Engine:
                 session: AsyncSession, chunk: list[Event] = chunk, offset: int = offset
             ) -> list[RecordResult]:
                 recorded = []
-                learners = Learners(session)
+                learners = Learners(session, self.zone)
                 await learners.preload(chunk)
                 for index, event in enumerate(chunk):
                     try:
@@ -381,12 +460,12 @@ class Engine:
 
             async def work(session: AsyncSession, ids: list[int] = ids) -> list[AwardView]:
                 out: list[AwardView] = []
-                learners = Learners(session)
+                learners = Learners(session, self.zone)
                 await learners.lock_all(user_ids=ids)
                 for user_id in ids:
                     learner = await learners.locked(user_id=user_id, telegram_id=None)
                     awarding = Awarding(self._context(session, course, learner), None)
-                    awards = await self.recorder.award(session, awarding, [rule])
+                    awards = await self.recorder.award(learners.pending, awarding, [rule])
                     if awards:
                         learners.totals_changed(learner)
                     out.extend(awards)
@@ -395,6 +474,40 @@ class Engine:
 
             granted.extend(await self._write(work, retry_conflicts=True))
         return BackfillReport(users=users, awards=tuple(granted))
+
+    async def rebuild_aggregates(
+        self,
+        *,
+        chunk_size: int = DEFAULT_CHUNK,
+        on_chunk: Callable[[int], None] | None = None,
+    ) -> int:
+        """Rebuild every learner's aggregates from the activity log, one transaction per chunk
+        of learners (each locked meanwhile); returns the number of learners.
+
+        `on_chunk(n)` is called after each chunk with the learners it rebuilt.
+        """
+        users = last_id = 0
+        while True:
+            async with self.sessions() as session:
+                ids = list(
+                    await session.scalars(
+                        select(User.id).where(User.id > last_id).order_by(User.id).limit(chunk_size)
+                    )
+                )
+            if not ids:
+                return users
+
+            async def work(session: AsyncSession, ids: list[int] = ids) -> None:
+                await session.execute(
+                    select(User.id).where(User.id.in_(ids)).order_by(User.id).with_for_update()
+                )
+                await aggregates.rebuild(session, ids, self.zone)
+
+            await self._write(work)
+            last_id = ids[-1]
+            users += len(ids)
+            if on_chunk is not None:
+                on_chunk(len(ids))
 
     def _context(self, session: AsyncSession, course: Course, learner: LearnerState) -> FactContext:
         """Facts about the learner as of now, outside any event."""
@@ -409,7 +522,7 @@ class Engine:
         qualifying = []
         async with self.sessions() as session:
             for user_id in list(await session.scalars(select(User.id).order_by(User.id))):
-                learner = await load_learner(session, user_id=user_id)
+                learner = await load_learner(session, self.zone, user_id=user_id)
                 facts = await self.facts.build(
                     self._context(session, course, learner), compiled.reads
                 )
@@ -436,7 +549,9 @@ class Engine:
         """Per-module lesson statuses, totals and streaks of one learner."""
         course = await self.course()
         async with self.sessions() as session:
-            learner = await load_learner(session, user_id=user_id, telegram_id=telegram_id)
+            learner = await load_learner(
+                session, self.zone, user_id=user_id, telegram_id=telegram_id
+            )
             facts = await self.facts.build(self._context(session, course, learner), PROGRESS_FACTS)
             return progress_report(learner, course, facts)
 
@@ -446,7 +561,9 @@ class Engine:
         """Every achievement for one learner: earned ones with dates, locked ones with progress."""
         course = await self.course()
         async with self.sessions() as session:
-            learner = await load_learner(session, user_id=user_id, telegram_id=telegram_id)
+            learner = await load_learner(
+                session, self.zone, user_id=user_id, telegram_id=telegram_id
+            )
             locked = [r for r in self.rulebook.rules if r.achievement_id not in learner.earned]
             facts = await self.facts.build(
                 self._context(session, course, learner), self.rulebook.reads(locked)

@@ -10,9 +10,21 @@ A rank is 1 + the number of active learners with a higher total: a range count o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict, dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.catalogue import user_view
@@ -20,37 +32,53 @@ from questline.engine.models import LeaderboardCache, User
 from questline.engine.timestamps import utcnow
 from questline.engine.views import LeaderboardEntry
 
-if TYPE_CHECKING:
-    from questline.engine.learner import LearnerState
-
 _score = LeaderboardCache.total_score
 _user_id = LeaderboardCache.user_id
+_table = LeaderboardCache.__table__
 
 
-async def refresh_learner(session: AsyncSession, learner: LearnerState) -> LeaderboardCache:
-    """Store the learner's totals, from the state the transaction holds.
+@dataclass(frozen=True)
+class Board:
+    """A learner's leaderboard totals."""
 
-    The stored rank is set when the learner first enters the leaderboard and refreshed for
-    everyone by `rebuild()`; reads never use it (they rank live), so the per-event path does
-    not pay for counting.
+    total_score: int
+    lessons_completed: int
+    achievements_count: int
+
+
+async def write_boards(session: AsyncSession, boards: Sequence[tuple[int, Board, bool]]) -> None:
+    """Store learners' totals: (user id, totals, whether the learner has a row already).
+
+    The stored rank is set when a learner first enters the leaderboard (1 + the learners
+    with a higher total) and refreshed for everyone by `rebuild()`; reads never use it (they
+    rank live), so the per-event path does not pay for counting.
     """
-    user_id = learner.user.id
-    total = learner.lesson_scores() + sum(learner.earned.values())
-    if not learner.board_loaded:
-        learner.board = await session.scalar(select(LeaderboardCache).where(_user_id == user_id))
-        learner.board_loaded = True
-    if learner.board is None:
-        higher = await session.scalar(
-            select(func.count()).select_from(LeaderboardCache).where(_score > total)
+    now = utcnow()
+    updates = [
+        {**asdict(board), "updated_at": now, "key_user": user_id}
+        for user_id, board, stored in boards
+        if stored
+    ]
+    if updates:
+        await session.execute(
+            update(_table).where(_table.c.user_id == bindparam("key_user")), updates
         )
-        learner.board = LeaderboardCache(user_id=user_id, rank=int(higher or 0) + 1)
-        session.add(learner.board)
-    row = learner.board
-    row.total_score = total
-    row.lessons_completed = len(learner.completed_lessons())
-    row.achievements_count = len(learner.earned)
-    row.updated_at = utcnow()
-    return row
+    inserts = []
+    for user_id, board, stored in boards:
+        if not stored:
+            higher = await session.scalar(
+                select(func.count()).select_from(_table).where(_score > board.total_score)
+            )
+            inserts.append(
+                {
+                    **asdict(board),
+                    "user_id": user_id,
+                    "rank": int(higher or 0) + 1,
+                    "updated_at": now,
+                }
+            )
+    if inserts:
+        await session.execute(insert(_table), inserts)
 
 
 def _entries() -> Select:

@@ -1,8 +1,12 @@
-"""What the engine holds about one learner during a transaction: loaded once, kept current.
+"""What the engine holds about learners during a transaction: loaded once, kept current.
 
 A learner's row is locked for the whole transaction, so nothing else changes their progress,
-activity or awards meanwhile: the engine loads them once (three queries) and updates the state
-in memory as it writes, and facts are computed from it without further queries.
+figures or awards meanwhile: the engine loads them once (three queries for any number of
+learners) and updates the state in memory as it records, and facts are computed from it
+without further queries. Nothing loaded grows with the learner's history: lesson rows are
+bounded by the course, awards by the rules, and the activity history is summed up in the
+learner's aggregates (see `aggregates`). The rows to write are gathered in `Pending` and
+written set-wise when the transaction's work is settled.
 """
 
 from __future__ import annotations
@@ -10,112 +14,102 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import NamedTuple
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from questline.engine.catalogue import find_user
+from questline.engine import aggregates
+from questline.engine.aggregates import Aggregates, Totals
+from questline.engine.errors import UnknownUser
 from questline.engine.events import Event
-from questline.engine.leaderboard import refresh_learner
+from questline.engine.leaderboard import Board, write_boards
 from questline.engine.models import (
     Achievement,
-    ActivityLog,
     LeaderboardCache,
-    ProgressStatus,
+    LearnerTotals,
     User,
     UserAchievement,
     UserProgress,
 )
+from questline.engine.progress import PROGRESS_FIELDS, Progress
 from questline.engine.views import AwardView, RecordResult
-from questline.rules.vocabulary import ActivityType
+from questline.engine.writes import ActivityRow, Pending
+
+_users = User.__table__
+_totals = LearnerTotals.__table__
+_board = LeaderboardCache.__table__
+_progress = UserProgress.__table__
+_TOTALS = [column.label(f"t_{column.name}") for column in _totals.c]
+_BOARD = [
+    _board.c.user_id.label("b_user_id"),
+    _board.c.total_score.label("b_total_score"),
+    _board.c.lessons_completed.label("b_lessons_completed"),
+    _board.c.achievements_count.label("b_achievements_count"),
+]
 
 
 @dataclass(frozen=True)
 class Recorded:
-    """One recorded event. Its rows may not be flushed yet: ask for `result()` after the flush."""
+    """One recorded event. Its rows may not be written yet: ask for `result()` after that."""
 
-    activity: ActivityLog
+    activity: ActivityRow
     awards: tuple[AwardView, ...]
     replayed: bool = False
 
     def result(self) -> RecordResult:
+        assert self.activity.id is not None
         return RecordResult(self.activity.id, replayed=self.replayed, awards=self.awards)
-
-
-class Activity(NamedTuple):
-    """One entry of the learner's activity log (awards are kept apart, in `earned`)."""
-
-    type: ActivityType
-    at: datetime
-    entity_id: int | None
 
 
 @dataclass
 class LearnerState:
-    """The learner's row, lesson progress by lesson id, activity history and earned awards."""
+    """The learner's row, lesson progress by lesson id, aggregates and earned awards."""
 
     user: User
-    progress: dict[int, UserProgress]
-    history: list[Activity]
+    """A detached copy of the learner's row."""
+    progress: dict[int, Progress]
+    figures: Aggregates
     earned: dict[int, int]
     """Achievement id → points, for every achievement the learner holds."""
-    board: LeaderboardCache | None = None
-    """The learner's leaderboard row, when `board_loaded` (None: not on the board yet)."""
-    board_loaded: bool = False
+    board: Board | None = None
+    """The learner's leaderboard totals as stored (None: not on the board yet)."""
     recorded: dict[str, Recorded] = field(default_factory=dict)
     """This transaction's recordings by idempotency key (not yet visible to queries)."""
 
     def completed_lessons(self) -> set[int]:
-        return {
-            lesson_id
-            for lesson_id, row in self.progress.items()
-            if row.status is ProgressStatus.COMPLETED
-        }
+        return {lesson_id for lesson_id, row in self.progress.items() if row.completed}
 
     def lesson_scores(self) -> int:
-        return sum(row.score or 0 for row in self.progress.values())
-
-    def activities_until(self, moment: datetime) -> list[Activity]:
-        """The history up to `moment` (events may be recorded out of order)."""
-        return [activity for activity in self.history if activity.at <= moment]
+        return self.figures.totals.lesson_score
 
 
-async def load_learner(
-    session: AsyncSession,
-    *,
-    user_id: int | None = None,
-    telegram_id: int | None = None,
-    lock: bool = False,
-) -> LearnerState:
-    """Load (and with `lock`, lock) a learner and what they have done; UnknownUser if absent."""
-    user = await find_user(session, user_id=user_id, telegram_id=telegram_id, lock=lock)
-    [state] = await _states(session, [user])
-    return state
+@cache
+def _learners_query() -> Select[Any]:
+    """Learners with their stored totals and leaderboard row, in id order."""
+    return (
+        select(_users, *_TOTALS, *_BOARD)
+        .outerjoin(_totals, _totals.c.user_id == _users.c.id)
+        .outerjoin(_board, _board.c.user_id == _users.c.id)
+        .order_by(_users.c.id)
+    )
 
 
-async def _states(session: AsyncSession, users: Sequence[User]) -> list[LearnerState]:
-    """The state of each of `users`, in three queries whatever their number."""
-    ids = [user.id for user in users]
-    progress: dict[int, dict[int, UserProgress]] = defaultdict(dict)
-    for row in await session.scalars(select(UserProgress).where(UserProgress.user_id.in_(ids))):
-        progress[row.user_id][row.lesson_id] = row
-    history: dict[int, list[Activity]] = defaultdict(list)
-    for user_id, kind, at, entity_id in await session.execute(
-        select(
-            ActivityLog.user_id,
-            ActivityLog.activity_type,
-            ActivityLog.created_at,
-            ActivityLog.entity_id,
+async def _states(
+    session: AsyncSession, rows: Sequence[Row[Any]], zone: ZoneInfo
+) -> list[LearnerState]:
+    """The state of each learner of `rows` (from `_learners_query`), in two more queries."""
+    ids = [row.id for row in rows]
+    progress: dict[int, dict[int, Progress]] = defaultdict(dict)
+    for row in await session.execute(select(_progress).where(_progress.c.user_id.in_(ids))):
+        progress[row.user_id][row.lesson_id] = Progress(
+            row.user_id,
+            row.lesson_id,
+            **{name: getattr(row, name) for name in PROGRESS_FIELDS},
+            stored=True,
         )
-        .where(
-            ActivityLog.user_id.in_(ids),
-            ActivityLog.activity_type != ActivityType.ACHIEVEMENT_EARNED,
-        )
-        .order_by(ActivityLog.id)
-    ):
-        history[user_id].append(Activity(kind, at, entity_id))
     earned: dict[int, dict[int, int]] = defaultdict(dict)
     for user_id, achievement_id, points in await session.execute(
         select(UserAchievement.user_id, UserAchievement.achievement_id, Achievement.points)
@@ -123,22 +117,58 @@ async def _states(session: AsyncSession, users: Sequence[User]) -> list[LearnerS
         .where(UserAchievement.user_id.in_(ids))
     ):
         earned[user_id][achievement_id] = points
-    return [
-        LearnerState(
-            user=user,
-            progress=progress[user.id],
-            history=history[user.id],
-            earned=earned[user.id],
-        )
-        for user in users
-    ]
+    # no figures yet, or counted in another time zone: built from the log
+    built = await aggregates.build(session, [r.id for r in rows if r.t_zone != zone.key], zone)
+    states = []
+    for row in rows:
+        values = row._mapping
+        user = User(**{column.name: values[column] for column in _users.c})
+        figures = built.get(row.id)
+        if figures is None:
+            totals = Totals(**{name: values[f"t_{name}"] for name in aggregates.TOTALS_FIELDS})
+            figures = Aggregates(row.id, totals, stored=True)
+        board = None
+        if values["b_user_id"] is not None:
+            board = Board(
+                values["b_total_score"],
+                values["b_lessons_completed"],
+                values["b_achievements_count"],
+            )
+        states.append(LearnerState(user, progress[row.id], figures, earned[row.id], board))
+    return states
+
+
+async def load_learner(
+    session: AsyncSession,
+    zone: ZoneInfo,
+    *,
+    user_id: int | None = None,
+    telegram_id: int | None = None,
+    lock: bool = False,
+) -> LearnerState:
+    """Load (and with `lock`, lock) a learner and what they have done; UnknownUser if absent."""
+    if (user_id is None) == (telegram_id is None):
+        raise ValueError("give exactly one of user_id and telegram_id")
+    column, value = (
+        (_users.c.id, user_id) if user_id is not None else (_users.c.telegram_id, telegram_id)
+    )
+    query = _learners_query().where(column == value)
+    row = (await session.execute(query.with_for_update() if lock else query)).one_or_none()
+    if row is None:
+        who = "id" if user_id is not None else "telegram_id"
+        raise UnknownUser(f"unknown user: no learner with {who} {value}")
+    [state] = await _states(session, [row], zone)
+    return state
 
 
 class Learners:
-    """The learners one transaction has locked, by questline id and by Telegram id."""
+    """The learners one transaction has locked, by questline id and by Telegram id, and the
+    rows the transaction will write."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, zone: ZoneInfo) -> None:
         self.session = session
+        self.zone = zone
+        self.pending = Pending()
         self._by_id: dict[int, LearnerState] = {}
         self._by_telegram: dict[int, LearnerState] = {}
         self._changed: dict[int, LearnerState] = {}
@@ -166,23 +196,12 @@ class Learners:
         telegram_ids = set(telegram_ids) - self._by_telegram.keys()
         if not ids and not telegram_ids:
             return
-        users = list(
-            await self.session.scalars(
-                select(User)
-                .where(or_(User.id.in_(ids), User.telegram_id.in_(telegram_ids)))
-                .order_by(User.id)
-                .with_for_update()
-            )
+        query = _learners_query().where(
+            or_(_users.c.id.in_(ids), _users.c.telegram_id.in_(telegram_ids))
         )
-        states = {
-            state.user.id: self._remember(state) for state in await _states(self.session, users)
-        }
-        for board in await self.session.scalars(
-            select(LeaderboardCache).where(LeaderboardCache.user_id.in_(states.keys()))
-        ):
-            states[board.user_id].board = board
-        for state in states.values():
-            state.board_loaded = True
+        rows = (await self.session.execute(query.with_for_update())).all()
+        for state in await _states(self.session, rows, self.zone):
+            self._remember(state)
 
     async def locked(self, *, user_id: int | None, telegram_id: int | None) -> LearnerState:
         """The learner, locked and loaded (once per transaction); UnknownUser if absent."""
@@ -193,7 +212,7 @@ class Learners:
         if known is not None:
             return known
         state = await load_learner(
-            self.session, user_id=user_id, telegram_id=telegram_id, lock=True
+            self.session, self.zone, user_id=user_id, telegram_id=telegram_id, lock=True
         )
         return self._remember(state)
 
@@ -202,8 +221,18 @@ class Learners:
         self._changed[learner.user.id] = learner
 
     async def settle(self) -> None:
-        """Refresh the leaderboard rows of learners whose totals changed, and flush."""
+        """Write the transaction's rows, the learners' aggregates and their leaderboard rows."""
+        await self.pending.write(self.session)
+        await aggregates.write(self.session, (state.figures for state in self._by_id.values()))
+        boards = []
         for learner in self._changed.values():
-            await refresh_learner(self.session, learner)
+            board = Board(
+                learner.lesson_scores() + sum(learner.earned.values()),
+                learner.figures.totals.lessons_completed,
+                len(learner.earned),
+            )
+            if board != learner.board:
+                boards.append((learner.user.id, board, learner.board is not None))
+                learner.board = board
         self._changed.clear()
-        await self.session.flush()
+        await write_boards(self.session, boards)

@@ -47,6 +47,8 @@ __all__ = [
     "ApiKey",
     "Base",
     "LeaderboardCache",
+    "LearnerDay",
+    "LearnerTotals",
     "Lesson",
     "LessonChallenge",
     "Module",
@@ -219,6 +221,8 @@ class UserProgress(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
+    # extension (0005): when the lesson's challenge was first solved (distinct solves)
+    solved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     user: Mapped[User] = relationship(back_populates="progress", lazy="raise_on_sql")
     lesson: Mapped[Lesson] = relationship(back_populates="progress", lazy="raise_on_sql")
@@ -358,6 +362,64 @@ class LessonChallenge(Base):
 
     def __repr__(self) -> str:
         return f"LessonChallenge(id={self.id!r}, lesson_id={self.lesson_id!r})"
+
+
+def _count() -> Mapped[int]:
+    return mapped_column(Integer, nullable=False, default=0, server_default="0")
+
+
+class LearnerTotals(Base):
+    """Extension (0005): one learner's running figures, kept current in each event's transaction.
+
+    Rebuildable from ``activity_log`` and ``user_progress`` (``questline db rebuild-aggregates``).
+    Days are local days in ``zone`` as proleptic Gregorian ordinals (``date.toordinal()``).
+    """
+
+    __tablename__ = "learner_totals"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    zone: Mapped[str] = mapped_column(String(64), nullable=False)
+    # events by activity type
+    lesson_starts: Mapped[int] = _count()
+    lesson_completions: Mapped[int] = _count()
+    challenge_attempts: Mapped[int] = _count()
+    challenge_solves: Mapped[int] = _count()
+    logins: Mapped[int] = _count()
+    # distinct lessons, and the sum of best lesson scores (from user_progress)
+    lessons_started: Mapped[int] = _count()
+    lessons_completed: Mapped[int] = _count()
+    challenges_solved: Mapped[int] = _count()
+    lesson_score: Mapped[int] = _count()
+    # days and streaks
+    days_active: Mapped[int] = _count()
+    streak_current: Mapped[int] = _count()
+    """The run of consecutive learning days ending on ``last_learning_day``."""
+    streak_longest: Mapped[int] = _count()
+    last_learning_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_active_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class LearnerDay(Base):
+    """Extension (0005): one learner's events on one local day, by activity type.
+
+    Windowed figures (today, this week, this month) are range sums over these rows.
+    """
+
+    __tablename__ = "learner_days"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    activities: Mapped[int] = _count()
+    lesson_starts: Mapped[int] = _count()
+    lesson_completions: Mapped[int] = _count()
+    challenge_attempts: Mapped[int] = _count()
+    challenge_solves: Mapped[int] = _count()
+    logins: Mapped[int] = _count()
 
 
 class ApiKey(Base):

@@ -10,19 +10,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from questline.engine.aggregates import ProgressChange
 from questline.engine.course import Course
 from questline.engine.errors import IdempotencyKeyReused
 from questline.engine.events import LESSON_ACTIVITIES, SCORED_ACTIVITIES, Event
 from questline.engine.facts import FactContext, FactsBuilder
-from questline.engine.learner import Activity, Learners, LearnerState, Recorded
-from questline.engine.models import (
-    ActivityLog,
-    User,
-    UserAchievement,
-)
+from questline.engine.learner import Learners, LearnerState, Recorded
+from questline.engine.models import ActivityLog, User, UserAchievement
 from questline.engine.progress import apply_progress
 from questline.engine.rulebook import ActiveRule, RuleBook, document_of
 from questline.engine.views import AwardView
+from questline.engine.writes import ActivityRow, AwardRow, Pending
 from questline.rules.document import RuleDocument
 from questline.rules.vocabulary import ActivityType
 
@@ -32,7 +30,7 @@ class Awarding:
     """Everything needed to evaluate rules for one learner at one moment."""
 
     context: FactContext
-    activity: ActivityLog | None
+    activity: ActivityRow | None
 
     @property
     def learner(self) -> LearnerState:
@@ -78,8 +76,9 @@ class Recorder:
     ) -> Recorded:
         """Apply one event; a replay of an idempotency key returns the first result unchanged.
 
-        Nothing is flushed here: a batch of events is written in a few statements when the
-        transaction's rows are flushed.
+        Nothing is written here: the rows are gathered in `learners.pending` and a batch of
+        events is written in a few statements when the work is settled. A refused event
+        raises before anything of it is gathered.
         """
         learner = await learners.locked(user_id=event.user_id, telegram_id=event.telegram_id)
         if event.idempotency_key is not None:
@@ -87,25 +86,32 @@ class Recorder:
             if prior is not None:
                 return prior
         lesson = module = None
+        change = ProgressChange()
         if event.type in LESSON_ACTIVITIES:
             assert event.lesson_id is not None
             lesson = course.published_lesson(event.lesson_id)
             module = course.published_module_of(lesson)
-            apply_progress(session, learner, lesson.id, event)
+            row, change = apply_progress(learner.progress, learner.user.id, lesson.id, event)
+            if row is not None:
+                learners.pending.progress[(learner.user.id, lesson.id)] = row
         details = dict(event.details)
         if event.score is not None:
             details["score"] = event.score
-        activity = ActivityLog(
-            user_id=learner.user.id,
-            activity_type=event.type,
-            entity_id=lesson.id if lesson else None,
-            entity_type="lesson" if lesson else None,
-            details=json.dumps(details, ensure_ascii=False, sort_keys=True) if details else None,
-            created_at=event.occurred_at,
-            idempotency_key=event.idempotency_key,
+        activity = ActivityRow(
+            {
+                "user_id": learner.user.id,
+                "activity_type": event.type,
+                "entity_id": lesson.id if lesson else None,
+                "entity_type": "lesson" if lesson else None,
+                "details": json.dumps(details, ensure_ascii=False, sort_keys=True)
+                if details
+                else None,
+                "created_at": event.occurred_at,
+                "idempotency_key": event.idempotency_key,
+            }
         )
-        session.add(activity)
-        learner.history.append(Activity(event.type, event.occurred_at, activity.entity_id))
+        learners.pending.activities.append(activity)
+        await learner.figures.apply(session, event.type, event.occurred_at, self.zone, change)
         context = FactContext(
             session=session,
             learner=learner,
@@ -118,7 +124,7 @@ class Recorder:
             score=event.score,
         )
         awards = await self.award(
-            session,
+            learners.pending,
             Awarding(context, activity),
             self.rulebook.candidates(event.type, learner.earned.keys()),
         )
@@ -135,35 +141,42 @@ class Recorder:
         key = event.idempotency_key
         earlier = learner.recorded.get(key) if key is not None else None
         if earlier is not None:
-            prior, awards = earlier.activity, earlier.awards
+            activity, awards = earlier.activity, earlier.awards
         else:
-            prior = await session.scalar(
-                select(ActivityLog).where(
-                    ActivityLog.user_id == learner.user.id, ActivityLog.idempotency_key == key
+            row = (
+                await session.execute(
+                    select(ActivityLog.id, ActivityLog.activity_type, ActivityLog.entity_id).where(
+                        ActivityLog.user_id == learner.user.id, ActivityLog.idempotency_key == key
+                    )
                 )
-            )
-            if prior is None:
+            ).one_or_none()
+            if row is None:
                 return None
-            awards = tuple(await awards_of_activity(session, learner.user, prior.id))
-        if prior.activity_type != event.type or prior.entity_id != event.lesson_id:
-            raise IdempotencyKeyReused(
-                f'idempotency key "{key}" was already used for a '
-                f"{prior.activity_type} event of this learner"
+            activity = ActivityRow(
+                {"activity_type": row.activity_type, "entity_id": row.entity_id}, id=row.id
             )
-        return Recorded(prior, awards, replayed=True)
+            awards = tuple(await awards_of_activity(session, learner.user, row.id))
+        kind = activity.values["activity_type"]
+        if kind != event.type or activity.values["entity_id"] != event.lesson_id:
+            raise IdempotencyKeyReused(
+                f'idempotency key "{key}" was already used for a {kind} event of this learner'
+            )
+        return Recorded(activity, awards, replayed=True)
 
     async def award(
-        self, session: AsyncSession, awarding: Awarding, first_round: list[ActiveRule]
+        self, pending: Pending, awarding: Awarding, first_round: list[ActiveRule]
     ) -> list[AwardView]:
         """Evaluate `first_round` and grant what holds, then again until nothing new fires.
 
         Awards change award counts, so rules reading them are evaluated again after each round.
-        Rules the learner already holds are skipped.
+        Rules the learner already holds are skipped. Granted awards are added to `pending`
+        (written with the transaction's other rows; see `writes.insert_awards`).
         """
         learner = awarding.learner
         earned = learner.earned.keys()
         granted: list[AwardView] = []
         candidates = [rule for rule in first_round if rule.achievement_id not in earned]
+        moment = awarding.context.moment
         while candidates:
             facts = await self.facts.build(awarding.context, self.rulebook.reads(candidates))
             fired = self.rulebook.fired(candidates, facts)
@@ -171,36 +184,11 @@ class Recorder:
                 break
             for rule in fired:
                 learner.earned[rule.achievement_id] = rule.document.points
-                self._grant(session, awarding, rule)
-                granted.append(award_view(learner.user, rule.document, awarding.context.moment))
+                pending.awards.append(
+                    AwardRow(
+                        learner.user.id, rule.achievement_id, rule.slug, moment, awarding.activity
+                    )
+                )
+                granted.append(award_view(learner.user, rule.document, moment))
             candidates = self.rulebook.candidates(ActivityType.ACHIEVEMENT_EARNED, earned)
         return granted
-
-    @staticmethod
-    def _grant(session: AsyncSession, awarding: Awarding, rule: ActiveRule) -> None:
-        """Add the award, linked to the activity that triggered it, and its ACHIEVEMENT_EARNED.
-
-        The learner is locked and their awards are known, so a duplicate can only come from a
-        writer outside the engine: the unique constraint then fails the flush and the
-        transaction runs again, seeing that award.
-        """
-        learner_id = awarding.learner.user.id
-        moment = awarding.context.moment
-        session.add(
-            UserAchievement(
-                user_id=learner_id,
-                achievement_id=rule.achievement_id,
-                earned_at=moment,
-                activity=awarding.activity,
-            )
-        )
-        session.add(
-            ActivityLog(
-                user_id=learner_id,
-                activity_type=ActivityType.ACHIEVEMENT_EARNED,
-                entity_id=rule.achievement_id,
-                entity_type="achievement",
-                details=json.dumps({"slug": rule.slug}),
-                created_at=moment,
-            )
-        )

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from questline.engine.catalogue import user_view
 from questline.engine.course import Course
 from questline.engine.learner import LearnerState
-from questline.engine.models import ProgressStatus, UserAchievement, UserProgress
+from questline.engine.models import ProgressStatus, UserAchievement
+from questline.engine.progress import Progress
 from questline.engine.rulebook import RuleBook, document_of
 from questline.engine.views import (
     AchievementStatus,
@@ -50,7 +51,7 @@ def progress_report(
     )
 
 
-def _lesson_progress(lesson: LessonView, row: UserProgress | None) -> LessonProgress:
+def _lesson_progress(lesson: LessonView, row: Progress | None) -> LessonProgress:
     if row is None:
         return LessonProgress(lesson, ProgressStatus.NOT_STARTED, None, 0)
     return LessonProgress(lesson, row.status, row.score, row.attempts)

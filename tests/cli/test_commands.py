@@ -344,3 +344,37 @@ def test_ingest_refuses_a_file_that_is_not_utf8(invoke: Invoke, tmp_path: Path) 
         result.stderr
         == "Error: latin1.jsonl: not UTF-8 text (invalid continuation byte at byte 42)\n"
     )
+
+
+def test_db_rebuild_aggregates_recounts_from_the_log(
+    invoke: Invoke, engine_call: Callable[..., Any]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select, update
+
+    from questline.engine import Event, UserProfile
+    from questline.engine.models import LearnerTotals
+    from questline.rules.vocabulary import ActivityType
+
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    async def record_and_spoil(engine: Engine) -> None:
+        user = await engine.register_user(UserProfile(telegram_id=777))
+        for day in range(3):
+            login = Event(type=ActivityType.LOGIN, user_id=user.id)
+            await engine.record(login.model_copy(update={"occurred_at": start + timedelta(day)}))
+        async with engine.db.begin() as connection:
+            await connection.execute(update(LearnerTotals).values(logins=99, days_active=0))
+
+    async def figures(engine: Engine) -> tuple[int, int]:
+        async with engine.db.connect() as connection:
+            row = await connection.execute(select(LearnerTotals.logins, LearnerTotals.days_active))
+            logins, days = row.one()
+            return logins, days
+
+    engine_call(record_and_spoil)
+    result = invoke("db", "rebuild-aggregates")
+    assert result.exit_code == 0, result.output
+    assert "aggregates rebuilt for 1 learner(s) from the activity log" in result.output
+    assert engine_call(figures) == (3, 3)

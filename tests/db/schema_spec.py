@@ -98,6 +98,46 @@ EXTENSION_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
     "user_achievements": {"activity_id": ("int", None, True)},
     "modules": {"slug": ("str", 100, True)},
     "lessons": {"slug": ("str", 100, True)},
+    "user_progress": {"solved_at": (T, None, True)},
+    "learner_totals": {
+        "user_id": ("int", None, False),
+        "zone": ("str", 64, False),
+        **{
+            name: ("int", None, False)
+            for name in (
+                "lesson_starts",
+                "lesson_completions",
+                "challenge_attempts",
+                "challenge_solves",
+                "logins",
+                "lessons_started",
+                "lessons_completed",
+                "challenges_solved",
+                "lesson_score",
+                "days_active",
+                "streak_current",
+                "streak_longest",
+            )
+        },
+        "last_learning_day": ("int", None, True),
+        "last_active_day": ("int", None, True),
+        "last_event_at": (T, None, True),
+    },
+    "learner_days": {
+        "user_id": ("int", None, False),
+        "day": ("int", None, False),
+        **{
+            name: ("int", None, False)
+            for name in (
+                "activities",
+                "lesson_starts",
+                "lesson_completions",
+                "challenge_attempts",
+                "challenge_solves",
+                "logins",
+            )
+        },
+    },
     "lesson_challenges": {
         "id": ("int", None, False),
         "lesson_id": ("int", None, False),
@@ -119,6 +159,18 @@ EXTENSION_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
 }
 
 
+# Primary keys other than an autoincrement "id" (extension tables keyed by learner).
+EXTENSION_PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
+    "learner_totals": ("user_id",),
+    "learner_days": ("user_id", "day"),
+}
+EXTENSION_TABLES = {"lesson_challenges", "api_keys", *EXTENSION_PRIMARY_KEYS}
+
+
+def primary_key(table: str) -> list[str]:
+    return list(EXTENSION_PRIMARY_KEYS.get(table, ("id",)))
+
+
 def all_columns() -> dict[str, dict[str, tuple[str, int | None, bool]]]:
     merged = {table: dict(columns) for table, columns in SEED_COLUMNS.items()}
     for table, columns in EXTENSION_COLUMNS.items():
@@ -138,6 +190,40 @@ SERVER_DEFAULTS: dict[tuple[str, str], str] = {
     ("leaderboard_cache", "achievements_count"): "0",
     ("achievements", "enabled"): "1",
     ("lesson_challenges", "points"): "0",
+    **{
+        (table, column): "0"
+        for table, columns in (
+            (
+                "learner_totals",
+                (
+                    "lesson_starts",
+                    "lesson_completions",
+                    "challenge_attempts",
+                    "challenge_solves",
+                    "logins",
+                    "lessons_started",
+                    "lessons_completed",
+                    "challenges_solved",
+                    "lesson_score",
+                    "days_active",
+                    "streak_current",
+                    "streak_longest",
+                ),
+            ),
+            (
+                "learner_days",
+                (
+                    "activities",
+                    "lesson_starts",
+                    "lesson_completions",
+                    "challenge_attempts",
+                    "challenge_solves",
+                    "logins",
+                ),
+            ),
+        )
+        for column in columns
+    },
 }
 
 ENUM_COLUMNS = {
@@ -203,6 +289,8 @@ SEED_FOREIGN_KEYS: dict[str, set[tuple[tuple[str, ...], str, tuple[str, ...], st
 EXTENSION_FOREIGN_KEYS: dict[str, set[tuple[tuple[str, ...], str, tuple[str, ...], str | None]]] = {
     "user_achievements": {(("activity_id",), "activity_log", ("id",), "SET NULL")},
     "lesson_challenges": {(("lesson_id",), "lessons", ("id",), "CASCADE")},
+    "learner_totals": {(("user_id",), "users", ("id",), "CASCADE")},
+    "learner_days": {(("user_id",), "users", ("id",), "CASCADE")},
 }
 
 

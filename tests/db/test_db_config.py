@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -125,3 +126,35 @@ def test_is_mysql_accepts_strings_urls_and_engines() -> None:
     assert not is_mysql("sqlite+aiosqlite:///x.db")
     assert is_sqlite(dbmod.parse_database_url("sqlite+aiosqlite:///x.db"))
     assert dbmod.safe_url("mysql+aiomysql://u:pw@h/d") == "mysql+aiomysql://u:***@h/d"
+
+
+async def _pragmas(url: str) -> tuple[str, int, int]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return (
+                await connection.scalar(text("PRAGMA journal_mode")),
+                await connection.scalar(text("PRAGMA synchronous")),
+                await connection.scalar(text("PRAGMA busy_timeout")),
+            )
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_files_use_wal_with_normal_sync_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(dbmod.SQLITE_SYNCHRONOUS_ENV, raising=False)
+    # synchronous: 1 = NORMAL, 2 = FULL
+    assert await _pragmas(f"sqlite+aiosqlite:///{tmp_path}/a.db") == ("wal", 1, 30_000)
+    monkeypatch.setenv(dbmod.SQLITE_SYNCHRONOUS_ENV, "full")
+    assert await _pragmas(f"sqlite+aiosqlite:///{tmp_path}/b.db") == ("wal", 2, 30_000)
+
+
+def test_an_unknown_sqlite_synchronous_setting_is_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(dbmod.SQLITE_SYNCHRONOUS_ENV, "OFF")
+    with pytest.raises(DatabaseConfigError) as info:
+        create_engine("sqlite+aiosqlite:///x.db")
+    assert str(info.value) == "QUESTLINE_SQLITE_SYNCHRONOUS must be NORMAL or FULL, not 'OFF'"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from questline.adapters.cli.runtime import run
+from questline.adapters.cli.runtime import console, open_engine, run
 from questline.engine.db import check_connection, create_engine, database_url, safe_url
 from questline.engine.migrate import current_revision, head_revision, upgrade_database
 
@@ -52,3 +53,24 @@ def current() -> None:
     head = head_revision()
     state = "up to date" if revision == head else f"newest is {head}; run `questline db upgrade`"
     click.echo(f"{safe_url(database_url())}: revision {revision or 'none (empty)'} ({state})")
+
+
+async def _rebuild_aggregates() -> int:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    async with open_engine() as engine:
+        total = (await engine.stats())["users"]
+        with Progress(*columns, TimeElapsedColumn(), console=console()) as progress:
+            task = progress.add_task("rebuilding aggregates", total=total)
+            return await engine.rebuild_aggregates(
+                on_chunk=lambda done: progress.advance(task, done)
+            )
+
+
+@db.command("rebuild-aggregates")
+def rebuild_aggregates() -> None:
+    """Recompute every learner's aggregates (counts, active days, streaks) from the activity log.
+
+    Run it after changing QUESTLINE_TIMEZONE, or to check nothing drifted (safe to repeat).
+    """
+    learners = run(_rebuild_aggregates())
+    click.echo(f"aggregates rebuilt for {learners} learner(s) from the activity log")

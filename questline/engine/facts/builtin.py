@@ -1,6 +1,7 @@
 """The built-in fact providers (user, event, stats, streak, module, lesson), as a plugin.
 
-They compute everything from the learner state the engine already holds: no queries.
+They compute everything from the learner state the engine already holds (lesson rows, awards
+and the learner's aggregates): no queries, and nothing that grows with the learner's history.
 """
 
 from __future__ import annotations
@@ -8,14 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from questline.engine.aggregates import local_day
 from questline.engine.facts.provider import FactContext, FactProvider
 from questline.engine.models import ProgressStatus
-from questline.engine.streaks import local_dates, streak_on
 from questline.plugins import hookimpl
 from questline.rules.facts import FactSpec, default_catalog
-from questline.rules.vocabulary import ActivityType
-
-LEARNING_ACTIVITIES = frozenset({ActivityType.LESSON_COMPLETED, ActivityType.CHALLENGE_SOLVED})
 
 
 class _Builtin:
@@ -62,27 +60,24 @@ class StatsFacts(_Builtin):
 
     async def provide(self, context: FactContext, names: frozenset[str]) -> dict[str, Any]:
         learner = context.learner
+        totals = learner.figures.totals
         completed = learner.completed_lessons()
-        history = learner.activities_until(context.moment)
-        solved = {a.entity_id for a in history if a.type is ActivityType.CHALLENGE_SOLVED}
         points = sum(learner.earned.values())
         return {
-            "lessons_started": len(learner.progress),
-            "lessons_completed": len(completed),
+            "lessons_started": totals.lessons_started,
+            "lessons_completed": totals.lessons_completed,
             "modules_completed": sum(
                 1
                 for module in context.course.published_modules()
                 if module.lessons and all(lesson.id in completed for lesson in module.lessons)
             ),
-            "challenges_attempted": sum(
-                1 for a in history if a.type is ActivityType.CHALLENGE_ATTEMPTED
-            ),
-            "challenges_solved": len(solved),
-            "total_score": learner.lesson_scores() + points,
+            "challenges_attempted": totals.challenge_attempts,
+            "challenges_solved": totals.challenges_solved,
+            "total_score": totals.lesson_score + points,
             "achievements_count": len(learner.earned),
             "points": points,
-            "logins": sum(1 for a in history if a.type is ActivityType.LOGIN),
-            "days_active": len(local_dates((a.at for a in history), context.zone)),
+            "logins": totals.logins,
+            "days_active": totals.days_active,
         }
 
 
@@ -90,14 +85,9 @@ class StreakFacts(_Builtin):
     namespace = "streak"
 
     async def provide(self, context: FactContext, names: frozenset[str]) -> dict[str, Any]:
-        moments = (
-            a.at
-            for a in context.learner.activities_until(context.moment)
-            if a.type in LEARNING_ACTIVITIES
-        )
-        today = context.moment.astimezone(context.zone).date()
-        streak = streak_on(local_dates(moments, context.zone), today)
-        return {"current": streak.current, "longest": streak.longest}
+        totals = context.learner.figures.totals
+        today = local_day(context.moment, context.zone)
+        return {"current": totals.streak_on(today), "longest": totals.streak_longest}
 
 
 class ModuleFacts(_Builtin):

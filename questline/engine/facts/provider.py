@@ -24,7 +24,8 @@ class FactContext:
     """What a provider may look at: the learner, the event (if any), the course, a read session.
 
     `learner` holds what the engine has loaded about the learner (progress rows by lesson,
-    activity history, earned achievements), current as of this event. `moment` is when the
+    aggregates, earned achievements), current as of this event; `session` does not see this
+    transaction's rows yet (they are written when its work is settled). `moment` is when the
     facts are taken (the event's time, or now); `zone` is the learner's time zone for anything
     counted in days; `module` is the lesson's module with its published lessons. Providers
     read; they never write.

@@ -1,0 +1,380 @@
+"""Per-learner aggregates: the running figures facts are built from, instead of the history.
+
+Each learner has one ``learner_totals`` row (events by activity type, distinct lessons, the sum
+of best scores, active days, streaks) and one ``learner_days`` row per local day with activity
+(events by type that day). An event changes them in memory; the rows are written at the end of
+the transaction. Days are local days in the engine's time zone, as ``date.toordinal()``.
+
+Day rows are written as increments. A late event (dated before the learner's latest one) is
+exact too: its day's row says whether the day was already active, and a new learning day
+before the last one recomputes the streaks from the learning days within
+``streak_longest + 1`` days of it (one bounded range query).
+
+Everything here can be rebuilt from ``activity_log`` and ``user_progress`` (``rebuild``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from questline.engine.models import (
+    ActivityLog,
+    LearnerDay,
+    LearnerTotals,
+    ProgressStatus,
+    UserProgress,
+)
+from questline.engine.streaks import streak_on
+from questline.rules.vocabulary import ActivityType
+
+COUNTER_OF: dict[ActivityType, str] = {
+    ActivityType.LESSON_STARTED: "lesson_starts",
+    ActivityType.LESSON_COMPLETED: "lesson_completions",
+    ActivityType.CHALLENGE_ATTEMPTED: "challenge_attempts",
+    ActivityType.CHALLENGE_SOLVED: "challenge_solves",
+    ActivityType.LOGIN: "logins",
+}
+"""The counter each learner activity adds to (ACHIEVEMENT_EARNED is not a learner activity)."""
+
+LEARNING = frozenset({ActivityType.LESSON_COMPLETED, ActivityType.CHALLENGE_SOLVED})
+"""Activities that make a day count for streaks."""
+
+_totals = LearnerTotals.__table__
+_days = LearnerDay.__table__
+
+
+def local_day(moment: datetime, zone: ZoneInfo) -> int:
+    """The learner's calendar day of a UTC moment, as an ordinal (DST-safe)."""
+    return moment.astimezone(zone).date().toordinal()
+
+
+@dataclass
+class Day:
+    """One learner's events on one local day."""
+
+    activities: int = 0
+    lesson_starts: int = 0
+    lesson_completions: int = 0
+    challenge_attempts: int = 0
+    challenge_solves: int = 0
+    logins: int = 0
+
+    @property
+    def learning(self) -> bool:
+        return self.lesson_completions + self.challenge_solves > 0
+
+
+@dataclass
+class Totals:
+    """One learner's running figures (the columns of ``learner_totals``)."""
+
+    zone: str
+    lesson_starts: int = 0
+    lesson_completions: int = 0
+    challenge_attempts: int = 0
+    challenge_solves: int = 0
+    logins: int = 0
+    lessons_started: int = 0
+    lessons_completed: int = 0
+    challenges_solved: int = 0
+    lesson_score: int = 0
+    days_active: int = 0
+    streak_current: int = 0
+    streak_longest: int = 0
+    last_learning_day: int | None = None
+    last_active_day: int | None = None
+    last_event_at: datetime | None = None
+
+    def streak_on(self, day: int) -> int:
+        """The current streak as of `day`: the run ending on the last learning day, if that is
+        `day` or later, or the day before (the learner has until the end of `day`)."""
+        last = self.last_learning_day
+        return self.streak_current if last is not None and last >= day - 1 else 0
+
+
+_DAY_FIELDS = tuple(f.name for f in fields(Day))
+TOTALS_FIELDS = tuple(f.name for f in fields(Totals))
+
+
+@dataclass(frozen=True)
+class ProgressChange:
+    """What an event did to the learner's lesson rows, for the distinct-lesson figures."""
+
+    new_lesson: bool = False
+    newly_completed: bool = False
+    newly_solved: bool = False
+    score_gain: int = 0
+
+
+@dataclass
+class Aggregates:
+    """One learner's figures in a transaction: loaded once, changed in memory, written at the end.
+
+    Day rows are written as increments (`deltas`), so an event on a day the totals already
+    describe needs no read: only a late event reads its day's row. `seen` holds, for the days
+    looked at so far, whether the day is active and whether it is a learning day. With
+    `replace`, the learner's stored rows are replaced (the figures were built from the log).
+    """
+
+    user_id: int
+    totals: Totals
+    stored: bool
+    seen: dict[int, tuple[bool, bool]] = field(default_factory=dict)
+    deltas: dict[int, Day] = field(default_factory=dict)
+    dirty: bool = False
+    replace: bool = False
+
+    async def _status(self, session: AsyncSession, day: int) -> tuple[bool, bool]:
+        """(active, learning) of `day` before this event."""
+        known = self.seen.get(day)
+        if known is not None:
+            return known
+        last = self.totals.last_active_day
+        if last is None or day > last or self.replace:
+            return False, False
+        if day == last:
+            return True, self.totals.last_learning_day == day
+        row = (
+            await session.execute(
+                select(
+                    _days.c.activities, _days.c.lesson_completions, _days.c.challenge_solves
+                ).where(_days.c.user_id == self.user_id, _days.c.day == day)
+            )
+        ).one_or_none()
+        if row is None:
+            return False, False
+        return row.activities > 0, row.lesson_completions + row.challenge_solves > 0
+
+    async def apply(
+        self,
+        session: AsyncSession,
+        kind: ActivityType,
+        moment: datetime,
+        zone: ZoneInfo,
+        change: ProgressChange,
+    ) -> None:
+        """Count one learner activity at `moment` (in any arrival order)."""
+        totals = self.totals
+        counter = COUNTER_OF[kind]
+        setattr(totals, counter, getattr(totals, counter) + 1)
+        totals.lessons_started += change.new_lesson
+        totals.lessons_completed += change.newly_completed
+        totals.challenges_solved += change.newly_solved
+        totals.lesson_score += change.score_gain
+        day = local_day(moment, zone)
+        active, learning = await self._status(session, day)
+        if not active:
+            totals.days_active += 1
+        self.seen[day] = (True, learning or kind in LEARNING)
+        delta = self.deltas.setdefault(day, Day())
+        delta.activities += 1
+        setattr(delta, counter, getattr(delta, counter) + 1)
+        if kind in LEARNING and not learning:
+            await self._new_learning_day(session, day)
+        totals.last_active_day = max(day, totals.last_active_day or day)
+        totals.last_event_at = max(moment, totals.last_event_at or moment)
+        self.dirty = True
+
+    async def _new_learning_day(self, session: AsyncSession, day: int) -> None:
+        totals = self.totals
+        last = totals.last_learning_day
+        if last is None or day > last:
+            totals.streak_current = totals.streak_current + 1 if last == day - 1 else 1
+            totals.last_learning_day = day
+        else:
+            # a late learning day: join the runs on either side of it
+            reach = totals.streak_longest + 1
+            learning = await self._learning_days(session, day - reach, day + reach)
+            low = high = day
+            while low - 1 in learning:
+                low -= 1
+            while high + 1 in learning:
+                high += 1
+            if high == last:
+                totals.streak_current = high - low + 1
+            totals.streak_longest = max(totals.streak_longest, high - low + 1)
+        totals.streak_longest = max(totals.streak_longest, totals.streak_current)
+
+    async def _learning_days(self, session: AsyncSession, low: int, high: int) -> set[int]:
+        """Learning days in [low, high]: the stored rows, overlaid with this transaction's."""
+        found: set[int] = set()
+        if not self.replace:
+            rows = await session.execute(
+                select(_days.c.day).where(
+                    _days.c.user_id == self.user_id,
+                    _days.c.day.between(low, high),
+                    _days.c.lesson_completions + _days.c.challenge_solves > 0,
+                )
+            )
+            found.update(rows.scalars())
+        found.update(d for d, (_, learning) in self.seen.items() if low <= d <= high and learning)
+        return found
+
+
+def figures_from_log(
+    zone: ZoneInfo,
+    activities: Iterable[tuple[ActivityType, datetime, int | None]],
+    progress: Iterable[tuple[ProgressStatus, int | None]],
+) -> tuple[Totals, dict[int, Day]]:
+    """A learner's figures computed from scratch: their learner activities (type, time,
+    lesson) and their lesson rows (status, best score)."""
+    totals = Totals(zone=zone.key)
+    days: dict[int, Day] = {}
+    solved: set[int | None] = set()
+    for kind, moment, entity_id in activities:
+        counter = COUNTER_OF[kind]
+        setattr(totals, counter, getattr(totals, counter) + 1)
+        day = days.setdefault(local_day(moment, zone), Day())
+        day.activities += 1
+        setattr(day, counter, getattr(day, counter) + 1)
+        if kind is ActivityType.CHALLENGE_SOLVED:
+            solved.add(entity_id)
+        totals.last_event_at = max(moment, totals.last_event_at or moment)
+    for status, score in progress:
+        totals.lessons_started += 1
+        totals.lessons_completed += status is ProgressStatus.COMPLETED
+        totals.lesson_score += score or 0
+    totals.challenges_solved = len(solved)
+    totals.days_active = len(days)
+    totals.last_active_day = max(days, default=None)
+    learning = [date.fromordinal(d) for d, row in days.items() if row.learning]
+    if learning:
+        last = max(learning)
+        streak = streak_on(learning, last)
+        totals.streak_current, totals.streak_longest = streak.current, streak.longest
+        totals.last_learning_day = last.toordinal()
+    return totals, days
+
+
+_LEARNER_ACTIVITIES = list(COUNTER_OF)
+
+
+async def build(
+    session: AsyncSession, user_ids: Sequence[int], zone: ZoneInfo
+) -> dict[int, Aggregates]:
+    """The learners' figures computed from the log, to replace whatever rows are stored (a
+    learner with no activity has no rows: nothing is written for them). Two queries."""
+    activities: dict[int, list[tuple[ActivityType, datetime, int | None]]] = defaultdict(list)
+    progress: dict[int, list[tuple[ProgressStatus, int | None]]] = defaultdict(list)
+    if user_ids:
+        for user_id, kind, moment, entity_id in await session.execute(
+            select(
+                ActivityLog.user_id,
+                ActivityLog.activity_type,
+                ActivityLog.created_at,
+                ActivityLog.entity_id,
+            ).where(
+                ActivityLog.user_id.in_(user_ids),
+                ActivityLog.activity_type.in_(_LEARNER_ACTIVITIES),
+            )
+        ):
+            activities[user_id].append((kind, moment, entity_id))
+        for user_id, status, score in await session.execute(
+            select(UserProgress.user_id, UserProgress.status, UserProgress.score).where(
+                UserProgress.user_id.in_(user_ids)
+            )
+        ):
+            progress[user_id].append((status, score))
+    built = {}
+    for user_id in user_ids:
+        totals, days = figures_from_log(zone, activities[user_id], progress[user_id])
+        empty = not days and totals == Totals(zone=zone.key)
+        built[user_id] = Aggregates(
+            user_id,
+            totals,
+            stored=False,
+            seen={day: (True, row.learning) for day, row in days.items()},
+            deltas=days,
+            dirty=not empty,
+            replace=True,
+        )
+    return built
+
+
+async def write(session: AsyncSession, changed: Iterable[Aggregates]) -> None:
+    """Write the changed figures: a few statements for any number of learners."""
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    days: list[dict[str, Any]] = []
+    replaced: list[int] = []
+    for aggregates in changed:
+        if not aggregates.dirty:
+            continue
+        if aggregates.replace:
+            replaced.append(aggregates.user_id)
+        values = {"user_id": aggregates.user_id, **asdict(aggregates.totals)}
+        (updates if aggregates.stored else inserts).append(values)
+        days += (
+            {"user_id": aggregates.user_id, "day": day, **asdict(delta)}
+            for day, delta in sorted(aggregates.deltas.items())
+        )
+        aggregates.stored = True
+        aggregates.replace = False
+        aggregates.deltas = {}
+        aggregates.dirty = False
+    if replaced:
+        await session.execute(delete(_days).where(_days.c.user_id.in_(replaced)))
+        await session.execute(delete(_totals).where(_totals.c.user_id.in_(replaced)))
+    if inserts:
+        await session.execute(insert(_totals), inserts)
+    if updates:
+        await session.execute(
+            update(_totals).where(_totals.c.user_id == bindparam("key_user_id")),
+            [{**values, "key_user_id": values.pop("user_id")} for values in updates],
+        )
+    if days:
+        await session.execute(_add_days(session.get_bind().dialect.name), days)
+
+
+@cache
+def _add_days(dialect: str) -> Any:
+    """INSERT of day rows that adds to a row already stored (an upsert of increments)."""
+    if dialect == "sqlite":
+        statement = sqlite.insert(_days)
+        return statement.on_conflict_do_update(
+            index_elements=[_days.c.user_id, _days.c.day],
+            set_={name: _days.c[name] + statement.excluded[name] for name in _DAY_FIELDS},
+        )
+    statement = mysql.insert(_days)
+    return statement.on_duplicate_key_update(
+        {name: _days.c[name] + statement.inserted[name] for name in _DAY_FIELDS}
+    )
+
+
+async def rebuild(session: AsyncSession, user_ids: Iterable[int], zone: ZoneInfo) -> None:
+    """Replace the figures of `user_ids` by figures built from the log, and set each lesson
+    row's first-solve time from the log."""
+    ids = list(user_ids)
+    if not ids:
+        return
+    await session.execute(delete(_days).where(_days.c.user_id.in_(ids)))
+    await session.execute(delete(_totals).where(_totals.c.user_id.in_(ids)))
+    built = (await build(session, ids, zone)).values()
+    for aggregates in built:
+        aggregates.replace = False
+    await write(session, built)
+    first_solve = (
+        select(func.min(ActivityLog.created_at))
+        .where(
+            ActivityLog.user_id == UserProgress.user_id,
+            ActivityLog.entity_id == UserProgress.lesson_id,
+            ActivityLog.activity_type == ActivityType.CHALLENGE_SOLVED,
+        )
+        .scalar_subquery()
+    )
+    await session.execute(
+        update(UserProgress)
+        .where(UserProgress.user_id.in_(ids))
+        .values(solved_at=first_solve, updated_at=UserProgress.updated_at)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,162 @@
+"""The rows one transaction writes, gathered in memory and written set-wise at its end.
+
+Recording an event adds plain rows here (no ORM objects); `Pending.write` sends them in a
+few statements however many events the transaction holds: the activities (their ids are
+needed by the awards), the lesson rows, then the awards (`insert_awards`, the one place where
+awards reach the database).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from questline.engine.models import ActivityLog, UserAchievement, UserProgress
+from questline.engine.progress import PROGRESS_FIELDS, Progress
+from questline.rules.vocabulary import ActivityType
+
+_activity = ActivityLog.__table__
+_progress = UserProgress.__table__
+_awards = UserAchievement.__table__
+
+
+@dataclass
+class ActivityRow:
+    """An activity_log row to insert; `id` is set once it is written."""
+
+    values: dict[str, Any]
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class AwardRow:
+    """A user_achievements row, with its ACHIEVEMENT_EARNED log entry."""
+
+    user_id: int
+    achievement_id: int
+    slug: str
+    earned_at: datetime
+    activity: ActivityRow | None
+    """The event that granted it (None for a backfill)."""
+
+
+@dataclass
+class Pending:
+    """This transaction's rows, not yet written."""
+
+    activities: list[ActivityRow] = field(default_factory=list)
+    progress: dict[tuple[int, int], Progress] = field(default_factory=dict)
+    """Changed lesson rows by (user id, lesson id)."""
+    awards: list[AwardRow] = field(default_factory=list)
+
+    async def write(self, session: AsyncSession) -> None:
+        """Write everything gathered, in dependency order, and forget it."""
+        await insert_activities(session, self.activities)
+        inserts, updates = [], []
+        for row in self.progress.values():
+            values = {name: getattr(row, name) for name in PROGRESS_FIELDS}
+            if row.stored:
+                updates.append({**values, "key_user": row.user_id, "key_lesson": row.lesson_id})
+            else:
+                inserts.append({**values, "user_id": row.user_id, "lesson_id": row.lesson_id})
+                row.stored = True
+        if inserts:
+            await session.execute(insert(_progress), inserts)
+        if updates:
+            await session.execute(
+                update(_progress).where(
+                    _progress.c.user_id == bindparam("key_user"),
+                    _progress.c.lesson_id == bindparam("key_lesson"),
+                ),
+                updates,
+            )
+        await insert_awards(session, self.awards)
+        self.activities, self.progress, self.awards = [], {}, []
+
+
+ROWS_PER_INSERT = 1_000
+"""Rows per multi-row INSERT on MySQL/MariaDB."""
+
+
+async def insert_activities(session: AsyncSession, rows: list[ActivityRow]) -> None:
+    """Insert the activities and set their ids, in a few statements.
+
+    SQLite: one executemany; while this transaction holds the write lock each new rowid is
+    the largest one + 1, so the ids are the `n` ending at ``last_insert_rowid()``.
+    MySQL/MariaDB: multi-row INSERTs get consecutive ids from LAST_INSERT_ID() when
+    `innodb_autoinc_lock_mode` is 0 or 1 and the increment is 1; otherwise each row is
+    inserted on its own.
+    """
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(insert(_activity), [row.values for row in rows])
+        last = (await session.execute(text("SELECT last_insert_rowid()"))).scalar_one()
+        for offset, row in enumerate(reversed(rows)):
+            row.id = last - offset
+        return
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        batch = rows[start : start + ROWS_PER_INSERT]
+        if len(batch) == 1 or await _consecutive_ids(session):
+            statement = insert(_activity).values([row.values for row in batch])
+            first = (await session.execute(statement)).lastrowid
+            for offset, row in enumerate(batch):
+                row.id = first + offset
+        else:
+            for row in batch:
+                row.id = (await session.execute(insert(_activity).values(row.values))).lastrowid
+
+
+async def _consecutive_ids(session: AsyncSession) -> bool:
+    connection = await session.connection()
+    known = connection.info.get("questline_consecutive_ids")
+    if known is None:
+        mode, step = (
+            await session.execute(
+                text("SELECT @@innodb_autoinc_lock_mode, @@auto_increment_increment")
+            )
+        ).one()
+        known = connection.info["questline_consecutive_ids"] = int(mode) < 2 and int(step) == 1
+    return bool(known)
+
+
+async def insert_awards(session: AsyncSession, awards: list[AwardRow]) -> None:
+    """Insert awards and their ACHIEVEMENT_EARNED entries: the one place awards are written.
+
+    The unique constraint (user, achievement) is the last guard: a duplicate can only come
+    from a writer outside the engine, and the transaction then runs again.
+    """
+    if not awards:
+        return
+    await session.execute(
+        insert(_awards),
+        [
+            {
+                "user_id": award.user_id,
+                "achievement_id": award.achievement_id,
+                "earned_at": award.earned_at,
+                "activity_id": award.activity.id if award.activity else None,
+            }
+            for award in awards
+        ],
+    )
+    await session.execute(
+        insert(_activity),
+        [
+            {
+                "user_id": award.user_id,
+                "activity_type": ActivityType.ACHIEVEMENT_EARNED,
+                "entity_id": award.achievement_id,
+                "entity_type": "achievement",
+                "details": json.dumps({"slug": award.slug}),
+                "created_at": award.earned_at,
+                "idempotency_key": None,
+            }
+            for award in awards
+        ],
+    )
