@@ -106,6 +106,7 @@ def test_revision_ids() -> None:
         "0004_exact_idempotency_keys.py",
         "0005_learner_aggregates.py",
         "0006_outbox.py",
+        "0007_api_keys.py",
         "0008_conversation_states.py",
     ]
 
@@ -124,10 +125,10 @@ async def test_upgrade_downgrade_upgrade_cycle(url: str) -> None:
     await upgrade_database(url)
     assert await current_revision(url) == "0008"
     assert await _run_sync(url, _diff) == []
-    for revision in ("0006", "0005", "0004", "0003", "0002", "0001"):
+    for revision in ("0007", "0006", "0005", "0004", "0003", "0002", "0001"):
         await downgrade_database(url, "-1")
         assert await current_revision(url) == revision
-    await upgrade_database(url, "+6")
+    await upgrade_database(url, "+7")
     assert await current_revision(url) == "0008"
     assert await _run_sync(url, _diff) == []
 
@@ -242,9 +243,9 @@ async def test_alembic_cli_from_another_directory(url: str, tmp_path: Path) -> N
     await _alembic(url, tmp_path, "upgrade", "head")
     assert "No new upgrade operations detected" in await _alembic(url, tmp_path, "check")
     history = await _alembic(url, tmp_path, "history")
-    assert "<base> -> 0001" in history and "0006 -> 0008 (head)" in history
+    assert "<base> -> 0001" in history and "0007 -> 0008 (head)" in history
     await _alembic(url, tmp_path, "downgrade", "-1")
-    assert (await _alembic(url, tmp_path, "current")).strip().endswith("0006")
+    assert (await _alembic(url, tmp_path, "current")).strip().endswith("0007")
     assert os.listdir(tmp_path) == []  # nothing written to the working directory
 
 

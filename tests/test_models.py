@@ -37,6 +37,7 @@ from questline.engine.models import (
     AchievementType,
     ActivityLog,
     ActivityType,
+    ApiKey,
     Base,
     LeaderboardCache,
     LearnerDay,
@@ -91,6 +92,7 @@ def test_table_names() -> None:
         OutboxEntry: "outbox",
         LearnerTotals: "learner_totals",
         LearnerDay: "learner_days",
+        ApiKey: "api_keys",
     }
     for cls, table in classes.items():
         assert cls.__tablename__ == table

@@ -9,6 +9,10 @@ class InvalidEvent(QuestlineError):
     """An event that cannot be recorded as given."""
 
 
+class IdempotencyKeyReused(InvalidEvent):
+    """The event's idempotency key was already used for a different event of the learner."""
+
+
 class UnknownUser(QuestlineError):
     """No user with the given id or telegram_id."""
 
@@ -39,3 +43,7 @@ class ContentError(QuestlineError):
 
 class RulesError(QuestlineError):
     """Rule files that do not validate; nothing of them was loaded."""
+
+
+class ApiKeyError(QuestlineError):
+    """An API key request that cannot be carried out (unknown key, bad scope or name)."""

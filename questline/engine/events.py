@@ -8,7 +8,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
-from questline.engine.idempotency import key_problem
+from questline.engine.idempotency import MAX_KEY_LENGTH, key_problem
 from questline.engine.limits import (
     BIGINT_MAX,
     EARLIEST,
@@ -30,6 +30,49 @@ LESSON_ACTIVITIES = frozenset(
 )
 SCORED_ACTIVITIES = frozenset({ActivityType.LESSON_COMPLETED, ActivityType.CHALLENGE_SOLVED})
 MAX_SCORE = 1_000_000
+# occurred_at in JSON Schema: years 1000 to 9999 without the two days at each end, so that a
+# time of any UTC offset the pattern lets through lies within EARLIEST and LATEST
+OCCURRED_AT_PATTERN = r"^(?!1000-01-0[12]|9999-12-3[01])[1-9][0-9]{3}-"
+JSON_INT_MAX = 2**53 - 1
+# idempotency_key in JSON Schema: the grammar of questline.engine.idempotency.key_problem
+KEY_SCHEMA = {
+    "minLength": 1,
+    "maxLength": MAX_KEY_LENGTH,
+    "pattern": r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]+$",
+}
+
+
+def _given(field: str, *absent: str) -> dict[str, Any]:
+    """JSON Schema: `field` holds an integer; each of `absent` is left out or null."""
+    properties = {field: {"type": "integer"}} | {name: {"type": "null"} for name in absent}
+    return {"required": [field], "properties": properties}
+
+
+def _absent(field: str) -> dict[str, Any]:
+    """JSON Schema: `field` is left out or null."""
+    return {"properties": {field: {"type": "null"}}}
+
+
+def _event_schema(schema: dict[str, Any]) -> None:
+    """State the rules of `Event._consistent` in its JSON Schema, so that clients and
+    property-based tests know which events are valid without trying them.
+
+    In JSON, `telegram_id` stops at 2^53 - 1, the largest integer every JSON reader holds
+    exactly (Telegram ids fit); past it a number may arrive rounded, even above BIGINT_MAX.
+    """
+    schema["properties"]["telegram_id"]["anyOf"][0]["maximum"] = JSON_INT_MAX
+    lesson_types = sorted(LESSON_ACTIVITIES)
+    unscored_types = sorted(set(ActivityType) - SCORED_ACTIVITIES)
+    schema["allOf"] = [
+        {"properties": {"type": {"not": {"const": ActivityType.ACHIEVEMENT_EARNED}}}},
+        {"oneOf": [_given("user_id", "telegram_id"), _given("telegram_id", "user_id")]},
+        {
+            "if": {"properties": {"type": {"enum": lesson_types}}},
+            "then": _given("lesson_id"),
+            "else": _absent("lesson_id"),
+        },
+        {"if": {"properties": {"type": {"enum": unscored_types}}}, "then": _absent("score")},
+    ]
 
 
 class Event(BaseModel):
@@ -39,7 +82,7 @@ class Event(BaseModel):
     :mod:`questline.engine.limits`), so a bad value is refused the same way on every database.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_event_schema)
 
     type: ActivityType
     user_id: int | None = Field(default=None, ge=1, le=INT_MAX)
@@ -47,8 +90,11 @@ class Event(BaseModel):
     lesson_id: int | None = Field(default=None, ge=1, le=INT_MAX)
     score: int | None = Field(default=None, ge=0, le=MAX_SCORE)
     details: dict[str, JsonValue] = Field(default_factory=dict)
-    occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-    idempotency_key: str | None = None
+    occurred_at: datetime = Field(
+        default_factory=lambda: datetime.now(UTC),
+        json_schema_extra={"pattern": OCCURRED_AT_PATTERN},
+    )
+    idempotency_key: str | None = Field(default=None, json_schema_extra=KEY_SCHEMA)
 
     @field_validator("type")
     @classmethod

@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from questline.engine import aggregates, catalogue, conversations, leaderboard, outbox
+from questline.engine import aggregates, api_keys, catalogue, conversations, leaderboard, outbox
+from questline.engine.api_keys import ApiKeyView, IssuedKey
 from questline.engine.content import ContentReport, load_course, read_course
 from questline.engine.conversations import Conversation
 from questline.engine.course import Course, normalise_answer
@@ -58,7 +59,14 @@ from questline.engine.views import (
     UserView,
 )
 from questline.plugins.manager import PluginManager, build_plugin_manager
-from questline.rules import DEFAULT_OPS_BUDGET, OperatorRegistry, RuleDocument, RuleEvaluator
+from questline.rules import (
+    DEFAULT_OPS_BUDGET,
+    OperatorRegistry,
+    Problem,
+    RuleDocument,
+    RuleEvaluator,
+    validate_document,
+)
 from questline.rules.loading import RuleLoadError, load_rules
 from questline.rules.vocabulary import ActivityType
 
@@ -653,3 +661,34 @@ class Engine:
         await self._write(
             lambda session: conversations.write(session, key, data=data), retry_conflicts=True
         )
+
+    def achievement_catalog(self) -> list[RuleDocument]:
+        """The enabled achievements' rule documents, in catalogue order."""
+        return [rule.document for rule in self.rulebook.rules]
+
+    def check_rule(self, raw: Any, source: str = "rule") -> list[Problem]:
+        """Every problem of one rule document given as data; empty when it is a valid rule."""
+        return validate_document(
+            raw, source, self.facts.catalog, self.operators, evaluator=self.rulebook.evaluator
+        )
+
+    # -- API keys (the HTTP adapter's credentials) ------------------------------------------
+
+    async def create_api_key(self, name: str, scopes: Iterable[str]) -> IssuedKey:
+        """A new key with `scopes`; its secret is in the result and nowhere else."""
+        parsed = api_keys.parse_scopes(scopes)
+        return await self._write(lambda session: api_keys.issue(session, name, parsed))
+
+    async def list_api_keys(self) -> list[ApiKeyView]:
+        async with self.sessions() as session:
+            return await api_keys.listing(session)
+
+    async def revoke_api_key(self, ref: str) -> ApiKeyView:
+        """Revoke a key by its prefix or id; it is refused from then on."""
+        return await self._write(lambda session: api_keys.revoke(session, ref))
+
+    async def authenticate(self, secret: str) -> ApiKeyView | None:
+        """The live key whose secret this is, or None (never issued, or revoked)."""
+        async with self.sessions() as session:
+            key = await api_keys.find(session, secret)
+        return key if key is not None and key.revoked_at is None else None

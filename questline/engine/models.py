@@ -44,6 +44,7 @@ __all__ = [
     "AchievementType",
     "ActivityLog",
     "ActivityType",
+    "ApiKey",
     "Base",
     "ConversationState",
     "LeaderboardCache",
@@ -481,3 +482,20 @@ class ConversationState(Base):
 
     def __repr__(self) -> str:
         return f"ConversationState(key={self.key!r}, state={self.state!r})"
+
+
+class ApiKey(Base):
+    """Extension (0007): an HTTP API key, stored as the SHA-256 of the key, never the key."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    prefix: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    scopes: Mapped[str] = mapped_column(String(100), nullable=False)  # space-separated
+    created_at: Mapped[datetime] = _created_at()
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    def __repr__(self) -> str:
+        return f"ApiKey(id={self.id!r}, name={self.name!r}, prefix={self.prefix!r})"

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from questline.engine import outbox
 from questline.engine.aggregates import ProgressChange
 from questline.engine.course import Course
-from questline.engine.errors import InvalidEvent
+from questline.engine.errors import IdempotencyKeyReused
 from questline.engine.events import LESSON_ACTIVITIES, SCORED_ACTIVITIES, Event
 from questline.engine.facts import FactContext, FactsBuilder
 from questline.engine.learner import Learners, LearnerState, Recorded
@@ -163,7 +163,7 @@ class Recorder:
             awards = tuple(await awards_of_activity(session, learner.user, row.id))
         kind = activity.values["activity_type"]
         if kind != event.type or activity.values["entity_id"] != event.lesson_id:
-            raise InvalidEvent(
+            raise IdempotencyKeyReused(
                 f'idempotency key "{key}" was already used for a {kind} event of this learner'
             )
         return Recorded(activity, awards, replayed=True)

@@ -8,6 +8,7 @@ pytest-asyncio keeps for the async tests.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,9 +28,20 @@ Invoke = Callable[..., Result]
 
 
 def in_thread(work: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine to completion on a fresh event loop in another thread."""
+    """Run a coroutine to completion on a fresh event loop in another thread.
+
+    What it leaves for the garbage collector is collected there too: an engine's compiled
+    rules must be dropped by the thread that made them.
+    """
+
+    def run() -> T:
+        try:
+            return asyncio.run(work)
+        finally:
+            gc.collect()
+
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, work).result()
+        return pool.submit(run).result()
 
 
 async def _prepare(url: str) -> None:

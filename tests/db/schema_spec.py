@@ -170,6 +170,15 @@ EXTENSION_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
         "created_at": (T, None, False),
         "delivered_at": (T, None, True),
     },
+    "api_keys": {
+        "id": ("int", None, False),
+        "name": ("str", 100, False),
+        "prefix": ("str", 16, False),
+        "secret_hash": ("str", 64, False),
+        "scopes": ("str", 100, False),
+        "created_at": (T, None, False),
+        "revoked_at": (T, None, True),
+    },
 }
 
 # Primary keys other than an autoincrement "id" (extension tables keyed by learner).
@@ -181,6 +190,7 @@ EXTENSION_TABLES = {
     "lesson_challenges",
     "conversation_states",
     "outbox",
+    "api_keys",
     *EXTENSION_PRIMARY_KEYS,
 }
 
@@ -292,6 +302,7 @@ EXTENSION_UNIQUES: dict[str, set[tuple[str, ...]]] = {
     "lesson_challenges": {("lesson_id",)},
     "conversation_states": {("key",)},
     "outbox": {("dedupe_id",)},
+    "api_keys": {("prefix",), ("secret_hash",)},
 }
 
 # Foreign keys: table -> {(columns, referred table, referred columns, ondelete)}.

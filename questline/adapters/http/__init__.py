@@ -1,0 +1,1 @@
+"""The HTTP adapter: `questline serve`, a versioned JSON API on FastAPI + uvicorn."""

@@ -1,0 +1,50 @@
+"""GET /v1/awards/stream: awards as Server-Sent Events, live, as they are granted."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from questline.adapters.http.plugin import plugin
+from questline.adapters.http.routes.common import AUTH_ERRORS, EngineDep, errors
+from questline.adapters.http.schemas import Award
+from questline.adapters.http.security import require
+from questline.engine.api_keys import Scope
+from questline.engine.limits import BIGINT_MAX
+
+router = APIRouter(
+    tags=["awards"],
+    dependencies=[Depends(require(Scope.READ))],
+    responses=errors(*AUTH_ERRORS, 422),
+)
+
+
+@router.get(
+    "/awards/stream",
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "description": "Server-Sent Events: `event: award`, `data:` an Award as JSON, "
+            '`id:` "<user_id>:<slug>"; comment lines keep the connection alive'
+        }
+    },
+)
+async def award_stream(
+    engine: EngineDep,
+    telegram_id: Annotated[
+        int | None, Query(ge=1, le=BIGINT_MAX, description="Only this learner's awards")
+    ] = None,
+) -> AsyncIterator[ServerSentEvent]:
+    """Each award granted from now on as an `award` event; `id` is "<user_id>:<slug>"."""
+    async with plugin.streams(engine).subscribe() as queue:
+        while (award := await queue.get()) is not None:
+            if telegram_id is not None and award.telegram_id != telegram_id:
+                continue
+            yield ServerSentEvent(
+                event="award",
+                id=f"{award.user_id}:{award.slug}",
+                data=Award.of(award).model_dump(mode="json"),
+            )

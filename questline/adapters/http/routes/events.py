@@ -1,0 +1,86 @@
+"""POST /v1/events and /v1/events:batch: activity in, results and awards out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Response
+
+from questline.adapters.http.problems import KEY_MISMATCH, Problem
+from questline.adapters.http.routes.common import (
+    AUTH_ERRORS,
+    BODY_ERRORS,
+    EngineDep,
+    errors,
+    json_body,
+)
+from questline.adapters.http.schemas import BatchRecorded, EventBatch, Recorded
+from questline.adapters.http.security import require
+from questline.adapters.http.settings import MAX_BATCH
+from questline.engine import Event
+from questline.engine.api_keys import Scope
+
+MAX_HEADER_KEY = 90  # leaves room for ":<index>" in a batch's derived keys
+
+router = APIRouter(
+    tags=["events"],
+    dependencies=[Depends(require(Scope.EVENTS_WRITE)), Depends(json_body)],
+    responses=errors(*AUTH_ERRORS, *BODY_ERRORS, 404, 409),
+)
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=MAX_HEADER_KEY,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Makes the write safe to retry: a repeat returns the first result.",
+    ),
+]
+
+
+def keyed(event: Event, header: str | None) -> Event:
+    """The event with the header's idempotency key; a different key in the body is refused."""
+    if header is None or event.idempotency_key == header:
+        return event
+    if event.idempotency_key is not None:
+        raise Problem(
+            KEY_MISMATCH,
+            f'the Idempotency-Key header "{header}" differs from the body\'s '
+            f'idempotency_key "{event.idempotency_key}"',
+        )
+    return event.model_copy(update={"idempotency_key": header})
+
+
+@router.post(
+    "/events",
+    status_code=201,
+    responses={200: {"model": Recorded, "description": "A replay: the first recording's result"}},
+)
+async def record_event(
+    event: Event, response: Response, engine: EngineDep, idempotency_key: IdempotencyKey = None
+) -> Recorded:
+    """Record one event. 201 when recorded now, 200 when its idempotency key was seen before."""
+    result = await engine.record(keyed(event, idempotency_key))
+    if result.replayed:
+        response.status_code = 200
+    return Recorded.of(result)
+
+
+@router.post("/events:batch")
+async def record_batch(
+    batch: EventBatch, engine: EngineDep, idempotency_key: IdempotencyKey = None
+) -> BatchRecorded:
+    """Record up to 1,000 events in order, in one transaction: all of them or none.
+
+    With an Idempotency-Key header K, an event without its own key gets "K:<index>", so the
+    whole batch can be retried safely. A rejected event's index is in the problem.
+    """
+    events = [
+        event
+        if event.idempotency_key is not None or idempotency_key is None
+        else event.model_copy(update={"idempotency_key": f"{idempotency_key}:{index}"})
+        for index, event in enumerate(batch.events)
+    ]
+    results = await engine.record_many(events, chunk_size=MAX_BATCH)
+    return BatchRecorded(results=[Recorded.of(result) for result in results])

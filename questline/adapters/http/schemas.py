@@ -1,0 +1,279 @@
+"""The API's public shapes. Requests reuse the engine's models; responses are explicit here so
+that a change inside the engine never changes the API by accident."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from questline.adapters.http.settings import MAX_BATCH
+from questline.engine import Event
+from questline.engine.events import JSON_INT_MAX
+from questline.engine.models import ProgressStatus
+from questline.engine.views import (
+    AchievementStatus,
+    AwardView,
+    LeaderboardEntry,
+    ProgressReport,
+    RecordResult,
+    UserView,
+)
+
+TelegramId = Field(ge=1, le=JSON_INT_MAX, description="The learner's Telegram id")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- requests --------------------------------------------------------------------------------
+
+
+class EventBatch(Strict):
+    events: list[Event] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class LearnerUpdate(Strict):
+    """A learner's profile; fields left out are cleared, as Telegram reports them."""
+
+    username: str | None = Field(default=None, max_length=100)
+    first_name: str | None = Field(default=None, max_length=100)
+    last_name: str | None = Field(default=None, max_length=100)
+    language_code: str | None = Field(default=None, max_length=10)
+
+
+class ExplainRequest(Strict):
+    slug: str = Field(min_length=1, max_length=100)
+    telegram_id: int = TelegramId
+
+
+# -- responses -------------------------------------------------------------------------------
+
+
+class Award(BaseModel):
+    slug: str
+    title: str
+    description: str | None
+    icon: str | None
+    points: int
+    earned_at: datetime
+    user_id: int
+    telegram_id: int
+
+    @classmethod
+    def of(cls, view: AwardView) -> Award:
+        return cls.model_validate(view, from_attributes=True)
+
+
+class Recorded(BaseModel):
+    """What recording an event did; `replayed` is true when its idempotency key was seen."""
+
+    activity_id: int
+    replayed: bool
+    awards: list[Award]
+
+    @classmethod
+    def of(cls, result: RecordResult) -> Recorded:
+        return cls(
+            activity_id=result.activity_id,
+            replayed=result.replayed,
+            awards=[Award.of(award) for award in result.awards],
+        )
+
+
+class BatchRecorded(BaseModel):
+    results: list[Recorded]
+
+
+class Learner(BaseModel):
+    id: int
+    telegram_id: int
+    username: str | None
+    first_name: str | None
+    last_name: str | None
+    language_code: str | None
+    display_name: str
+
+    @classmethod
+    def of(cls, view: UserView) -> Learner:
+        return cls.model_validate(view, from_attributes=True)
+
+
+class LessonStatus(BaseModel):
+    lesson_id: int
+    title: str
+    status: ProgressStatus
+    score: int | None
+    attempts: int
+
+
+class ModuleStatus(BaseModel):
+    module_id: int
+    title: str
+    completed: int
+    total: int
+    lessons: list[LessonStatus]
+
+
+class Progress(BaseModel):
+    learner: Learner
+    modules: list[ModuleStatus]
+    lessons_completed: int
+    total_score: int
+    points: int
+    streak_current: int
+    streak_longest: int
+
+    @classmethod
+    def of(cls, report: ProgressReport) -> Progress:
+        return cls(
+            learner=Learner.of(report.user),
+            modules=[
+                ModuleStatus(
+                    module_id=item.module.id,
+                    title=item.module.title,
+                    completed=item.completed,
+                    total=item.total,
+                    lessons=[
+                        LessonStatus(
+                            lesson_id=lesson.lesson.id,
+                            title=lesson.lesson.title,
+                            status=lesson.status,
+                            score=lesson.score,
+                            attempts=lesson.attempts,
+                        )
+                        for lesson in item.lessons
+                    ],
+                )
+                for item in report.modules
+            ],
+            lessons_completed=report.lessons_completed,
+            total_score=report.total_score,
+            points=report.points,
+            streak_current=report.streak_current,
+            streak_longest=report.streak_longest,
+        )
+
+
+class ProgressPart(BaseModel):
+    fact: str
+    current: int | float
+    target: int | float
+    satisfied: bool
+
+
+class Shortfall(BaseModel):
+    kind: Literal["threshold", "exact", "condition", "error"]
+    text: str
+    fact: str | None
+    current: JsonValue = None
+    target: JsonValue = None
+
+
+class AchievementState(BaseModel):
+    """An achievement from one learner's side: earned (with the date) or locked (how far)."""
+
+    slug: str
+    title: str
+    description: str | None
+    icon: str | None
+    points: int
+    earned: bool
+    earned_at: datetime | None
+    ratio: float | None = Field(description="progress towards a threshold rule, 0 to 1")
+    parts: list[ProgressPart]
+    shortfalls: list[Shortfall]
+    explanation: str | None
+
+    @classmethod
+    def of(cls, status: AchievementStatus) -> AchievementState:
+        progress = status.progress
+        return cls(
+            slug=status.slug,
+            title=status.title,
+            description=status.description,
+            icon=status.icon,
+            points=status.points,
+            earned=status.earned_at is not None,
+            earned_at=status.earned_at,
+            ratio=progress.ratio if progress is not None else None,
+            parts=[
+                ProgressPart(
+                    fact=part.fact,
+                    current=part.current,
+                    target=part.target,
+                    satisfied=part.satisfied,
+                )
+                for part in (progress.parts if progress is not None else ())
+            ],
+            shortfalls=[
+                Shortfall(
+                    kind=item.kind,
+                    text=item.text,
+                    fact=item.fact,
+                    current=_json(item.current),
+                    target=_json(item.target),
+                )
+                for item in status.shortfalls
+            ],
+            explanation=status.explanation,
+        )
+
+
+def _json(value: Any) -> JsonValue:
+    """A fact's value as JSON (a missing fact, or anything else not JSON, becomes null)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [_json(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _json(item) for key, item in value.items()}
+    return None
+
+
+class Standing(BaseModel):
+    rank: int
+    user_id: int
+    telegram_id: int
+    display_name: str
+    total_score: int
+    lessons_completed: int
+    achievements_count: int
+
+    @classmethod
+    def of(cls, entry: LeaderboardEntry) -> Standing:
+        return cls.model_validate(entry, from_attributes=True)
+
+
+class Leaderboard(BaseModel):
+    entries: list[Standing]
+
+
+class Rank(BaseModel):
+    """A learner's place; `standing` is null until they have any score on the board."""
+
+    telegram_id: int
+    standing: Standing | None
+
+
+class RuleFinding(BaseModel):
+    pointer: str
+    message: str
+    severity: Literal["error", "warning"]
+
+
+class RuleValidation(BaseModel):
+    valid: bool
+    problems: list[RuleFinding]
+
+
+class Preview(BaseModel):
+    slug: str
+    qualifying: int
+    learners: list[Learner] = Field(description="the first qualifying learners, up to `limit`")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]

@@ -1,0 +1,149 @@
+"""The gate before routing, and scopes on every route.
+
+A middleware refuses, before the request is routed or its body read, a body declared larger
+than the limit, and a request without a live API key (`Authorization: Bearer <key>`) or over
+its key's rate: such a request learns nothing, not even which routes exist. Each route then
+requires its scope through a dependency (which also declares the key in the OpenAPI document).
+A body sent without a declared length is cut off when it passes the limit.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from limits import RateLimitItem
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from questline.adapters.http.problems import (
+    BODY_TOO_LARGE,
+    FORBIDDEN,
+    RATE_LIMITED,
+    UNAUTHORIZED,
+    Problem,
+    render,
+)
+from questline.engine import Engine
+from questline.engine.api_keys import ApiKeyView
+from questline.engine.api_keys import Scope as KeyScope
+
+PUBLIC_PATHS = frozenset({"/v1/health", "/v1/ready", "/v1/openapi.json"})
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="questline"'}
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An API key from `questline keys create`, sent as `Authorization: Bearer <key>`.",
+)
+
+
+class KeyRateLimiter:
+    """Every limit in `limits` applies to each API key separately (a moving window)."""
+
+    def __init__(self, limits: list[RateLimitItem]) -> None:
+        self.limits = limits
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    async def hit(self, key: ApiKeyView) -> None:
+        for limit in self.limits:
+            if not await self.limiter.hit(limit, str(key.id)):
+                stats = await self.limiter.get_window_stats(limit, str(key.id))
+                retry = max(1, math.ceil(stats.reset_time - time.time()))
+                raise Problem(
+                    RATE_LIMITED,
+                    f'API key "{key.name}" is over its limit of {limit}; retry in {retry} s',
+                    headers={"Retry-After": str(retry)},
+                )
+
+
+async def admit(request: Request) -> ApiKeyView:
+    """The request's live API key, counted against its rate; else an unauthorized problem."""
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Problem(
+            UNAUTHORIZED, "send an API key as `Authorization: Bearer <key>`", headers=CHALLENGE
+        )
+    engine: Engine = request.app.state.engine
+    key = await engine.authenticate(secret.strip())
+    if key is None:
+        raise Problem(UNAUTHORIZED, "the API key is unknown or revoked", headers=CHALLENGE)
+    limiter: KeyRateLimiter = request.app.state.limiter
+    await limiter.hit(key)
+    return key
+
+
+class BodyTooLarge(HTTPException):
+    """Raised while a body is read, once it passes the limit (routes answer it as a 413)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the body is over the {limit} bytes this server takes")
+
+
+def check_declared_size(request: Request, max_body_bytes: int) -> None:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_body_bytes:
+        raise Problem(
+            BODY_TOO_LARGE, f"the body is {declared} bytes; this server takes {max_body_bytes}"
+        )
+
+
+def limited(receive: Receive, max_body_bytes: int) -> Receive:
+    """`receive` that raises BodyTooLarge once the body read so far passes the limit."""
+    seen = 0
+
+    async def receive_limited() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > max_body_bytes:
+                raise BodyTooLarge(max_body_bytes)
+        return message
+
+    return receive_limited
+
+
+class GateMiddleware:
+    """Refuses oversized bodies and, on non-public paths, requests without a live key."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        try:
+            check_declared_size(request, self.max_body_bytes)
+            key = None if scope["path"] in PUBLIC_PATHS else await admit(request)
+        except Problem as problem:
+            await render(problem, request)(scope, receive, send)
+            return
+        if key is not None:
+            scope.setdefault("state", {})["api_key"] = key
+        await self.app(scope, limited(receive, self.max_body_bytes), send)
+
+
+def require(scope: KeyScope) -> Callable[..., Awaitable[ApiKeyView]]:
+    """A dependency admitting keys that hold `scope` (admin keys hold every scope)."""
+
+    async def admitted(
+        request: Request,
+        # declares the bearer key in the OpenAPI document; the middleware has checked it
+        _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
+    ) -> ApiKeyView:
+        key: ApiKeyView = request.state.api_key
+        if not key.allows(scope):
+            held = ", ".join(sorted(key.scopes))
+            raise Problem(FORBIDDEN, f'this route needs the "{scope}" scope; the key has: {held}')
+        return key
+
+    return admitted

@@ -1,0 +1,321 @@
+"""Every bad input gets application/problem+json of its own stable type, and writes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from questline.adapters.http import problems
+from questline.adapters.http.app import create_app
+from questline.adapters.http.settings import HttpSettings
+from questline.engine import Engine, EventRejected
+from questline.engine.errors import ContentError, InvalidEvent, NoChallenge, UnknownUser
+from questline.engine.views import LessonView
+from tests.engine.conftest import T0, row_counts
+from tests.http.conftest import BASE, Keys, assert_problem, bearer
+
+
+def login(telegram_id: int, **extra: object) -> dict:
+    return {"type": "LOGIN", "telegram_id": telegram_id, "occurred_at": T0.isoformat(), **extra}
+
+
+@pytest.fixture
+def writer(keys: Keys) -> dict[str, str]:
+    return bearer(keys.writer)
+
+
+async def test_malformed_json(client: AsyncClient, writer: dict, db: AsyncEngine) -> None:
+    before = await row_counts(db)
+    response = await client.post(
+        "/v1/events",
+        content=b'{"type": "LOGIN", "telegram_id": 1,',
+        headers={**writer, "Content-Type": "application/json"},
+    )
+    body = assert_problem(response, 400, "malformed-json")
+    assert body["detail"].startswith("invalid JSON at character 35")
+    assert body["instance"] == "/v1/events"
+    assert await row_counts(db) == before
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+async def test_wrong_content_type(
+    client: AsyncClient, writer: dict, learner: int, content_type: str | None
+) -> None:
+    headers = dict(writer)
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    response = await client.post(
+        "/v1/events", content=b'{"type": "LOGIN", "telegram_id": 1001}', headers=headers
+    )
+    body = assert_problem(response, 415, "unsupported-media-type")
+    assert f"(got {content_type or 'none'})" in body["detail"]
+
+
+async def test_oversized_body_with_a_declared_length(
+    client: AsyncClient, writer: dict, settings: HttpSettings
+) -> None:
+    payload = b'{"events": [' + b" " * settings.max_body_bytes + b"]}"
+    response = await client.post(
+        "/v1/events:batch",
+        content=payload,
+        headers={**writer, "Content-Type": "application/json"},
+    )
+    body = assert_problem(response, 413, "body-too-large")
+    assert f"takes {settings.max_body_bytes}" in body["detail"]
+
+
+async def test_oversized_body_streamed_without_a_length(
+    client: AsyncClient, writer: dict, settings: HttpSettings
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"events": ['
+        for _ in range(settings.max_body_bytes // 1024 + 1):
+            yield b" " * 1024
+        yield b"]}"
+
+    response = await client.post(
+        "/v1/events:batch",
+        content=chunks(),
+        headers={**writer, "Content-Type": "application/json"},
+    )
+    assert "content-length" not in response.request.headers
+    assert_problem(response, 413, "body-too-large")
+
+
+async def test_batch_of_1001_events(client: AsyncClient, writer: dict, learner: int) -> None:
+    response = await client.post(
+        "/v1/events:batch", json={"events": [login(learner)] * 1001}, headers=writer
+    )
+    body = assert_problem(response, 422, "validation-error")
+    assert body["errors"][0]["pointer"] == "/events"
+    assert "at most 1000" in body["errors"][0]["detail"]
+
+
+async def test_naive_timestamp(client: AsyncClient, writer: dict, learner: int) -> None:
+    response = await client.post(
+        "/v1/events", json=login(learner, occurred_at="2026-03-02T09:00:00"), headers=writer
+    )
+    body = assert_problem(response, 422, "validation-error")
+    assert body["errors"] == [
+        {"pointer": "/occurred_at", "detail": "occurred_at must be timezone-aware"}
+    ]
+
+
+async def test_invalid_field_inside_a_batch_is_pointed_at(
+    client: AsyncClient, writer: dict, learner: int
+) -> None:
+    events = [login(learner), login(learner), login(learner, score=3)]
+    response = await client.post("/v1/events:batch", json={"events": events}, headers=writer)
+    body = assert_problem(response, 422, "validation-error")
+    assert body["errors"][0]["pointer"] == "/events/2"
+    assert "LOGIN takes no score" in body["errors"][0]["detail"]
+
+
+async def test_header_key_conflicting_with_body_key(
+    client: AsyncClient, writer: dict, learner: int, db: AsyncEngine
+) -> None:
+    before = await row_counts(db)
+    response = await client.post(
+        "/v1/events",
+        json=login(learner, idempotency_key="from-body"),
+        headers={**writer, "Idempotency-Key": "from-header"},
+    )
+    body = assert_problem(response, 400, "idempotency-key-mismatch")
+    assert '"from-header"' in body["detail"] and '"from-body"' in body["detail"]
+    assert await row_counts(db) == before
+
+
+async def test_key_reused_for_another_event(
+    client: AsyncClient, writer: dict, learner: int, lessons: list[LessonView]
+) -> None:
+    headers = {**writer, "Idempotency-Key": "k1"}
+    assert (await client.post("/v1/events", json=login(learner), headers=headers)).is_success
+    other = {"type": "LESSON_STARTED", "telegram_id": learner, "lesson_id": lessons[0].id}
+    response = await client.post("/v1/events", json=other, headers=headers)
+    body = assert_problem(response, 409, "key-reused")
+    assert 'idempotency key "k1" was already used' in body["detail"]
+
+
+async def test_unknown_learner(client: AsyncClient, writer: dict, keys: Keys) -> None:
+    body = assert_problem(
+        await client.post("/v1/events", json=login(999), headers=writer), 404, "unknown-learner"
+    )
+    assert "999" in body["detail"]
+    for path in ("", "/progress", "/achievements", "/rank"):
+        response = await client.get(f"/v1/learners/999{path}", headers=bearer(keys.reader))
+        assert_problem(response, 404, "unknown-learner")
+    response = await client.get("/v1/leaderboard?around=999", headers=bearer(keys.reader))
+    assert_problem(response, 404, "unknown-learner")
+
+
+async def test_unknown_and_unpublished_lessons(
+    client: AsyncClient, writer: dict, learner: int, engine: Engine
+) -> None:
+    event = {"type": "LESSON_STARTED", "telegram_id": learner, "lesson_id": 4242}
+    response = await client.post("/v1/events", json=event, headers=writer)
+    assert_problem(response, 404, "unknown-lesson")
+    hidden = next(m for m in await engine.modules(published_only=False) if not m.is_published)
+    event["lesson_id"] = hidden.lessons[0].id
+    response = await client.post("/v1/events", json=event, headers=writer)
+    body = assert_problem(response, 409, "unpublished-lesson")
+    assert "not published" in body["detail"]
+
+
+async def test_batch_rolls_back_and_names_the_bad_event(
+    client: AsyncClient, writer: dict, learner: int, lessons: list[LessonView], db: AsyncEngine
+) -> None:
+    before = await row_counts(db)
+    good = {"type": "LESSON_COMPLETED", "telegram_id": learner, "lesson_id": lessons[0].id}
+    events = [good, login(learner), {**good, "lesson_id": 4242}, login(learner)]
+    response = await client.post("/v1/events:batch", json={"events": events}, headers=writer)
+    body = assert_problem(response, 404, "unknown-lesson")
+    assert body["index"] == 2
+    assert body["detail"].startswith("event 2: ")
+    assert await row_counts(db) == before
+
+
+async def test_unknown_route_and_method(client: AsyncClient, keys: Keys) -> None:
+    body = assert_problem(
+        await client.get("/v1/lessons", headers=bearer(keys.admin)), 404, "not-found"
+    )
+    assert body["detail"] == "no route at /v1/lessons"
+    response = await client.delete("/v1/events", headers=bearer(keys.admin))
+    body = assert_problem(response, 405, "method-not-allowed")
+    assert body["detail"] == "DELETE is not allowed on /v1/events"
+    assert response.headers["allow"] == "POST"
+
+
+async def test_validation_of_path_and_query(client: AsyncClient, keys: Keys) -> None:
+    response = await client.get("/v1/learners/abc", headers=bearer(keys.reader))
+    body = assert_problem(response, 422, "validation-error")
+    assert body["errors"][0]["parameter"] == "telegram_id"
+    response = await client.get("/v1/leaderboard?limit=0", headers=bearer(keys.reader))
+    assert assert_problem(response, 422, "validation-error")["errors"][0]["parameter"] == "limit"
+
+
+async def test_invalid_rule_and_unknown_rule(client: AsyncClient, keys: Keys, learner: int) -> None:
+    admin = bearer(keys.admin)
+    rule = {"slug": "Bad Slug", "type": "LESSON_COMPLETED", "title": "x", "points": 1}
+    body = assert_problem(
+        await client.post("/v1/rules:preview", json=rule, headers=admin), 422, "invalid-rule"
+    )
+    pointers = {error["pointer"] for error in body["errors"]}
+    assert pointers == {"/slug", "/criteria"}
+    response = await client.post(
+        "/v1/rules:explain", json={"slug": "no-such-rule", "telegram_id": learner}, headers=admin
+    )
+    body = assert_problem(response, 404, "unknown-rule")
+    assert '"no-such-rule"' in body["detail"]
+
+
+async def test_rate_limit_per_key(engine: Engine, keys: Keys) -> None:
+    app = create_app(engine, HttpSettings(rate_limit="3/minute"))
+    async with AsyncClient(transport=ASGITransport(app=app), base_url=BASE) as client:
+        for _ in range(3):
+            assert (await client.get("/v1/leaderboard", headers=bearer(keys.reader))).is_success
+        response = await client.get("/v1/leaderboard", headers=bearer(keys.reader))
+        body = assert_problem(response, 429, "rate-limited")
+        assert 'API key "reader" is over its limit of 3 per 1 minute' in body["detail"]
+        assert 1 <= int(response.headers["retry-after"]) <= 60
+        # another key has its own allowance
+        assert (await client.get("/v1/leaderboard", headers=bearer(keys.admin))).is_success
+
+
+async def test_not_ready_and_internal_error_on_an_unmigrated_database(tmp_path) -> None:
+    engine = Engine(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    app = create_app(engine)
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with AsyncClient(transport=transport, base_url=BASE) as client:
+            assert (await client.get("/v1/health")).status_code == 200
+            body = assert_problem(await client.get("/v1/ready"), 503, "not-ready")
+            assert "not migrated" in body["detail"]
+            response = await client.get("/v1/leaderboard", headers=bearer("ql_x_y"))
+            body = assert_problem(response, 500, "internal-error")
+            assert body["detail"] == "the server failed; see its log"  # no SQL leaks out
+    finally:
+        await engine.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (InvalidEvent("bad"), problems.INVALID_EVENT),
+        (NoChallenge("none"), problems.INVALID_REQUEST),
+        (ContentError("bad file"), problems.INVALID_REQUEST),
+        (EventRejected(4, UnknownUser("who")), problems.UNKNOWN_LEARNER),
+    ],
+)
+def test_every_engine_error_has_one_kind(error: Exception, kind: problems.Kind) -> None:
+    problem = problems.from_engine(error)  # type: ignore[arg-type]
+    assert problem.kind is kind
+    if isinstance(error, EventRejected):
+        assert problem.index == 4
+
+
+def test_kinds_have_distinct_types() -> None:
+    uris = [kind.uri for kind in problems.KINDS]
+    assert len(set(uris)) == len(uris)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "pointer"),
+    [
+        (
+            "POST",
+            "/v1/events",
+            '{"type": "LOGIN", "telegram_id": 1001, "details": {"x": "\\ud800"}}',
+            "/details",
+        ),
+        (
+            "POST",
+            "/v1/events",
+            '{"type": "LOGIN", "telegram_id": 1001, "idempotency_key": "\\udfff"}',
+            "/idempotency_key",
+        ),
+        ("PUT", "/v1/learners/1001", '{"first_name": "Ada \\ud83d"}', "/first_name"),
+    ],
+)
+async def test_unpaired_surrogates_are_refused(
+    client: AsyncClient,
+    keys: Keys,
+    learner: int,
+    db: AsyncEngine,
+    method: str,
+    path: str,
+    body: str,
+    pointer: str,
+) -> None:
+    before = await row_counts(db)
+    response = await client.request(
+        method,
+        path,
+        content=body.encode(),
+        headers={**bearer(keys.admin), "Content-Type": "application/json"},
+    )
+    problem = assert_problem(response, 422, "validation-error")
+    assert problem["errors"][0]["pointer"] == pointer
+    detail = problem["errors"][0]["detail"].lower()
+    assert "surrogate" in detail or "unicode" in detail
+    assert await row_counts(db) == before
+
+
+@pytest.mark.parametrize("path", ["/v1/rules:validate", "/v1/rules:preview"])
+async def test_unpaired_surrogates_in_rules_are_no_server_error(
+    client: AsyncClient, keys: Keys, path: str
+) -> None:
+    rule = (
+        '{"slug": "s", "type": "MILESTONE", "title": "\\ud800", "points": 1,'
+        ' "criteria": {"==": [{"var": "user.first_name"}, "\\udfff"]}}'
+    )
+    response = await client.post(
+        path,
+        content=rule.encode(),
+        headers={**bearer(keys.admin), "Content-Type": "application/json"},
+    )
+    assert response.status_code == (200 if path.endswith("validate") else 422), response.text
+    problems = response.json().get("problems") or response.json().get("errors")
+    assert "lone surrogate" in str(problems)

@@ -1,0 +1,33 @@
+"""docs/openapi.json is exactly the document the API serves (the CI check for the schema)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from httpx import AsyncClient
+
+from questline.adapters.http.openapi import render
+
+COMMITTED = Path(__file__).parents[2] / "docs" / "openapi.json"
+REGENERATE = "python -m questline.adapters.http.openapi > docs/openapi.json"
+
+
+async def test_committed_document_matches_the_served_one(client: AsyncClient) -> None:
+    served = (await client.get("/v1/openapi.json")).json()
+    committed = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    assert served == committed, f"docs/openapi.json is stale; run: {REGENERATE}"
+    assert COMMITTED.read_text(encoding="utf-8") == render(), f"run: {REGENERATE}"
+
+
+def test_every_problem_response_is_problem_json() -> None:
+    committed = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    for path, item in committed["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if status.startswith(("4", "5")):
+                    assert list(response["content"]) == ["application/problem+json"], (
+                        method,
+                        path,
+                        status,
+                    )
