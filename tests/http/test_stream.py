@@ -39,6 +39,7 @@ async def subscribed(engine: Engine, count: int) -> None:
 async def test_stream_delivers_an_award_then_ends_on_shutdown(
     client: AsyncClient, engine: Engine, keys: Keys, learner: int, lessons: list[LessonView]
 ) -> None:
+    engine.start_dispatcher()  # as `questline serve` does: awards leave through the outbox
     everyone = asyncio.create_task(client.get("/v1/awards/stream", headers=bearer(keys.reader)))
     someone_else = asyncio.create_task(
         client.get("/v1/awards/stream?telegram_id=5", headers=bearer(keys.reader))
