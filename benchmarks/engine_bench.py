@@ -362,30 +362,37 @@ async def history(db: AsyncEngine, engine: Engine, user_id: int, earlier: int) -
     return await timed(lambda: record_each(engine, calls)) / HISTORY_CALLS
 
 
+SQLITE3_INSERT = (
+    "INSERT INTO activity_log (user_id, activity_type, entity_id, entity_type, details,"
+    " created_at) VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
+def sqlite3_insert_one(connection: sqlite3.Connection, row: dict[str, Any]) -> None:
+    """One activity row in its own transaction, through the standard sqlite3 module."""
+    connection.execute("BEGIN IMMEDIATE")
+    connection.execute(
+        SQLITE3_INSERT,
+        (
+            row["user_id"],
+            row["activity_type"].value,
+            row["entity_id"],
+            row["entity_type"],
+            row["details"],
+            row["created_at"].replace(tzinfo=None).isoformat(" "),
+        ),
+    )
+    connection.execute("COMMIT")
+
+
 def sqlite3_one_thread(path: str, rows: list[dict[str, Any]]) -> float:
     """The one-row-per-commit inserts through the standard sqlite3 module on one thread."""
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")
-    statement = (
-        "INSERT INTO activity_log (user_id, activity_type, entity_id, entity_type, details,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?)"
-    )
     started = time.perf_counter()
     for row in rows:
-        connection.execute("BEGIN IMMEDIATE")
-        connection.execute(
-            statement,
-            (
-                row["user_id"],
-                row["activity_type"].value,
-                row["entity_id"],
-                row["entity_type"],
-                row["details"],
-                row["created_at"].replace(tzinfo=None).isoformat(" "),
-            ),
-        )
-        connection.execute("COMMIT")
+        sqlite3_insert_one(connection, row)
     elapsed = time.perf_counter() - started
     connection.close()
     return elapsed
@@ -394,29 +401,9 @@ def sqlite3_one_thread(path: str, rows: list[dict[str, Any]]) -> float:
 async def sqlite3_per_transaction_thread(path: str, rows: list[dict[str, Any]]) -> float:
     """As `sqlite3_one_thread`, called from asyncio: one thread hop per transaction."""
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    statement = (
-        "INSERT INTO activity_log (user_id, activity_type, entity_id, entity_type, details,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?)"
-    )
-
-    def transaction(row: dict[str, Any]) -> None:
-        connection.execute("BEGIN IMMEDIATE")
-        connection.execute(
-            statement,
-            (
-                row["user_id"],
-                row["activity_type"].value,
-                row["entity_id"],
-                row["entity_type"],
-                row["details"],
-                row["created_at"].replace(tzinfo=None).isoformat(" "),
-            ),
-        )
-        connection.execute("COMMIT")
-
     started = time.perf_counter()
     for row in rows:
-        await asyncio.to_thread(transaction, row)
+        await asyncio.to_thread(sqlite3_insert_one, connection, row)
     elapsed = time.perf_counter() - started
     connection.close()
     return elapsed
