@@ -653,6 +653,8 @@ def main() -> None:
         "--leaderboard-users", type=int, default=LEADERBOARD_USERS, help="learners ranked"
     )
     options = parser.parse_args()
+    if options.users < CONCURRENT_CALLERS:
+        parser.error(f"--users must be at least {CONCURRENT_CALLERS}, one per concurrent caller")
     sizes = (options.users, options.events, options.profile, options.leaderboard_users)
     if options.database_url:
         asyncio.run(run(options.database_url, *sizes))
