@@ -56,13 +56,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy
-from sqlalchemy import MetaData, delete, event, func, insert, select
+from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from questline.engine import Engine, Event
 from questline.engine.db import create_engine, is_mysql, safe_url
-from questline.engine.migrate import upgrade_database
+from questline.engine.migrate import drop_all_tables, upgrade_database
 from questline.engine.models import (
     ActivityLog,
     LeaderboardCache,
@@ -97,22 +97,12 @@ READ_TARGET_MS = 5.0
 # -- the database ----------------------------------------------------------------------------
 
 
-def _drop_everything(connection: Connection) -> None:
-    connection.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0")
-    try:
-        tables = MetaData()
-        tables.reflect(connection)
-        tables.drop_all(connection)
-    finally:
-        connection.exec_driver_sql("SET FOREIGN_KEY_CHECKS=1")
-
-
 async def fresh_database(url: str) -> AsyncEngine:
     """An engine on `url`, migrated to head from an empty database."""
     db = create_engine(url)
     if is_mysql(db):
         async with db.begin() as connection:
-            await connection.run_sync(_drop_everything)
+            await connection.run_sync(drop_all_tables)
     await upgrade_database(db)
     return db
 

@@ -40,12 +40,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
-from sqlalchemy import MetaData
-from sqlalchemy.engine import Connection
 
 from questline.engine import Engine, Event, UserProfile
 from questline.engine.db import create_engine, is_mysql, safe_url
-from questline.engine.migrate import upgrade_database
+from questline.engine.migrate import drop_all_tables, upgrade_database
 from questline.engine.views import LessonView
 from questline.rules.loading import CATALOG_DIR
 from questline.rules.vocabulary import ActivityType as A
@@ -62,22 +60,12 @@ LEARNERS_PER_CLIENT = 2
 # -- set-up ----------------------------------------------------------------------------------
 
 
-def _drop_everything(connection: Connection) -> None:
-    connection.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0")
-    try:
-        tables = MetaData()
-        tables.reflect(connection)
-        tables.drop_all(connection)
-    finally:
-        connection.exec_driver_sql("SET FOREIGN_KEY_CHECKS=1")
-
-
 async def prepare(url: str, cohorts: int, clients: int) -> tuple[str, list[LessonView]]:
     """A migrated database with the course, the rules, learners and an API key."""
     if is_mysql(url):
         db = create_engine(url)
         async with db.begin() as connection:
-            await connection.run_sync(_drop_everything)
+            await connection.run_sync(drop_all_tables)
         await db.dispose()
     await upgrade_database(url)
     engine = Engine(url)

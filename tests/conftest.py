@@ -21,12 +21,12 @@ import os
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import MetaData, delete
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy import delete
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from questline.engine.db import create_engine, is_mysql, session_factory
-from questline.engine.migrate import upgrade_database
+from questline.engine.migrate import drop_all_tables, upgrade_database
 from questline.engine.models import Base
 
 
@@ -39,20 +39,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         url = _env_url()
         if url is None or not is_mysql(url):
             pytest.skip("needs DATABASE_URL pointing at MySQL/MariaDB")
-
-
-def drop_all_tables(connection: Connection) -> None:
-    """Drop every table in the connected database (reflected, so leftovers go too)."""
-    mysql = connection.dialect.name in ("mysql", "mariadb")
-    if mysql:
-        connection.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0")
-    try:
-        reflected = MetaData()
-        reflected.reflect(connection)
-        reflected.drop_all(connection)
-    finally:
-        if mysql:
-            connection.exec_driver_sql("SET FOREIGN_KEY_CHECKS=1")
 
 
 async def reset_database(url: str) -> None:

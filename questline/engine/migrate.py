@@ -14,6 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,11 +25,26 @@ __all__ = [
     "alembic_config",
     "current_revision",
     "downgrade_database",
+    "drop_all_tables",
     "head_revision",
     "upgrade_database",
 ]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
+
+
+def drop_all_tables(connection: Connection) -> None:
+    """Drop every table in the connected database (reflected, so leftovers go too)."""
+    mysql = connection.dialect.name in ("mysql", "mariadb")
+    if mysql:
+        connection.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0")
+    try:
+        reflected = MetaData()
+        reflected.reflect(connection)
+        reflected.drop_all(connection)
+    finally:
+        if mysql:
+            connection.exec_driver_sql("SET FOREIGN_KEY_CHECKS=1")
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
