@@ -40,12 +40,15 @@ class DispatchSettings:
     max_attempts: int = 10
     backoff_base: timedelta = timedelta(seconds=2)
     backoff_cap: timedelta = timedelta(hours=1)
+    handoff: timedelta = timedelta(seconds=30)
+    """How long entries this process commits wait for its own hand-over (in the committing
+    task, so an update's awards reach that update) before any background pass may take them."""
 
     def __post_init__(self) -> None:
         if self.batch < 1 or self.max_attempts < 1:
             raise ValueError("batch and max_attempts must be at least 1")
-        if self.lease <= timedelta(0) or self.poll_seconds <= 0:
-            raise ValueError("lease and poll interval must be positive")
+        if self.lease <= timedelta(0) or self.poll_seconds <= 0 or self.handoff < timedelta(0):
+            raise ValueError("lease and poll interval must be positive, handoff not negative")
 
     def backoff(self, attempts: int, jitter: float) -> timedelta:
         """The wait after the `attempts`-th failure: base·2^(attempts-1), capped, times

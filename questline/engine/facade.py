@@ -91,6 +91,19 @@ class EventRejected(QuestlineError):
 
 
 @dataclass(frozen=True)
+class Committed:
+    """A recorded event and the outbox entries its transaction committed for it."""
+
+    result: RecordResult
+    outbox_ids: list[int]
+
+    @classmethod
+    def of(cls, result: RecordResult, entries: Mapping[int, list[int]]) -> Committed:
+        """`result` with its own entries (a replay has none: the first recording had them)."""
+        return cls(result, [] if result.replayed else entries.get(result.activity_id, []))
+
+
+@dataclass(frozen=True)
 class BackfillReport:
     users: int
     awards: tuple[AwardView, ...]
@@ -208,21 +221,31 @@ class Engine:
     async def _write(
         self, work: Callable[[AsyncSession], Awaitable[T]], *, retry_conflicts: bool = False
     ) -> T:
-        """Run `work` in one transaction, again from scratch if the database asks to retry.
+        """`_transact`, then the outbox entries it committed are handed to this process's
+        dispatcher, if any, in the calling task."""
+        result, entries = await self._transact(work, retry_conflicts=retry_conflicts)
+        await self._hand_over(entry for ids in entries.values() for entry in ids)
+        return result
+
+    async def _transact(
+        self, work: Callable[[AsyncSession], Awaitable[T]], *, retry_conflicts: bool = False
+    ) -> tuple[T, dict[int, list[int]]]:
+        """Run `work` in one transaction, again from scratch if the database asks to retry;
+        returns its result and the ids of the outbox entries it committed, by activity row.
 
         With `retry_conflicts`, a unique-constraint conflict also runs it again (the record
-        paths: their next run sees the conflicting row and does not write it twice). Outbox
-        entries the transaction committed are handed to this process's dispatcher, if any.
+        paths: their next run sees the conflicting row and does not write it twice).
         """
+        hold_until = None
+        if self.dispatcher is not None:
+            hold_until = utcnow() + self.dispatcher.settings.handoff
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 async with self.sessions() as session:
                     async with session.begin():
                         result = await work(session)
-                        staged = await outbox.write_staged(session)
-                    if self.dispatcher is not None:
-                        await self.dispatcher.deliver(staged)
-                    return result
+                        entries = await outbox.write_staged(session, available_at=hold_until)
+                    return result, entries
             except OperationalError as error:
                 if attempt == WRITE_ATTEMPTS or not _retryable(error):
                     raise
@@ -233,6 +256,12 @@ class Engine:
                     raise
                 log.warning("transaction retried after a conflict: %s", error.orig)
         raise AssertionError("unreachable")
+
+    async def _hand_over(self, entry_ids: Iterable[int]) -> None:
+        """Deliver just-committed outbox entries in the calling task (its context, e.g. the
+        bot's update in progress, sees the hooks' calls); the rest is the background's."""
+        if self.dispatcher is not None:
+            await self.dispatcher.deliver(entry_ids)
 
     # -- the outbox ---------------------------------------------------------------------------
 
@@ -305,13 +334,17 @@ class Engine:
     async def record(self, event: Event) -> RecordResult:
         """Record one event; see docs for the exact semantics.
 
-        With group commit (the default) it may share its transaction with concurrent calls.
+        With group commit (the default) it may share its transaction with concurrent calls;
+        its notifications are handed over in the caller's task either way.
         """
         if self._group_options is None:
-            return await self._record_alone(event)
-        return await self._group().submit(event)
+            committed = await self._record_alone(event)
+        else:
+            committed = await self._group().submit(event)
+        await self._hand_over(committed.outbox_ids)
+        return committed.result
 
-    def _group(self) -> GroupCommit[Event, RecordResult]:
+    def _group(self) -> GroupCommit[Event, Committed]:
         """This event loop's group committer (an engine may serve several loops in turn)."""
         assert self._group_options is not None
         loop = asyncio.get_running_loop()
@@ -325,7 +358,7 @@ class Engine:
             )
         return group
 
-    async def _record_alone(self, event: Event) -> RecordResult:
+    async def _record_alone(self, event: Event) -> Committed:
         course = await self.course()
 
         async def work(session: AsyncSession) -> RecordResult:
@@ -334,14 +367,16 @@ class Engine:
             await learners.settle()
             return recorded.result()
 
-        return await self._write(work, retry_conflicts=True)
+        result, entries = await self._transact(work, retry_conflicts=True)
+        return Committed.of(result, entries)
 
-    async def _record_group(self, events: list[Event]) -> list[RecordResult | BaseException]:
+    async def _record_group(self, events: list[Event]) -> list[Committed | BaseException]:
         """Record `events` in one transaction, in order; a refused event is its own outcome.
 
         A refused event raises before anything of it is gathered, so the others are written
         as if it had not been sent. If the group's transaction fails as a whole, each event is
-        recorded alone, so that only the event at fault fails.
+        recorded alone, so that only the event at fault fails. Runs in the group's drain task:
+        nothing here may call hooks (they belong to each caller's task).
         """
         if len(events) == 1:
             try:
@@ -363,17 +398,23 @@ class Engine:
             return outcomes
 
         try:
-            outcomes = await self._write(work, retry_conflicts=True)
+            outcomes, entries = await self._transact(work, retry_conflicts=True)
         except Exception:
             log.warning("a group of %d events failed; recording each alone", len(events))
-            alone: list[RecordResult | BaseException] = []
+            alone: list[Committed | BaseException] = []
             for event in events:
                 try:
                     alone.append(await self._record_alone(event))
                 except Exception as error:
                     alone.append(error)
             return alone
-        return [o if isinstance(o, QuestlineError) else o.result() for o in outcomes]
+        committed: list[Committed | BaseException] = []
+        for outcome in outcomes:
+            if isinstance(outcome, QuestlineError):
+                committed.append(outcome)
+            else:
+                committed.append(Committed.of(outcome.result(), entries))
+        return committed
 
     async def record_many(
         self, events: Iterable[Event], *, chunk_size: int = DEFAULT_CHUNK

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.errors import QuestlineError
@@ -111,17 +111,29 @@ def _entry(
     return entry, activity
 
 
-async def write_staged(session: AsyncSession) -> list[int]:
+async def write_staged(
+    session: AsyncSession, *, available_at: datetime | None = None
+) -> dict[int, list[int]]:
     """Insert the entries staged in `session`, once their events' rows have ids (at the end
-    of the transaction's work); returns the entries' ids."""
+    of the transaction's work); returns the entries' ids by the id of the event's activity row.
+
+    `available_at` holds the entries back from background passes until then (the committing
+    process hands them to its own dispatcher first, see `claim`).
+    """
     staged: list[tuple[OutboxEntry, ActivityRow]] = session.info.pop(_STAGED, [])
     if not staged:
-        return []
+        return {}
     for entry, activity in staged:
         entry.activity_id = activity.id
+        if available_at is not None:
+            entry.available_at = available_at
     session.add_all(entry for entry, _ in staged)
     await session.flush()
-    return [entry.id for entry, _ in staged]
+    by_activity: dict[int, list[int]] = {}
+    for entry, activity in staged:
+        assert activity.id is not None
+        by_activity.setdefault(activity.id, []).append(entry.id)
+    return by_activity
 
 
 def hook_arguments(entry: OutboxEntry) -> dict[str, Any]:
@@ -146,11 +158,17 @@ async def claim(
     """Claim up to `limit` due pending entries (only among `ids` if given) for `lease`.
 
     Commits. A claimed entry is invisible to other claims until its lease ends, so an entry
-    whose dispatcher died is claimed again once the lease is over.
+    whose dispatcher died is claimed again once the lease is over. Named `ids` may also be
+    claimed before they are due if nobody has claimed them yet: the process that committed
+    them hands them over this way while background passes wait for their `available_at`.
     """
+    due_now = OutboxEntry.available_at <= now
+    if ids is not None:
+        never_claimed = and_(OutboxEntry.claim_token.is_(None), OutboxEntry.attempts == 0)
+        due_now = or_(due_now, never_claimed)
     due = (
         select(OutboxEntry.id)
-        .where(OutboxEntry.status == OutboxStatus.PENDING, OutboxEntry.available_at <= now)
+        .where(OutboxEntry.status == OutboxStatus.PENDING, due_now)
         .order_by(OutboxEntry.id)
         .limit(limit)
         .with_for_update(skip_locked=True)

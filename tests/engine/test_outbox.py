@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from questline.engine import Engine, Event
+from questline.engine import Engine, Event, UserProfile
 from questline.engine.db import create_engine
 from questline.engine.dispatcher import Dispatcher, DispatchSettings
 from questline.engine.errors import QuestlineError
@@ -266,3 +267,37 @@ def test_settings_refuse_nonsense_and_backoff_stays_within_its_bounds() -> None:
     assert settings.backoff(1, 0.0) == timedelta(seconds=1)
     assert settings.backoff(3, 0.999) < timedelta(seconds=8)
     assert settings.backoff(30, 0.0) == timedelta(seconds=30)
+
+
+caller: ContextVar[str | None] = ContextVar("caller", default=None)
+
+
+async def test_awards_reach_the_hooks_in_the_task_of_the_call_that_earned_them(
+    engine: Engine, lessons: list[LessonView]
+) -> None:
+    """Concurrent record() calls share group transactions in a drain task, yet each award is
+    handed over in its own caller's context (the bot collects an update's awards there), and
+    never first by the background pass."""
+    heard: list[tuple[int, str | None]] = []
+
+    class Witness:
+        @hookimpl
+        def questline_award_granted(self, award: AwardView) -> None:
+            heard.append((award.telegram_id, caller.get()))
+
+    engine.plugins.register(Witness(), name="witness")
+    engine.start_dispatcher(DispatchSettings(poll_seconds=0.001))
+    learners = [
+        await engine.register_user(UserProfile(telegram_id=2000 + n, first_name=f"L{n}"))
+        for n in range(6)
+    ]
+
+    async def walk(learner: UserView) -> None:
+        caller.set(f"learner {learner.telegram_id}")
+        for lesson in lessons[:3]:
+            await engine.record(complete(learner, lesson, score=90))
+
+    await asyncio.gather(*(walk(learner) for learner in learners))
+
+    assert len(heard) >= 2 * len(learners)  # first-lesson and first-module at least
+    assert all(context == f"learner {telegram_id}" for telegram_id, context in heard)
