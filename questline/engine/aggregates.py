@@ -10,7 +10,8 @@ exact too: its day's row says whether the day was already active, and a new lear
 before the last one recomputes the streaks from the learning days within
 ``streak_longest + 1`` days of it (one bounded range query).
 
-Everything here can be rebuilt from ``activity_log`` and ``user_progress`` (``rebuild``).
+Everything here can be rebuilt from ``activity_log`` and ``user_progress`` (``rebuild``), and
+so are the learners' week and month gains (``periods``) whenever their figures are.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from questline.engine import periods
 from questline.engine.models import (
     ActivityLog,
     LearnerDay,
@@ -307,11 +309,13 @@ async def write(session: AsyncSession, changed: Iterable[Aggregates]) -> None:
     updates: list[dict[str, Any]] = []
     days: list[dict[str, Any]] = []
     replaced: list[int] = []
+    zone: ZoneInfo | None = None
     for aggregates in changed:
         if not aggregates.dirty:
             continue
         if aggregates.replace:
             replaced.append(aggregates.user_id)
+            zone = ZoneInfo(aggregates.totals.zone)
         values = {"user_id": aggregates.user_id, **asdict(aggregates.totals)}
         (updates if aggregates.stored else inserts).append(values)
         days += (
@@ -323,8 +327,10 @@ async def write(session: AsyncSession, changed: Iterable[Aggregates]) -> None:
         aggregates.deltas = {}
         aggregates.dirty = False
     if replaced:
+        assert zone is not None
         await session.execute(delete(_days).where(_days.c.user_id.in_(replaced)))
         await session.execute(delete(_totals).where(_totals.c.user_id.in_(replaced)))
+        await periods.rebuild(session, replaced, zone)
     if inserts:
         await session.execute(insert(_totals), inserts)
     if updates:
@@ -352,8 +358,8 @@ def _add_days(dialect: str) -> Any:
 
 
 async def rebuild(session: AsyncSession, user_ids: Iterable[int], zone: ZoneInfo) -> None:
-    """Replace the figures of `user_ids` by figures built from the log, and set each lesson
-    row's first-solve time from the log."""
+    """Replace the figures and the week and month gains of `user_ids` by figures built from
+    the log, and set each lesson row's first-solve time from the log."""
     ids = list(user_ids)
     if not ids:
         return
@@ -363,6 +369,7 @@ async def rebuild(session: AsyncSession, user_ids: Iterable[int], zone: ZoneInfo
     for aggregates in built:
         aggregates.replace = False
     await write(session, built)
+    await periods.rebuild(session, ids, zone)
     first_solve = (
         select(func.min(ActivityLog.created_at))
         .where(

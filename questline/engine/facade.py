@@ -37,6 +37,7 @@ from questline.engine.models import (
     User,
     UserAchievement,
 )
+from questline.engine.periods import Period, moment_at, period_named, period_of
 from questline.engine.recorder import Awarding, Recorder
 from questline.engine.reports import (
     PROGRESS_FACTS,
@@ -652,16 +653,37 @@ class Engine:
             earned = await earned_statuses(session, learner)
             return earned + locked_statuses(self.rulebook, learner, facts)
 
-    async def top(self, limit: int = 10) -> list[LeaderboardEntry]:
+    def board(self, period: str = "all", at: datetime | None = None) -> leaderboard.Standings:
+        """The board of `period` ("all", "week" or "month"): for a week or month, the one
+        holding `at` (default now) in the engine's time zone."""
+        kind = period_named(period)
+        if kind is Period.ALL:
+            return leaderboard.ALL_TIME
+        return leaderboard.period_board(kind, period_of(kind, moment_at(at), self.zone))
+
+    async def top(
+        self, limit: int = 10, *, period: str = "all", at: datetime | None = None
+    ) -> list[LeaderboardEntry]:
+        """The first `limit` entries of the board of `period` (see `board`)."""
+        board = self.board(period, at)
         async with self.sessions() as session:
-            return await leaderboard.top(session, limit)
+            return await leaderboard.top(session, limit, board)
 
     async def around(
-        self, *, user_id: int | None = None, telegram_id: int | None = None, radius: int = 2
+        self,
+        *,
+        user_id: int | None = None,
+        telegram_id: int | None = None,
+        radius: int = 2,
+        period: str = "all",
+        at: datetime | None = None,
     ) -> list[LeaderboardEntry]:
+        """The learner's entry on the board of `period` with `radius` entries either side
+        (empty if they are not on it)."""
+        board = self.board(period, at)
         async with self.sessions() as session:
             user = await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
-            return await leaderboard.around(session, user.id, radius)
+            return await leaderboard.around(session, user.id, radius, board)
 
     async def rebuild_leaderboard(self) -> int:
         """Store every learner's rank (one UPDATE with RANK()); returns the rows ranked."""

@@ -1,10 +1,12 @@
-"""The leaderboard: per-user totals in leaderboard_cache, ranked by competition ranking ("1224").
+"""The leaderboards: all-time totals in leaderboard_cache, week and month gains in
+learner_period_scores, each ranked by competition ranking ("1224").
 
 total_score = the sum of the learner's best lesson scores (user_progress.score, where challenge
-scores count for their lesson) + the points of every achievement the learner has earned.
+scores count for their lesson) + the points of every achievement the learner has earned. A
+week's or month's board ranks what the period added to it (see `questline.engine.periods`).
 Ties share a rank; within a tie, entries are listed by user id (who registered first).
-A rank is 1 + the number of active learners with a higher total: a range count on the index
-(total_score, user_id), so reads stay exact without ranking the whole table.
+A rank is 1 + the number of active learners with a higher score on the same board: a range
+count on the index (score, user_id), so reads stay exact without ranking the whole table.
 """
 
 from __future__ import annotations
@@ -23,18 +25,53 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.catalogue import user_view
-from questline.engine.models import LeaderboardCache, User
+from questline.engine.models import LeaderboardCache, LearnerPeriodScore, User
+from questline.engine.periods import Period
 from questline.engine.timestamps import utcnow
 from questline.engine.views import LeaderboardEntry
 
 _score = LeaderboardCache.total_score
-_user_id = LeaderboardCache.user_id
 _table = LeaderboardCache.__table__
+
+
+@dataclass(frozen=True)
+class Standings:
+    """One board's rows: their table, score, learner and counts columns, and which rows belong."""
+
+    table: Any
+    score: Any
+    user_id: Any
+    lessons_completed: Any
+    achievements_count: Any
+    belongs: ColumnElement[bool]
+
+
+ALL_TIME = Standings(
+    LeaderboardCache,
+    LeaderboardCache.total_score,
+    LeaderboardCache.user_id,
+    LeaderboardCache.lessons_completed,
+    LeaderboardCache.achievements_count,
+    true(),
+)
+
+
+def period_board(period: Period, start: int) -> Standings:
+    """The board of the week or month whose first local day is the ordinal `start`."""
+    return Standings(
+        LearnerPeriodScore,
+        LearnerPeriodScore.score,
+        LearnerPeriodScore.user_id,
+        LearnerPeriodScore.lessons_completed,
+        LearnerPeriodScore.achievements_count,
+        and_(LearnerPeriodScore.period == period.value, LearnerPeriodScore.period_start == start),
+    )
 
 
 @dataclass(frozen=True)
@@ -81,26 +118,26 @@ async def write_boards(session: AsyncSession, boards: Sequence[tuple[int, Board,
         await session.execute(insert(_table), inserts)
 
 
-def _entries() -> Select:
-    """Active learners' cache rows with their names, in no particular order."""
+def _entries(board: Standings) -> Select:
+    """The board's rows of active learners with their names, in no particular order."""
     return (
         select(
             User,
-            _score,
-            LeaderboardCache.lessons_completed,
-            LeaderboardCache.achievements_count,
+            board.score.label("total_score"),
+            board.lessons_completed.label("lessons_completed"),
+            board.achievements_count.label("achievements_count"),
         )
-        .join(User, User.id == _user_id)
-        .where(User.is_active)
+        .join(User, User.id == board.user_id)
+        .where(User.is_active, board.belongs)
     )
 
 
-async def _count(session: AsyncSession, condition: ColumnElement[bool]) -> int:
+async def _count(session: AsyncSession, board: Standings, condition: ColumnElement[bool]) -> int:
     query = (
         select(func.count())
-        .select_from(LeaderboardCache)
-        .join(User, User.id == _user_id)
-        .where(User.is_active, condition)
+        .select_from(board.table)
+        .join(User, User.id == board.user_id)
+        .where(User.is_active, board.belongs, condition)
     )
     return int(await session.scalar(query) or 0)
 
@@ -108,8 +145,8 @@ async def _count(session: AsyncSession, condition: ColumnElement[bool]) -> int:
 def _page(rows: Sequence[Row[Any]], first_position: int, first_rank: int) -> list[LeaderboardEntry]:
     """Entries for rows that are consecutive in display order.
 
-    A row whose total differs from the previous one is preceded by exactly the learners with a
-    higher total, so its rank is its position + 1; a tie keeps the previous rank.
+    A row whose score differs from the previous one is preceded by exactly the learners with a
+    higher score, so its rank is its position + 1; a tie keeps the previous rank.
     """
     entries: list[LeaderboardEntry] = []
     for offset, row in enumerate(rows):
@@ -134,33 +171,46 @@ def _page(rows: Sequence[Row[Any]], first_position: int, first_rank: int) -> lis
     return entries
 
 
-async def top(session: AsyncSession, limit: int) -> list[LeaderboardEntry]:
-    """The first `limit` entries in display order."""
-    rows = (await session.execute(_entries().order_by(_score.desc(), _user_id).limit(limit))).all()
-    return _page(rows, first_position=0, first_rank=1)
+async def top(
+    session: AsyncSession, limit: int, board: Standings = ALL_TIME
+) -> list[LeaderboardEntry]:
+    """The first `limit` entries of the board in display order."""
+    query = _entries(board).order_by(board.score.desc(), board.user_id).limit(limit)
+    return _page((await session.execute(query)).all(), first_position=0, first_rank=1)
 
 
-async def around(session: AsyncSession, user_id: int, radius: int) -> list[LeaderboardEntry]:
+async def around(
+    session: AsyncSession, user_id: int, radius: int, board: Standings = ALL_TIME
+) -> list[LeaderboardEntry]:
     """The learner's entry with up to `radius` entries above and below (empty if unranked)."""
-    me = (await session.execute(_entries().where(_user_id == user_id))).one_or_none()
+    score, key = board.score, board.user_id
+    me = (await session.execute(_entries(board).where(key == user_id))).one_or_none()
     if me is None:
         return []
-    ahead = or_(_score > me.total_score, and_(_score == me.total_score, _user_id < user_id))
-    behind = or_(_score < me.total_score, and_(_score == me.total_score, _user_id > user_id))
+    ahead = or_(score > me.total_score, and_(score == me.total_score, key < user_id))
+    behind = or_(score < me.total_score, and_(score == me.total_score, key > user_id))
     above = (
         await session.execute(
-            _entries().where(ahead).order_by(_score, _user_id.desc()).limit(radius)
+            _entries(board).where(ahead).order_by(score, key.desc()).limit(radius)
         )
     ).all()[::-1]
     below = (
         await session.execute(
-            _entries().where(behind).order_by(_score.desc(), _user_id).limit(radius)
+            _entries(board).where(behind).order_by(score.desc(), key).limit(radius)
         )
     ).all()
     first = above[0] if above else me
-    position = await _count(session, ahead) - len(above)
-    rank = 1 + await _count(session, _score > first.total_score)
+    position = await _count(session, board, ahead) - len(above)
+    rank = 1 + await _count(session, board, score > first.total_score)
     return _page([*above, me, *below], first_position=position, first_rank=rank)
+
+
+async def standing(
+    session: AsyncSession, user_id: int, board: Standings
+) -> LeaderboardEntry | None:
+    """The learner's own entry on the board (None if they are not on it)."""
+    entries = await around(session, user_id, 0, board)
+    return entries[0] if entries else None
 
 
 async def rebuild(session: AsyncSession) -> int:

@@ -48,7 +48,9 @@ __all__ = [
     "Base",
     "ConversationState",
     "LeaderboardCache",
+    "LeaderboardClose",
     "LearnerDay",
+    "LearnerPeriodScore",
     "LearnerTotals",
     "Lesson",
     "LessonChallenge",
@@ -464,6 +466,50 @@ class LearnerDay(Base):
     challenge_attempts: Mapped[int] = _count()
     challenge_solves: Mapped[int] = _count()
     logins: Mapped[int] = _count()
+
+
+class LearnerPeriodScore(Base):
+    """Extension (0012): one learner's gains in one week or month, kept current with each event.
+
+    ``period`` is "week" (Monday to Sunday) or "month"; ``period_start`` is its first local day
+    in the engine's time zone as an ordinal (``date.toordinal()``). ``score``,
+    ``lessons_completed`` and ``achievements_count`` are what the period added to the learner's
+    all-time totals (see ``questline.engine.periods``). Rebuildable from ``activity_log`` and
+    ``user_achievements`` (``questline db rebuild-aggregates``).
+    """
+
+    __tablename__ = "learner_period_scores"
+    __table_args__ = (Index(None, "period", "period_start", "score", "user_id"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    period: Mapped[str] = mapped_column(String(5), primary_key=True)
+    period_start: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    score: Mapped[int] = _count()
+    lessons_completed: Mapped[int] = _count()
+    achievements_count: Mapped[int] = _count()
+
+
+class LeaderboardClose(Base):
+    """Extension (0012): a finished week or month whose period rules have been evaluated.
+
+    The unique (period, period_start) row is claimed in the closing transaction, so a period
+    is closed once however many processes run the close job.
+    """
+
+    __tablename__ = "leaderboard_closes"
+    __table_args__ = (UniqueConstraint("period", "period_start"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    period: Mapped[str] = mapped_column(String(5), nullable=False)
+    period_start: Mapped[int] = mapped_column(Integer, nullable=False)
+    learners: Mapped[int] = _count()
+    awards: Mapped[int] = _count()
+    closed_at: Mapped[datetime] = _created_at()
+
+    def __repr__(self) -> str:
+        return f"LeaderboardClose(period={self.period!r}, period_start={self.period_start!r})"
 
 
 class ConversationState(Base):

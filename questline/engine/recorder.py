@@ -1,4 +1,4 @@
-"""Recording one event inside a transaction: progress, activity log, rules, awards, leaderboard."""
+"""Recording one event inside a transaction: progress, activity log, rules, awards, leaderboards."""
 
 from __future__ import annotations
 
@@ -97,6 +97,13 @@ class Recorder:
             row, change = apply_progress(learner.progress, learner.user.id, lesson.id, event)
             if row is not None:
                 learners.pending.progress[(learner.user.id, lesson.id)] = row
+            learners.pending.gains.add(
+                learner.user.id,
+                event.occurred_at,
+                self.zone,
+                score=change.score_gain,
+                lessons=int(change.newly_completed),
+            )
         details = dict(event.details)
         if event.score is not None:
             details["score"] = event.score
@@ -222,5 +229,8 @@ class Recorder:
                     )
                 )
                 granted.append(award_view(learner.user, rule.document, moment))
+                pending.gains.add(
+                    learner.user.id, moment, self.zone, score=rule.document.points, achievements=1
+                )
             candidates = self.rulebook.candidates(ActivityType.ACHIEVEMENT_EARNED, earned)
         return granted

@@ -2,8 +2,8 @@
 
 Recording an event adds plain rows here (no ORM objects); `Pending.write` sends them in a
 few statements however many events the transaction holds: the activities (their ids are
-needed by the awards), the lesson rows, then the awards (`insert_awards`, the one place where
-awards reach the database).
+needed by the awards), the lesson rows, the awards (`insert_awards`, the one place where
+awards reach the database), then the week and month gains.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, insert, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.models import ActivityLog, UserAchievement, UserProgress
+from questline.engine.periods import Gains
 from questline.engine.progress import PROGRESS_FIELDS, Progress
 from questline.rules.vocabulary import ActivityType
 
@@ -53,6 +54,8 @@ class Pending:
     progress: dict[tuple[int, int], Progress] = field(default_factory=dict)
     """Changed lesson rows by (user id, lesson id)."""
     awards: list[AwardRow] = field(default_factory=list)
+    gains: Gains = field(default_factory=Gains)
+    """What the events and awards add to learners' week and month boards."""
 
     async def write(self, session: AsyncSession) -> None:
         """Write everything gathered, in dependency order, and forget it."""
@@ -76,6 +79,7 @@ class Pending:
                 updates,
             )
         await insert_awards(session, self.awards)
+        await self.gains.write(session)
         self.activities, self.progress, self.awards = [], {}, []
 
 
