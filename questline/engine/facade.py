@@ -17,7 +17,15 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from questline.engine import aggregates, api_keys, catalogue, conversations, leaderboard, outbox
+from questline.engine import (
+    aggregates,
+    api_keys,
+    catalogue,
+    closing,
+    conversations,
+    leaderboard,
+    outbox,
+)
 from questline.engine.api_keys import ApiKeyView, IssuedKey
 from questline.engine.content import ContentReport, load_course, read_course
 from questline.engine.conversations import Conversation
@@ -37,7 +45,13 @@ from questline.engine.models import (
     User,
     UserAchievement,
 )
-from questline.engine.periods import Period, moment_at, period_named, period_of
+from questline.engine.periods import (
+    Period,
+    last_finished,
+    moment_at,
+    period_named,
+    period_of,
+)
 from questline.engine.recorder import Awarding, Recorder
 from questline.engine.reports import (
     PROGRESS_FACTS,
@@ -52,6 +66,7 @@ from questline.engine.views import (
     AchievementStatus,
     AwardView,
     ChallengeOutcome,
+    ClosedPeriod,
     LeaderboardEntry,
     LessonView,
     ModuleView,
@@ -684,6 +699,38 @@ class Engine:
         async with self.sessions() as session:
             user = await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
             return await leaderboard.around(session, user.id, radius, board)
+
+    async def close_period(
+        self, period: str = "week", *, at: datetime | None = None
+    ) -> ClosedPeriod:
+        """Close the last week or month finished at `at` (default now): evaluate the rules
+        reading its leaderboard facts for every learner on its board and grant what holds,
+        once, however many processes call this (a later call reports the first close).
+
+        Awards are earned at `at` (so their points count in the period holding it) and are
+        not announced, as for a backfill.
+        """
+        kind = period_named(period)
+        if kind is Period.ALL:
+            raise QuestlineError('"all" never closes; close a week or a month')
+        moment = moment_at(at)
+        if moment > utcnow():
+            raise QuestlineError(f"cannot close as of {moment.isoformat()}: it is in the future")
+        start = last_finished(kind, moment, self.zone)
+        course = await self.course()
+        rules = closing.period_rules(self.rulebook.rules, kind)
+
+        async def work(session: AsyncSession) -> ClosedPeriod:
+            return await closing.close(session, self.recorder, course, rules, kind, start, moment)
+
+        try:
+            return await self._write(work)
+        except IntegrityError:
+            async with self.sessions() as session:
+                row = await closing.find(session, kind, start)
+            if row is None:
+                raise
+            return closing.closed_view(row, (), again=True)
 
     async def rebuild_leaderboard(self) -> int:
         """Store every learner's rank (one UPDATE with RANK()); returns the rows ranked."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -150,3 +150,18 @@ class LeaderboardEntry:
     total_score: int
     lessons_completed: int
     achievements_count: int
+
+
+@dataclass(frozen=True)
+class ClosedPeriod:
+    """A week or month whose period rules the close job has evaluated."""
+
+    period: str
+    first_day: date
+    last_day: date
+    learners: int
+    """Learners on the period's board, for whom the rules were evaluated."""
+    awards: tuple[AwardView, ...]
+    """What this call granted (empty when the period had been closed before)."""
+    closed_at: datetime
+    already_closed: bool = False

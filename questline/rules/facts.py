@@ -472,6 +472,31 @@ def _builtin_specs() -> list[FactSpec]:
             _LEARNING,
             nullable=True,
         ),
+        # leaderboard.* (the last finished week and month; no activity changes them: the
+        # leaderboard close job evaluates the rules reading them when a period ends)
+        *(
+            spec
+            for period in ("week", "month")
+            for spec in (
+                FactSpec(
+                    f"leaderboard.last_{period}_rank",
+                    i,
+                    f"The learner's rank on the board of the last finished {period}; null if "
+                    "they were not on it.",
+                    frozenset(),
+                    nullable=True,
+                    minimum=1,
+                ),
+                FactSpec(
+                    f"leaderboard.last_{period}_score",
+                    i,
+                    f"The score the learner gained in the last finished {period}.",
+                    frozenset(),
+                    noun=f"points last {period}",
+                    noun_one=f"point last {period}",
+                ),
+            )
+        ),
     ]
 
 

@@ -1,7 +1,9 @@
-"""The built-in fact providers (user, event, stats, streak, module, lesson), as a plugin.
+"""The built-in fact providers (user, event, stats, streak, module, lesson, leaderboard), as a
+plugin.
 
 They compute everything from the learner state the engine already holds (lesson rows, awards
 and the learner's aggregates): no queries, and nothing that grows with the learner's history.
+The leaderboard facts (`standings`) are the exception: one ranked read of a finished board.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 from questline.engine.aggregates import local_day
 from questline.engine.facts.provider import FactContext, FactProvider
+from questline.engine.facts.standings import LeaderboardFacts
 from questline.engine.models import ProgressStatus
 from questline.plugins import hookimpl
 from questline.rules.facts import FactSpec, default_catalog
@@ -131,4 +134,12 @@ class LessonFacts(_Builtin):
 
 @hookimpl
 def questline_fact_providers() -> list[FactProvider]:
-    return [UserFacts(), EventFacts(), StatsFacts(), StreakFacts(), ModuleFacts(), LessonFacts()]
+    return [
+        UserFacts(),
+        EventFacts(),
+        StatsFacts(),
+        StreakFacts(),
+        ModuleFacts(),
+        LessonFacts(),
+        LeaderboardFacts(),
+    ]
