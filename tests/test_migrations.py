@@ -97,7 +97,7 @@ def _diff(connection: Connection) -> list:
 
 
 def test_revision_ids() -> None:
-    assert head_revision() == "0008"
+    assert head_revision() == "0012"
     names = sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("*.py"))
     assert names == [
         "0001_seed_schema.py",
@@ -108,12 +108,13 @@ def test_revision_ids() -> None:
         "0006_outbox.py",
         "0007_api_keys.py",
         "0008_conversation_states.py",
+        "0012_period_leaderboards.py",
     ]
 
 
 async def test_downgrade_to_base_leaves_no_trace(url: str) -> None:
     await upgrade_database(url)
-    assert await current_revision(url) == "0008"
+    assert await current_revision(url) == "0012"
     await downgrade_database(url, "base")
     assert await current_revision(url) is None
     assert await _run_sync(url, _tables) <= {"alembic_version"}
@@ -123,13 +124,13 @@ async def test_upgrade_downgrade_upgrade_cycle(url: str) -> None:
     await upgrade_database(url)
     await downgrade_database(url, "base")
     await upgrade_database(url)
-    assert await current_revision(url) == "0008"
+    assert await current_revision(url) == "0012"
     assert await _run_sync(url, _diff) == []
-    for revision in ("0007", "0006", "0005", "0004", "0003", "0002", "0001"):
+    for revision in ("0008", "0007", "0006", "0005", "0004", "0003", "0002", "0001"):
         await downgrade_database(url, "-1")
         assert await current_revision(url) == revision
-    await upgrade_database(url, "+7")
-    assert await current_revision(url) == "0008"
+    await upgrade_database(url, "+8")
+    assert await current_revision(url) == "0012"
     assert await _run_sync(url, _diff) == []
 
 
@@ -243,9 +244,9 @@ async def test_alembic_cli_from_another_directory(url: str, tmp_path: Path) -> N
     await _alembic(url, tmp_path, "upgrade", "head")
     assert "No new upgrade operations detected" in await _alembic(url, tmp_path, "check")
     history = await _alembic(url, tmp_path, "history")
-    assert "<base> -> 0001" in history and "0007 -> 0008 (head)" in history
+    assert "<base> -> 0001" in history and "0008 -> 0012 (head)" in history
     await _alembic(url, tmp_path, "downgrade", "-1")
-    assert (await _alembic(url, tmp_path, "current")).strip().endswith("0007")
+    assert (await _alembic(url, tmp_path, "current")).strip().endswith("0008")
     assert os.listdir(tmp_path) == []  # nothing written to the working directory
 
 

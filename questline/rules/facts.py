@@ -183,7 +183,9 @@ class FactCatalog:
         ]
         everything = frozenset(ActivityType)
         for spec in self._specs.values():
-            if spec.changed_by == everything:
+            if not spec.changed_by:
+                changed = "no activity (see the leaderboard close job)"
+            elif spec.changed_by == everything:
                 changed = "every activity"
             elif spec.changed_by == everything - {ActivityType.ACHIEVEMENT_EARNED}:
                 changed = "every activity except ACHIEVEMENT_EARNED"

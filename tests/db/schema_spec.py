@@ -170,6 +170,22 @@ EXTENSION_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
         "created_at": (T, None, False),
         "delivered_at": (T, None, True),
     },
+    "learner_period_scores": {
+        "user_id": ("int", None, False),
+        "period": ("str", 5, False),
+        "period_start": ("int", None, False),
+        "score": ("int", None, False),
+        "lessons_completed": ("int", None, False),
+        "achievements_count": ("int", None, False),
+    },
+    "leaderboard_closes": {
+        "id": ("int", None, False),
+        "period": ("str", 5, False),
+        "period_start": ("int", None, False),
+        "learners": ("int", None, False),
+        "awards": ("int", None, False),
+        "closed_at": (T, None, False),
+    },
     "api_keys": {
         "id": ("int", None, False),
         "name": ("str", 100, False),
@@ -185,12 +201,14 @@ EXTENSION_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
 EXTENSION_PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "learner_totals": ("user_id",),
     "learner_days": ("user_id", "day"),
+    "learner_period_scores": ("user_id", "period", "period_start"),
 }
 EXTENSION_TABLES = {
     "lesson_challenges",
     "conversation_states",
     "outbox",
     "api_keys",
+    "leaderboard_closes",
     *EXTENSION_PRIMARY_KEYS,
 }
 
@@ -220,6 +238,8 @@ SERVER_DEFAULTS: dict[tuple[str, str], str] = {
     ("lesson_challenges", "points"): "0",
     ("outbox", "status"): "pending",
     ("outbox", "attempts"): "0",
+    ("leaderboard_closes", "learners"): "0",
+    ("leaderboard_closes", "awards"): "0",
     **{
         (table, column): "0"
         for table, columns in (
@@ -251,6 +271,7 @@ SERVER_DEFAULTS: dict[tuple[str, str], str] = {
                     "logins",
                 ),
             ),
+            ("learner_period_scores", ("score", "lessons_completed", "achievements_count")),
         )
         for column in columns
     },
@@ -285,6 +306,10 @@ EXTENSION_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
     "ix_user_achievements_activity_id": ("user_achievements", ("activity_id",)),
     "ix_leaderboard_cache_total_score_user_id": ("leaderboard_cache", ("total_score", "user_id")),
     "ix_outbox_status_available_at": ("outbox", ("status", "available_at")),
+    "ix_learner_period_scores_period_period_start_score_user_id": (
+        "learner_period_scores",
+        ("period", "period_start", "score", "user_id"),
+    ),
 }
 
 # Uniques (constraint or unique index): table -> set of column tuples.
@@ -303,6 +328,7 @@ EXTENSION_UNIQUES: dict[str, set[tuple[str, ...]]] = {
     "conversation_states": {("key",)},
     "outbox": {("dedupe_id",)},
     "api_keys": {("prefix",), ("secret_hash",)},
+    "leaderboard_closes": {("period", "period_start")},
 }
 
 # Foreign keys: table -> {(columns, referred table, referred columns, ondelete)}.
@@ -325,6 +351,7 @@ EXTENSION_FOREIGN_KEYS: dict[str, set[tuple[tuple[str, ...], str, tuple[str, ...
     "outbox": {(("activity_id",), "activity_log", ("id",), "SET NULL")},
     "learner_totals": {(("user_id",), "users", ("id",), "CASCADE")},
     "learner_days": {(("user_id",), "users", ("id",), "CASCADE")},
+    "learner_period_scores": {(("user_id",), "users", ("id",), "CASCADE")},
 }
 
 

@@ -35,8 +35,8 @@ def test_builtin_fact_names_and_changed_by() -> None:
     }
     for name, changed in expected.items():
         assert c[name].changed_by == changed, name
-    assert len(c) == 36
-    assert c.namespaces() == ["event", "lesson", "module", "stats", "streak", "user"]
+    assert len(c) == 40
+    assert c.namespaces() == ["event", "leaderboard", "lesson", "module", "stats", "streak", "user"]
     assert c["module.completed"].type is FactType.BOOL
     assert c["lesson.status"].choices == ("NOT_STARTED", "IN_PROGRESS", "COMPLETED")
 
