@@ -18,7 +18,7 @@ BUILTIN_COMMANDS = {
     "db": "database:db",
     "demo": "demo:demo",
     "events": "ingest:events",
-    "leaderboard": "reports:leaderboard",
+    "leaderboard": "leaderboard:leaderboard",
     "outbox": "outbox:outbox",
     "plugins": "reports:plugins",
     "progress": "reports:progress",

@@ -1,4 +1,4 @@
-"""`questline leaderboard`, `progress` and `plugins`: read-only reports."""
+"""`questline progress` and `plugins`: read-only reports."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import click
 
 from questline.adapters.cli.render import (
     achievements_table,
-    leaderboard_table,
     modules_table,
     plugins_table,
     totals_line,
@@ -21,28 +20,7 @@ from questline.adapters.cli.runtime import (
     plugin_manager,
     run,
 )
-from questline.engine.views import AchievementStatus, LeaderboardEntry, ProgressReport
-
-
-async def _leaderboard(top: int, rebuild: bool) -> tuple[list[LeaderboardEntry], int | None]:
-    async with open_engine() as engine:
-        ranked = await engine.rebuild_leaderboard() if rebuild else None
-        return await engine.top(top), ranked
-
-
-@click.command()
-@click.option("--top", "top", default=10, show_default=True, type=click.IntRange(min=1))
-@click.option("--rebuild", is_flag=True, help="Recompute every stored rank first.")
-def leaderboard(top: int, rebuild: bool) -> None:
-    """Show the leaderboard (competition ranking: ties share a rank)."""
-    entries, ranked = run(_leaderboard(top, rebuild))
-    out = console()
-    if ranked is not None:
-        out.print(f"rebuilt the ranks of {ranked} learner(s)")
-    if not entries:
-        out.print("nobody is on the leaderboard yet")
-        return
-    out.print(leaderboard_table(entries, f"Leaderboard — top {top}"))
+from questline.engine.views import AchievementStatus, ProgressReport
 
 
 async def _progress(
