@@ -83,7 +83,9 @@ class RunningBot:
 
     async def start(self, api: FakeBotAPI) -> None:
         plugin = self.engine.plugins.get_plugin("telegram")
-        self._runner = BotRunner(self.settings, self.engine, plugin, clock=self.clock)
+        self._runner = BotRunner(
+            self.settings, self.engine, plugin, clock=self.clock, now=self.clock.wall
+        )
         self.tracker.install(self._runner.dispatcher)
         polls = sum(call.method == "getUpdates" for call in api.calls)
         self._task = asyncio.create_task(self._runner.run(handle_signals=False))

@@ -12,6 +12,7 @@ import itertools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from aiogram import BaseMiddleware, Dispatcher
@@ -23,13 +24,21 @@ WAIT_SECONDS = 15
 
 
 class FakeClock:
-    """The throttle's clock: each user action moves it on, as a person takes a moment."""
+    """The throttle's clock: each user action moves it on, as a person takes a moment.
+
+    `wall` is the same clock as a UTC time from `WALL_START` (it picks this week's board).
+    """
+
+    WALL_START = datetime(2026, 3, 30, 9, 0, tzinfo=UTC)  # a Monday morning
 
     def __init__(self) -> None:
         self.now = 1_000.0
 
     def __call__(self) -> float:
         return self.now
+
+    def wall(self) -> datetime:
+        return self.WALL_START + timedelta(seconds=self.now - 1_000.0)
 
     def advance(self, seconds: float) -> None:
         self.now += seconds

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from questline.adapters.telegram.callbacks import (
     FACTORIES,
+    BoardCb,
     LessonAction,
     LessonCb,
     ModuleCb,
@@ -19,12 +20,14 @@ from questline.adapters.telegram.callbacks import (
     parse,
 )
 from questline.adapters.telegram.settings import BotSettings, SettingsError
+from questline.engine.periods import Period
 
 TOKEN = "123456:AAE-secret_part"
 BIGGEST = {
     ScreenCb: ScreenCb(owner=2**53 - 1, screen=max(Screen, key=len)),
     ModuleCb: ModuleCb(owner=2**53 - 1, module_id=2**31 - 1),
     LessonCb: LessonCb(owner=2**53 - 1, lesson_id=2**31 - 1, action=max(LessonAction, key=len)),
+    BoardCb: BoardCb(owner=2**53 - 1, period=max(Period, key=len)),
 }
 
 
@@ -51,6 +54,9 @@ def test_the_largest_payload_of_every_factory_fits_telegrams_64_bytes() -> None:
         "s:1:admin",
         "x:1:2",
         "l:1:1e3:open",
+        "b:1:year",
+        "b:1:WEEK",
+        "b:0:week",
     ],
 )
 def test_malformed_payloads_parse_to_nothing(data: str | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -26,6 +27,7 @@ from questline.adapters.telegram.session import AnswerTracker, RetryMiddleware
 from questline.adapters.telegram.settings import BotSettings
 from questline.adapters.telegram.storage import ChatOrdering, make_storage
 from questline.engine import Engine
+from questline.engine.timestamps import utcnow
 
 
 def create_bot(settings: BotSettings) -> Bot:
@@ -53,9 +55,11 @@ def build_dispatcher(
     notifier: Notifier,
     *,
     clock: Callable[[], float] = time.monotonic,
+    now: Callable[[], datetime] = utcnow,
     storage: BaseStorage | None = None,
 ) -> Dispatcher:
-    """The dispatcher with every router; handlers receive `engine` and `settings` by injection.
+    """The dispatcher with every router; handlers receive `engine`, `settings` and `now` (the
+    wall clock that picks this week's and month's boards) by injection.
 
     FSM state is kept by `storage` (default: per settings, see `make_storage`); one chat's
     updates are handled in order. `dispatcher["in_flight"]` counts updates being handled, for
@@ -68,6 +72,7 @@ def build_dispatcher(
         engine=engine,
         settings=settings,
         in_flight=in_flight,
+        now=now,
     )
     AnswerGuard().install(dispatcher)
     dispatcher.update.outer_middleware(in_flight)

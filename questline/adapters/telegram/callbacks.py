@@ -12,6 +12,8 @@ from typing import Annotated
 from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
 
+from questline.engine.periods import Period
+
 RowId = Annotated[int, Field(gt=0, lt=2**31)]
 TelegramId = Annotated[int, Field(gt=0, lt=2**53)]
 
@@ -51,7 +53,13 @@ class LessonCb(OwnedCallback, prefix="l"):
     action: LessonAction
 
 
-FACTORIES: tuple[type[OwnedCallback], ...] = (ScreenCb, ModuleCb, LessonCb)
+class BoardCb(OwnedCallback, prefix="b"):
+    """A leaderboard tab: this week, this month or all time."""
+
+    period: Period
+
+
+FACTORIES: tuple[type[OwnedCallback], ...] = (ScreenCb, ModuleCb, LessonCb, BoardCb)
 
 
 def parse(data: str | None) -> OwnedCallback | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 
 from aiogram import Bot, Dispatcher
 
@@ -14,6 +15,7 @@ from questline.adapters.telegram.notify import Notifier
 from questline.adapters.telegram.plugin import TelegramPlugin
 from questline.adapters.telegram.settings import BotSettings
 from questline.engine import Engine
+from questline.engine.timestamps import utcnow
 
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 10.0
@@ -29,13 +31,16 @@ class BotRunner:
         plugin: TelegramPlugin,
         *,
         clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = utcnow,
     ) -> None:
         self.settings = settings
         self.engine = engine
         self.plugin = plugin
         self.bot: Bot = create_bot(settings)
         self.notifier = Notifier(self.bot, engine)
-        self.dispatcher: Dispatcher = build_dispatcher(engine, settings, self.notifier, clock=clock)
+        self.dispatcher: Dispatcher = build_dispatcher(
+            engine, settings, self.notifier, clock=clock, now=now
+        )
 
     async def run(self, *, handle_signals: bool = True) -> None:
         """Start the engine (and with it the plugin), poll, and on stop let handlers finish,

@@ -5,8 +5,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from aiogram.types import InlineKeyboardButton
+
+from questline.adapters.telegram.callbacks import BoardCb
 from questline.adapters.telegram.i18n import _, format_day, ngettext
-from questline.adapters.telegram.screens.base import Screen, bar, esc, keyboard, menu_button
+from questline.adapters.telegram.screens.base import (
+    Screen,
+    bar,
+    button,
+    esc,
+    keyboard,
+    menu_button,
+)
+from questline.engine.periods import Period
 from questline.engine.views import AchievementStatus, LeaderboardEntry, ProgressReport
 
 UNITS: dict[str, Callable[[int], str]] = {
@@ -103,13 +114,28 @@ def _locked_detail(status: AchievementStatus) -> str:
     return " · ".join(parts)
 
 
+def board_tabs(owner: int, period: Period) -> list[InlineKeyboardButton]:
+    """The tabs "This week / This month / All time"; the one shown is marked."""
+    labels = {
+        Period.WEEK: _("This week"),
+        Period.MONTH: _("This month"),
+        Period.ALL: _("All time"),
+    }
+    return [
+        button(f"• {label} •" if tab is period else label, BoardCb(owner=owner, period=tab).pack())
+        for tab, label in labels.items()
+    ]
+
+
 def leaderboard_screen(
     owner: int,
     top: Sequence[LeaderboardEntry],
     mine: LeaderboardEntry | None,
     neighbours: Sequence[LeaderboardEntry] = (),
+    period: Period = Period.ALL,
 ) -> Screen:
-    """The top learners and the asker's rank; tied ranks are marked "=2"."""
+    """The top learners of the period's board and the asker's rank; tied ranks are marked
+    "=2"."""
     counts = Counter(entry.rank for entry in {e.user_id: e for e in (*top, *neighbours)}.values())
 
     def rank(entry: LeaderboardEntry) -> str:
@@ -121,8 +147,18 @@ def leaderboard_screen(
         ).format(rank=rank(entry), name=esc(entry.display_name), score=entry.total_score)
         return f"<b>{text}</b>" if entry.telegram_id == owner else text
 
-    lines = [_("🥇 <b>Leaderboard</b>"), ""]
-    lines += [row(entry) for entry in top] or [_("Nobody is ranked yet.")]
+    titles = {
+        Period.WEEK: _("🥇 <b>Leaderboard — this week</b>"),
+        Period.MONTH: _("🥇 <b>Leaderboard — this month</b>"),
+        Period.ALL: _("🥇 <b>Leaderboard</b>"),
+    }
+    empty = {
+        Period.WEEK: _("Nobody has scored this week yet."),
+        Period.MONTH: _("Nobody has scored this month yet."),
+        Period.ALL: _("Nobody is ranked yet."),
+    }
+    lines = [titles[period], ""]
+    lines += [row(entry) for entry in top] or [empty[period]]
     lines.append("")
     if mine is None:
         lines.append(_("You are not ranked yet — complete a lesson to join."))
@@ -132,4 +168,4 @@ def leaderboard_screen(
         tied = counts[mine.rank] > 1
         mine_text = _("Your rank: {rank} (tied)") if tied else _("Your rank: {rank}")
         lines.append(mine_text.format(rank=mine.rank))
-    return Screen("\n".join(lines), keyboard([menu_button(owner)]))
+    return Screen("\n".join(lines), keyboard(board_tabs(owner, period), [menu_button(owner)]))
