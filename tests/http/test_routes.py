@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from urllib.parse import quote
+
 from httpx import AsyncClient
 
 from questline.engine import Engine
@@ -151,6 +154,35 @@ async def test_leaderboard_top_and_around(
     assert [entry["telegram_id"] for entry in around.json()["entries"]] == [5, 4, 3]
     even = await client.get("/v1/leaderboard?limit=4&around=4", headers=bearer(keys.reader))
     assert [entry["telegram_id"] for entry in even.json()["entries"]] == [6, 5, 4, 3]
+
+
+async def test_leaderboard_of_a_week_and_a_month(
+    client: AsyncClient, keys: Keys, lessons: list[LessonView]
+) -> None:
+    """T0 is a Monday (UTC): one learner completes a lesson then, one the Sunday before."""
+    writer, reader = bearer(keys.writer), bearer(keys.reader)
+    for telegram_id, moment in ((1, T0), (2, T0 - timedelta(hours=14))):
+        await client.put(f"/v1/learners/{telegram_id}", json={}, headers=writer)
+        event = completed(telegram_id, lessons[0], occurred_at=moment.isoformat())
+        assert (await client.post("/v1/events", json=event, headers=writer)).status_code == 201
+
+    async def board(query: str) -> list[tuple[int, int, int]]:
+        response = await client.get(f"/v1/leaderboard?{query}", headers=reader)
+        assert response.status_code == 200, response.text
+        return [(e["rank"], e["telegram_id"], e["total_score"]) for e in response.json()["entries"]]
+
+    at = quote(T0.isoformat())
+    assert await board(f"period=week&at={at}") == [(1, 1, 90)]  # 80 + "first-lesson"
+    assert await board(f"period=month&at={at}&around=2") == [(1, 1, 90), (1, 2, 90)]
+    assert await board("period=all") == await board(f"period=month&at={at}")
+    for query, problem in (
+        ("period=year", "period"),
+        ("period=week&at=2026-03-02T09:00", "no time zone"),
+        ("period=week&at=monday", "at"),
+    ):
+        response = await client.get(f"/v1/leaderboard?{query}", headers=reader)
+        assert response.status_code == 422, query
+        assert problem in response.text, response.text
 
 
 async def test_achievement_catalogue(client: AsyncClient, keys: Keys, engine: Engine) -> None:

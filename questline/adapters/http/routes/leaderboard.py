@@ -1,7 +1,9 @@
-"""GET /v1/leaderboard: the top of the board, or the window around one learner."""
+"""GET /v1/leaderboard: the top of a board (all time, this week or this month), or the window
+around one learner."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -11,6 +13,7 @@ from questline.adapters.http.schemas import Leaderboard, Standing
 from questline.adapters.http.security import require
 from questline.engine.api_keys import Scope
 from questline.engine.limits import BIGINT_MAX
+from questline.engine.periods import Period
 
 MAX_LIMIT = 100
 
@@ -31,11 +34,26 @@ async def leaderboard(
             ge=1, le=BIGINT_MAX, description="A Telegram id: `limit` entries around that learner"
         ),
     ] = None,
+    period: Annotated[
+        Period,
+        Query(
+            description="`all` (the totals), or `week` (Monday to Sunday) or `month`: what each "
+            "learner gained in that period, in the engine's time zone"
+        ),
+    ] = Period.ALL,
+    at: Annotated[
+        datetime | None,
+        Query(
+            description="For `week` and `month`: the period holding this time (ISO 8601 with "
+            "a UTC offset); default now"
+        ),
+    ] = None,
 ) -> Leaderboard:
     """Competition ranking ("1224"); ties in order of registration."""
     if around is None:
-        entries = await engine.top(limit)
+        entries = await engine.top(limit, period=period, at=at)
     else:
         # up to limit // 2 on each side; an even limit drops the last one below
-        entries = (await engine.around(telegram_id=around, radius=limit // 2))[:limit]
+        window = await engine.around(telegram_id=around, radius=limit // 2, period=period, at=at)
+        entries = window[:limit]
     return Leaderboard(entries=[Standing.of(entry) for entry in entries])
