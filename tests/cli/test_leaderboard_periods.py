@@ -85,7 +85,7 @@ def test_close_period_awards_once(invoke: Invoke, week: None, tmp_path: Path) ->
     assert closed.exit_code == 0, closed.output
     assert closed.output.splitlines() == [
         "closed week 2026-03-23 – 2026-03-29: 1 learner(s), 1 award(s)",
-        "  top-3-week → user 1",
+        "  top-3-week → learner 1 (Telegram id)",
     ]
     again = invoke("leaderboard", "close-period", "--at", MONDAY, **ZONE)
     assert again.exit_code == 0

@@ -97,4 +97,4 @@ def close_period(period: str, at: datetime | None) -> None:
     out = console()
     out.print(f"closed {span}: {closed.learners} learner(s), {len(closed.awards)} award(s)")
     for award in closed.awards:
-        out.print(f"  {award.slug} → user {award.user_id}")
+        out.print(f"  {award.slug} → learner {award.telegram_id} (Telegram id)")
