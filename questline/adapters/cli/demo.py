@@ -174,6 +174,9 @@ async def _demo(database: Path, learners: int, weeks: int, seed: int) -> None:
         top = await engine.top(10)
         out.rule("Leaderboard")
         out.print(leaderboard_table(top, "Top 10 (ties share a rank)"))
+        this_week = await engine.top(5, period="week")
+        if this_week:
+            out.print(leaderboard_table(this_week, "This week (since Monday): top 5"))
         if top:
             spotlight = top[min(2, len(top) - 1)]
             report = await engine.progress(user_id=spotlight.user_id)
@@ -188,7 +191,7 @@ async def _demo(database: Path, learners: int, weeks: int, seed: int) -> None:
         f"{len(simulation.events)} events recorded in {recorded:.1f} s ({rate:.0f}/s); "
         f"demo finished in {time.perf_counter() - began:.1f} s"
     )
-    out.print(f"explore it: DATABASE_URL={url} questline leaderboard", soft_wrap=True)
+    out.print(f"explore it: DATABASE_URL={url} questline leaderboard --period week", soft_wrap=True)
 
 
 @click.command()
