@@ -206,6 +206,32 @@ async def test_boards_equal_a_brute_force_count_of_the_events(
     assert rows == sum(len(board) for board in expected.values())
 
 
+async def test_a_new_time_zone_rebuilds_the_learners_weeks(
+    zoned: dict[str, Engine], lessons: list[LessonView]
+) -> None:
+    """Sunday 29 March 21:30 UTC is Sunday night in Berlin but Monday in Kathmandu: once an
+    engine in Kathmandu records for the learner, their gains move to Kathmandu's weeks."""
+    berlin, kathmandu = zoned["Europe/Berlin"], zoned["Asia/Kathmandu"]
+    moment = datetime(2026, 3, 29, 21, 30, tzinfo=UTC)
+    user = await berlin.register_user(UserProfile(telegram_id=77, first_name="Zed"))
+    await berlin.record(
+        Event(
+            type=A.LESSON_COMPLETED,
+            user_id=user.id,
+            lesson_id=lessons[0].id,
+            score=50,
+            occurred_at=moment,
+        )
+    )
+    assert [e.user_id for e in await berlin.top(5, period="week", at=moment)] == [user.id]
+    monday = moment + timedelta(days=1)
+    assert await kathmandu.top(5, period="week", at=monday) == []
+    await kathmandu.record(Event(type=A.LOGIN, user_id=user.id, occurred_at=monday))
+    assert await kathmandu.top(5, period="week", at=moment - timedelta(days=1)) == []
+    [entry] = await kathmandu.top(5, period="week", at=monday)
+    assert (entry.user_id, entry.lessons_completed) == (user.id, 1)
+
+
 async def scored(engine: Engine, name: str, lesson: LessonView, score: int, at: datetime) -> int:
     """The learner called `name` (registered on first use) completes `lesson` at `at`."""
     user = await engine.register_user(
