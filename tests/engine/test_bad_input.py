@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -169,6 +170,36 @@ async def test_broken_course_file_loads_nothing(
     message = str(caught.value)
     assert message.startswith(f"{course}: /modules/0/slug: String should match pattern")
     assert "/modules/1/lessons/0/order: Field required" in message
+    assert await row_counts(db) == before
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (["5"], "List should have at least 2 items"),
+        ([str(n) for n in range(11)], "List should have at most 10 items"),
+        (["5", " 5 "], "options must differ from each other (ignoring case and spaces)"),
+        (["Five", "five"], "options must differ from each other"),
+        (["4", "6"], "no option is a right answer: one of the options must be in answers"),
+        (["5", "   "], "options must be 1 to 64 characters long"),
+        (["5", "x" * 65], "options must be 1 to 64 characters long"),
+        ("5, 6", "Input should be a valid list"),
+    ],
+)
+async def test_bad_challenge_options_load_nothing(
+    engine: Engine, db: AsyncEngine, tmp_path: Path, options: object, expected: str
+) -> None:
+    challenge = {"question": "2 + 3?", "answers": ["5"], "options": options}
+    lesson = {"slug": "sums", "title": "Sums", "order": 1, "challenge": challenge}
+    course = tmp_path / "course.json"
+    course.write_text(
+        json.dumps({"modules": [{"slug": "maths", "title": "M", "order": 1, "lessons": [lesson]}]})
+    )
+    before = await row_counts(db)
+    with pytest.raises(ContentError) as caught:
+        await engine.load_content(course)
+    assert str(caught.value).startswith(f"{course}: /modules/0/lessons/0/challenge")
+    assert expected in str(caught.value)
     assert await row_counts(db) == before
 
 

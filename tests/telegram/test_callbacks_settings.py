@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 
 from questline.adapters.telegram.callbacks import (
     FACTORIES,
+    ChoiceCb,
     LessonAction,
     LessonCb,
     ModuleCb,
+    PageCb,
     Screen,
     ScreenCb,
     parse,
@@ -25,6 +27,8 @@ BIGGEST = {
     ScreenCb: ScreenCb(owner=2**53 - 1, screen=max(Screen, key=len)),
     ModuleCb: ModuleCb(owner=2**53 - 1, module_id=2**31 - 1),
     LessonCb: LessonCb(owner=2**53 - 1, lesson_id=2**31 - 1, action=max(LessonAction, key=len)),
+    PageCb: PageCb(owner=2**53 - 1, lesson_id=2**31 - 1, page=999),
+    ChoiceCb: ChoiceCb(owner=2**53 - 1, lesson_id=2**31 - 1, option=9),
 }
 
 

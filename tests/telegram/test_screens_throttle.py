@@ -101,12 +101,17 @@ async def test_throttle_lets_a_burst_through_then_refills() -> None:
     assert handled.count(1) == 4 + 3
 
 
-def test_a_long_lesson_fits_one_message() -> None:
+def test_a_long_lesson_is_paged_and_each_page_fits_one_message() -> None:
     lesson = LessonView(1, 1, "long", "Long", "<tag> " * 2000, 1, 5, True, None)
     module = ModuleView(1, "m", "M", None, 1, True, (lesson,))
     item = LessonProgress(lesson, ProgressStatus.NOT_STARTED, None, 0)
     with use_locale("en"):
-        text = lesson_screen(1, ModuleProgress(module, (item,), 0, 1), item).text
-    visible = html.unescape(re.sub(r"</?b>", "", text))
-    assert len(visible) < 4096
-    assert "<tag> <tag>" in visible and "…" in visible
+        first = lesson_screen(1, ModuleProgress(module, (item,), 0, 1), item).text
+        last = lesson_screen(1, ModuleProgress(module, (item,), 0, 1), item, page=99).text
+    for text in (first, last):
+        visible = html.unescape(re.sub(r"</?b>", "", text))
+        assert len(visible) < 4096
+        assert "<tag> <tag>" in visible  # raw HTML in the content is text
+    pages = re.search(r"Page 1 of (\d+)", first)
+    assert pages is not None and int(pages[1]) > 1
+    assert f"Page {pages[1]} of {pages[1]}" in last  # a page beyond the last shows the last

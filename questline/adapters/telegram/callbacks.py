@@ -12,8 +12,12 @@ from typing import Annotated
 from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
 
+from questline.engine.content import MAX_OPTIONS
+
 RowId = Annotated[int, Field(gt=0, lt=2**31)]
 TelegramId = Annotated[int, Field(gt=0, lt=2**53)]
+OptionIndex = Annotated[int, Field(ge=0, lt=MAX_OPTIONS)]
+PageIndex = Annotated[int, Field(ge=0, lt=1000)]
 
 
 class Screen(StrEnum):
@@ -51,7 +55,21 @@ class LessonCb(OwnedCallback, prefix="l"):
     action: LessonAction
 
 
-FACTORIES: tuple[type[OwnedCallback], ...] = (ScreenCb, ModuleCb, LessonCb)
+class ChoiceCb(OwnedCallback, prefix="c"):
+    """One option of a multiple-choice challenge, by its position; the text is never sent."""
+
+    lesson_id: RowId
+    option: OptionIndex
+
+
+class PageCb(OwnedCallback, prefix="p"):
+    """A page of a lesson's content, counted from 0."""
+
+    lesson_id: RowId
+    page: PageIndex
+
+
+FACTORIES: tuple[type[OwnedCallback], ...] = (ScreenCb, ModuleCb, LessonCb, ChoiceCb, PageCb)
 
 
 def parse(data: str | None) -> OwnedCallback | None:
