@@ -25,6 +25,7 @@ class Screen(StrEnum):
     MODULES = "modules"
     PROGRESS = "progress"
     ACHIEVEMENTS = "achievements"
+    ALL_ACHIEVEMENTS = "all_achievements"
     LEADERBOARD = "leaderboard"
     HELP = "help"
 
