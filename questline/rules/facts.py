@@ -340,7 +340,8 @@ def _builtin_specs() -> list[FactSpec]:
         FactSpec(
             "stats.total_score",
             i,
-            "Total score: best lesson and challenge scores plus achievement points.",
+            "Total score: each lesson's best score (a solved challenge's points count as a"
+            " score of its lesson) plus achievement points.",
             frozenset({_A.LESSON_COMPLETED, _A.CHALLENGE_SOLVED, _A.ACHIEVEMENT_EARNED}),
             noun="score points",
             noun_one="score point",

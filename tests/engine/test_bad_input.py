@@ -146,6 +146,45 @@ async def test_a_bad_event_rolls_back_its_whole_chunk(
     assert await row_counts(db) == before
 
 
+@pytest.mark.parametrize("kind", [A.CHALLENGE_ATTEMPTED, A.CHALLENGE_SOLVED])
+async def test_a_challenge_event_for_a_lesson_without_a_challenge(
+    engine: Engine, db: AsyncEngine, learner: UserView, lessons: list[LessonView], kind: A
+) -> None:
+    plain = next(lesson for lesson in lessons if lesson.challenge is None)
+    await assert_rejected(
+        engine,
+        db,
+        Event(type=kind, user_id=learner.id, lesson_id=plain.id),
+        NoChallenge,
+        f'lesson {plain.id} ("{plain.title}") has no challenge',
+    )
+
+
+async def test_a_solve_scores_the_courses_points_never_the_callers(
+    engine: Engine, db: AsyncEngine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    challenged = [lesson for lesson in lessons if lesson.challenge]
+    first, second = challenged[0], challenged[1]
+    assert first.challenge is not None and second.challenge is not None
+    points = first.challenge.points
+    await assert_rejected(
+        engine,
+        db,
+        Event(type=A.CHALLENGE_SOLVED, user_id=learner.id, lesson_id=first.id, score=500),
+        InvalidEvent,
+        f"score: lesson {first.id}'s challenge is worth {points} points in the course, not 500;"
+        " leave score out and the engine scores the solve",
+    )
+    await engine.record(
+        Event(type=A.CHALLENGE_SOLVED, user_id=learner.id, lesson_id=first.id, score=points)
+    )
+    await engine.record(Event(type=A.CHALLENGE_SOLVED, user_id=learner.id, lesson_id=second.id))
+    report = await engine.progress(user_id=learner.id)
+    scores = {item.lesson.id: item.score for entry in report.modules for item in entry.lessons}
+    assert (scores[first.id], scores[second.id]) == (points, second.challenge.points)
+    assert report.total_score == points + second.challenge.points + report.points
+
+
 async def test_challenge_of_a_lesson_without_one(
     engine: Engine, db: AsyncEngine, learner: UserView, lessons: list[LessonView]
 ) -> None:
