@@ -17,7 +17,15 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from questline.engine import aggregates, api_keys, catalogue, conversations, leaderboard, outbox
+from questline.engine import (
+    aggregates,
+    api_keys,
+    catalogue,
+    conversations,
+    history,
+    leaderboard,
+    outbox,
+)
 from questline.engine.api_keys import ApiKeyView, IssuedKey
 from questline.engine.content import ContentReport, load_course, read_course
 from questline.engine.conversations import Conversation
@@ -67,6 +75,7 @@ from questline.rules import (
     RuleEvaluator,
     validate_document,
 )
+from questline.rules.evaluation import applies
 from questline.rules.loading import RuleLoadError, load_rules
 from questline.rules.vocabulary import ActivityType
 
@@ -545,11 +554,15 @@ class Engine:
                 await learners.lock_all(user_ids=ids)
                 for user_id in ids:
                     learner = await learners.locked(user_id=user_id, telegram_id=None)
-                    awarding = Awarding(self._context(session, course, learner), None)
-                    awards = await self.recorder.award(learners.pending, awarding, [rule])
-                    if awards:
-                        learners.totals_changed(learner)
-                    out.extend(awards)
+                    async for moment in history.moments(
+                        session, course, learner, self.zone, rule.compiled
+                    ):
+                        awarding = Awarding(moment.context, moment.activity)
+                        awards = await self.recorder.award(learners.pending, awarding, [rule])
+                        if awards:
+                            learners.totals_changed(learner)
+                            out.extend(awards)
+                            break
                 await learners.settle()
                 return out
 
@@ -592,9 +605,7 @@ class Engine:
 
     def _context(self, session: AsyncSession, course: Course, learner: LearnerState) -> FactContext:
         """Facts about the learner as of now, outside any event."""
-        return FactContext(
-            session=session, learner=learner, course=course, zone=self.zone, moment=utcnow()
-        )
+        return history.now(session, course, learner, self.zone).context
 
     async def preview(self, document: RuleDocument) -> list[UserView]:
         """Learners who would qualify for `document` now; writes nothing."""
@@ -604,11 +615,15 @@ class Engine:
         async with self.sessions() as session:
             for user_id in list(await session.scalars(select(User.id).order_by(User.id))):
                 learner = await load_learner(session, self.zone, user_id=user_id)
-                facts = await self.facts.build(
-                    self._context(session, course, learner), compiled.reads
-                )
-                if self.rulebook.evaluator.evaluate_many([compiled], facts)[compiled.slug] is True:
-                    qualifying.append(catalogue.user_view(learner.user))
+                async for moment in history.moments(session, course, learner, self.zone, compiled):
+                    facts = await self.facts.build(moment.context, compiled.reads)
+                    if (
+                        applies(compiled, facts)
+                        and self.rulebook.evaluator.evaluate_many([compiled], facts)[compiled.slug]
+                        is True
+                    ):
+                        qualifying.append(catalogue.user_view(learner.user))
+                        break
         return qualifying
 
     # -- reading -----------------------------------------------------------------------------

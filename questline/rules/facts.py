@@ -18,6 +18,7 @@ from typing import Any
 from questline.rules.vocabulary import ActivityType
 
 __all__ = [
+    "EVENT_NAMESPACES",
     "MISSING",
     "FactCatalog",
     "FactSpec",
@@ -27,6 +28,9 @@ __all__ = [
 ]
 
 FACT_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+EVENT_NAMESPACES = frozenset({"event", "lesson", "module"})
+"""Facts about the event being processed: a rule that reads one applies only to events that
+give it a value (see :func:`questline.rules.evaluation.applies`)."""
 
 
 class FactType(StrEnum):
@@ -79,6 +83,11 @@ class FactSpec:
     @property
     def namespace(self) -> str:
         return self.name.split(".", 1)[0]
+
+    @property
+    def event_bound(self) -> bool:
+        """A fact of the event being processed (its lesson, its module), not of the learner."""
+        return self.namespace in EVENT_NAMESPACES
 
     @property
     def type_label(self) -> str:

@@ -272,6 +272,18 @@ def _compare_problem(op: str, spec: FactSpec, value: Any) -> str | None:
     return None
 
 
+ORDERINGS = frozenset({"<", "<=", ">", ">="})
+
+
+def _null_warning(op: str, spec: FactSpec) -> str:
+    """Why an ordering on a fact that can be null may hold for the wrong learners."""
+    guard = json.dumps({"!!": {"var": spec.name}})
+    return (
+        f'warning: "{spec.name}" can be null, and JsonLogic orders null like 0, so "{op}" can'
+        f" hold for a learner who has no value; guard it, e.g. {guard}"
+    )
+
+
 def _fact_of(node: Any) -> str | None:
     call = operator_call(node)
     if call is None or call[0] != "var":
@@ -303,6 +315,9 @@ def _type_problems(criteria: Any, source: str, base: str, catalog: FactCatalog) 
                 spec = catalog.get(name) if name else None
                 if spec is None:
                     continue
+                if op in ORDERINGS and spec.nullable and not spec.event_bound:
+                    warning = _null_warning(op, spec)
+                    problems.append(Problem(source, f"{base}{here}/{i}", warning, "warning"))
                 for j, other in enumerate(args):
                     if j == i or operator_call(other) is not None:
                         continue

@@ -39,10 +39,15 @@ class UserFacts(_Builtin):
         }
 
 
+EVENT_FACTS = ("type", "entity_id", "entity_type", "score", "local_hour", "local_weekday")
+
+
 class EventFacts(_Builtin):
     namespace = "event"
 
     async def provide(self, context: FactContext, names: frozenset[str]) -> dict[str, Any]:
+        if context.activity is None:  # no event (backfill, preview): no event facts
+            return dict.fromkeys(EVENT_FACTS)
         local = context.moment.astimezone(context.zone)
         lesson = context.lesson
         return {
