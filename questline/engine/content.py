@@ -17,6 +17,7 @@ from questline.engine.course import normalise_answer
 from questline.engine.errors import ContentError
 from questline.engine.limits import INT_MAX, INT_MIN
 from questline.engine.models import Lesson, LessonChallenge, Module
+from questline.plain_errors import plain_message
 from questline.rules.limits import MAX_FILE_DEPTH, MAX_POINTS
 from questline.rules.parsing import DuplicateKeyError, TreeError, parse_json, parse_yaml
 
@@ -125,7 +126,7 @@ def read_course(path: Path) -> CourseDocument:
         return CourseDocument.model_validate(raw)
     except ValidationError as error:
         problems = "; ".join(
-            f"/{'/'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+            f"/{'/'.join(str(part) for part in problem['loc'])}: {plain_message(problem)}"
             for problem in error.errors()
         )
         raise ContentError(f"{path}: {problems}") from None

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from questline.plain_errors import plain_message
 from questline.rules.analysis import (
     COMPARISONS,
     ITERATING_OPERATORS,
@@ -116,10 +117,8 @@ def _schema_message(error: Mapping[str, Any]) -> str:
         return f"must be at most {ctx.get('max_length', _FIELD_LIMITS.get(name))} characters"
     if kind == "string_too_short":
         return "must not be empty"
-    if kind == "greater_than_equal":
-        return f"must be >= {ctx.get('ge')}"
-    if kind == "less_than_equal":
-        return f"must be <= {ctx.get('le')}"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return plain_message(error)
     if kind == "enum" and name == "type":
         return "must be one of " + ", ".join(t.value for t in AchievementType)
     if kind == "int_type":

@@ -103,7 +103,7 @@ def test_rules_validate_reports_each_problem(invoke: Invoke, tmp_path: Path) -> 
         '"stats.lesons_completed" (did you mean "stats.lessons_completed"?)',
         f"{broken}: invalid JSON at line 1, column 19: "
         "Expecting property name enclosed in double quotes",
-        f"{odd}: /0/points: must be >= 0",
+        f"{odd}: /0/points: must be at least 0",
         f'{odd}: /0/criteria: unknown operator "frobnicate" (did you mean "concat"?)',
         "4 errors in 3 files; no rules were changed",
     ]

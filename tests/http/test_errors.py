@@ -100,7 +100,10 @@ async def test_naive_timestamp(client: AsyncClient, writer: dict, learner: int) 
     )
     body = assert_problem(response, 422, "validation-error")
     assert body["errors"] == [
-        {"pointer": "/occurred_at", "detail": "occurred_at must be timezone-aware"}
+        {
+            "pointer": "/occurred_at",
+            "detail": "occurred_at must include a time zone, e.g. 2026-03-01T09:00:00+01:00",
+        }
     ]
 
 
