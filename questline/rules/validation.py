@@ -34,6 +34,7 @@ from questline.rules.document import (
     RuleDocument,
 )
 from questline.rules.evaluation import RuleEvaluator
+from questline.rules.examples import example_problems
 from questline.rules.facts import FactCatalog, FactSpec, FactType, default_catalog
 from questline.rules.limits import MAX_CRITERIA_BYTES, MAX_CRITERIA_DEPTH, MAX_FILE_DEPTH
 from questline.rules.loading import read_rule_file, rule_files
@@ -61,6 +62,8 @@ class Problem:
     pointer: str
     message: str
     severity: Severity = "error"
+    example: bool = False
+    """A failing example the rule carries, rather than a problem of the rule itself."""
 
     @property
     def is_error(self) -> bool:
@@ -79,6 +82,14 @@ class ValidationReport:
     rules: list[RuleDocument] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    examples_run: int = 0
+    """Examples run: those of every rule that has no problem of its own."""
+    examples_skipped: int = 0
+    """Examples not run, because their rule has a problem of its own."""
+
+    @property
+    def examples_failed(self) -> int:
+        return sum(1 for p in self.problems if p.example)
 
     @property
     def errors(self) -> list[Problem]:
@@ -145,7 +156,8 @@ def _schema_problems(raw: Mapping[str, Any], source: str, prefix: str) -> list[P
             else:
                 # union members (e.g. "icon": str | None) repeat the location; keep the first
                 loc = tuple(p for p in loc if not (isinstance(p, str) and p.endswith("]")))
-                pointer = prefix + "".join(f"/{escape_pointer(p)}" for p in loc[:1])
+                depth = len(loc) if loc and loc[0] == "examples" else 1
+                pointer = prefix + "".join(f"/{escape_pointer(p)}" for p in loc[:depth])
                 message = _schema_message(err)
             if pointer in seen:
                 continue
@@ -404,6 +416,10 @@ def validate_document(
         problems.extend(
             _criteria_problems(raw["criteria"], source, prefix + "/criteria", catalog, evaluator)
         )
+    if not any(problem.is_error for problem in problems) and raw.get("examples"):
+        document = RuleDocument.model_validate(raw)
+        for pointer, message in example_problems(document, evaluator, catalog):
+            problems.append(Problem(source, prefix + pointer, message, example=True))
     return problems
 
 
@@ -430,6 +446,11 @@ def validate_paths(
                 raw, source, catalog, operators, prefix=prefix, evaluator=evaluator
             )
             file_problems.extend(found)
+            if isinstance(raw, Mapping) and isinstance(raw.get("examples"), list):
+                if any(p.is_error and not p.example for p in found):
+                    report.examples_skipped += len(raw["examples"])
+                else:
+                    report.examples_run += len(raw["examples"])
             if not any(p.is_error for p in found):
                 docs.append((prefix, RuleDocument.model_validate(raw)))
         local: dict[str, str] = {}
@@ -478,3 +499,19 @@ def validate_command_lines(
     warn = f", {len(report.warnings)} warning(s)" if report.warnings else ""
     lines.append(f"{n_rules} rule{'s' if n_rules != 1 else ''} OK in {files}{warn}")
     return lines, 0
+
+
+def examples_command_lines(
+    paths: Iterable[str | Path] | str | Path,
+    catalog: FactCatalog | None = None,
+    operators: OperatorRegistry | None = None,
+) -> tuple[list[str], int]:
+    """What ``questline rules test PATHS`` prints, and its exit code (0 all passed, 1 else)."""
+    report = validate_paths(paths, catalog, operators)
+    lines = [str(p) for p in report.problems]
+    run, skipped = report.examples_run, report.examples_skipped
+    summary = f"{run - report.examples_failed} of {run} example{'s' if run != 1 else ''} passed"
+    if skipped:
+        summary += f"; {skipped} not run: their rules have errors (see above)"
+    lines.append(summary)
+    return lines, 1 if report.errors else 0

@@ -79,7 +79,7 @@ def test_unknown_fact_without_suggestion() -> None:
         (
             {**BASE, "colour": "red"},
             '/colour: unknown field "colour" (allowed: slug, type, title, '
-            "description, icon, points, criteria, enabled)",
+            "description, icon, points, criteria, enabled, examples)",
         ),
     ],
 )
