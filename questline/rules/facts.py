@@ -305,6 +305,18 @@ def _builtin_specs() -> list[FactSpec]:
             minimum=1,
             maximum=7,
         ),
+        FactSpec(
+            "event.local_date",
+            s,
+            'Date of the event in the learner\'s time zone, "YYYY-MM-DD".',
+            _ALL_BUT_AWARDS,
+        ),
+        FactSpec(
+            "event.timestamp",
+            i,
+            "Time of the event in whole seconds since 1970-01-01 UTC (for deadlines).",
+            _ALL_BUT_AWARDS,
+        ),
         # stats.*
         FactSpec(
             "stats.lessons_started",
@@ -329,6 +341,12 @@ def _builtin_specs() -> list[FactSpec]:
             frozenset({_A.LESSON_COMPLETED}),
             noun="completed modules",
             noun_one="completed module",
+        ),
+        FactSpec(
+            "stats.completed_module_slugs",
+            FactType.LIST,
+            "Slugs of the modules whose lessons the learner has all completed.",
+            frozenset({_A.LESSON_COMPLETED}),
         ),
         FactSpec(
             "stats.challenges_attempted",
@@ -410,6 +428,15 @@ def _builtin_specs() -> list[FactSpec]:
         # module.* (the module of the event's lesson; null when the event has no lesson)
         FactSpec("module.id", i, "Id of the event's module.", _LEARNING, nullable=True),
         FactSpec("module.title", s, "Title of the event's module.", _LEARNING, nullable=True),
+        FactSpec("module.slug", s, "Slug of the event's module.", _LEARNING, nullable=True),
+        FactSpec(
+            "module.lowest_best_score",
+            i,
+            "The lowest of the learner's best scores over the module's lessons; null while a"
+            " lesson has no score.",
+            _LEARNING,
+            nullable=True,
+        ),
         FactSpec(
             "module.order",
             i,
@@ -443,6 +470,7 @@ def _builtin_specs() -> list[FactSpec]:
         # lesson.* (the event's lesson; null when the event has no lesson)
         FactSpec("lesson.id", i, "Id of the event's lesson.", _LEARNING, nullable=True),
         FactSpec("lesson.title", s, "Title of the event's lesson.", _LEARNING, nullable=True),
+        FactSpec("lesson.slug", s, "Slug of the event's lesson.", _LEARNING, nullable=True),
         FactSpec(
             "lesson.order",
             i,
@@ -481,6 +509,40 @@ def _builtin_specs() -> list[FactSpec]:
             "The lesson's estimated duration in minutes.",
             _LEARNING,
             nullable=True,
+        ),
+        *_window_specs("today", "today"),
+        *_window_specs("week", "this week (from Monday)"),
+        *_window_specs("month", "this month"),
+    ]
+
+
+def _window_specs(namespace: str, period: str) -> list[FactSpec]:
+    """Counts within a calendar period of the learner's time zone, up to the event (or now)."""
+    i = FactType.INT
+    return [
+        FactSpec(
+            f"{namespace}.lessons_completed",
+            i,
+            f"Lesson completions {period}.",
+            frozenset({_A.LESSON_COMPLETED}),
+            noun=f"lesson completions {period}",
+            noun_one=f"lesson completion {period}",
+        ),
+        FactSpec(
+            f"{namespace}.challenges_solved",
+            i,
+            f"Challenges solved {period}.",
+            frozenset({_A.CHALLENGE_SOLVED}),
+            noun=f"challenges solved {period}",
+            noun_one=f"challenge solved {period}",
+        ),
+        FactSpec(
+            f"{namespace}.activities",
+            i,
+            f"Learner activities of any kind {period}.",
+            _ALL_BUT_AWARDS,
+            noun=f"activities {period}",
+            noun_one=f"activity {period}",
         ),
     ]
 
