@@ -207,6 +207,26 @@ class Aggregates:
             totals.streak_longest = max(totals.streak_longest, high - low + 1)
         totals.streak_longest = max(totals.streak_longest, totals.streak_current)
 
+    async def window(self, session: AsyncSession, low: int, high: int) -> Day:
+        """The learner's events on the local days [low, high], by type: the stored rows (one
+        range sum) and this transaction's."""
+        total = Day()
+        if not self.replace:
+            sums = (
+                await session.execute(
+                    select(
+                        *(func.coalesce(func.sum(_days.c[name]), 0) for name in _DAY_FIELDS)
+                    ).where(_days.c.user_id == self.user_id, _days.c.day.between(low, high))
+                )
+            ).one()
+            for name, value in zip(_DAY_FIELDS, sums, strict=True):
+                setattr(total, name, int(value))
+        for day, delta in self.deltas.items():
+            if low <= day <= high:
+                for name in _DAY_FIELDS:
+                    setattr(total, name, getattr(total, name) + getattr(delta, name))
+        return total
+
     async def _learning_days(self, session: AsyncSession, low: int, high: int) -> set[int]:
         """Learning days in [low, high]: the stored rows, overlaid with this transaction's."""
         found: set[int] = set()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.errors import UnknownUser
-from questline.engine.models import Lesson, Module, User
+from questline.engine.models import Lesson, LessonChallenge, Module, User
 from questline.engine.views import ChallengeView, LessonView, ModuleView, UserView
 
 
@@ -21,6 +23,11 @@ def user_view(user: User) -> UserView:
     )
 
 
+def challenge_view(challenge: LessonChallenge) -> ChallengeView:
+    options = tuple(json.loads(challenge.options)) if challenge.options else ()
+    return ChallengeView(challenge.question, challenge.points, options)
+
+
 def lesson_view(lesson: Lesson) -> LessonView:
     challenge = lesson.challenge
     return LessonView(
@@ -32,7 +39,7 @@ def lesson_view(lesson: Lesson) -> LessonView:
         order=lesson.order,
         estimated_duration=lesson.estimated_duration,
         is_published=lesson.is_published,
-        challenge=ChallengeView(challenge.question, challenge.points) if challenge else None,
+        challenge=challenge_view(challenge) if challenge else None,
     )
 
 

@@ -13,13 +13,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from questline.engine.course import normalise_answer
 from questline.engine.errors import ContentError
 from questline.engine.limits import INT_MAX, INT_MIN
 from questline.engine.models import Lesson, LessonChallenge, Module
+from questline.plain_errors import plain_message
 from questline.rules.limits import MAX_FILE_DEPTH, MAX_POINTS
 from questline.rules.parsing import DuplicateKeyError, TreeError, parse_json, parse_yaml
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+
+
+MAX_OPTIONS = 10
+OPTION_CHARS = 64
 
 
 class ChallengeDocument(BaseModel):
@@ -28,6 +34,24 @@ class ChallengeDocument(BaseModel):
     question: str = Field(min_length=1)
     answers: list[str] = Field(min_length=1)
     points: int = Field(default=0, ge=0, le=MAX_POINTS)
+    options: list[str] | None = Field(default=None, min_length=2, max_length=MAX_OPTIONS)
+    """Choices shown as buttons; at least one must be a right answer. Typing stays possible."""
+
+    @model_validator(mode="after")
+    def _options_hold_an_answer(self) -> ChallengeDocument:
+        if self.options is None:
+            return self
+        choices = [normalise_answer(option) for option in self.options]
+        if any(
+            not choice or len(option) > OPTION_CHARS
+            for choice, option in zip(choices, self.options, strict=True)
+        ):
+            raise ValueError(f"options must be 1 to {OPTION_CHARS} characters long")
+        if len(set(choices)) < len(choices):
+            raise ValueError("options must differ from each other (ignoring case and spaces)")
+        if not set(choices) & {normalise_answer(answer) for answer in self.answers}:
+            raise ValueError("no option is a right answer: one of the options must be in answers")
+        return self
 
 
 class LessonDocument(BaseModel):
@@ -102,7 +126,7 @@ def read_course(path: Path) -> CourseDocument:
         return CourseDocument.model_validate(raw)
     except ValidationError as error:
         problems = "; ".join(
-            f"/{'/'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+            f"/{'/'.join(str(part) for part in problem['loc'])}: {plain_message(problem)}"
             for problem in error.errors()
         )
         raise ContentError(f"{path}: {problems}") from None
@@ -183,6 +207,7 @@ def _assign_challenge(lesson: Lesson, document: ChallengeDocument | None) -> boo
         "question": document.question,
         "answers": json.dumps(document.answers, ensure_ascii=False),
         "points": document.points,
+        "options": json.dumps(document.options, ensure_ascii=False) if document.options else None,
     }
     if lesson.challenge is None:
         lesson.challenge = LessonChallenge(**values)

@@ -12,18 +12,44 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.catalogue import module_view
 from questline.engine.errors import (
+    InvalidEvent,
+    NoChallenge,
     UnknownLesson,
     UnknownModule,
     UnpublishedLesson,
     UnpublishedModule,
 )
+from questline.engine.events import Event
 from questline.engine.models import Module
 from questline.engine.views import LessonView, ModuleView
+from questline.rules.vocabulary import ActivityType
 
 
 def normalise_answer(text: str) -> str:
     """Answers compare case-insensitively, ignoring surrounding and repeated whitespace."""
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+CHALLENGE_ACTIVITIES = frozenset({ActivityType.CHALLENGE_ATTEMPTED, ActivityType.CHALLENGE_SOLVED})
+
+
+def scored_by_course(event: Event, lesson: LessonView) -> Event:
+    """A challenge event as the course scores it. An attempt or a solve needs a lesson with a
+    challenge; a solve scores the challenge's points: a caller may leave `score` out or send
+    those points, and any other score is refused."""
+    if event.type not in CHALLENGE_ACTIVITIES:
+        return event
+    challenge = lesson.challenge
+    if challenge is None:
+        raise NoChallenge(f'lesson {lesson.id} ("{lesson.title}") has no challenge')
+    if event.type is ActivityType.CHALLENGE_ATTEMPTED:
+        return event
+    if event.score is not None and event.score != challenge.points:
+        raise InvalidEvent(
+            f"score: lesson {lesson.id}'s challenge is worth {challenge.points} points in the"
+            f" course, not {event.score}; leave score out and the engine scores the solve"
+        )
+    return event.model_copy(update={"score": challenge.points})
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,7 @@ class Event(BaseModel):
     @classmethod
     def _timezone_aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError("occurred_at must be timezone-aware")
+            raise ValueError("occurred_at must include a time zone, e.g. 2026-03-01T09:00:00+01:00")
         if not EARLIEST <= value <= LATEST:
             raise ValueError(f"must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC)")
         return value.astimezone(UTC)

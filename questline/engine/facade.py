@@ -23,6 +23,7 @@ from questline.engine import (
     catalogue,
     closing,
     conversations,
+    history,
     leaderboard,
     outbox,
 )
@@ -83,6 +84,7 @@ from questline.rules import (
     RuleEvaluator,
     validate_document,
 )
+from questline.rules.evaluation import applies
 from questline.rules.loading import RuleLoadError, load_rules
 from questline.rules.vocabulary import ActivityType
 
@@ -561,11 +563,15 @@ class Engine:
                 await learners.lock_all(user_ids=ids)
                 for user_id in ids:
                     learner = await learners.locked(user_id=user_id, telegram_id=None)
-                    awarding = Awarding(self._context(session, course, learner), None)
-                    awards = await self.recorder.award(learners.pending, awarding, [rule])
-                    if awards:
-                        learners.totals_changed(learner)
-                    out.extend(awards)
+                    async for moment in history.moments(
+                        session, course, learner, self.zone, rule.compiled
+                    ):
+                        awarding = Awarding(moment.context, moment.activity)
+                        awards = await self.recorder.award(learners.pending, awarding, [rule])
+                        if awards:
+                            learners.totals_changed(learner)
+                            out.extend(awards)
+                            break
                 await learners.settle()
                 return out
 
@@ -608,9 +614,7 @@ class Engine:
 
     def _context(self, session: AsyncSession, course: Course, learner: LearnerState) -> FactContext:
         """Facts about the learner as of now, outside any event."""
-        return FactContext(
-            session=session, learner=learner, course=course, zone=self.zone, moment=utcnow()
-        )
+        return history.now(session, course, learner, self.zone).context
 
     async def preview(self, document: RuleDocument) -> list[UserView]:
         """Learners who would qualify for `document` now; writes nothing."""
@@ -620,11 +624,15 @@ class Engine:
         async with self.sessions() as session:
             for user_id in list(await session.scalars(select(User.id).order_by(User.id))):
                 learner = await load_learner(session, self.zone, user_id=user_id)
-                facts = await self.facts.build(
-                    self._context(session, course, learner), compiled.reads
-                )
-                if self.rulebook.evaluator.evaluate_many([compiled], facts)[compiled.slug] is True:
-                    qualifying.append(catalogue.user_view(learner.user))
+                async for moment in history.moments(session, course, learner, self.zone, compiled):
+                    facts = await self.facts.build(moment.context, compiled.reads)
+                    if (
+                        applies(compiled, facts)
+                        and self.rulebook.evaluator.evaluate_many([compiled], facts)[compiled.slug]
+                        is True
+                    ):
+                        qualifying.append(catalogue.user_view(learner.user))
+                        break
         return qualifying
 
     # -- reading -----------------------------------------------------------------------------

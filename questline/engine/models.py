@@ -357,7 +357,8 @@ class ActivityLog(Base):
 
 
 class LessonChallenge(Base):
-    """Extension (0002): the question a lesson asks; ``answers`` is a JSON list of strings."""
+    """Extension (0002): the question a lesson asks; ``answers`` is a JSON list of strings,
+    ``options`` (0011) the JSON list of choices shown as buttons, or NULL (free text only)."""
 
     __tablename__ = "lesson_challenges"
 
@@ -368,6 +369,7 @@ class LessonChallenge(Base):
     question: Mapped[str] = mapped_column(Text, nullable=False)
     answers: Mapped[str] = mapped_column(Text, nullable=False)  # JSON list
     points: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    options: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON list (0011)
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
 

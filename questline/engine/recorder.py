@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine import outbox
 from questline.engine.aggregates import ProgressChange
-from questline.engine.course import Course
+from questline.engine.course import Course, scored_by_course
 from questline.engine.errors import IdempotencyKeyReused
 from questline.engine.events import LESSON_ACTIVITIES, SCORED_ACTIVITIES, Event
 from questline.engine.facts import FactContext, FactsBuilder
@@ -92,6 +92,7 @@ class Recorder:
             assert event.lesson_id is not None
             lesson = course.published_lesson(event.lesson_id)
             module = course.published_module_of(lesson)
+            event = scored_by_course(event, lesson)
             if solved_before(learner.progress, lesson.id, event):
                 return await self._first_solve(session, learners.pending, learner, lesson.id)
             row, change = apply_progress(learner.progress, learner.user.id, lesson.id, event)

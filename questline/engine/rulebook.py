@@ -10,7 +10,7 @@ from typing import Any
 
 from questline.engine.models import Achievement
 from questline.rules.document import RuleDocument
-from questline.rules.evaluation import CompiledRule, RuleEvaluationError, RuleEvaluator
+from questline.rules.evaluation import CompiledRule, RuleEvaluationError, RuleEvaluator, applies
 from questline.rules.vocabulary import ActivityType
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,11 @@ class RuleBook:
         return {name for rule in rules for name in rule.compiled.reads}
 
     def fired(self, rules: list[ActiveRule], facts: Mapping[str, Any]) -> list[ActiveRule]:
-        """The rules that hold on `facts`; a rule that errors is logged with its slug, not fired."""
+        """The rules that hold on `facts`; a rule that errors is logged with its slug, not fired.
+        A rule reading an event fact that `facts` has no value for does not apply (`applies`)."""
+        rules = [rule for rule in rules if applies(rule.compiled, facts)]
+        if not rules:
+            return []
         results = self.evaluator.evaluate_many([rule.compiled for rule in rules], facts)
         fired = []
         for rule in rules:

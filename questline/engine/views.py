@@ -34,6 +34,8 @@ class UserView:
 class ChallengeView:
     question: str
     points: int
+    options: tuple[str, ...] = ()
+    """Choices shown as buttons (multiple choice); empty: the answer is typed."""
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 Public API (everything else is internal):
 
 - documents: :class:`RuleDocument`; loading rule files: :func:`load_rules`, :func:`default_rules`
-- validation: :func:`validate_document`, :func:`validate_paths`, :func:`validate_command_lines`
+- validation: :func:`validate_document`, :func:`validate_paths`, :func:`validate_command_lines`;
+  rule examples: :class:`RuleExample`, :func:`examples_command_lines`
 - explanations: :func:`explain` → :class:`Explanation` of :class:`Shortfall`
 - facts: :class:`FactSpec`, :class:`FactCatalog`, :func:`default_catalog`
 - evaluation: :class:`RuleEvaluator`, :class:`CompiledRule`, :class:`RuleEvaluationError`
@@ -21,7 +22,7 @@ from questline.rules.analysis import (
     progress,
     threshold_parts,
 )
-from questline.rules.document import RuleDocument
+from questline.rules.document import RuleDocument, RuleExample
 from questline.rules.evaluation import (
     CompiledRule,
     Diagnostic,
@@ -40,6 +41,7 @@ from questline.rules.operators import CustomOperator, OperatorRegistry
 from questline.rules.validation import (
     Problem,
     ValidationReport,
+    examples_command_lines,
     validate_command_lines,
     validate_document,
     validate_paths,
@@ -69,6 +71,7 @@ __all__ = [
     "RuleDocument",
     "RuleEvaluationError",
     "RuleEvaluator",
+    "RuleExample",
     "RuleLoadError",
     "RuleProgress",
     "Shortfall",
@@ -78,6 +81,7 @@ __all__ = [
     "builtin_operator_names",
     "default_catalog",
     "default_rules",
+    "examples_command_lines",
     "explain",
     "fact_reads",
     "load_rules",

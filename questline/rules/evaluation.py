@@ -22,7 +22,13 @@ from typing import Any, Literal, NamedTuple
 import datalogic_py as _dl
 
 from questline.rules.document import RuleDocument
-from questline.rules.facts import FactCatalog, default_catalog
+from questline.rules.facts import (
+    EVENT_NAMESPACES,
+    MISSING,
+    FactCatalog,
+    default_catalog,
+    lookup_fact,
+)
 from questline.rules.limits import DEFAULT_OPS_BUDGET
 from questline.rules.operators import OperatorRegistry
 from questline.rules.vocabulary import ActivityType
@@ -136,6 +142,19 @@ class CompiledRule:
     @property
     def criteria(self) -> Any:
         return self.document.criteria
+
+    @property
+    def event_reads(self) -> frozenset[str]:
+        """The facts of the event (``event.*``, ``lesson.*``, ``module.*``) the rule reads."""
+        return frozenset(n for n in self.reads if n.split(".", 1)[0] in EVENT_NAMESPACES)
+
+
+def applies(rule: CompiledRule, facts: Mapping[str, Any]) -> bool:
+    """Whether ``rule`` is evaluated on ``facts`` at all: a rule that reads a fact of the event
+    applies only to events that give every such fact a value. Elsewhere (a LOGIN for a rule on
+    ``lesson.score``, a completion sent without a score, no event at all) it is not evaluated
+    and does not hold, however its criteria would treat null."""
+    return all(lookup_fact(facts, name) not in (None, MISSING) for name in rule.event_reads)
 
 
 class PreparedFacts:

@@ -18,6 +18,7 @@ from typing import Any
 from questline.rules.vocabulary import ActivityType
 
 __all__ = [
+    "EVENT_NAMESPACES",
     "MISSING",
     "FactCatalog",
     "FactSpec",
@@ -27,6 +28,9 @@ __all__ = [
 ]
 
 FACT_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+EVENT_NAMESPACES = frozenset({"event", "lesson", "module"})
+"""Facts about the event being processed: a rule that reads one applies only to events that
+give it a value (see :func:`questline.rules.evaluation.applies`)."""
 
 
 class FactType(StrEnum):
@@ -79,6 +83,11 @@ class FactSpec:
     @property
     def namespace(self) -> str:
         return self.name.split(".", 1)[0]
+
+    @property
+    def event_bound(self) -> bool:
+        """A fact of the event being processed (its lesson, its module), not of the learner."""
+        return self.namespace in EVENT_NAMESPACES
 
     @property
     def type_label(self) -> str:
@@ -298,6 +307,18 @@ def _builtin_specs() -> list[FactSpec]:
             minimum=1,
             maximum=7,
         ),
+        FactSpec(
+            "event.local_date",
+            s,
+            'Date of the event in the learner\'s time zone, "YYYY-MM-DD".',
+            _ALL_BUT_AWARDS,
+        ),
+        FactSpec(
+            "event.timestamp",
+            i,
+            "Time of the event in whole seconds since 1970-01-01 UTC (for deadlines).",
+            _ALL_BUT_AWARDS,
+        ),
         # stats.*
         FactSpec(
             "stats.lessons_started",
@@ -324,6 +345,12 @@ def _builtin_specs() -> list[FactSpec]:
             noun_one="completed module",
         ),
         FactSpec(
+            "stats.completed_module_slugs",
+            FactType.LIST,
+            "Slugs of the modules whose lessons the learner has all completed.",
+            frozenset({_A.LESSON_COMPLETED}),
+        ),
+        FactSpec(
             "stats.challenges_attempted",
             i,
             "Challenges the learner has attempted.",
@@ -342,7 +369,8 @@ def _builtin_specs() -> list[FactSpec]:
         FactSpec(
             "stats.total_score",
             i,
-            "Total score: best lesson and challenge scores plus achievement points.",
+            "Total score: each lesson's best score (a solved challenge's points count as a"
+            " score of its lesson) plus achievement points.",
             frozenset({_A.LESSON_COMPLETED, _A.CHALLENGE_SOLVED, _A.ACHIEVEMENT_EARNED}),
             noun="score points",
             noun_one="score point",
@@ -402,6 +430,15 @@ def _builtin_specs() -> list[FactSpec]:
         # module.* (the module of the event's lesson; null when the event has no lesson)
         FactSpec("module.id", i, "Id of the event's module.", _LEARNING, nullable=True),
         FactSpec("module.title", s, "Title of the event's module.", _LEARNING, nullable=True),
+        FactSpec("module.slug", s, "Slug of the event's module.", _LEARNING, nullable=True),
+        FactSpec(
+            "module.lowest_best_score",
+            i,
+            "The lowest of the learner's best scores over the module's lessons; null while a"
+            " lesson has no score.",
+            _LEARNING,
+            nullable=True,
+        ),
         FactSpec(
             "module.order",
             i,
@@ -435,6 +472,7 @@ def _builtin_specs() -> list[FactSpec]:
         # lesson.* (the event's lesson; null when the event has no lesson)
         FactSpec("lesson.id", i, "Id of the event's lesson.", _LEARNING, nullable=True),
         FactSpec("lesson.title", s, "Title of the event's lesson.", _LEARNING, nullable=True),
+        FactSpec("lesson.slug", s, "Slug of the event's lesson.", _LEARNING, nullable=True),
         FactSpec(
             "lesson.order",
             i,
@@ -474,6 +512,9 @@ def _builtin_specs() -> list[FactSpec]:
             _LEARNING,
             nullable=True,
         ),
+        *_window_specs("today", "today"),
+        *_window_specs("week", "this week (from Monday)"),
+        *_window_specs("month", "this month"),
         # leaderboard.* (the last finished week and month; no activity changes them: the
         # leaderboard close job evaluates the rules reading them when a period ends)
         *(
@@ -498,6 +539,37 @@ def _builtin_specs() -> list[FactSpec]:
                     noun_one=f"point last {period}",
                 ),
             )
+        ),
+    ]
+
+
+def _window_specs(namespace: str, period: str) -> list[FactSpec]:
+    """Counts within a calendar period of the learner's time zone, up to the event (or now)."""
+    i = FactType.INT
+    return [
+        FactSpec(
+            f"{namespace}.lessons_completed",
+            i,
+            f"Lesson completions {period}.",
+            frozenset({_A.LESSON_COMPLETED}),
+            noun=f"lesson completions {period}",
+            noun_one=f"lesson completion {period}",
+        ),
+        FactSpec(
+            f"{namespace}.challenges_solved",
+            i,
+            f"Challenges solved {period}.",
+            frozenset({_A.CHALLENGE_SOLVED}),
+            noun=f"challenges solved {period}",
+            noun_one=f"challenge solved {period}",
+        ),
+        FactSpec(
+            f"{namespace}.activities",
+            i,
+            f"Learner activities of any kind {period}.",
+            _ALL_BUT_AWARDS,
+            noun=f"activities {period}",
+            noun_one=f"activity {period}",
         ),
     ]
 

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from questline.plain_errors import plain_message
 from questline.rules.analysis import (
     COMPARISONS,
     ITERATING_OPERATORS,
@@ -33,6 +34,7 @@ from questline.rules.document import (
     RuleDocument,
 )
 from questline.rules.evaluation import RuleEvaluator
+from questline.rules.examples import example_problems
 from questline.rules.facts import FactCatalog, FactSpec, FactType, default_catalog
 from questline.rules.limits import MAX_CRITERIA_BYTES, MAX_CRITERIA_DEPTH, MAX_FILE_DEPTH
 from questline.rules.loading import read_rule_file, rule_files
@@ -60,6 +62,8 @@ class Problem:
     pointer: str
     message: str
     severity: Severity = "error"
+    example: bool = False
+    """A failing example the rule carries, rather than a problem of the rule itself."""
 
     @property
     def is_error(self) -> bool:
@@ -78,6 +82,14 @@ class ValidationReport:
     rules: list[RuleDocument] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    examples_run: int = 0
+    """Examples run: those of every rule that has no problem of its own."""
+    examples_skipped: int = 0
+    """Examples not run, because their rule has a problem of its own."""
+
+    @property
+    def examples_failed(self) -> int:
+        return sum(1 for p in self.problems if p.example)
 
     @property
     def errors(self) -> list[Problem]:
@@ -116,10 +128,8 @@ def _schema_message(error: Mapping[str, Any]) -> str:
         return f"must be at most {ctx.get('max_length', _FIELD_LIMITS.get(name))} characters"
     if kind == "string_too_short":
         return "must not be empty"
-    if kind == "greater_than_equal":
-        return f"must be >= {ctx.get('ge')}"
-    if kind == "less_than_equal":
-        return f"must be <= {ctx.get('le')}"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return plain_message(error)
     if kind == "enum" and name == "type":
         return "must be one of " + ", ".join(t.value for t in AchievementType)
     if kind == "int_type":
@@ -146,7 +156,8 @@ def _schema_problems(raw: Mapping[str, Any], source: str, prefix: str) -> list[P
             else:
                 # union members (e.g. "icon": str | None) repeat the location; keep the first
                 loc = tuple(p for p in loc if not (isinstance(p, str) and p.endswith("]")))
-                pointer = prefix + "".join(f"/{escape_pointer(p)}" for p in loc[:1])
+                depth = len(loc) if loc and loc[0] == "examples" else 1
+                pointer = prefix + "".join(f"/{escape_pointer(p)}" for p in loc[:depth])
                 message = _schema_message(err)
             if pointer in seen:
                 continue
@@ -272,6 +283,18 @@ def _compare_problem(op: str, spec: FactSpec, value: Any) -> str | None:
     return None
 
 
+ORDERINGS = frozenset({"<", "<=", ">", ">="})
+
+
+def _null_warning(op: str, spec: FactSpec) -> str:
+    """Why an ordering on a fact that can be null may hold for the wrong learners."""
+    guard = json.dumps({"!!": {"var": spec.name}})
+    return (
+        f'warning: "{spec.name}" can be null, and JsonLogic orders null like 0, so "{op}" can'
+        f" hold for a learner who has no value; guard it, e.g. {guard}"
+    )
+
+
 def _fact_of(node: Any) -> str | None:
     call = operator_call(node)
     if call is None or call[0] != "var":
@@ -303,6 +326,9 @@ def _type_problems(criteria: Any, source: str, base: str, catalog: FactCatalog) 
                 spec = catalog.get(name) if name else None
                 if spec is None:
                     continue
+                if op in ORDERINGS and spec.nullable and not spec.event_bound:
+                    warning = _null_warning(op, spec)
+                    problems.append(Problem(source, f"{base}{here}/{i}", warning, "warning"))
                 for j, other in enumerate(args):
                     if j == i or operator_call(other) is not None:
                         continue
@@ -390,6 +416,10 @@ def validate_document(
         problems.extend(
             _criteria_problems(raw["criteria"], source, prefix + "/criteria", catalog, evaluator)
         )
+    if not any(problem.is_error for problem in problems) and raw.get("examples"):
+        document = RuleDocument.model_validate(raw)
+        for pointer, message in example_problems(document, evaluator, catalog):
+            problems.append(Problem(source, prefix + pointer, message, example=True))
     return problems
 
 
@@ -416,6 +446,11 @@ def validate_paths(
                 raw, source, catalog, operators, prefix=prefix, evaluator=evaluator
             )
             file_problems.extend(found)
+            if isinstance(raw, Mapping) and isinstance(raw.get("examples"), list):
+                if any(p.is_error and not p.example for p in found):
+                    report.examples_skipped += len(raw["examples"])
+                else:
+                    report.examples_run += len(raw["examples"])
             if not any(p.is_error for p in found):
                 docs.append((prefix, RuleDocument.model_validate(raw)))
         local: dict[str, str] = {}
@@ -464,3 +499,19 @@ def validate_command_lines(
     warn = f", {len(report.warnings)} warning(s)" if report.warnings else ""
     lines.append(f"{n_rules} rule{'s' if n_rules != 1 else ''} OK in {files}{warn}")
     return lines, 0
+
+
+def examples_command_lines(
+    paths: Iterable[str | Path] | str | Path,
+    catalog: FactCatalog | None = None,
+    operators: OperatorRegistry | None = None,
+) -> tuple[list[str], int]:
+    """What ``questline rules test PATHS`` prints, and its exit code (0 all passed, 1 else)."""
+    report = validate_paths(paths, catalog, operators)
+    lines = [str(p) for p in report.problems]
+    run, skipped = report.examples_run, report.examples_skipped
+    summary = f"{run - report.examples_failed} of {run} example{'s' if run != 1 else ''} passed"
+    if skipped:
+        summary += f"; {skipped} not run: their rules have errors (see above)"
+    lines.append(summary)
+    return lines, 1 if report.errors else 0

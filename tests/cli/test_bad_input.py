@@ -76,23 +76,23 @@ BAD_LINES = {
     ),
     "telegram_id 2^63": (
         json.dumps({"type": "LOGIN", "telegram_id": 2**63}),
-        "invalid event: telegram_id: Input should be less than or equal to 9223372036854775807",
+        "invalid event: telegram_id: must be at most 9,223,372,036,854,775,807",
     ),
     "user_id 2^63": (
         json.dumps({"type": "LOGIN", "user_id": 2**63}),
-        "invalid event: user_id: Input should be less than or equal to 2147483647",
+        "invalid event: user_id: must be at most 2,147,483,647",
     ),
     "user_id 2^31": (
         json.dumps({"type": "LOGIN", "user_id": 2**31}),
-        "invalid event: user_id: Input should be less than or equal to 2147483647",
+        "invalid event: user_id: must be at most 2,147,483,647",
     ),
     "lesson_id 10^20": (
         json.dumps({"type": "LESSON_STARTED", "user_id": 1, "lesson_id": 10**20}),
-        "invalid event: lesson_id: Input should be less than or equal to 2147483647",
+        "invalid event: lesson_id: must be at most 2,147,483,647",
     ),
     "user_id 0": (
         json.dumps({"type": "LOGIN", "user_id": 0}),
-        "invalid event: user_id: Input should be greater than or equal to 1",
+        "invalid event: user_id: must be at least 1",
     ),
     "details one byte over the limit": (
         json.dumps({**LOGIN, "details": {"text": "x" * (MAX_DETAILS_BYTES - 10)}}),
@@ -289,7 +289,7 @@ COURSES = {
     ),
     "order.yaml": (
         "modules:\n- {slug: m, title: M, order: 100000000000000000000}\n",
-        "/modules/0/order: Input should be less than or equal to 2147483647",
+        "/modules/0/order: must be at most 2,147,483,647",
     ),
     "nan.yaml": (
         "modules:\n- {slug: m, title: M, order: .nan}\n",
@@ -302,7 +302,7 @@ COURSES = {
     "points.yaml": (
         "modules:\n- slug: m\n  title: M\n  order: 1\n  lessons:\n  - slug: l\n    title: L\n"
         "    order: 1\n    challenge: {question: Q, answers: [a], points: 1000000000000}\n",
-        "/modules/0/lessons/0/challenge/points: Input should be less than or equal to 1000000",
+        "/modules/0/lessons/0/challenge/points: must be at most 1,000,000",
     ),
     "alias.yaml": (
         "modules:\n- {slug: m, title: &t M, description: *t, order: 1}\n",
@@ -348,7 +348,7 @@ RULES = {
     ),
     "points.json": (
         RULE % ("1000000000000", '{">=": [{"var": "stats.points"}, 1]}'),
-        "/points: must be <= 1000000",
+        "/points: must be at most 1,000,000",
     ),
     "surrogate.json": (
         RULE.replace('"R"', '"\\ud800"') % ("1", "true"),

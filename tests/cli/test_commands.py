@@ -76,6 +76,23 @@ def test_rules_validate_catalog(invoke: Invoke) -> None:
     assert result.output == "12 rules OK in 5 files\n"
 
 
+def test_rules_test_runs_the_examples(invoke: Invoke, tmp_path: Path) -> None:
+    result = invoke("rules", "test", str(CATALOG_DIR))
+    assert (result.exit_code, result.output) == (0, "28 of 28 examples passed\n")
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(
+        "slug: one\ntype: LESSON_COMPLETED\ntitle: One\npoints: 1\n"
+        "criteria: {'>=': [{var: stats.lessons_completed}, 1]}\n"
+        "examples: [{facts: {stats: {lessons_completed: 0}}, expect: true}]\n"
+    )
+    result = invoke("rules", "test", str(wrong))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{wrong.as_posix()}: /examples/0: example: expected true, got false",
+        "0 of 1 example passed",
+    ]
+
+
 def test_rules_validate_reports_each_problem(invoke: Invoke, tmp_path: Path) -> None:
     typo = tmp_path / "typo.json"
     typo.write_text(
@@ -103,7 +120,7 @@ def test_rules_validate_reports_each_problem(invoke: Invoke, tmp_path: Path) -> 
         '"stats.lesons_completed" (did you mean "stats.lessons_completed"?)',
         f"{broken}: invalid JSON at line 1, column 19: "
         "Expecting property name enclosed in double quotes",
-        f"{odd}: /0/points: must be >= 0",
+        f"{odd}: /0/points: must be at least 0",
         f'{odd}: /0/criteria: unknown operator "frobnicate" (did you mean "concat"?)',
         "4 errors in 3 files; no rules were changed",
     ]

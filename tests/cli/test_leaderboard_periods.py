@@ -22,7 +22,7 @@ PODIUM = {
     "points": 30,
     "criteria": {
         "and": [
-            {"var": "leaderboard.last_week_rank"},
+            {"!!": {"var": "leaderboard.last_week_rank"}},
             {"<=": [{"var": "leaderboard.last_week_rank"}, 3]},
         ]
     },

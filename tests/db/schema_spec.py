@@ -144,6 +144,7 @@ EXTENSION_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
         "question": ("text", None, False),
         "answers": ("text", None, False),
         "points": ("int", None, False),
+        "options": ("text", None, True),
         "created_at": (T, None, False),
         "updated_at": (T, None, False),
     },

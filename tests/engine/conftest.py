@@ -15,6 +15,7 @@ from questline.engine.models import Base
 from questline.engine.views import LessonView, UserView
 from questline.plugins.manager import build_plugin_manager
 from questline.rules.loading import CATALOG_DIR
+from questline.rules.vocabulary import ActivityType as A
 
 SAMPLE_COURSE = Path(__file__).parents[2] / "questline" / "engine" / "sample" / "course.yaml"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -55,3 +56,18 @@ async def row_counts(db: AsyncEngine) -> dict[str, int]:
             )
             for table in Base.metadata.sorted_tables
         }
+
+
+CHALLENGE_KINDS = frozenset({A.CHALLENGE_ATTEMPTED, A.CHALLENGE_SOLVED})
+
+
+def lesson_for(kind: A, index: int, lessons: list[LessonView]) -> LessonView:
+    """The `index`-th lesson (wrapping) among those an event of `kind` can be about: a
+    challenge event needs a lesson with a challenge."""
+    fitting = [lesson for lesson in lessons if lesson.challenge or kind not in CHALLENGE_KINDS]
+    return fitting[index % len(fitting)]
+
+
+def caller_score(kind: A, score: int) -> int | None:
+    """The score a caller sends: one for a completion; none for a solve (the course's points)."""
+    return score if kind is A.LESSON_COMPLETED else None

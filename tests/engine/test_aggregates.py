@@ -19,7 +19,7 @@ from questline.engine.models import LearnerDay, LearnerTotals, UserProgress
 from questline.engine.views import LessonView, UserView
 from questline.rules.vocabulary import ActivityType as A
 
-from .conftest import T0, make_engine
+from .conftest import T0, caller_score, lesson_for, make_engine
 
 KINDS = [A.LOGIN, A.LESSON_STARTED, A.LESSON_COMPLETED, A.CHALLENGE_ATTEMPTED, A.CHALLENGE_SOLVED]
 
@@ -95,10 +95,8 @@ def to_events(
         Event(
             type=kind,
             user_id=users[who].id,
-            lesson_id=None if kind is A.LOGIN else lessons[lesson].id,
-            score=(lesson * 7 + minutes) % 101
-            if kind in (A.LESSON_COMPLETED, A.CHALLENGE_SOLVED)
-            else None,
+            lesson_id=None if kind is A.LOGIN else lesson_for(kind, lesson, lessons).id,
+            score=caller_score(kind, (lesson * 7 + minutes) % 101),
             occurred_at=T0 + timedelta(minutes=minutes),
         )
         for who, kind, lesson, minutes in items

@@ -23,7 +23,7 @@ from questline.plugins.manager import build_plugin_manager
 from questline.rules.facts import FactSpec, FactType
 from questline.rules.vocabulary import ActivityType as A
 
-from .conftest import T0, row_counts
+from .conftest import T0, caller_score, lesson_for, row_counts
 
 
 async def test_replaying_an_event_returns_the_first_result_and_changes_nothing(
@@ -115,13 +115,12 @@ def to_events(
 ) -> list[Event]:
     events = []
     for who, kind, lesson, score, hours, key in items:
-        scored = kind in (A.LESSON_COMPLETED, A.CHALLENGE_SOLVED)
         events.append(
             Event(
                 type=kind,
                 user_id=users[who].id,
-                lesson_id=None if kind is A.LOGIN else lessons[lesson].id,
-                score=score if scored else None,
+                lesson_id=None if kind is A.LOGIN else lesson_for(kind, lesson, lessons).id,
+                score=caller_score(kind, score),
                 occurred_at=T0 + timedelta(hours=hours),
                 idempotency_key=f"{key}-{kind}-{lesson}" if key else None,
             )

@@ -128,3 +128,28 @@ async def test_preview_lists_who_would_qualify_and_writes_nothing(
     )
     assert [user.id for user in await engine.preview(document)] == [keen.id]
     assert await row_counts(db) == before
+
+
+async def test_challenge_options_round_trip_and_update_by_slug(
+    engine: Engine, tmp_path: Path
+) -> None:
+    def course(options: list[str] | None) -> Path:
+        challenge = {"question": "Which keyword?", "answers": ["elif"], "options": options}
+        lesson = {"slug": "decisions", "title": "Decisions", "order": 1, "challenge": challenge}
+        module = {"slug": "basics", "title": "Basics", "order": 9, "lessons": [lesson]}
+        path = tmp_path / "course.json"
+        path.write_text(json.dumps({"modules": [module]}, ensure_ascii=False))
+        return path
+
+    async def options() -> tuple[str, ...]:
+        [basics] = [m for m in await engine.modules(published_only=False) if m.slug == "basics"]
+        [lesson] = basics.lessons
+        assert lesson.challenge is not None
+        return lesson.challenge.options
+
+    assert (await engine.load_content(course(["else if", "elif", "ещё если"]))).created
+    assert await options() == ("else if", "elif", "ещё если")
+    again = await engine.load_content(course(["else if", "elif", "ещё если"]))
+    assert again.updated == [] and "basics/decisions" in again.unchanged
+    assert (await engine.load_content(course(None))).updated == ["basics/decisions"]
+    assert await options() == ()

@@ -54,7 +54,7 @@ TOP_3_WEEK = {
     "points": 30,
     "criteria": {
         "and": [
-            {"var": "leaderboard.last_week_rank"},
+            {"!!": {"var": "leaderboard.last_week_rank"}},
             {"<=": [{"var": "leaderboard.last_week_rank"}, 3]},
         ]
     },
@@ -142,6 +142,12 @@ def scores(entries: list[LeaderboardEntry]) -> list[tuple[int, int, int]]:
     return [(e.rank, e.user_id, e.total_score) for e in entries]
 
 
+def challenge_points(lesson: LessonView) -> int:
+    """What the course scores a solve of the lesson's challenge."""
+    assert lesson.challenge is not None
+    return lesson.challenge.points
+
+
 def noon(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(12), tzinfo=zone).astimezone(UTC)
 
@@ -188,7 +194,7 @@ async def test_boards_equal_a_brute_force_count_of_the_events(
             type=kind,
             user_id=users[who].id,
             lesson_id=lessons[lesson].id,
-            score=score,
+            score=score if kind is A.LESSON_COMPLETED else challenge_points(lessons[lesson]),
             occurred_at=anchor + timedelta(minutes=minutes),
         )
         for who, kind, lesson, minutes, score in items

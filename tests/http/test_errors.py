@@ -100,7 +100,10 @@ async def test_naive_timestamp(client: AsyncClient, writer: dict, learner: int) 
     )
     body = assert_problem(response, 422, "validation-error")
     assert body["errors"] == [
-        {"pointer": "/occurred_at", "detail": "occurred_at must be timezone-aware"}
+        {
+            "pointer": "/occurred_at",
+            "detail": "occurred_at must include a time zone, e.g. 2026-03-01T09:00:00+01:00",
+        }
     ]
 
 
@@ -162,6 +165,24 @@ async def test_unknown_and_unpublished_lessons(
     response = await client.post("/v1/events", json=event, headers=writer)
     body = assert_problem(response, 409, "unpublished-lesson")
     assert "not published" in body["detail"]
+
+
+async def test_a_solve_with_a_score_of_its_own_and_a_challenge_that_is_not_there(
+    client: AsyncClient, writer: dict, learner: int, lessons: list[LessonView], db: AsyncEngine
+) -> None:
+    before = await row_counts(db)
+    challenged = next(lesson for lesson in lessons if lesson.challenge)
+    plain = next(lesson for lesson in lessons if lesson.challenge is None)
+    solve = {"type": "CHALLENGE_SOLVED", "telegram_id": learner, "lesson_id": challenged.id}
+    response = await client.post("/v1/events", json={**solve, "score": 500}, headers=writer)
+    body = assert_problem(response, 422, "invalid-event")
+    assert "worth" in body["detail"] and "not 500" in body["detail"]
+    response = await client.post(
+        "/v1/events", json={**solve, "lesson_id": plain.id}, headers=writer
+    )
+    body = assert_problem(response, 422, "invalid-request")
+    assert body["detail"].endswith("has no challenge")
+    assert await row_counts(db) == before
 
 
 async def test_batch_rolls_back_and_names_the_bad_event(

@@ -7,12 +7,13 @@ from typing import Any
 from hypothesis import strategies as st
 
 from questline.rules import FactCatalog, FactSpec, FactType, RuleDocument, default_catalog
+from questline.rules.testing import facts_documents as public_facts_documents
 
 CATALOG = default_catalog()
-NUMERIC = [s for s in CATALOG if s.type.is_numeric]
+NUMERIC = [s for s in CATALOG if s.type.is_numeric and (s.event_bound or not s.nullable)]
+"""Numbers a rule may order without a null guard (the leaderboard ranks need one)."""
 CHOICE_STR = [s for s in CATALOG if s.type is FactType.STR and s.choices]
 BOOLS = [s for s in CATALOG if s.type is FactType.BOOL]
-OPTIONAL_NAMESPACES = ("module", "lesson")  # null when the event has no lesson
 
 
 def var(spec: FactSpec) -> dict[str, Any]:
@@ -25,34 +26,11 @@ def _int_value(spec: FactSpec) -> st.SearchStrategy[int]:
     return st.integers(lo, hi)
 
 
-def fact_value(spec: FactSpec, *, nulls: bool = True) -> st.SearchStrategy[Any]:
-    if spec.type.is_numeric:
-        base: st.SearchStrategy[Any] = _int_value(spec)
-    elif spec.type is FactType.BOOL:
-        base = st.booleans()
-    elif spec.choices:
-        base = st.sampled_from(spec.choices)
-    else:
-        base = st.text("abcxyz ", max_size=6)
-    if nulls and spec.nullable:
-        return st.none() | base
-    return base
-
-
-@st.composite
 def facts_documents(
-    draw: st.DrawFn, catalog: FactCatalog = CATALOG, *, nulls: bool = True
-) -> dict[str, Any]:
-    doc: dict[str, Any] = {}
-    for ns in catalog.namespaces():
-        if nulls and ns in OPTIONAL_NAMESPACES and draw(st.booleans()):
-            doc[ns] = None
-            continue
-        doc[ns] = {
-            spec.name.split(".", 1)[1]: draw(fact_value(spec, nulls=nulls))
-            for spec in catalog.in_namespace(ns)
-        }
-    return doc
+    catalog: FactCatalog = CATALOG, *, nulls: bool = True
+) -> st.SearchStrategy[dict[str, Any]]:
+    """The public strategy, with counts low enough to land on both sides of a threshold."""
+    return public_facts_documents(catalog, nulls=nulls, count_ceiling=40)
 
 
 _MIRROR = {">=": "<=", ">": "<", "==": "=="}

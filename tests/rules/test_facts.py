@@ -32,11 +32,27 @@ def test_builtin_fact_names_and_changed_by() -> None:
         "streak.longest": {A.LESSON_COMPLETED, A.CHALLENGE_SOLVED},
         "module.completed": LEARNING,
         "lesson.status": LEARNING,
+        "stats.completed_module_slugs": {A.LESSON_COMPLETED},
+        "event.timestamp": set(A) - {A.ACHIEVEMENT_EARNED},
+        "today.lessons_completed": {A.LESSON_COMPLETED},
+        "week.challenges_solved": {A.CHALLENGE_SOLVED},
+        "month.activities": set(A) - {A.ACHIEVEMENT_EARNED},
     }
     for name, changed in expected.items():
         assert c[name].changed_by == changed, name
-    assert len(c) == 40
-    assert c.namespaces() == ["event", "leaderboard", "lesson", "module", "stats", "streak", "user"]
+    assert len(c) == 55
+    assert c.namespaces() == [
+        "event",
+        "leaderboard",
+        "lesson",
+        "module",
+        "month",
+        "stats",
+        "streak",
+        "today",
+        "user",
+        "week",
+    ]
     assert c["module.completed"].type is FactType.BOOL
     assert c["lesson.status"].choices == ("NOT_STARTED", "IN_PROGRESS", "COMPLETED")
 

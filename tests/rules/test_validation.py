@@ -32,8 +32,8 @@ def with_criteria(criteria: Any) -> dict[str, Any]:
 
 
 def test_problem_str_is_source_pointer_message() -> None:
-    p = Problem("rules/a.json", "/points", "must be >= 0")
-    assert str(p) == "rules/a.json: /points: must be >= 0"
+    p = Problem("rules/a.json", "/points", "must be at least 0")
+    assert str(p) == "rules/a.json: /points: must be at least 0"
     assert str(Problem("rules/a.json", "", "file is empty")) == "rules/a.json: file is empty"
 
 
@@ -58,7 +58,7 @@ def test_unknown_fact_without_suggestion() -> None:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ({**BASE, "points": -1}, "/points: must be >= 0"),
+        ({**BASE, "points": -1}, "/points: must be at least 0"),
         ({**BASE, "points": "10"}, "/points: must be a whole number"),
         (
             {**BASE, "slug": "Ten Lessons"},
@@ -79,7 +79,7 @@ def test_unknown_fact_without_suggestion() -> None:
         (
             {**BASE, "colour": "red"},
             '/colour: unknown field "colour" (allowed: slug, type, title, '
-            "description, icon, points, criteria, enabled)",
+            "description, icon, points, criteria, enabled, examples)",
         ),
     ],
 )
@@ -313,7 +313,7 @@ def test_yaml_rule_errors_have_pointers(tmp_path: Path) -> None:
         "- slug: ok\n  type: STREAK\n  title: T\n  points: -3\n  criteria: {var: streak.curent}\n",
     )
     assert [str(p) for p in validate_paths(path).problems] == [
-        f"{path.as_posix()}: /0/points: must be >= 0",
+        f"{path.as_posix()}: /0/points: must be at least 0",
         f'{path.as_posix()}: /0/criteria/var: unknown fact "streak.curent" '
         '(did you mean "streak.current"?)',
     ]
@@ -325,7 +325,7 @@ def test_file_with_an_error_contributes_nothing(tmp_path: Path) -> None:
     report = validate_paths(tmp_path)
     assert [r.slug for r in report.rules] == ["fine"]
     assert [str(p) for p in report.problems] == [
-        f"{(tmp_path / 'a.json').as_posix()}: /1/points: must be >= 0"
+        f"{(tmp_path / 'a.json').as_posix()}: /1/points: must be at least 0"
     ]
     with pytest.raises(RuleLoadError) as info:
         load_rules(tmp_path)

@@ -235,4 +235,4 @@ async def test_reload_sees_what_another_process_changed(
     assert "Regular" not in (await admin.send("/achievements")).text
     reply = await admin.send("/reload")
     assert "🔄 rules and course re-read from the database" in reply.text
-    assert "1/3 visits · 2 visits to go" in (await admin.send("/achievements")).text
+    assert "2 visits to go ▰▰▰▱▱▱▱▱▱▱" in (await admin.send("/achievements")).text

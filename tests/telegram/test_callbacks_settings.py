@@ -12,9 +12,11 @@ from hypothesis import strategies as st
 from questline.adapters.telegram.callbacks import (
     FACTORIES,
     BoardCb,
+    ChoiceCb,
     LessonAction,
     LessonCb,
     ModuleCb,
+    PageCb,
     Screen,
     ScreenCb,
     parse,
@@ -28,6 +30,8 @@ BIGGEST = {
     ModuleCb: ModuleCb(owner=2**53 - 1, module_id=2**31 - 1),
     LessonCb: LessonCb(owner=2**53 - 1, lesson_id=2**31 - 1, action=max(LessonAction, key=len)),
     BoardCb: BoardCb(owner=2**53 - 1, period=max(Period, key=len)),
+    PageCb: PageCb(owner=2**53 - 1, lesson_id=2**31 - 1, page=999),
+    ChoiceCb: ChoiceCb(owner=2**53 - 1, lesson_id=2**31 - 1, option=9),
 }
 
 

@@ -88,3 +88,16 @@ def test_russian_plural_forms() -> None:
         ]
     with i18n.use_locale("en"):
         assert [lesson(n) for n in (0, 1, 2)] == ["lessons", "lesson", "lessons"]
+
+
+GLOSSARY = {"очк": "балл"}
+"""Russian words the interface must not use, with the one it uses instead (points are баллы)."""
+
+
+def test_russian_uses_one_word_for_each_term() -> None:
+    for message in catalog("ru"):
+        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        for avoided, preferred in GLOSSARY.items():
+            assert all(avoided not in form.lower() for form in forms), (
+                f"{message.id!r} says {avoided!r}…; the glossary's word is {preferred!r}…"
+            )

@@ -154,15 +154,15 @@ async def test_progress_and_achievements_with_what_is_missing(bot: Harness, engi
     reply = await alice.send("/achievements")
     (earned_line,) = [line for line in reply.text.splitlines() if "First steps" in line]
     assert earned_line.startswith("🎯 First steps — ") and earned_line.endswith("(+10)")
-    assert "🔒 <b>High five</b>" in reply.text
-    assert "2/5 lessons · 3 lessons to go" in reply.text
-    assert "0/1 module · 1 module to go" in reply.text
+    assert "🔒 <b>High five</b> (+30)\n<i>Complete 5 lessons</i>\n" in reply.text
+    assert "3 lessons to go ▰▰▰▰▱▱▱▱▱▱" in reply.text
+    assert "1 module to go ▱▱▱▱▱▱▱▱▱▱" in reply.text
 
     menu = (await alice.send("/start")).calls[0]
     assert "Welcome back, Alice!" in menu.params["text"]
     reply = await alice.press("Achievements")
     assert reply.methods == ["editMessageText"]
-    assert "2/5 lessons" in reply.text
+    assert "3 lessons to go" in reply.text
 
 
 async def test_leaderboard_shows_the_top_and_ties(bot: Harness, engine: Engine) -> None:
@@ -208,7 +208,7 @@ async def test_russian_speaking_learner(bot: Harness, engine: Engine) -> None:
     assert "Пройдено уроков: 1" in reply.text
     assert "🔥 Серия: 1 день" in reply.text
     reply = await ivan.send("/achievements")
-    assert "1/5 уроков · осталось 4 урока" in reply.text
+    assert "осталось 4 урока ▰▰▱▱▱▱▱▱▱▱" in reply.text
     reply = await ivan.send("что это?")
     assert "Нажмите 🧩 Ответить" in reply.text
     reply = await ivan.send("/что")

@@ -55,11 +55,12 @@ def test_leaderboard_marks_ties_and_shows_a_rank_outside_the_top() -> None:
         assert "not ranked yet" in leaderboard_screen(1009, top, None).text
 
 
-def test_locked_achievements_show_progress_for_any_fact() -> None:
+def test_locked_achievements_show_what_is_missing_for_any_fact() -> None:
     earned_at = datetime(2025, 3, 5, 12, tzinfo=UTC)
     parts = (
         ProgressPart("stats.lessons_completed", ">=", 7, 10, 0.7, False, "/>=/1"),
         ProgressPart("plugin.karma", ">=", 2.5, 4, 0.6, False, "/and/1"),
+        ProgressPart("stats.logins", ">=", 3, 1, 1.0, True, "/and/2"),
     )
     statuses = [
         AchievementStatus("a", "Early bird", None, "🐦", 5, earned_at),
@@ -68,11 +69,49 @@ def test_locked_achievements_show_progress_for_any_fact() -> None:
     with use_locale("en"):
         text = achievements_screen(1, statuses).text
     assert "🐦 Early bird — Mar 5, 2025 (+5)" in text
-    assert "7/10 lessons · 3 lessons to go · 2.5/4 · 1.5 to go" in text
+    assert "3 lessons to go ▰▰▰▰▰▰▰▱▱▱ · 1.5 to go ▰▰▰▰▰▰▱▱▱▱" in text  # met parts not repeated
     with use_locale("ru"):
         text = achievements_screen(1, statuses).text
     assert "🐦 Early bird — 5 мар. 2025\u202fг. (+5)" in text  # CLDR: narrow no-break space
-    assert "7/10 уроков · осталось 3 урока" in text
+    assert "осталось 3 урока ▰▰▰▰▰▰▰▱▱▱" in text
+
+
+def locked(slug: str, ratio: float, points: int = 10) -> AchievementStatus:
+    part = ProgressPart("stats.total_score", ">=", int(500 * ratio), 500, ratio, False, "/>=/1")
+    return AchievementStatus(
+        slug, slug.title(), None, None, points, None, RuleProgress((part,), ratio)
+    )
+
+
+def test_the_closest_three_come_first_and_the_rest_is_folded() -> None:
+    earned_at = datetime(2025, 3, 5, 12, tzinfo=UTC)
+    statuses = [
+        locked("far", 0.05),
+        locked("near", 0.9),
+        AchievementStatus("done", "Done", None, "🎯", 5, earned_at),
+        locked("mid", 0.5),
+        locked("close", 0.7),
+        locked("never", 0.0),
+    ]
+    with use_locale("en"):
+        folded = achievements_screen(7, statuses)
+        unfolded = achievements_screen(7, statuses, show_all=True)
+    titles = [line for line in folded.text.splitlines() if line.startswith("🔒")]
+    assert titles == ["🔒 <b>Near</b> (+10)", "🔒 <b>Close</b> (+10)", "🔒 <b>Mid</b> (+10)"]
+    assert folded.text.startswith("🏆 <b>Achievements</b> · 1/6 earned")
+    assert "50 points to go ▰▰▰▰▰▰▰▰▰▱" in folded.text  # "Near": 450 of 500
+    assert folded.text.index("Mid") < folded.text.index("<b>Earned</b>") < folded.text.index("Done")
+    assert "…and 2 more locked." in folded.text and "Far" not in folded.text
+    assert folded.markup is not None
+    show_all = folded.markup.inline_keyboard[0][0]
+    assert (show_all.text, show_all.callback_data) == ("Show all (6)", "s:7:all_achievements")
+
+    locked_lines = [line for line in unfolded.text.splitlines() if line.startswith("🔒")]
+    assert locked_lines[3:] == ["🔒 <b>Far</b> (+10)", "🔒 <b>Never</b> (+10)"]
+    assert "500 points to go ▱▱▱▱▱▱▱▱▱▱" in unfolded.text
+    assert unfolded.markup is not None
+    fewer = unfolded.markup.inline_keyboard[0][0]
+    assert (fewer.text, fewer.callback_data) == ("Show fewer", "s:7:achievements")
 
 
 async def test_throttle_lets_a_burst_through_then_refills() -> None:
@@ -101,12 +140,17 @@ async def test_throttle_lets_a_burst_through_then_refills() -> None:
     assert handled.count(1) == 4 + 3
 
 
-def test_a_long_lesson_fits_one_message() -> None:
+def test_a_long_lesson_is_paged_and_each_page_fits_one_message() -> None:
     lesson = LessonView(1, 1, "long", "Long", "<tag> " * 2000, 1, 5, True, None)
     module = ModuleView(1, "m", "M", None, 1, True, (lesson,))
     item = LessonProgress(lesson, ProgressStatus.NOT_STARTED, None, 0)
     with use_locale("en"):
-        text = lesson_screen(1, ModuleProgress(module, (item,), 0, 1), item).text
-    visible = html.unescape(re.sub(r"</?b>", "", text))
-    assert len(visible) < 4096
-    assert "<tag> <tag>" in visible and "…" in visible
+        first = lesson_screen(1, ModuleProgress(module, (item,), 0, 1), item).text
+        last = lesson_screen(1, ModuleProgress(module, (item,), 0, 1), item, page=99).text
+    for text in (first, last):
+        visible = html.unescape(re.sub(r"</?b>", "", text))
+        assert len(visible) < 4096
+        assert "<tag> <tag>" in visible  # raw HTML in the content is text
+    pages = re.search(r"Page 1 of (\d+)", first)
+    assert pages is not None and int(pages[1]) > 1
+    assert f"Page {pages[1]} of {pages[1]}" in last  # a page beyond the last shows the last

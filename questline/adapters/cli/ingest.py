@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from questline.adapters.cli.runtime import console, database_message, one_line, open_engine, run
 from questline.engine import Engine, Event, EventRejected
 from questline.engine.limits import MAX_DETAILS_DEPTH
+from questline.plain_errors import plain_message
 from questline.rules.parsing import nesting_problem
 
 DEFAULT_CHUNK = 500
@@ -44,7 +45,7 @@ def validation_message(error: ValidationError) -> str:
     """Pydantic's errors as one line: `field: message; …`."""
     parts = []
     for item in error.errors():
-        message = item["msg"].removeprefix("Value error, ")
+        message = plain_message(item)
         where = ".".join(str(part) for part in item["loc"])
         parts.append(f"{where}: {message}" if where else message)
     return "; ".join(parts)

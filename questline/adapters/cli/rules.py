@@ -19,7 +19,7 @@ from questline.adapters.cli.runtime import (
 )
 from questline.engine.facade import RulesReport
 from questline.engine.views import AchievementStatus, UserView
-from questline.rules import RuleDocument, validate_command_lines
+from questline.rules import RuleDocument, examples_command_lines, validate_command_lines
 
 paths_argument = click.argument(
     "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
@@ -45,6 +45,14 @@ def validate(paths: tuple[Path, ...]) -> None:
     """Check rule files and folders against the installed facts and operators."""
     with offline_engine() as engine:
         _report(*validate_command_lines(paths, engine.facts.catalog, engine.operators))
+
+
+@rules.command("test")
+@paths_argument
+def test_examples(paths: tuple[Path, ...]) -> None:
+    """Run the examples the rules carry; failures name the file and the example's pointer."""
+    with offline_engine() as engine:
+        _report(*examples_command_lines(paths, engine.facts.catalog, engine.operators))
 
 
 async def _load(paths: tuple[Path, ...]) -> tuple[list[str], int, RulesReport | None]:

@@ -25,6 +25,7 @@ from questline.engine.errors import (
     UnpublishedLesson,
     UnpublishedModule,
 )
+from questline.plain_errors import plain_message
 from questline.rules.analysis import escape_pointer
 
 MEDIA_TYPE = "application/problem+json"
@@ -186,7 +187,7 @@ def pointer(loc: Sequence[str | int]) -> str:
 
 def _field_error(error: dict[str, Any]) -> FieldError:
     location, *path = error["loc"] or ("body",)
-    message = str(error["msg"]).removeprefix("Value error, ")
+    message = plain_message(error)
     if location == "body":
         return FieldError(detail=message, pointer=pointer(path))
     return FieldError(detail=message, parameter=".".join(str(part) for part in path))

@@ -12,10 +12,13 @@ from typing import Annotated
 from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
 
+from questline.engine.content import MAX_OPTIONS
 from questline.engine.periods import Period
 
 RowId = Annotated[int, Field(gt=0, lt=2**31)]
 TelegramId = Annotated[int, Field(gt=0, lt=2**53)]
+OptionIndex = Annotated[int, Field(ge=0, lt=MAX_OPTIONS)]
+PageIndex = Annotated[int, Field(ge=0, lt=1000)]
 
 
 class Screen(StrEnum):
@@ -23,6 +26,7 @@ class Screen(StrEnum):
     MODULES = "modules"
     PROGRESS = "progress"
     ACHIEVEMENTS = "achievements"
+    ALL_ACHIEVEMENTS = "all_achievements"
     LEADERBOARD = "leaderboard"
     HELP = "help"
 
@@ -53,13 +57,34 @@ class LessonCb(OwnedCallback, prefix="l"):
     action: LessonAction
 
 
+class ChoiceCb(OwnedCallback, prefix="c"):
+    """One option of a multiple-choice challenge, by its position; the text is never sent."""
+
+    lesson_id: RowId
+    option: OptionIndex
+
+
+class PageCb(OwnedCallback, prefix="p"):
+    """A page of a lesson's content, counted from 0."""
+
+    lesson_id: RowId
+    page: PageIndex
+
+
 class BoardCb(OwnedCallback, prefix="b"):
     """A leaderboard tab: this week, this month or all time."""
 
     period: Period
 
 
-FACTORIES: tuple[type[OwnedCallback], ...] = (ScreenCb, ModuleCb, LessonCb, BoardCb)
+FACTORIES: tuple[type[OwnedCallback], ...] = (
+    ScreenCb,
+    ModuleCb,
+    LessonCb,
+    ChoiceCb,
+    PageCb,
+    BoardCb,
+)
 
 
 def parse(data: str | None) -> OwnedCallback | None:

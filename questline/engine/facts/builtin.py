@@ -8,12 +8,14 @@ The leaderboard facts (`standings`) are the exception: one ranked read of a fini
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import date, timedelta
 from typing import Any
 
 from questline.engine.aggregates import local_day
 from questline.engine.facts.provider import FactContext, FactProvider
 from questline.engine.facts.standings import LeaderboardFacts
+from questline.engine.learner import LearnerState
 from questline.engine.models import ProgressStatus
 from questline.plugins import hookimpl
 from questline.rules.facts import FactSpec, default_catalog
@@ -42,10 +44,24 @@ class UserFacts(_Builtin):
         }
 
 
+EVENT_FACTS = (
+    "type",
+    "entity_id",
+    "entity_type",
+    "score",
+    "local_hour",
+    "local_weekday",
+    "local_date",
+    "timestamp",
+)
+
+
 class EventFacts(_Builtin):
     namespace = "event"
 
     async def provide(self, context: FactContext, names: frozenset[str]) -> dict[str, Any]:
+        if context.activity is None:  # no event (backfill, preview): no event facts
+            return dict.fromkeys(EVENT_FACTS)
         local = context.moment.astimezone(context.zone)
         lesson = context.lesson
         return {
@@ -55,6 +71,8 @@ class EventFacts(_Builtin):
             "score": context.score,
             "local_hour": local.hour,
             "local_weekday": local.isoweekday(),
+            "local_date": local.date().isoformat(),
+            "timestamp": int(context.moment.timestamp()),
         }
 
 
@@ -66,14 +84,16 @@ class StatsFacts(_Builtin):
         totals = learner.figures.totals
         completed = learner.completed_lessons()
         points = sum(learner.earned.values())
+        done_modules = [
+            module
+            for module in context.course.published_modules()
+            if module.lessons and all(lesson.id in completed for lesson in module.lessons)
+        ]
         return {
             "lessons_started": totals.lessons_started,
             "lessons_completed": totals.lessons_completed,
-            "modules_completed": sum(
-                1
-                for module in context.course.published_modules()
-                if module.lessons and all(lesson.id in completed for lesson in module.lessons)
-            ),
+            "modules_completed": len(done_modules),
+            "completed_module_slugs": [module.slug for module in done_modules if module.slug],
             "challenges_attempted": totals.challenge_attempts,
             "challenges_solved": totals.challenges_solved,
             "total_score": totals.lesson_score + points,
@@ -100,17 +120,32 @@ class ModuleFacts(_Builtin):
         module = context.module
         if module is None:
             return None
-        completed = context.learner.completed_lessons()
+        learner = context.learner
+        completed = learner.completed_lessons()
         done = sum(1 for lesson in module.lessons if lesson.id in completed)
         total = len(module.lessons)
+        best = [_best_score(learner, lesson.id) for lesson in module.lessons]
         return {
             "id": module.id,
             "title": module.title,
+            "slug": module.slug,
+            "lowest_best_score": _lowest(best),
             "order": module.order,
             "lessons_total": total,
             "lessons_completed": done,
             "completed": total > 0 and done == total,
         }
+
+
+def _best_score(learner: LearnerState, lesson_id: int) -> int | None:
+    row = learner.progress.get(lesson_id)
+    return row.score if row else None
+
+
+def _lowest(scores: list[int | None]) -> int | None:
+    """The lowest score, or None while any is missing (or there is none)."""
+    known = [score for score in scores if score is not None]
+    return min(known) if known and len(known) == len(scores) else None
 
 
 class LessonFacts(_Builtin):
@@ -124,12 +159,38 @@ class LessonFacts(_Builtin):
         return {
             "id": lesson.id,
             "title": lesson.title,
+            "slug": lesson.slug,
             "order": lesson.order,
             "status": (row.status if row else ProgressStatus.NOT_STARTED).value,
             "attempts": row.attempts if row else 0,
             "score": row.score if row else None,
             "estimated_duration": lesson.estimated_duration,
         }
+
+
+class WindowFacts(_Builtin):
+    """Counts within the calendar period (day, week from Monday, month) of the event's local
+    day, up to that day (outside an event: the period of today)."""
+
+    def __init__(self, namespace: str, first_day: Callable[[date], date]) -> None:
+        self.namespace = namespace
+        self.first_day = first_day
+
+    async def provide(self, context: FactContext, names: frozenset[str]) -> dict[str, Any]:
+        day = context.moment.astimezone(context.zone).date()
+        figures = context.learner.figures
+        counts = await figures.window(
+            context.session, self.first_day(day).toordinal(), day.toordinal()
+        )
+        return {
+            "lessons_completed": counts.lesson_completions,
+            "challenges_solved": counts.challenge_solves,
+            "activities": counts.activities,
+        }
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
 
 
 @hookimpl
@@ -141,5 +202,8 @@ def questline_fact_providers() -> list[FactProvider]:
         StreakFacts(),
         ModuleFacts(),
         LessonFacts(),
+        WindowFacts("today", lambda day: day),
+        WindowFacts("week", _monday),
+        WindowFacts("month", lambda day: day.replace(day=1)),
         LeaderboardFacts(),
     ]

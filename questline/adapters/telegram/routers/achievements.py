@@ -1,4 +1,5 @@
-"""/achievements: earned ones with dates, locked ones with progress and what is missing."""
+"""/achievements: the closest locked ones with what is missing, the earned ones, then the rest
+on "Show all"."""
 
 from __future__ import annotations
 
@@ -20,10 +21,18 @@ async def achievements(
     await show(event, achievements_screen(event_from_user.id, statuses))
 
 
+async def all_achievements(callback: CallbackQuery, event_from_user: User, engine: Engine) -> None:
+    statuses = await engine.achievements(telegram_id=event_from_user.id)
+    await show(callback, achievements_screen(event_from_user.id, statuses, show_all=True))
+
+
 def make_router() -> Router:
     router = Router(name="achievements")
     router.message.register(achievements, Command("achievements"))
     router.callback_query.register(
         achievements, ScreenCb.filter(F.screen == ScreenName.ACHIEVEMENTS)
+    )
+    router.callback_query.register(
+        all_achievements, ScreenCb.filter(F.screen == ScreenName.ALL_ACHIEVEMENTS)
     )
     return router

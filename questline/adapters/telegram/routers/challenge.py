@@ -1,4 +1,5 @@
-"""A lesson's challenge: the learner presses Answer, then answers in the chat.
+"""A lesson's challenge: the learner presses Answer, then answers in the chat or, when the
+challenge has options, presses one.
 
 The question replaces the pressed lesson card; the answer's result comes under the learner's
 message, then (if it earned any) the celebration, then the next step. A challenge is solved
@@ -12,10 +13,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, User
 
-from questline.adapters.telegram.callbacks import LessonAction, LessonCb
+from questline.adapters.telegram.callbacks import ChoiceCb, LessonAction, LessonCb
 from questline.adapters.telegram.render import conclude, show
 from questline.adapters.telegram.routers.learning import find_lesson
-from questline.adapters.telegram.screens import Screen
+from questline.adapters.telegram.screens import Screen, notices
 from questline.adapters.telegram.screens.learning import (
     challenge_prompt,
     challenge_verdict,
@@ -25,6 +26,7 @@ from questline.adapters.telegram.screens.learning import (
 )
 from questline.engine import Engine
 from questline.engine.errors import NoChallenge
+from questline.engine.views import ChallengeOutcome
 
 
 class Challenge(StatesGroup):
@@ -66,15 +68,55 @@ async def answer(
         await show(message, wrong_answer(owner, lesson_id))
         return
     await state.clear()
+    await _solved(message, engine, owner, lesson_id, outcome)
+
+
+async def choose(
+    callback: CallbackQuery,
+    callback_data: ChoiceCb,
+    event_from_user: User,
+    engine: Engine,
+    state: FSMContext,
+) -> None:
+    """A pressed option is the answer; the button carries its position, the text is the
+    course's. A position the challenge no longer has (the course changed) redraws the options."""
+    owner = event_from_user.id
+    _, item, _ = await find_lesson(engine, owner, callback_data.lesson_id)
+    challenge = item.lesson.challenge
+    if challenge is None:
+        raise NoChallenge(f"lesson {item.lesson.id} has no challenge")
+    if callback_data.option >= len(challenge.options):
+        await show(callback, challenge_prompt(owner, item), toast=notices.stale_button())
+        return
+    outcome = await engine.answer_challenge(
+        telegram_id=owner, lesson_id=item.lesson.id, answer=challenge.options[callback_data.option]
+    )
+    if not outcome.solved:
+        verdict = challenge_verdict(solved=False, already=False, score=None)
+        await show(callback, challenge_prompt(owner, item, notice=verdict), toast=verdict)
+        return
+    await state.clear()
+    await _solved(callback, engine, owner, item.lesson.id, outcome)
+
+
+async def _solved(
+    event: Message | CallbackQuery,
+    engine: Engine,
+    owner: int,
+    lesson_id: int,
+    outcome: ChallengeOutcome,
+) -> None:
+    """The verdict with the engine's score, any celebration, then the next step."""
     verdict = challenge_verdict(solved=True, already=outcome.already_solved, score=outcome.score)
     entry, item, onward = await find_lesson(engine, owner, lesson_id)
     after = next_step(owner, entry, item, next_module=onward)
     alone = Screen("\n\n".join((verdict, after.text)), after.markup)
-    await conclude(message, Screen(verdict), after, alone=alone)
+    await conclude(event, Screen(verdict), after, alone=alone)
 
 
 def make_router() -> Router:
     router = Router(name="challenge")
     router.callback_query.register(ask, LessonCb.filter(F.action == LessonAction.ANSWER))
+    router.callback_query.register(choose, ChoiceCb.filter())
     router.message.register(answer, Challenge.answering, F.text, ~F.text.startswith("/"))
     return router

@@ -6,12 +6,14 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message, User
 
-from questline.adapters.telegram.callbacks import LessonAction, LessonCb, ModuleCb, ScreenCb
+from questline.adapters.telegram.callbacks import LessonAction, LessonCb, ModuleCb, PageCb, ScreenCb
 from questline.adapters.telegram.callbacks import Screen as ScreenName
 from questline.adapters.telegram.i18n import _
 from questline.adapters.telegram.render import conclude, show
+from questline.adapters.telegram.screens import notices
 from questline.adapters.telegram.screens.learning import (
     following_module,
+    lesson_pages,
     lesson_screen,
     module_screen,
     modules_screen,
@@ -98,10 +100,23 @@ async def lesson_button(
     await conclude(callback, result, next_step(owner, entry, item, next_module=onward))
 
 
+async def lesson_page(
+    callback: CallbackQuery, callback_data: PageCb, event_from_user: User, engine: Engine
+) -> None:
+    """Turn a page of a lesson's content; a page it no longer has (the content was shortened)
+    shows its last page, with a word that the button was out of date."""
+    owner = event_from_user.id
+    entry, item, onward = await find_lesson(engine, owner, callback_data.lesson_id)
+    stale = callback_data.page >= len(lesson_pages(item))
+    screen = lesson_screen(owner, entry, item, next_module=onward, page=callback_data.page)
+    await show(callback, screen, toast=notices.stale_button() if stale else None)
+
+
 def make_router() -> Router:
     router = Router(name="learning")
     router.message.register(modules_command, Command("modules"))
     router.callback_query.register(modules_button, ScreenCb.filter(F.screen == ScreenName.MODULES))
     router.callback_query.register(module_button, ModuleCb.filter())
     router.callback_query.register(lesson_button, LessonCb.filter(F.action != LessonAction.ANSWER))
+    router.callback_query.register(lesson_page, PageCb.filter())
     return router

@@ -29,8 +29,13 @@ def esc(text: str | None) -> str:
 
 def bar(done: int, total: int) -> str:
     """A ten-cell progress bar with the count: "▰▰▰▱▱▱▱▱▱▱ 3/10"."""
-    filled = round(BAR_CELLS * done / total) if total else 0
-    return f"{'▰' * filled}{'▱' * (BAR_CELLS - filled)} {done}/{total}"
+    return f"{cells(done / total if total else 0.0)} {done}/{total}"
+
+
+def cells(ratio: float) -> str:
+    """Ten cells, filled in proportion to `ratio` (clamped to 0..1): "▰▰▰▱▱▱▱▱▱▱"."""
+    filled = round(BAR_CELLS * min(max(ratio, 0.0), 1.0))
+    return "▰" * filled + "▱" * (BAR_CELLS - filled)
 
 
 def button(text: str, callback_data: str) -> InlineKeyboardButton:

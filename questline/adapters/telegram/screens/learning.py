@@ -6,15 +6,24 @@ from collections.abc import Sequence
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from questline.adapters.telegram.callbacks import LessonAction, LessonCb, ModuleCb, ScreenCb
+from questline.adapters.telegram.callbacks import (
+    ChoiceCb,
+    LessonAction,
+    LessonCb,
+    ModuleCb,
+    PageCb,
+    ScreenCb,
+)
 from questline.adapters.telegram.callbacks import Screen as ScreenName
 from questline.adapters.telegram.i18n import _, ngettext
+from questline.adapters.telegram.markdown import render_pages
 from questline.adapters.telegram.screens.base import Screen, bar, button, esc, keyboard, menu_button
 from questline.engine.models import ProgressStatus
 from questline.engine.views import LessonProgress, ModuleProgress, ModuleView
 
 CONTENT_CHARS = 3000
-"""Lesson text beyond this is cut, so the screen stays within Telegram's 4096 characters."""
+"""A page of lesson content holds at most this much HTML, so a screen stays within Telegram's
+4096 characters with the title, the challenge and the status around it."""
 
 MARKS = {
     ProgressStatus.NOT_STARTED: "▫️",
@@ -116,18 +125,21 @@ def lesson_screen(
     notice: str | None = None,
     next_module: ModuleView | None = None,
     buttons: bool = True,
+    page: int = 0,
 ) -> Screen:
-    """A lesson with the buttons its status allows; `notice` is shown on top."""
+    """A lesson with the buttons its status allows; `notice` is shown on top. Content longer
+    than a page is shown a `page` at a time, with ◀ ▶ under it."""
     lesson = item.lesson
     lines = [notice, ""] if notice else []
     lines.append(f"<b>{esc(lesson.title)}</b>")
     if lesson.estimated_duration:
         lines.append(duration(lesson.estimated_duration))
-    if lesson.content:
-        content = lesson.content
-        if len(content) > CONTENT_CHARS:
-            content = content[:CONTENT_CHARS].rstrip() + "…"
-        lines += ["", esc(content)]
+    pages = lesson_pages(item)
+    page = min(page, len(pages) - 1)
+    if pages[page]:
+        lines += ["", pages[page]]
+    if len(pages) > 1:
+        lines += ["", _("Page {page} of {pages}").format(page=page + 1, pages=len(pages))]
     if lesson.challenge:
         lines += [
             "",
@@ -140,8 +152,28 @@ def lesson_screen(
         if item.solved:
             lines.append(_("✓ Solved"))
     lines += ["", _("Status: {status}").format(status=status_label(item.status))]
-    markup = lesson_keyboard(owner, entry, item, next_module=next_module) if buttons else None
+    markup = None
+    if buttons:
+        turns = _page_turns(owner, lesson.id, page, len(pages))
+        markup = lesson_keyboard(owner, entry, item, next_module=next_module, first_row=turns)
     return Screen("\n".join(lines), markup)
+
+
+def lesson_pages(item: LessonProgress) -> list[str]:
+    """The lesson's content (Markdown) as Telegram HTML pages; one empty page if it has none."""
+    return render_pages(item.lesson.content or "", CONTENT_CHARS)
+
+
+def _page_turns(owner: int, lesson_id: int, page: int, pages: int) -> list[InlineKeyboardButton]:
+    """◀ and ▶ to the pages around `page`, each labelled with the page it opens."""
+    turns = []
+    if page > 0:
+        back = PageCb(owner=owner, lesson_id=lesson_id, page=page - 1).pack()
+        turns.append(button(f"◀ {page}", back))
+    if page + 1 < pages:
+        onward = PageCb(owner=owner, lesson_id=lesson_id, page=page + 1).pack()
+        turns.append(button(f"{page + 2} ▶", onward))
+    return turns
 
 
 def lesson_keyboard(
@@ -150,9 +182,11 @@ def lesson_keyboard(
     item: LessonProgress,
     *,
     next_module: ModuleView | None = None,
+    first_row: list[InlineKeyboardButton] | None = None,
 ) -> InlineKeyboardMarkup:
     """What the learner can do next with a lesson: start or complete it, answer its challenge
-    (until solved), go on to the next lesson or, the module done, the next module."""
+    (until solved), go on to the next lesson or, the module done, the next module; `first_row`
+    (page turns) goes above."""
     lesson = item.lesson
 
     def act(label: str, action: LessonAction, lesson_id: int = lesson.id) -> InlineKeyboardButton:
@@ -174,7 +208,7 @@ def lesson_keyboard(
     back = button(
         f"⬅️ {entry.module.title}", ModuleCb(owner=owner, module_id=entry.module.id).pack()
     )
-    return keyboard(actions, onward, [back, menu_button(owner)])
+    return keyboard(first_row or [], actions, onward, [back, menu_button(owner)])
 
 
 def next_step(
@@ -203,12 +237,23 @@ def _next_lesson(entry: ModuleProgress, lesson_id: int) -> LessonProgress | None
     return entry.lessons[position + 1] if position + 1 < len(ids) else None
 
 
-def challenge_prompt(owner: int, item: LessonProgress) -> Screen:
-    """The question, asking for an answer in the chat."""
+def challenge_prompt(owner: int, item: LessonProgress, *, notice: str | None = None) -> Screen:
+    """The question, asking for an answer in the chat, or a press of one of its options."""
     challenge = item.lesson.challenge
     question = esc(challenge.question if challenge else "")
-    text = _("🧩 {question}\n\nSend your answer as a message.").format(question=question)
-    return Screen(text, keyboard([_back_to_lesson(owner, item.lesson.id)]))
+    options = challenge.options if challenge else ()
+    if options:
+        text = _("🧩 {question}\n\nPick an answer, or send it as a message.")
+    else:
+        text = _("🧩 {question}\n\nSend your answer as a message.")
+    text = text.format(question=question)
+    if notice:
+        text = f"{notice}\n\n{text}"
+    choices = [
+        [button(option, ChoiceCb(owner=owner, lesson_id=item.lesson.id, option=index).pack())]
+        for index, option in enumerate(options)
+    ]
+    return Screen(text, keyboard(*choices, [_back_to_lesson(owner, item.lesson.id)]))
 
 
 def challenge_verdict(*, solved: bool, already: bool, score: int | None) -> str:

@@ -7,12 +7,14 @@ from collections.abc import Callable, Sequence
 
 from aiogram.types import InlineKeyboardButton
 
-from questline.adapters.telegram.callbacks import BoardCb
+from questline.adapters.telegram.callbacks import BoardCb, ScreenCb
+from questline.adapters.telegram.callbacks import Screen as ScreenName
 from questline.adapters.telegram.i18n import _, format_day, ngettext
 from questline.adapters.telegram.screens.base import (
     Screen,
     bar,
     button,
+    cells,
     esc,
     keyboard,
     menu_button,
@@ -26,7 +28,7 @@ UNITS: dict[str, Callable[[int], str]] = {
     "stats.modules_completed": lambda n: ngettext("module", "modules", n),
     "stats.challenges_solved": lambda n: ngettext("challenge", "challenges", n),
     "stats.challenges_attempted": lambda n: ngettext("attempt", "attempts", n),
-    "stats.total_score": lambda n: ngettext("point of score", "points of score", n),
+    "stats.total_score": lambda n: ngettext("point", "points", n),
     "stats.points": lambda n: ngettext("point", "points", n),
     "stats.achievements_count": lambda n: ngettext("achievement", "achievements", n),
     "stats.logins": lambda n: ngettext("visit", "visits", n),
@@ -70,13 +72,32 @@ def progress_screen(owner: int, report: ProgressReport) -> Screen:
     return Screen("\n".join(lines), keyboard([menu_button(owner)]))
 
 
-def achievements_screen(owner: int, statuses: Sequence[AchievementStatus]) -> Screen:
-    """Earned achievements with dates; locked ones with progress and what is missing."""
+CLOSEST = 3
+"""How many locked achievements the screen puts first: the ones the learner is closest to."""
+
+
+def achievements_screen(
+    owner: int, statuses: Sequence[AchievementStatus], *, show_all: bool = False
+) -> Screen:
+    """The closest locked achievements with what is missing, then the earned ones; the other
+    locked ones are folded behind "Show all"."""
     earned = sorted(
         ((s.earned_at, s) for s in statuses if s.earned_at is not None), key=lambda p: p[0]
     )
-    locked = [s for s in statuses if s.earned_at is None]
-    lines = [_("🏆 <b>Achievements</b>"), "", _("<b>Earned</b>")]
+    locked = sorted(
+        (s for s in statuses if s.earned_at is None),
+        key=lambda s: (-(s.progress.ratio if s.progress else 0.0), s.points, s.title),
+    )
+    closest, others = locked[:CLOSEST], locked[CLOSEST:]
+    lines = [
+        _("🏆 <b>Achievements</b> · {earned}/{total} earned").format(
+            earned=len(earned), total=len(statuses)
+        )
+    ]
+    if closest:
+        lines += ["", _("<b>Almost there</b>")]
+        lines += [line for status in closest for line in _locked(status)]
+    lines += ["", _("<b>Earned</b>")]
     if not earned:
         lines.append(_("None yet — your first one is close!"))
     for earned_at, status in earned:
@@ -88,25 +109,40 @@ def achievements_screen(owner: int, statuses: Sequence[AchievementStatus]) -> Sc
                 points=status.points,
             )
         )
-    if locked:
+    rows = []
+    if others and show_all:
         lines += ["", _("<b>Locked</b>")]
-    for status in locked:
-        lines.append(f"🔒 <b>{esc(status.title)}</b>")
-        if status.description:
-            lines.append(f"<i>{esc(status.description)}</i>")
-        detail = _locked_detail(status)
-        if detail:
-            lines.append(detail)
-    return Screen("\n".join(lines), keyboard([menu_button(owner)]))
+        lines += [line for status in others for line in _locked(status)]
+        rows.append([button(_("Show fewer"), _screen(owner, ScreenName.ACHIEVEMENTS))])
+    elif others:
+        more = ngettext("…and {n} more locked.", "…and {n} more locked.", len(others))
+        lines += ["", more.format(n=len(others))]
+        label = _("Show all ({n})").format(n=len(statuses))
+        rows.append([button(label, _screen(owner, ScreenName.ALL_ACHIEVEMENTS))])
+    return Screen("\n".join(lines), keyboard(*rows, [menu_button(owner)]))
+
+
+def _screen(owner: int, screen: ScreenName) -> str:
+    return ScreenCb(owner=owner, screen=screen).pack()
+
+
+def _locked(status: AchievementStatus) -> list[str]:
+    lines = [f"🔒 <b>{esc(status.title)}</b> (+{status.points})"]
+    if status.description:
+        lines.append(f"<i>{esc(status.description)}</i>")
+    detail = _locked_detail(status)
+    if detail:
+        lines.append(detail)
+    return lines
 
 
 def _locked_detail(status: AchievementStatus) -> str:
-    """Progress such as "7/10 lessons · 3 lessons to go", else the engine's own words."""
-    parts = []
-    for part in status.progress.parts if status.progress else ():
-        parts.append(f"{number(part.current)}/{amount(part.fact, part.target)}")
-        if part.missing:
-            parts.append(_("{amount} to go").format(amount=amount(part.fact, part.missing)))
+    """What is missing with a bar, e.g. "3 lessons to go ▰▰▰▰▰▰▰▱▱▱"; else the engine's words."""
+    parts = [
+        _("{amount} to go").format(amount=amount(part.fact, part.missing)) + f" {cells(part.ratio)}"
+        for part in (status.progress.parts if status.progress else ())
+        if part.missing
+    ]
     if not parts:
         parts = [esc(shortfall.text) for shortfall in status.shortfalls]
     if not parts and status.explanation:

@@ -1,0 +1,29 @@
+"""Pydantic's validation errors in plain words, for every place that shows one to a person.
+
+Limits are named as numbers a person reads ("at most 1,000,000"), not as operators; a
+validator's own message is shown without pydantic's "Value error, " prefix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def _number(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+def plain_message(error: Mapping[str, Any]) -> str:
+    """The message of one pydantic error, with numeric limits in words."""
+    context = error.get("ctx") or {}
+    match error.get("type"):
+        case "less_than_equal":
+            return f"must be at most {_number(context.get('le'))}"
+        case "less_than":
+            return f"must be less than {_number(context.get('lt'))}"
+        case "greater_than_equal":
+            return f"must be at least {_number(context.get('ge'))}"
+        case "greater_than":
+            return f"must be more than {_number(context.get('gt'))}"
+    return str(error.get("msg", "")).removeprefix("Value error, ")
