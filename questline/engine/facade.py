@@ -676,7 +676,7 @@ class Engine:
             earned = await earned_statuses(session, learner)
             return earned + locked_statuses(self.rulebook, learner, facts)
 
-    def board(self, period: str = "all", at: datetime | None = None) -> leaderboard.Standings:
+    def _board(self, period: str, at: datetime | None) -> leaderboard.Standings:
         """The board of `period` ("all", "week" or "month"): for a week or month, the one
         holding `at` (default now) in the engine's time zone."""
         kind = period_named(period)
@@ -687,8 +687,8 @@ class Engine:
     async def top(
         self, limit: int = 10, *, period: str = "all", at: datetime | None = None
     ) -> list[LeaderboardEntry]:
-        """The first `limit` entries of the board of `period` (see `board`)."""
-        board = self.board(period, at)
+        """The first `limit` entries of the board of `period` (see `_board`)."""
+        board = self._board(period, at)
         async with self.sessions() as session:
             return await leaderboard.top(session, limit, board)
 
@@ -703,7 +703,7 @@ class Engine:
     ) -> list[LeaderboardEntry]:
         """The learner's entry on the board of `period` with `radius` entries either side
         (empty if they are not on it)."""
-        board = self.board(period, at)
+        board = self._board(period, at)
         async with self.sessions() as session:
             user = await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
             return await leaderboard.around(session, user.id, radius, board)
