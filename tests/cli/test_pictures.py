@@ -31,9 +31,7 @@ def record_recent(invoke: Invoke, course: list[int], tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_progress_png_writes_the_heatmap(
-    invoke: Invoke, course: list[int], tmp_path: Path
-) -> None:
+def test_progress_png_writes_the_heatmap(invoke: Invoke, course: list[int], tmp_path: Path) -> None:
     register(invoke)
     record_recent(invoke, course, tmp_path)
     out = tmp_path / "out.png"

@@ -14,6 +14,8 @@ from questline.adapters.telegram.callbacks import (
     LessonAction,
     LessonCb,
     ModuleCb,
+    Picture,
+    PictureCb,
     Screen,
     ScreenCb,
     parse,
@@ -25,6 +27,7 @@ BIGGEST = {
     ScreenCb: ScreenCb(owner=2**53 - 1, screen=max(Screen, key=len)),
     ModuleCb: ModuleCb(owner=2**53 - 1, module_id=2**31 - 1),
     LessonCb: LessonCb(owner=2**53 - 1, lesson_id=2**31 - 1, action=max(LessonAction, key=len)),
+    PictureCb: PictureCb(owner=2**53 - 1, picture=max(Picture, key=len)),
 }
 
 

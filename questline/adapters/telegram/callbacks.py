@@ -32,6 +32,10 @@ class LessonAction(StrEnum):
     ANSWER = "answer"
 
 
+class Picture(StrEnum):
+    LEADERBOARD = "leaderboard"
+
+
 class OwnedCallback(CallbackData, prefix="owned"):
     """A button that only the learner it was drawn for may press."""
 
@@ -51,7 +55,13 @@ class LessonCb(OwnedCallback, prefix="l"):
     action: LessonAction
 
 
-FACTORIES: tuple[type[OwnedCallback], ...] = (ScreenCb, ModuleCb, LessonCb)
+class PictureCb(OwnedCallback, prefix="p"):
+    """Send a screen as a picture."""
+
+    picture: Picture
+
+
+FACTORIES: tuple[type[OwnedCallback], ...] = (ScreenCb, ModuleCb, LessonCb, PictureCb)
 
 
 def parse(data: str | None) -> OwnedCallback | None:

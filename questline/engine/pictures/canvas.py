@@ -91,5 +91,5 @@ def text(
 def png(image: Image.Image) -> bytes:
     """The image as PNG bytes."""
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    image.save(buffer, format="PNG")
     return buffer.getvalue()

@@ -5,8 +5,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from questline.adapters.telegram.callbacks import Picture, PictureCb
 from questline.adapters.telegram.i18n import _, format_day, ngettext
-from questline.adapters.telegram.screens.base import Screen, bar, esc, keyboard, menu_button
+from questline.adapters.telegram.screens.base import (
+    Screen,
+    bar,
+    button,
+    esc,
+    keyboard,
+    menu_button,
+)
 from questline.engine.views import AchievementStatus, LeaderboardEntry, ProgressReport
 
 UNITS: dict[str, Callable[[int], str]] = {
@@ -132,4 +140,7 @@ def leaderboard_screen(
         tied = counts[mine.rank] > 1
         mine_text = _("Your rank: {rank} (tied)") if tied else _("Your rank: {rank}")
         lines.append(mine_text.format(rank=mine.rank))
-    return Screen("\n".join(lines), keyboard([menu_button(owner)]))
+    picture = PictureCb(owner=owner, picture=Picture.LEADERBOARD).pack()
+    return Screen(
+        "\n".join(lines), keyboard([button(_("🖼 As a picture"), picture)], [menu_button(owner)])
+    )
