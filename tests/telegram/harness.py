@@ -177,12 +177,6 @@ def callback_buttons(message: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def link_buttons(message: dict[str, Any]) -> dict[str, str]:
-    """Label -> URL of the message's link buttons."""
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return {button["text"]: button["url"] for row in rows for button in row if "url" in button}
-
-
 class FakeUser:
     """A Telegram user in a private chat with the bot."""
 
