@@ -204,3 +204,13 @@ def test_too_many_rows_are_refused() -> None:
     entries = [entry(n, n, f"L{n}", 100 - n) for n in range(1, 27)]
     with pytest.raises(ValueError, match="at most 25 rows, not 26"):
         render_leaderboard(entries, BoardText(title="x"))
+
+
+@pytest.mark.parametrize("points", [0, 5, 1_000, 2**31 - 1])
+def test_the_points_stay_inside_the_badge(points: int) -> None:
+    image = opened(render_card(Card(title="T", name="N", points=points, points_text="")))
+    cx, cy = card.PAD + card.BADGE, card.HEIGHT // 2
+    inner = card.BADGE - 14
+    for x in (cx - inner - 6, cx + inner + 6):  # the ring, left and right of the number
+        assert image.getpixel((x, cy)) == hex_colour(card.GOLD_DARK)
+    assert ink(image, (cx - inner + 10, cy - 20, cx + inner - 10, cy + 20), card.GOLD) > 50

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
-from questline.engine.pictures.canvas import MUTED, fit, png, text, wrap
+from questline.engine.pictures.canvas import MUTED, fit, font, png, text, wrap
 
 WIDTH, HEIGHT = 960, 480
 PAD = 48
 BADGE = 120
 """The badge's radius; its centre is at (PAD + BADGE, HEIGHT / 2)."""
+BADGE_SIZES = (64, 52, 40, 30, 24)
+"""Sizes tried for the points on the badge, largest first, until they fit inside it."""
 CARD = "#10243e"
 GOLD = "#f2b705"
 GOLD_DARK = "#b7860b"
@@ -88,5 +90,8 @@ def _badge(draw: ImageDraw.ImageDraw, points: int) -> None:
     inner = BADGE - 14
     draw.ellipse((cx - inner, cy - inner, cx + inner, cy + inner), fill=GOLD)
     label = f"+{points}"
-    size = 64 if len(label) <= 4 else 44
+    size = next(
+        (size for size in BADGE_SIZES if font(size, bold=True).getlength(label) <= 2 * inner - 24),
+        BADGE_SIZES[-1],
+    )
     text(draw, (cx, cy), label, size, bold=True, fill=CARD, anchor="mm")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from babel.dates import get_day_names, get_month_names
 from PIL import Image, ImageDraw
@@ -25,10 +25,12 @@ TITLE_SIZE = 28
 LABEL_SIZE = 17
 
 
-def _names(kind: str, locale: str) -> list[str]:
+@cache
+def _names(kind: str, locale: str) -> tuple[str, ...]:
+    """Abbreviated month (or weekday, Monday first) names in `locale`, as Babel has them."""
     names = get_month_names if kind == "months" else get_day_names
     found = names("abbreviated", context="stand-alone", locale=locale)
-    return [str(found[key]) for key in sorted(found)]
+    return tuple(str(found[key]) for key in sorted(found))
 
 
 @dataclass(frozen=True)
@@ -41,12 +43,14 @@ class HeatmapText:
     more: str = "More"
     locale: str = "en"
     """Month and weekday names come from this locale (Babel)."""
-    months: Sequence[str] = field(init=False)
-    weekdays: Sequence[str] = field(init=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "months", _names("months", self.locale))
-        object.__setattr__(self, "weekdays", _names("days", self.locale))
+    @property
+    def months(self) -> tuple[str, ...]:
+        return _names("months", self.locale)
+
+    @property
+    def weekdays(self) -> tuple[str, ...]:
+        return _names("days", self.locale)
 
 
 def level(count: int, busiest: int) -> int:
