@@ -137,18 +137,20 @@ async def _pictures(
     top: list[LeaderboardEntry],
     spotlight: LeaderboardEntry,
     statuses: list[AchievementStatus],
-) -> list[Path]:
-    """The spotlight learner's heat-map and latest award card, and the leaderboard, as PNGs."""
+) -> list[tuple[str, Path]]:
+    """The spotlight learner's heat-map and latest award card, and the leaderboard, as PNG
+    files in `folder`: what each shows, and its path."""
     calendar = await engine.activity_calendar(user_id=spotlight.user_id)
-    pictures = {
-        "heatmap.png": heatmap_png(calendar),
-        "leaderboard.png": leaderboard_png(top, "Leaderboard — top 10"),
-    }
+    shows = {"heatmap.png": f"{spotlight.display_name}'s last 12 weeks"}
+    pictures = {"heatmap.png": heatmap_png(calendar)}
     earned = [status for status in statuses if status.earned_at is not None]
     if earned:
         latest = max(earned, key=lambda status: (status.earned_at, status.points))
+        shows["card.png"] = f"{spotlight.display_name}'s card for {latest.title}"
         pictures["card.png"] = card_png(latest, spotlight.display_name)
-    return save_pngs(folder, pictures)
+    shows["leaderboard.png"] = "the leaderboard"
+    pictures["leaderboard.png"] = leaderboard_png(top, "Leaderboard — top 10")
+    return [(shows[path.name], path) for path in save_pngs(folder, pictures)]
 
 
 async def _demo(
@@ -207,8 +209,8 @@ async def _demo(
             out.print(achievements_table(statuses, engine.zone))
             written = await _pictures(engine, pictures or database.parent, top, spotlight, statuses)
             out.rule("Pictures")
-            for path in written:
-                out.print(f"{path}", soft_wrap=True)
+            for shows, path in written:
+                out.print(Text(f"{shows}: {path}"), soft_wrap=True)
     rate = len(simulation.events) / recorded if recorded else 0
     out.rule()
     out.print(
