@@ -13,10 +13,13 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import BufferedInputFile
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 from questline.adapters.telegram import i18n
 from questline.adapters.telegram.pictures import CAPTION_LIMIT, caption
+from questline.adapters.telegram.screens.base import esc
 from questline.engine import Engine, Event
 from questline.engine.pictures import card, heatmap, leaderboard
 from questline.engine.timestamps import utcnow
@@ -154,6 +157,24 @@ def test_a_long_celebration_is_cut_to_a_caption_telegram_takes() -> None:
     assert len(many) <= CAPTION_LIMIT
     assert many.startswith("🏆 Award 0 (+0)\n🏆 Award 1 (+1)\n") and many.endswith("\n…")
     assert "<i>" not in many
+
+
+@given(
+    st.lists(
+        st.tuples(st.text(min_size=1, max_size=200), st.none() | st.text(max_size=400)),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_every_celebration_fits_a_caption(awards: list[tuple[str, str | None]]) -> None:
+    views = [
+        AwardView(f"a{n}", title, text, None, n, utcnow(), 1, 1)
+        for n, (title, text) in enumerate(awards)
+    ]
+    with i18n.use_locale("en"):
+        text = caption(views)
+    assert len(text) <= CAPTION_LIMIT
+    assert text.startswith(f"🏆 {esc(views[0].title)} (+0)")
 
 
 async def test_the_fake_server_refuses_a_photo_that_is_not_an_image(fake_api: FakeBotAPI) -> None:
