@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from questline.engine import (
     aggregates,
     api_keys,
+    calendar,
     catalogue,
     conversations,
     history,
@@ -57,6 +58,7 @@ from questline.engine.rulebook import ActiveRule, RuleBook
 from questline.engine.timestamps import utcnow
 from questline.engine.views import (
     AchievementStatus,
+    ActivityCalendar,
     AwardView,
     ChallengeOutcome,
     LeaderboardEntry,
@@ -666,6 +668,22 @@ class Engine:
             )
             earned = await earned_statuses(session, learner)
             return earned + locked_statuses(self.rulebook, learner, facts)
+
+    async def activity_calendar(
+        self,
+        *,
+        user_id: int | None = None,
+        telegram_id: int | None = None,
+        weeks: int = 12,
+        at: datetime | None = None,
+    ) -> ActivityCalendar:
+        """The learner's activities per local day over the last `weeks` weeks (Monday-start
+        weeks, the last one holding the day of `at`, default now), in the engine's zone."""
+        first, last = calendar.window(at or utcnow(), self.zone, weeks)
+        async with self.sessions() as session:
+            user = await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
+            counts = await calendar.day_counts(session, user.id, self.zone, first, last)
+            return ActivityCalendar(catalogue.user_view(user), first, last, counts)
 
     async def top(self, limit: int = 10) -> list[LeaderboardEntry]:
         async with self.sessions() as session:

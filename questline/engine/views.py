@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -152,3 +153,22 @@ class LeaderboardEntry:
     total_score: int
     lessons_completed: int
     achievements_count: int
+
+
+@dataclass(frozen=True)
+class ActivityCalendar:
+    """A learner's activities per local day, from `first` (a Monday) to `last` (today)."""
+
+    user: UserView
+    first: date
+    last: date
+    counts: Mapping[date, int]
+    """Days with activity only."""
+
+    @property
+    def weeks(self) -> int:
+        return (self.last - self.first).days // 7 + 1
+
+    def days(self) -> list[date]:
+        """Every day of the calendar, in order."""
+        return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]

@@ -16,6 +16,8 @@ from questline.adapters.telegram.callbacks import (
     LessonCb,
     ModuleCb,
     PageCb,
+    Picture,
+    PictureCb,
     Screen,
     ScreenCb,
     parse,
@@ -29,6 +31,7 @@ BIGGEST = {
     LessonCb: LessonCb(owner=2**53 - 1, lesson_id=2**31 - 1, action=max(LessonAction, key=len)),
     PageCb: PageCb(owner=2**53 - 1, lesson_id=2**31 - 1, page=999),
     ChoiceCb: ChoiceCb(owner=2**53 - 1, lesson_id=2**31 - 1, option=9),
+    PictureCb: PictureCb(owner=2**53 - 1, picture=max(Picture, key=len)),
 }
 
 

@@ -37,6 +37,10 @@ class LessonAction(StrEnum):
     ANSWER = "answer"
 
 
+class Picture(StrEnum):
+    LEADERBOARD = "leaderboard"
+
+
 class OwnedCallback(CallbackData, prefix="owned"):
     """A button that only the learner it was drawn for may press."""
 
@@ -70,7 +74,20 @@ class PageCb(OwnedCallback, prefix="p"):
     page: PageIndex
 
 
-FACTORIES: tuple[type[OwnedCallback], ...] = (ScreenCb, ModuleCb, LessonCb, ChoiceCb, PageCb)
+class PictureCb(OwnedCallback, prefix="i"):
+    """Send a screen as a picture."""
+
+    picture: Picture
+
+
+FACTORIES: tuple[type[OwnedCallback], ...] = (
+    ScreenCb,
+    ModuleCb,
+    LessonCb,
+    ChoiceCb,
+    PageCb,
+    PictureCb,
+)
 
 
 def parse(data: str | None) -> OwnedCallback | None:

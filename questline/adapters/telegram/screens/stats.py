@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from questline.adapters.telegram.callbacks import Picture, PictureCb, ScreenCb
 from questline.adapters.telegram.callbacks import Screen as ScreenName
-from questline.adapters.telegram.callbacks import ScreenCb
 from questline.adapters.telegram.i18n import _, format_day, ngettext
 from questline.adapters.telegram.screens.base import (
     Screen,
@@ -176,4 +176,7 @@ def leaderboard_screen(
         tied = counts[mine.rank] > 1
         mine_text = _("Your rank: {rank} (tied)") if tied else _("Your rank: {rank}")
         lines.append(mine_text.format(rank=mine.rank))
-    return Screen("\n".join(lines), keyboard([menu_button(owner)]))
+    picture = PictureCb(owner=owner, picture=Picture.LEADERBOARD).pack()
+    return Screen(
+        "\n".join(lines), keyboard([button(_("🖼 As a picture"), picture)], [menu_button(owner)])
+    )
