@@ -654,9 +654,14 @@ class Engine:
             return progress_report(learner, course, facts)
 
     async def achievements(
-        self, *, user_id: int | None = None, telegram_id: int | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        telegram_id: int | None = None,
+        locale: str | None = None,
     ) -> list[AchievementStatus]:
-        """Every achievement for one learner: earned ones with dates, locked ones with progress."""
+        """Every achievement for one learner: earned ones with dates, locked ones with progress
+        and what is missing, phrased for a learner in `locale`'s language when it is given."""
         course = await self.course()
         async with self.sessions() as session:
             learner = await load_learner(
@@ -667,7 +672,7 @@ class Engine:
                 self._context(session, course, learner), self.rulebook.reads(locked)
             )
             earned = await earned_statuses(session, learner)
-            return earned + locked_statuses(self.rulebook, learner, facts)
+            return earned + locked_statuses(self.rulebook, learner, facts, locale)
 
     async def activity_calendar(
         self,
