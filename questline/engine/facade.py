@@ -23,6 +23,7 @@ from questline.engine import (
     calendar,
     catalogue,
     conversations,
+    goals,
     history,
     leaderboard,
     outbox,
@@ -61,6 +62,7 @@ from questline.engine.views import (
     ActivityCalendar,
     AwardView,
     ChallengeOutcome,
+    DailyGoal,
     LeaderboardEntry,
     LessonView,
     ModuleView,
@@ -329,6 +331,43 @@ class Engine:
             return await self._write(upsert)
         except IntegrityError:  # registered concurrently: now it is an update
             return await self._write(upsert)
+
+    async def set_daily_goal(
+        self,
+        lessons: int | None,
+        *,
+        user_id: int | None = None,
+        telegram_id: int | None = None,
+    ) -> DailyGoal:
+        """Set the learner's daily goal of lessons (1 to 20; None clears it); returns where
+        they stand today."""
+        goals.checked(lessons)
+
+        async def work(session: AsyncSession) -> DailyGoal:
+            learner = await load_learner(
+                session, self.zone, user_id=user_id, telegram_id=telegram_id, lock=True
+            )
+            await goals.save(session, learner.user.id, lessons)
+            today = aggregates.local_day(utcnow(), self.zone)
+            return await goals.standing(session, learner.figures, lessons, today)
+
+        return await self._write(work)
+
+    async def daily_goal(
+        self,
+        *,
+        user_id: int | None = None,
+        telegram_id: int | None = None,
+        at: datetime | None = None,
+    ) -> DailyGoal:
+        """The learner's daily goal and where they stand on the local day of `at` (now)."""
+        async with self.sessions() as session:
+            learner = await load_learner(
+                session, self.zone, user_id=user_id, telegram_id=telegram_id
+            )
+            lessons = await goals.stored(session, learner.user.id)
+            today = goals.day_of(at or utcnow(), self.zone)
+            return await goals.standing(session, learner.figures, lessons, today)
 
     async def find_user(
         self, *, user_id: int | None = None, telegram_id: int | None = None

@@ -172,3 +172,16 @@ class ActivityCalendar:
     def days(self) -> list[date]:
         """Every day of the calendar, in order."""
         return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
+
+
+@dataclass(frozen=True)
+class DailyGoal:
+    """A learner's daily goal (lessons a day, None: no goal) and where they stand today."""
+
+    lessons: int | None
+    done_today: int
+    days_met_in_a_row: int
+
+    @property
+    def met_today(self) -> bool:
+        return self.lessons is not None and self.done_today >= self.lessons

@@ -265,6 +265,19 @@ PHRASES: dict[str, Phrase] = {
         ),
     ),
     "lesson.estimated_duration": _named("the lesson's length", "длительность урока"),
+    "goal.daily_lessons": _named("your daily goal", "ваша цель на день"),
+    "goal.met_today": _named("today's goal is met", "цель на сегодня выполнена"),
+    "goal.days_met_in_a_row": Phrase(
+        {"en": "days in a row with your goal met", "ru": "дней подряд с выполненной целью"},
+        _more(
+            ("meet your daily goal {n} more day", "meet your daily goal {n} more days"),
+            (
+                "выполните цель на день ещё {n} день",
+                "выполните цель на день ещё {n} дня",
+                "выполните цель на день ещё {n} дней",
+            ),
+        ),
+    ),
     **_window_phrases(),
 }
 

@@ -40,9 +40,10 @@ def test_builtin_fact_names_and_changed_by() -> None:
     }
     for name, changed in expected.items():
         assert c[name].changed_by == changed, name
-    assert len(c) == 51
+    assert len(c) == 54
     assert c.namespaces() == [
         "event",
+        "goal",
         "lesson",
         "module",
         "month",

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from questline.adapters.telegram.callbacks import (
     FACTORIES,
     ChoiceCb,
+    GoalCb,
     LessonAction,
     LessonCb,
     ModuleCb,
@@ -31,6 +32,7 @@ BIGGEST = {
     LessonCb: LessonCb(owner=2**53 - 1, lesson_id=2**31 - 1, action=max(LessonAction, key=len)),
     PageCb: PageCb(owner=2**53 - 1, lesson_id=2**31 - 1, page=999),
     ChoiceCb: ChoiceCb(owner=2**53 - 1, lesson_id=2**31 - 1, option=9),
+    GoalCb: GoalCb(owner=2**53 - 1, lessons=3),
     PictureCb: PictureCb(owner=2**53 - 1, picture=max(Picture, key=len)),
 }
 

@@ -14,10 +14,14 @@ from pydantic import Field
 
 from questline.engine.content import MAX_OPTIONS
 
+GOAL_CHOICES = (1, 2, 3)
+"""The daily goals the bot offers, in lessons a day."""
+
 RowId = Annotated[int, Field(gt=0, lt=2**31)]
 TelegramId = Annotated[int, Field(gt=0, lt=2**53)]
 OptionIndex = Annotated[int, Field(ge=0, lt=MAX_OPTIONS)]
 PageIndex = Annotated[int, Field(ge=0, lt=1000)]
+GoalLessons = Annotated[int, Field(ge=0, le=GOAL_CHOICES[-1])]
 
 
 class Screen(StrEnum):
@@ -25,6 +29,7 @@ class Screen(StrEnum):
     MODULES = "modules"
     PROGRESS = "progress"
     ACHIEVEMENTS = "achievements"
+    GOAL = "goal"
     ALL_ACHIEVEMENTS = "all_achievements"
     LEADERBOARD = "leaderboard"
     HELP = "help"
@@ -80,6 +85,12 @@ class PictureCb(OwnedCallback, prefix="i"):
     picture: Picture
 
 
+class GoalCb(OwnedCallback, prefix="g"):
+    """A daily goal to set: lessons a day, 0 to clear it."""
+
+    lessons: GoalLessons
+
+
 FACTORIES: tuple[type[OwnedCallback], ...] = (
     ScreenCb,
     ModuleCb,
@@ -87,6 +98,7 @@ FACTORIES: tuple[type[OwnedCallback], ...] = (
     ChoiceCb,
     PageCb,
     PictureCb,
+    GoalCb,
 )
 
 

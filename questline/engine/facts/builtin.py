@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Any
 
+from questline.engine import goals
 from questline.engine.aggregates import local_day
 from questline.engine.facts.provider import FactContext, FactProvider
 from questline.engine.learner import LearnerState
@@ -186,6 +187,23 @@ class WindowFacts(_Builtin):
         }
 
 
+class GoalFacts(_Builtin):
+    """The learner's daily goal and how they stand on the event's local day."""
+
+    namespace = "goal"
+
+    async def provide(self, context: FactContext, names: frozenset[str]) -> dict[str, Any]:
+        learner = context.learner
+        lessons = await goals.stored(context.session, learner.user.id)
+        today = local_day(context.moment, context.zone)
+        standing = await goals.standing(context.session, learner.figures, lessons, today)
+        return {
+            "daily_lessons": lessons,
+            "met_today": standing.met_today,
+            "days_met_in_a_row": standing.days_met_in_a_row,
+        }
+
+
 def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
@@ -199,6 +217,7 @@ def questline_fact_providers() -> list[FactProvider]:
         StreakFacts(),
         ModuleFacts(),
         LessonFacts(),
+        GoalFacts(),
         WindowFacts("today", lambda day: day),
         WindowFacts("week", _monday),
         WindowFacts("month", lambda day: day.replace(day=1)),
