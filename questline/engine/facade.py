@@ -47,7 +47,7 @@ from questline.engine.models import (
     User,
     UserAchievement,
 )
-from questline.engine.recorder import Awarding, Recorder
+from questline.engine.recorder import HOLDERS, Awarding, Recorder
 from questline.engine.reports import (
     PROGRESS_FACTS,
     earned_statuses,
@@ -654,10 +654,18 @@ class Engine:
         course = await self.course()
         qualifying = []
         async with self.sessions() as session:
+            holders = await session.scalar(
+                select(func.count())
+                .select_from(UserAchievement)
+                .join(Achievement, Achievement.id == UserAchievement.achievement_id)
+                .where(Achievement.slug == document.slug)
+            )
             for user_id in list(await session.scalars(select(User.id).order_by(User.id))):
                 learner = await load_learner(session, self.zone, user_id=user_id)
                 async for moment in history.moments(session, course, learner, self.zone, compiled):
                     facts = await self.facts.build(moment.context, compiled.reads)
+                    if HOLDERS in compiled.reads:
+                        facts["rule"] = {"holders": holders}
                     if (
                         applies(compiled, facts)
                         and self.rulebook.evaluator.evaluate_many([compiled], facts)[compiled.slug]

@@ -510,6 +510,14 @@ def _builtin_specs() -> list[FactSpec]:
             _LEARNING,
             nullable=True,
         ),
+        # rule.* (about the achievement the rule being evaluated awards)
+        FactSpec(
+            "rule.holders",
+            i,
+            "Learners who hold the achievement this rule awards, before this event (exact:"
+            " the achievement is locked while it is counted).",
+            frozenset({_A.ACHIEVEMENT_EARNED}),
+        ),
         # goal.* (the learner's daily goal of lessons)
         FactSpec(
             "goal.daily_lessons",

@@ -265,6 +265,7 @@ PHRASES: dict[str, Phrase] = {
         ),
     ),
     "lesson.estimated_duration": _named("the lesson's length", "длительность урока"),
+    "rule.holders": _named("learners who already hold it", "учащиеся, у которых оно уже есть"),
     "goal.daily_lessons": _named("your daily goal", "ваша цель на день"),
     "goal.met_today": _named("today's goal is met", "цель на сегодня выполнена"),
     "goal.days_met_in_a_row": Phrase(

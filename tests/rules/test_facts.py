@@ -40,13 +40,14 @@ def test_builtin_fact_names_and_changed_by() -> None:
     }
     for name, changed in expected.items():
         assert c[name].changed_by == changed, name
-    assert len(c) == 54
+    assert len(c) == 55
     assert c.namespaces() == [
         "event",
         "goal",
         "lesson",
         "module",
         "month",
+        "rule",
         "stats",
         "streak",
         "today",

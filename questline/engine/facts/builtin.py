@@ -187,6 +187,16 @@ class WindowFacts(_Builtin):
         }
 
 
+class RuleFacts(_Builtin):
+    """Facts about the achievement of the rule being evaluated: they differ from rule to rule,
+    so the recorder gives each such rule its own (`recorder.count_holders`)."""
+
+    namespace = "rule"
+
+    async def provide(self, context: FactContext, names: frozenset[str]) -> dict[str, Any]:
+        return {}
+
+
 class GoalFacts(_Builtin):
     """The learner's daily goal and how they stand on the event's local day."""
 
@@ -218,6 +228,7 @@ def questline_fact_providers() -> list[FactProvider]:
         ModuleFacts(),
         LessonFacts(),
         GoalFacts(),
+        RuleFacts(),
         WindowFacts("today", lambda day: day),
         WindowFacts("week", _monday),
         WindowFacts("month", lambda day: day.replace(day=1)),
