@@ -16,7 +16,7 @@ export POETRY_NO_INTERACTION := 1
 
 PLUGINS := plugins/questline-webhooks
 
-.PHONY: demo test lint lock lock-check test-sqlite test-mysql test-plugins
+.PHONY: demo pictures test lint lock lock-check test-sqlite test-mysql test-plugins
 
 $(POETRY_HOME)/bin/poetry:
 	$(PYTHON) -m venv $(POETRY_HOME)
@@ -29,6 +29,13 @@ $(STAMP): pyproject.toml poetry.lock | $(if $(findstring $(POETRY_HOME),$(POETRY
 
 demo: $(STAMP)
 	$(BIN)/questline demo
+
+# docs/img/*.png: the demo's pictures (a heat-map, an achievement card, the leaderboard) from
+# twelve simulated weeks ending today, on a throwaway SQLite database.
+pictures: $(STAMP)
+	@scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
+	$(BIN)/questline demo --database "$$scratch/demo.db" --weeks 12 --pictures docs/img >/dev/null
+	@ls docs/img/*.png
 
 lock: | $(if $(findstring $(POETRY_HOME),$(POETRY)),$(POETRY_HOME)/bin/poetry)
 	$(POETRY) lock

@@ -227,6 +227,26 @@ class Aggregates:
                     setattr(total, name, getattr(total, name) + getattr(delta, name))
         return total
 
+    async def completions_by_day(
+        self, session: AsyncSession, low: int, high: int
+    ) -> dict[int, int]:
+        """Lesson completions on each local day in [low, high] that has any: the stored rows
+        and this transaction's."""
+        counts: dict[int, int] = {}
+        if not self.replace:
+            rows = await session.execute(
+                select(_days.c.day, _days.c.lesson_completions).where(
+                    _days.c.user_id == self.user_id,
+                    _days.c.day.between(low, high),
+                    _days.c.lesson_completions > 0,
+                )
+            )
+            counts.update((day, completions) for day, completions in rows)
+        for day, delta in self.deltas.items():
+            if low <= day <= high and delta.lesson_completions:
+                counts[day] = counts.get(day, 0) + delta.lesson_completions
+        return counts
+
     async def _learning_days(self, session: AsyncSession, low: int, high: int) -> set[int]:
         """Learning days in [low, high]: the stored rows, overlaid with this transaction's."""
         found: set[int] = set()

@@ -47,3 +47,7 @@ class RulesError(QuestlineError):
 
 class ApiKeyError(QuestlineError):
     """An API key request that cannot be carried out (unknown key, bad scope or name)."""
+
+
+class InvalidGoal(QuestlineError):
+    """A daily goal out of range."""

@@ -20,9 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from questline.engine import (
     aggregates,
     api_keys,
+    calendar,
     catalogue,
     closing,
     conversations,
+    goals,
     history,
     leaderboard,
     outbox,
@@ -53,7 +55,7 @@ from questline.engine.periods import (
     period_named,
     period_of,
 )
-from questline.engine.recorder import Awarding, Recorder
+from questline.engine.recorder import HOLDERS, Awarding, Recorder
 from questline.engine.reports import (
     PROGRESS_FACTS,
     earned_statuses,
@@ -65,9 +67,11 @@ from questline.engine.rulebook import ActiveRule, RuleBook
 from questline.engine.timestamps import utcnow
 from questline.engine.views import (
     AchievementStatus,
+    ActivityCalendar,
     AwardView,
     ChallengeOutcome,
     ClosedPeriod,
+    DailyGoal,
     LeaderboardEntry,
     LessonView,
     ModuleView,
@@ -336,6 +340,43 @@ class Engine:
             return await self._write(upsert)
         except IntegrityError:  # registered concurrently: now it is an update
             return await self._write(upsert)
+
+    async def set_daily_goal(
+        self,
+        lessons: int | None,
+        *,
+        user_id: int | None = None,
+        telegram_id: int | None = None,
+    ) -> DailyGoal:
+        """Set the learner's daily goal of lessons (1 to 20; None clears it); returns where
+        they stand today."""
+        goals.checked(lessons)
+
+        async def work(session: AsyncSession) -> DailyGoal:
+            learner = await load_learner(
+                session, self.zone, user_id=user_id, telegram_id=telegram_id, lock=True
+            )
+            await goals.save(session, learner.user.id, lessons)
+            today = aggregates.local_day(utcnow(), self.zone)
+            return await goals.standing(session, learner.figures, lessons, today)
+
+        return await self._write(work)
+
+    async def daily_goal(
+        self,
+        *,
+        user_id: int | None = None,
+        telegram_id: int | None = None,
+        at: datetime | None = None,
+    ) -> DailyGoal:
+        """The learner's daily goal and where they stand on the local day of `at` (now)."""
+        async with self.sessions() as session:
+            learner = await load_learner(
+                session, self.zone, user_id=user_id, telegram_id=telegram_id
+            )
+            lessons = await goals.stored(session, learner.user.id)
+            today = goals.day_of(at or utcnow(), self.zone)
+            return await goals.standing(session, learner.figures, lessons, today)
 
     async def find_user(
         self, *, user_id: int | None = None, telegram_id: int | None = None
@@ -622,10 +663,18 @@ class Engine:
         course = await self.course()
         qualifying = []
         async with self.sessions() as session:
+            holders = await session.scalar(
+                select(func.count())
+                .select_from(UserAchievement)
+                .join(Achievement, Achievement.id == UserAchievement.achievement_id)
+                .where(Achievement.slug == document.slug)
+            )
             for user_id in list(await session.scalars(select(User.id).order_by(User.id))):
                 learner = await load_learner(session, self.zone, user_id=user_id)
                 async for moment in history.moments(session, course, learner, self.zone, compiled):
                     facts = await self.facts.build(moment.context, compiled.reads)
+                    if HOLDERS in compiled.reads:
+                        facts["rule"] = {"holders": holders}
                     if (
                         applies(compiled, facts)
                         and self.rulebook.evaluator.evaluate_many([compiled], facts)[compiled.slug]
@@ -661,9 +710,14 @@ class Engine:
             return progress_report(learner, course, facts)
 
     async def achievements(
-        self, *, user_id: int | None = None, telegram_id: int | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        telegram_id: int | None = None,
+        locale: str | None = None,
     ) -> list[AchievementStatus]:
-        """Every achievement for one learner: earned ones with dates, locked ones with progress."""
+        """Every achievement for one learner: earned ones with dates, locked ones with progress
+        and what is missing, phrased for a learner in `locale`'s language when it is given."""
         course = await self.course()
         async with self.sessions() as session:
             learner = await load_learner(
@@ -674,7 +728,23 @@ class Engine:
                 self._context(session, course, learner), self.rulebook.reads(locked)
             )
             earned = await earned_statuses(session, learner)
-            return earned + locked_statuses(self.rulebook, learner, facts)
+            return earned + locked_statuses(self.rulebook, learner, facts, locale)
+
+    async def activity_calendar(
+        self,
+        *,
+        user_id: int | None = None,
+        telegram_id: int | None = None,
+        weeks: int = 12,
+        at: datetime | None = None,
+    ) -> ActivityCalendar:
+        """The learner's activities per local day over the last `weeks` weeks (Monday-start
+        weeks, the last one holding the day of `at`, default now), in the engine's zone."""
+        first, last = calendar.window(at or utcnow(), self.zone, weeks)
+        async with self.sessions() as session:
+            user = await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
+            counts = await calendar.day_counts(session, user.id, self.zone, first, last)
+            return ActivityCalendar(catalogue.user_view(user), first, last, counts)
 
     def _board(self, period: str, at: datetime | None) -> leaderboard.Standings:
         """The board of `period` ("all", "week" or "month"): for a week or month, the one

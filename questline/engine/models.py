@@ -470,6 +470,18 @@ class LearnerDay(Base):
     logins: Mapped[int] = _count()
 
 
+class LearnerGoal(Base):
+    """Extension (0013): the number of lessons a day a learner has set out to complete."""
+
+    __tablename__ = "learner_goals"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    daily_lessons: Mapped[int] = mapped_column(Integer, nullable=False)
+    updated_at: Mapped[datetime] = _updated_at()
+
+
 class LearnerPeriodScore(Base):
     """Extension (0012): one learner's gains in one week or month, kept current with each event.
 

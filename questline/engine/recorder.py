@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine import outbox
@@ -17,7 +17,7 @@ from questline.engine.errors import IdempotencyKeyReused
 from questline.engine.events import LESSON_ACTIVITIES, SCORED_ACTIVITIES, Event
 from questline.engine.facts import FactContext, FactsBuilder
 from questline.engine.learner import Learners, LearnerState, Recorded
-from questline.engine.models import ActivityLog, User, UserAchievement
+from questline.engine.models import Achievement, ActivityLog, User, UserAchievement
 from questline.engine.progress import apply_progress, solved_before
 from questline.engine.rulebook import ActiveRule, RuleBook, document_of
 from questline.engine.views import AwardView
@@ -62,6 +62,31 @@ def award_view(user: User, rule: RuleDocument, earned_at: datetime) -> AwardView
         user_id=user.id,
         telegram_id=user.telegram_id,
     )
+
+
+HOLDERS = "rule.holders"
+
+
+async def count_holders(
+    session: AsyncSession, pending: Pending, rules: list[ActiveRule]
+) -> dict[int, int]:
+    """How many learners hold each achievement a rule reading `rule.holders` awards, by
+    achievement id: the stored awards and this transaction's. The achievement row is locked
+    first, so concurrent transactions count one after another and "the first 100" stays 100."""
+    counted: dict[int, int] = {}
+    for rule in rules:
+        if HOLDERS not in rule.compiled.reads or rule.achievement_id in counted:
+            continue
+        achievement = rule.achievement_id
+        await session.execute(
+            select(Achievement.id).where(Achievement.id == achievement).with_for_update()
+        )
+        stored = await session.scalar(
+            select(func.count()).where(UserAchievement.achievement_id == achievement)
+        )
+        ours = sum(1 for award in pending.awards if award.achievement_id == achievement)
+        counted[achievement] = (stored or 0) + ours
+    return counted
 
 
 class Recorder:
@@ -219,7 +244,8 @@ class Recorder:
         moment = awarding.context.moment
         while candidates:
             facts = await self.facts.build(awarding.context, self.rulebook.reads(candidates))
-            fired = self.rulebook.fired(candidates, facts)
+            holders = await count_holders(awarding.context.session, pending, candidates)
+            fired = self.rulebook.fired_with_holders(candidates, facts, holders)
             if not fired:
                 break
             for rule in fired:

@@ -70,11 +70,15 @@ async def earned_statuses(session: AsyncSession, learner: LearnerState) -> list[
 
 
 def locked_statuses(
-    rulebook: RuleBook, learner: LearnerState, facts: Mapping[str, Any]
+    rulebook: RuleBook,
+    learner: LearnerState,
+    facts: Mapping[str, Any],
+    locale: str | None = None,
 ) -> list[AchievementStatus]:
-    """The rules in force the learner has not earned, with progress and what is missing.
+    """The rules in force the learner has not earned, with progress and what is missing
+    (phrased for `locale` when given).
 
-    Outside an event, a rule about the event itself (it reads `event.*`) is explained by its
+    Outside an event, a rule about an event (it reads a fact of the event) is explained by its
     description.
     """
     evaluator = rulebook.evaluator
@@ -84,8 +88,8 @@ def locked_statuses(
             continue
         shortfalls = (
             ()
-            if any(name.startswith("event.") for name in rule.compiled.reads)
-            else explain(rule.compiled, facts, evaluator).shortfalls
+            if rule.compiled.event_reads
+            else explain(rule.compiled, facts, evaluator, locale=locale).shortfalls
         )
         statuses.append(
             _status(

@@ -80,6 +80,18 @@ class RuleBook:
         """Every fact name the rules read."""
         return {name for rule in rules for name in rule.compiled.reads}
 
+    def fired_with_holders(
+        self, rules: list[ActiveRule], facts: Mapping[str, Any], holders: Mapping[int, int]
+    ) -> list[ActiveRule]:
+        """`fired`, with each rule seeing `rule.holders` of its own achievement."""
+        shared = [rule for rule in rules if rule.achievement_id not in holders]
+        fired = self.fired(shared, facts) if shared else []
+        for rule in rules:
+            if rule.achievement_id in holders:
+                own = {**facts, "rule": {"holders": holders[rule.achievement_id]}}
+                fired += self.fired([rule], own)
+        return fired
+
     def fired(self, rules: list[ActiveRule], facts: Mapping[str, Any]) -> list[ActiveRule]:
         """The rules that hold on `facts`; a rule that errors is logged with its slug, not fired.
         A rule reading an event fact that `facts` has no value for does not apply (`applies`)."""

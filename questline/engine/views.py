@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -167,3 +168,35 @@ class ClosedPeriod:
     """What this call granted (empty when the period had been closed before)."""
     closed_at: datetime
     already_closed: bool = False
+
+
+@dataclass(frozen=True)
+class ActivityCalendar:
+    """A learner's activities per local day, from `first` (a Monday) to `last` (today)."""
+
+    user: UserView
+    first: date
+    last: date
+    counts: Mapping[date, int]
+    """Days with activity only."""
+
+    @property
+    def weeks(self) -> int:
+        return (self.last - self.first).days // 7 + 1
+
+    def days(self) -> list[date]:
+        """Every day of the calendar, in order."""
+        return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
+
+
+@dataclass(frozen=True)
+class DailyGoal:
+    """A learner's daily goal (lessons a day, None: no goal) and where they stand today."""
+
+    lessons: int | None
+    done_today: int
+    days_met_in_a_row: int
+
+    @property
+    def met_today(self) -> bool:
+        return self.lessons is not None and self.done_today >= self.lessons

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from questline.rules.analysis import (
@@ -20,9 +20,11 @@ from questline.rules.analysis import (
     _threshold,
     fact_reads,
     operator_call,
+    progress,
 )
 from questline.rules.evaluation import RuleEvaluationError, RuleEvaluator
 from questline.rules.facts import MISSING, FactCatalog, lookup_fact
+from questline.rules.phrases import fact_name, language_of, more_phrase
 
 __all__ = ["Explanation", "Shortfall", "explain"]
 
@@ -66,6 +68,34 @@ class Explanation:
         return self.text
 
 
+_WORDS = {
+    "en": {
+        "needs": "needs",
+        "now": "now",
+        "is": "is",
+        "not": "not",
+        "or": "or",
+        "missing": "none",
+        "another": " (or another way)",
+        "exactly": "needs exactly",
+    },
+    "ru": {
+        "needs": "нужно",
+        "now": "сейчас",
+        "is": "—",
+        "not": "не",
+        "or": "или",
+        "missing": "нет",
+        "another": " (или другим путём)",
+        "exactly": "нужно ровно",
+    },
+}
+
+
+def _word(key: str, locale: str | None) -> str:
+    return _WORDS[language_of(locale)][key]
+
+
 def _fmt(value: Any) -> str:
     if value is MISSING:
         return "missing"
@@ -76,15 +106,24 @@ def _fmt(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False) if not isinstance(value, int) else str(value)
 
 
-def _threshold_shortfall(part: ProgressPart, catalog: FactCatalog) -> Shortfall:
+def _threshold_shortfall(
+    part: ProgressPart, catalog: FactCatalog, locale: str | None = None
+) -> Shortfall:
     spec = catalog.get(part.fact)
     current, target = part.current, part.target
     if part.op == "==":
-        noun = spec.noun if spec and spec.noun else part.fact
-        text = f"needs exactly {_fmt(target)} {noun} (now {_fmt(current)})"
+        name = fact_name(part.fact, locale) if locale else None
+        noun = name or (spec.noun if spec and spec.noun else part.fact)
+        text = (
+            f"{_word('exactly', locale)} {_fmt(target)} {noun}"
+            f" ({_word('now', locale)} {_fmt(current)})"
+        )
         return Shortfall("exact", text, part.fact, current, target, part.pointer)
     missing = part.missing
-    if spec is not None and spec.shortfall:
+    step = more_phrase(part.fact, int(missing), locale) if float(missing).is_integer() else None
+    if locale is not None and step is not None:
+        text = f"{step} ({_fmt(current)}/{_fmt(target)})"
+    elif spec is not None and spec.shortfall:
         text = spec.shortfall.format(
             missing=_fmt(missing), current=_fmt(current), target=_fmt(target), noun=spec.noun
         )
@@ -99,28 +138,38 @@ def _threshold_shortfall(part: ProgressPart, catalog: FactCatalog) -> Shortfall:
 _INFIX = {"==", "===", "!=", "!==", "<", "<=", ">", ">=", "in"}
 
 
-def _render(node: Any) -> str:
-    """A compact, readable rendering of a condition."""
+def _render(node: Any, locale: str | None = None) -> str:
+    """A compact, readable rendering of a condition (facts by name when `locale` is given)."""
     call = operator_call(node)
     if call is None:
         return json.dumps(node, ensure_ascii=False)
     op, arg = call
     args = arg if isinstance(arg, list) else [arg]
+
+    def inner(child: Any) -> str:
+        return _render(child, locale)
+
     if op == "var":
-        return str(args[0]) if args else "var"
+        name = str(args[0]) if args else "var"
+        return fact_name(name, locale) if locale else name
     if op in _INFIX and len(args) == 2:
-        return f"{_render(args[0])} {op} {_render(args[1])}"
+        return f"{inner(args[0])} {op} {inner(args[1])}"
     if op in ("<", "<=") and len(args) == 3:
-        return f"{_render(args[0])} {op} {_render(args[1])} {op} {_render(args[2])}"
+        return f"{inner(args[0])} {op} {inner(args[1])} {op} {inner(args[2])}"
     if op in ("and", "or"):
-        return "(" + f" {op} ".join(_render(a) for a in args) + ")"
+        joiner = _word("or", locale) if op == "or" else op
+        return "(" + f" {joiner} ".join(inner(a) for a in args) + ")"
     if op == "!":
-        return f"not {_render(args[0])}" if args else "not"
+        return f"{_word('not', locale)} {inner(args[0])}" if args else "not"
     return json.dumps(node, ensure_ascii=False)
 
 
 def _condition_shortfall(
-    node: Any, pointer: str, facts: Mapping[str, Any], evaluator: RuleEvaluator
+    node: Any,
+    pointer: str,
+    facts: Mapping[str, Any],
+    evaluator: RuleEvaluator,
+    locale: str | None = None,
 ) -> Shortfall | None:
     traced = evaluator.trace(node, facts)
     if traced["error"]:
@@ -132,11 +181,14 @@ def _condition_shortfall(
         if read.name is not None and read.name not in values:
             value = lookup_fact(facts, read.name)
             values[read.name] = None if value is MISSING else value
-    shown = ", ".join(f"{k} is {_fmt(v)}" for k, v in values.items())
-    rendered = _render(node)
+    shown = ", ".join(
+        f"{fact_name(k, locale) if locale else k} {_word('is', locale)} {_fmt(v)}"
+        for k, v in values.items()
+    )
+    rendered = _render(node, locale)
     if rendered.startswith("(") and rendered.endswith(")"):
         rendered = rendered[1:-1]
-    text = f"needs {rendered}" + (f" ({shown})" if shown else "")
+    text = f"{_word('needs', locale)} {rendered}" + (f" ({shown})" if shown else "")
     first = next(iter(values), None)
     return Shortfall(
         "condition",
@@ -149,16 +201,41 @@ def _condition_shortfall(
     )
 
 
+def _closest_branch(
+    branches: list[Any], facts: Mapping[str, Any], catalog: FactCatalog
+) -> tuple[int, Any] | None:
+    """The branch of an ``or`` nearest to holding: the highest progress among branches that
+    are thresholds on counts (facts with a noun); None when no branch is one."""
+    scored = []
+    for index, branch in enumerate(branches):
+        measured = progress(branch, facts, catalog)
+        if measured is not None and all(_is_count(part.fact, catalog) for part in measured.parts):
+            scored.append((measured.ratio, -index, branch))
+    if not scored:
+        return None
+    _, negative_index, branch = max(scored, key=lambda item: item[:2])
+    return -negative_index, branch
+
+
+def _is_count(fact: str, catalog: FactCatalog) -> bool:
+    spec = catalog.get(fact)
+    return spec is not None and spec.type.is_numeric and spec.noun is not None
+
+
 def explain(
     rule: Any,
     facts: Mapping[str, Any],
     evaluator: RuleEvaluator | None = None,
     catalog: FactCatalog | None = None,
+    locale: str | None = None,
 ) -> Explanation:
     """What stands between the learner (``facts``) and ``rule`` (compiled, document or criteria).
 
     The rule's top-level ``and`` is split into its conditions; each false one becomes a
-    :class:`Shortfall`. A rule that holds has no shortfalls.
+    :class:`Shortfall`. A false ``or`` is explained by its branch nearest to holding. With a
+    ``locale`` ("en", "ru"), steps and facts are phrased for a learner in that language
+    ("complete 3 more lessons (7/10)"); without, in the rule author's terms. A rule that holds
+    has no shortfalls.
     """
     evaluator = evaluator if evaluator is not None else RuleEvaluator(catalog)
     catalog = catalog if catalog is not None else evaluator.catalog
@@ -171,17 +248,29 @@ def explain(
         return Explanation(True, ())
     shortfalls: list[Shortfall] = []
     for node, pointer in _conjuncts(criteria, ""):
+        call = operator_call(node)
+        branches = call[1] if call is not None and call[0] == "or" else None
+        closest = _closest_branch(branches, facts, catalog) if isinstance(branches, list) else None
+        if closest is not None:
+            index, branch = closest
+            nearest = explain(branch, facts, evaluator, catalog, locale)
+            suffix = _word("another", locale) if len(branches or ()) > 1 else ""
+            shortfalls.extend(
+                replace(s, text=s.text + suffix, pointer=f"{pointer}/or/{index}{s.pointer}")
+                for s in nearest.shortfalls
+            )
+            continue
         part = _threshold(node, pointer)
         state = _part_progress(part, facts, catalog) if part is not None else None
         spec = catalog.get(part.fact) if part is not None else None
         if state is not None and (spec is None or spec.type.is_numeric):
             if not state.satisfied:
-                shortfalls.append(_threshold_shortfall(state, catalog))
+                shortfalls.append(_threshold_shortfall(state, catalog, locale))
             continue
-        found = _condition_shortfall(node, pointer, facts, evaluator)
+        found = _condition_shortfall(node, pointer, facts, evaluator, locale)
         if found is not None:
             shortfalls.append(found)
     if not shortfalls:  # e.g. an "and" whose parts hold separately but not together
-        found = _condition_shortfall(criteria, "", facts, evaluator)
+        found = _condition_shortfall(criteria, "", facts, evaluator, locale)
         shortfalls.append(found or Shortfall("condition", f"needs {_render(criteria)}"))
     return Explanation(False, tuple(shortfalls))

@@ -512,6 +512,37 @@ def _builtin_specs() -> list[FactSpec]:
             _LEARNING,
             nullable=True,
         ),
+        # rule.* (about the achievement the rule being evaluated awards)
+        FactSpec(
+            "rule.holders",
+            i,
+            "Learners who hold the achievement this rule awards, before this event (exact:"
+            " the achievement is locked while it is counted).",
+            frozenset({_A.ACHIEVEMENT_EARNED}),
+        ),
+        # goal.* (the learner's daily goal of lessons)
+        FactSpec(
+            "goal.daily_lessons",
+            i,
+            "The learner's daily goal of lessons; null while they have none.",
+            frozenset({_A.LOGIN}),
+            nullable=True,
+        ),
+        FactSpec(
+            "goal.met_today",
+            b,
+            "Whether the learner has met their daily goal on the event's local day.",
+            frozenset({_A.LESSON_COMPLETED}),
+        ),
+        FactSpec(
+            "goal.days_met_in_a_row",
+            i,
+            "Local days in a row, up to the event's (or the one before, while it is not met),"
+            " on which the learner met their daily goal; 0 without a goal.",
+            frozenset({_A.LESSON_COMPLETED}),
+            noun="days in a row with the goal met",
+            noun_one="day in a row with the goal met",
+        ),
         *_window_specs("today", "today"),
         *_window_specs("week", "this week (from Monday)"),
         *_window_specs("month", "this month"),

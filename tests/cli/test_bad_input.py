@@ -227,6 +227,62 @@ def test_a_database_error_names_the_lines_and_what_was_committed(
     assert stats(engine_call)["events"] == 5
 
 
+def test_skip_invalid_records_the_good_lines_and_writes_the_refused_ones(
+    invoke: Invoke, engine_call: Callable[..., Any], tmp_path: Path
+) -> None:
+    register(invoke)
+    lines = [
+        event("LOGIN", idempotency_key="a"),
+        '{"type": "LOGIN", "telegram_id": ',
+        event("LOGIN", idempotency_key="b"),
+        json.dumps({**LOGIN, "telegram_id": 424242}),
+        event("LOGIN", score=5),
+        event("LOGIN", idempotency_key="c"),
+    ]
+    path = write_lines(tmp_path / "mixed.jsonl", lines)
+    rejects = tmp_path / "rejects.jsonl"
+    args = ("events", "ingest", "--chunk-size", "4", "--skip-invalid", "--rejects", str(rejects))
+    result = invoke(*args, str(path))
+    assert result.exit_code == 0, result.output
+    assert (
+        f"mixed.jsonl: 3 event(s), 3 recorded, 0 replay(s), 0 award(s) granted,"
+        f" 3 rejected (see {rejects})"
+    ) in result.stdout
+    refused = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert [(item["line"], item["text"]) for item in refused] == [
+        (2, lines[1]),
+        (4, lines[3]),
+        (5, lines[4]),
+    ]
+    assert refused[0]["reason"].startswith("not valid JSON")
+    assert refused[1]["reason"] == "unknown user: no learner with telegram_id 424242"
+    assert refused[2]["reason"] == "invalid event: LOGIN takes no score"
+    assert stats(engine_call)["events"] == 3
+
+    again = invoke(*args, str(path))  # replays change nothing; the rejects file is rewritten
+    assert "3 event(s), 0 recorded, 3 replay(s)" in again.stdout
+    assert len(rejects.read_text().splitlines()) == 3
+    assert stats(engine_call)["events"] == 3
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--skip-invalid"], "--skip-invalid and --rejects FILE go together"),
+        (["--rejects", "out.jsonl"], "--skip-invalid and --rejects FILE go together"),
+        (["--skip-invalid", "--rejects", "SELF"], "--rejects must not be the file being ingested"),
+    ],
+)
+def test_skip_invalid_needs_a_rejects_file_of_its_own(
+    invoke: Invoke, tmp_path: Path, options: list[str], message: str
+) -> None:
+    path = write_lines(tmp_path / "in.jsonl", [event("LOGIN")])
+    options = [str(path) if option == "SELF" else option for option in options]
+    result = invoke("events", "ingest", *options, str(path))
+    assert result.exit_code == 2 and message in result.stderr
+    assert path.read_text().strip() == event("LOGIN")
+
+
 # -- the database URL ---------------------------------------------------------------------------
 
 

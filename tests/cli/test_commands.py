@@ -154,6 +154,10 @@ def test_rules_explain_and_preview(invoke: Invoke, course: list[int], tmp_path: 
     assert explained.exit_code == 0, explained.output
     assert "Ten down (ten-lessons, 50 points)" in explained.output
     assert "Ada needs 9 more completed lessons (1/10)" in explained.output
+    explained = invoke("rules", "explain", "ten-lessons", "--user", str(LEARNER), "--lang", "ru")
+    assert "Ada: пройдите ещё 9 уроков (1/10)" in explained.output
+    refused = invoke("rules", "explain", "ten-lessons", "--user", str(LEARNER), "--lang", "fr")
+    assert refused.exit_code == 2 and "'fr' is not one of 'en', 'ru'" in refused.output
     earned = invoke("rules", "explain", "first-lesson", "--user", str(LEARNER))
     assert "Ada earned it on 2026-03-02 08:0" in earned.output
     unknown = invoke("rules", "explain", "no-such-rule", "--user", str(LEARNER))

@@ -148,6 +148,11 @@ EXTENSION_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
         "created_at": (T, None, False),
         "updated_at": (T, None, False),
     },
+    "learner_goals": {
+        "user_id": ("int", None, False),
+        "daily_lessons": ("int", None, False),
+        "updated_at": (T, None, False),
+    },
     "conversation_states": {
         "id": ("int", None, False),
         "key": ("str", 255, False),
@@ -203,6 +208,7 @@ EXTENSION_PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "learner_totals": ("user_id",),
     "learner_days": ("user_id", "day"),
     "learner_period_scores": ("user_id", "period", "period_start"),
+    "learner_goals": ("user_id",),
 }
 EXTENSION_TABLES = {
     "lesson_challenges",
@@ -353,6 +359,7 @@ EXTENSION_FOREIGN_KEYS: dict[str, set[tuple[tuple[str, ...], str, tuple[str, ...
     "learner_totals": {(("user_id",), "users", ("id",), "CASCADE")},
     "learner_days": {(("user_id",), "users", ("id",), "CASCADE")},
     "learner_period_scores": {(("user_id",), "users", ("id",), "CASCADE")},
+    "learner_goals": {(("user_id",), "users", ("id",), "CASCADE")},
 }
 
 

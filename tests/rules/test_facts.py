@@ -40,13 +40,15 @@ def test_builtin_fact_names_and_changed_by() -> None:
     }
     for name, changed in expected.items():
         assert c[name].changed_by == changed, name
-    assert len(c) == 55
+    assert len(c) == 59
     assert c.namespaces() == [
         "event",
+        "goal",
         "leaderboard",
         "lesson",
         "module",
         "month",
+        "rule",
         "stats",
         "streak",
         "today",

@@ -29,8 +29,11 @@ def doc(c: Any, slug: str = "generated") -> RuleDocument:
 @SETTINGS
 @given(criteria())
 def test_validation_accepts_generated_rules(c: Any) -> None:
+    """No errors; the only warnings are orderings on a learner fact that can be null."""
     raw = doc(c).to_json_dict()
-    assert validate_document(raw, "generated.json", CATALOG) == []
+    problems = validate_document(raw, "generated.json", CATALOG)
+    assert [p for p in problems if p.is_error] == []
+    assert all("can be null" in p.message for p in problems)
 
 
 @SETTINGS

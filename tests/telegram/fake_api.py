@@ -4,6 +4,10 @@ It holds a queue of updates that tests push (as users would), serves them by lon
 with offsets, stores the messages the bot sends or edits, and records every call. A method
 it does not know is answered 404 and remembered in `unknown`; the fixture fails the test.
 
+Photos arrive as Telegram receives uploads, in a multipart/form-data body: `sendPhoto` keeps
+the file's bytes (`photos`), refuses anything that is not an image (400, as Telegram does)
+and a photo given by file id or URL (the bot always uploads).
+
 Faults, as Telegram produces them, can be injected per method (and per chat): 429 Too Many
 Requests with `retry_after`, 5xx server errors (JSON, or an HTML page as a proxy sends), and
 any other status and description (403 blocked, 400 "message to edit not found"…); see `fail`.
@@ -46,6 +50,8 @@ JSON_PARAMS = frozenset(
     }
 )
 BLOCKED = "Forbidden: bot was blocked by the user"
+PNG = b"\x89PNG\r\n\x1a\n"
+CAPTION_LIMIT = 1024
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,11 @@ class Call:
     @property
     def chat_id(self) -> int | None:
         return self.params.get("chat_id")
+
+    @property
+    def text(self) -> str:
+        """A message's text, or a photo's caption."""
+        return self.params.get("text", self.params.get("caption", ""))
 
 
 @dataclass
@@ -110,6 +121,8 @@ class FakeBotAPI:
         self.unknown: list[str] = []
         self.blocked: set[int] = set()
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.photos: dict[tuple[int, int], bytes] = {}
+        """The uploaded image of each photo message, by (chat id, message id)."""
         self.callback_answers: dict[str, dict[str, Any] | None] = {}
         self.faults: list[Fault] = []
         self._pending: list[dict[str, Any]] = []
@@ -124,6 +137,7 @@ class FakeBotAPI:
             "deleteWebhook": lambda params: True,
             "setMyCommands": lambda params: True,
             "sendMessage": self._send_message,
+            "sendPhoto": self._send_photo,
             "editMessageText": self._edit_message_text,
             "answerCallbackQuery": self._answer_callback_query,
         }
@@ -205,7 +219,7 @@ class FakeBotAPI:
     def delivered(self, chat_id: int) -> list[str]:
         """The texts of the messages this chat holds now, oldest first (edits applied)."""
         return [
-            message["text"]
+            message.get("text", message.get("caption", ""))
             for (chat, _), message in sorted(self.messages.items())
             if chat == chat_id
         ]
@@ -270,6 +284,31 @@ class FakeBotAPI:
         self.messages[chat_id, message["message_id"]] = message
         return message
 
+    def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = params["chat_id"]
+        if chat_id in self.blocked:
+            raise ApiError(403, BLOCKED)
+        upload = params.get("photo")
+        if not isinstance(upload, Upload):
+            raise ApiError(400, "Bad Request: the fake server takes uploaded photos only")
+        if not upload.data.startswith(PNG):
+            raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
+        if len(params.get("caption", "")) > CAPTION_LIMIT:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        message = {
+            "message_id": self.new_message_id(),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": BOT_USER,
+            "photo": [_photo_size(upload.data, f"photo-{chat_id}-{len(self.photos)}")],
+        }
+        for key in ("caption", "reply_markup"):
+            if key in params:
+                message[key] = params[key]
+        self.messages[chat_id, message["message_id"]] = message
+        self.photos[chat_id, message["message_id"]] = upload.data
+        return message
+
     def _edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
         key = (params["chat_id"], params["message_id"])
         message = self.messages.get(key)
@@ -293,17 +332,48 @@ class FakeBotAPI:
         return True
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file sent in a multipart body."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def _photo_size(png: bytes, file_id: str) -> dict[str, Any]:
+    """A PhotoSize for an uploaded PNG (width and height from its IHDR chunk)."""
+    width, height = int.from_bytes(png[16:20]), int.from_bytes(png[20:24])
+    return {
+        "file_id": file_id,
+        "file_unique_id": file_id,
+        "width": width,
+        "height": height,
+        "file_size": len(png),
+    }
+
+
 def _decode(form: Any) -> dict[str, Any]:
-    """Form fields as aiogram sends them: JSON for objects and numbers, plain text otherwise."""
+    """Form fields as aiogram sends them: JSON for objects and numbers, plain text otherwise;
+    a file is a part of its own, named by "attach://<part>" in its field (or the field)."""
     params: dict[str, Any] = {}
+    uploads = {
+        key: Upload(value.filename, value.content_type, value.file.read())
+        for key, value in form.items()
+        if isinstance(value, web.FileField)
+    }
     for key, value in form.items():
-        if key in INT_PARAMS:
+        if isinstance(value, web.FileField):
+            continue
+        if isinstance(value, str) and value.startswith("attach://"):
+            params[key] = uploads.pop(value.removeprefix("attach://"), value)
+        elif key in INT_PARAMS:
             params[key] = int(value)
         elif key in JSON_PARAMS:
             params[key] = json.loads(value)
         else:
             params[key] = value
-    return params
+    return params | uploads
 
 
 def _error(status: int, description: str) -> web.Response:

@@ -97,11 +97,16 @@ class Reply:
 
     @property
     def texts(self) -> list[str]:
+        """What the learner reads: messages sent or edited, and photos' captions."""
         return [
-            call.params["text"]
+            call.params["caption"] if call.method == "sendPhoto" else call.params["text"]
             for call in self.calls
-            if call.method in ("sendMessage", "editMessageText")
+            if call.method in ("sendMessage", "editMessageText", "sendPhoto")
         ]
+
+    @property
+    def photos(self) -> list[Call]:
+        return [call for call in self.calls if call.method == "sendPhoto"]
 
     @property
     def text(self) -> str:
@@ -170,6 +175,17 @@ class Harness:
         return Reply([call for call in self.api.calls[mark:] if call.chat_id == user.id])
 
 
+def callback_buttons(message: dict[str, Any]) -> dict[str, str]:
+    """Label -> callback data of the message's buttons that send a callback query."""
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return {
+        button["text"]: button["callback_data"]
+        for row in rows
+        for button in row
+        if "callback_data" in button
+    }
+
+
 class FakeUser:
     """A Telegram user in a private chat with the bot."""
 
@@ -213,20 +229,19 @@ class FakeUser:
         return await self.harness.burst(self, [self.message_update(text) for text in texts])
 
     def screen(self) -> dict[str, Any]:
-        """The latest message in this chat that has buttons, as the server holds it now."""
+        """The latest message in this chat with buttons to press (link buttons, such as
+        "Share", do not count), as the server holds it now."""
         with_buttons = [
             message
             for (chat_id, _), message in self.harness.api.messages.items()
-            if chat_id == self.id and message.get("reply_markup")
+            if chat_id == self.id and callback_buttons(message)
         ]
         assert with_buttons, "the bot has shown this user no buttons"
         return max(with_buttons, key=lambda message: message["message_id"])
 
     def buttons(self, message: dict[str, Any] | None = None) -> dict[str, str]:
         """Button label -> callback data, on `message` or the latest screen."""
-        message = message or self.screen()
-        rows = message["reply_markup"]["inline_keyboard"]
-        return {button["text"]: button["callback_data"] for row in rows for button in row}
+        return callback_buttons(message or self.screen())
 
     async def press(
         self, label: str, *, message: dict[str, Any] | None = None, pause: float = 1.0

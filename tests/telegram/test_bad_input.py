@@ -210,9 +210,9 @@ async def test_a_blocked_chat_does_not_break_the_engine(
     assert [award.slug for award in result.awards] == ["first-lesson"]
     assert await earned(engine, 1201) == {"first-lesson"}
     refused = await bot.api.wait_for(
-        lambda call: call.chat_id == 1201 and call.params.get("text", "").startswith("🏆")
+        lambda call: call.chat_id == 1201 and call.text.startswith("🏆")
     )
-    assert refused.params["text"].startswith("🏆 First steps (+10)")
+    assert refused.method == "sendPhoto" and refused.text.startswith("🏆 First steps (+10)")
     assert "not delivered to 1201: Forbidden: bot was blocked by the user" in caplog.text
 
 

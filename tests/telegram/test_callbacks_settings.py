@@ -13,10 +13,13 @@ from questline.adapters.telegram.callbacks import (
     FACTORIES,
     BoardCb,
     ChoiceCb,
+    GoalCb,
     LessonAction,
     LessonCb,
     ModuleCb,
     PageCb,
+    Picture,
+    PictureCb,
     Screen,
     ScreenCb,
     parse,
@@ -32,6 +35,8 @@ BIGGEST = {
     BoardCb: BoardCb(owner=2**53 - 1, period=max(Period, key=len)),
     PageCb: PageCb(owner=2**53 - 1, lesson_id=2**31 - 1, page=999),
     ChoiceCb: ChoiceCb(owner=2**53 - 1, lesson_id=2**31 - 1, option=9),
+    GoalCb: GoalCb(owner=2**53 - 1, lessons=3),
+    PictureCb: PictureCb(owner=2**53 - 1, picture=max(Picture, key=len)),
 }
 
 

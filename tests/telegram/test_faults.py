@@ -117,20 +117,20 @@ async def test_an_award_notification_is_retried_and_a_lasting_failure_raises(
 ) -> None:
     await bot.user(1307, "Alice").send("/start")
     variables = await lesson_id(engine, "variables")
-    bot.api.server_error("sendMessage", 502, times=5, chat_id=1307)  # beyond the session's 4
+    bot.api.server_error("sendPhoto", 502, times=5, chat_id=1307)  # beyond the session's 4
     await engine.record(
         Event(type=ActivityType.LESSON_COMPLETED, telegram_id=1307, lesson_id=variables)
     )
     sent = await bot.api.wait_for(
-        lambda call: call.chat_id == 1307 and call.status == 200 and "🏆" in call.params["text"]
+        lambda call: call.chat_id == 1307 and call.status == 200 and "🏆" in call.text
     )
-    assert sent.params["text"].startswith("🏆 First steps (+10)")
+    assert sent.text.startswith("🏆 First steps (+10)")
     assert await earned(engine, 1307) == {"first-lesson"}
 
     plugin = engine.plugins.get_plugin("telegram")
     result = await engine.answer_challenge(telegram_id=1307, lesson_id=variables, answer="5")
     # flood control longer than the bot waits for, on every try: the hook gives up and raises
-    bot.api.too_many_requests("sendMessage", retry_after=60, times=100, chat_id=1307)
+    bot.api.too_many_requests("sendPhoto", retry_after=60, times=100, chat_id=1307)
     with pytest.raises(DeliveryFailed, match="award first-solve not delivered to 1307"):
         await plugin.questline_award_granted(engine=engine, award=result.awards[0])
     bot.api.faults.clear()
@@ -145,7 +145,7 @@ async def test_notifications_keep_to_the_broadcast_limits(bot: Harness, engine: 
         Event(type=ActivityType.LESSON_COMPLETED, telegram_id=telegram_id, lesson_id=variables)
         for telegram_id in ids
     )
-    sends = [c for c in bot.api.calls if c.method == "sendMessage" and c.chat_id in set(ids)]
+    sends = [c for c in bot.api.calls if c.method == "sendPhoto" and c.chat_id in set(ids)]
     assert len(sends) == len(ids)
     moments = sorted(call.at for call in sends)
     busiest = max(sum(1 for t in moments if start <= t < start + 1) for start in moments)
@@ -159,6 +159,6 @@ async def test_notifications_keep_to_the_broadcast_limits(bot: Harness, engine: 
         Event(type=ActivityType.LESSON_COMPLETED, telegram_id=1450, lesson_id=lesson)
         for lesson in lessons
     )
-    mine = [c.at for c in bot.api.calls if c.method == "sendMessage" and c.chat_id == 1450]
+    mine = [c.at for c in bot.api.calls if c.method == "sendPhoto" and c.chat_id == 1450]
     assert len(mine) == 2  # First steps, Module master
     assert mine[1] - mine[0] >= 0.9

@@ -101,7 +101,7 @@ async def test_awards_come_between_the_result_and_the_next_step_in_one_message(
     card = alice.screen()
 
     reply = await alice.press("Complete")
-    assert reply.methods == ["editMessageText", "sendMessage", "sendMessage"]
+    assert reply.methods == ["editMessageText", "sendPhoto", "sendMessage"]
     result, celebration, step = reply.texts
     assert "✅ Lesson completed!" in result
     assert celebration.count("🏆") == 2  # both awards, one message

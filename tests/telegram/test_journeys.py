@@ -98,8 +98,8 @@ async def test_new_learner_goes_from_start_to_a_completed_module(
     assert "Not quite" in reply.text
     assert reply.notifications == []
     reply = await alice.send(" 5 ")
-    # the result, then one celebration, then the next step with the buttons, at the bottom
-    assert reply.methods == ["sendMessage"] * 3
+    # the result, then one celebration (a card), then the next step with the buttons
+    assert reply.methods == ["sendMessage", "sendPhoto", "sendMessage"]
     assert reply.texts[:2] == [
         "✅ Correct! +10 points.",
         "🏆 Problem solver (+5)\n<i>Solve a challenge</i>",
@@ -109,7 +109,7 @@ async def test_new_learner_goes_from_start_to_a_completed_module(
     assert alice.screen()["text"] == reply.texts[2]
 
     reply = await alice.press("Complete")
-    assert reply.methods == ["editMessageText", "sendMessage", "sendMessage"]
+    assert reply.methods == ["editMessageText", "sendPhoto", "sendMessage"]
     assert "Lesson completed!" in reply.texts[0] and "Status: completed" in reply.texts[0]
     assert reply.texts[1].startswith("🏆 First steps (+10)")
     assert reply.calls[0].params.get("reply_markup") is None  # the buttons moved down

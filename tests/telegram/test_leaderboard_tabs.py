@@ -41,7 +41,13 @@ async def test_tabs_show_this_week_this_month_and_all_time(bot: Harness, engine:
         "<b>2. Bob — 50 points</b>",
         "3. Alice — 15 points",
     ]
-    assert list(bob.buttons()) == ["This week", "This month", "• All time •", "🏠 Menu"]
+    assert list(bob.buttons()) == [
+        "This week",
+        "This month",
+        "• All time •",
+        "🖼 As a picture",
+        "🏠 Menu",
+    ]
 
     reply = await bob.press("This week")
     assert reply.methods == ["editMessageText"]

@@ -30,7 +30,7 @@ async def test_an_award_committed_while_the_bot_was_down_is_sent_when_it_is_back
     task = asyncio.create_task(runner.run(handle_signals=False))
     try:
         sent = await fake_api.wait_for(
-            lambda call: call.method == "sendMessage" and call.chat_id == 4711
+            lambda call: call.method == "sendPhoto" and call.chat_id == 4711
         )
         for _ in range(100):  # and marked done right after
             if (await engine.outbox_status())["done"]:
@@ -41,5 +41,5 @@ async def test_an_award_committed_while_the_bot_was_down_is_sent_when_it_is_back
         await runner.stop()
         await task
 
-    assert sent.params["text"].startswith("🏆 First steps (+10)")
+    assert sent.text.startswith("🏆 First steps (+10)")
     assert await engine.outbox_status() == {"pending": 0, "done": 1, "dead": 0}  # awards only

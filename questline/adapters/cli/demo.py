@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 import questline.engine
+from questline.adapters.cli.pictures import card_png, heatmap_png, leaderboard_png, save_pngs
 from questline.adapters.cli.render import (
     achievements_table,
     leaderboard_table,
@@ -25,7 +26,7 @@ from questline.adapters.cli.runtime import console, open_engine, run
 from questline.adapters.cli.simulation import CourseLesson, Simulation, simulate
 from questline.engine import Engine
 from questline.engine.content import read_course
-from questline.engine.views import AwardView
+from questline.engine.views import AchievementStatus, AwardView, LeaderboardEntry
 from questline.rules import RuleDocument
 from questline.rules.loading import CATALOG_DIR
 
@@ -130,7 +131,31 @@ def _sample_table(awards: list[AwardView], names: dict[int, str], engine: Engine
     return table
 
 
-async def _demo(database: Path, learners: int, weeks: int, seed: int) -> None:
+async def _pictures(
+    engine: Engine,
+    folder: Path,
+    top: list[LeaderboardEntry],
+    spotlight: LeaderboardEntry,
+    statuses: list[AchievementStatus],
+) -> list[tuple[str, Path]]:
+    """The spotlight learner's heat-map and latest award card, and the leaderboard, as PNG
+    files in `folder`: what each shows, and its path."""
+    calendar = await engine.activity_calendar(user_id=spotlight.user_id)
+    shows = {"heatmap.png": f"{spotlight.display_name}'s last 12 weeks"}
+    pictures = {"heatmap.png": heatmap_png(calendar)}
+    earned = [status for status in statuses if status.earned_at is not None]
+    if earned:
+        latest = max(earned, key=lambda status: (status.earned_at, status.points))
+        shows["card.png"] = f"{spotlight.display_name}'s card for {latest.title}"
+        pictures["card.png"] = card_png(latest, spotlight.display_name)
+    shows["leaderboard.png"] = "the leaderboard"
+    pictures["leaderboard.png"] = leaderboard_png(top, "Leaderboard — top 10")
+    return [(shows[path.name], path) for path in save_pngs(folder, pictures)]
+
+
+async def _demo(
+    database: Path, learners: int, weeks: int, seed: int, pictures: Path | None
+) -> None:
     out = console()
     began = time.perf_counter()
     url = _recreate(database)
@@ -185,6 +210,10 @@ async def _demo(database: Path, learners: int, weeks: int, seed: int) -> None:
             out.print(modules_table(report))
             out.print(totals_line(report))
             out.print(achievements_table(statuses, engine.zone))
+            written = await _pictures(engine, pictures or database.parent, top, spotlight, statuses)
+            out.rule("Pictures")
+            for shows, path in written:
+                out.print(Text(f"{shows}: {path}"), soft_wrap=True)
     rate = len(simulation.events) / recorded if recorded else 0
     out.rule()
     out.print(
@@ -205,13 +234,19 @@ async def _demo(database: Path, learners: int, weeks: int, seed: int) -> None:
 @click.option("--learners", default=24, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--weeks", default=4, show_default=True, type=click.IntRange(1, 52))
 @click.option("--seed", default=7, show_default=True, help="Same seed, same learners and events.")
-def demo(database: Path, learners: int, weeks: int, seed: int) -> None:
+@click.option(
+    "--pictures",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the PNG pictures (default: the database's folder).",
+)
+def demo(database: Path, learners: int, weeks: int, seed: int, pictures: Path | None) -> None:
     """Simulate a learning community and show its awards and leaderboard.
 
     Creates a fresh SQLite database (--database, default var/demo.db, deleted first), loads
     the sample course and the default rules, registers simulated learners — daily learners
     building streaks, weekend learners, dropouts, night owls, challenge solvers who answer
     wrong first — records weeks of their activity ending today, and prints the awards, the
-    leaderboard and one learner's progress.
+    leaderboard and one learner's progress; it also draws that learner's activity heat-map,
+    their latest achievement card and the leaderboard as PNG files (--pictures).
     """
-    run(_demo(database, learners, weeks, seed))
+    run(_demo(database, learners, weeks, seed, pictures))

@@ -3,8 +3,10 @@
 Lines are read in chunks; every line of a chunk is parsed and validated before the chunk is
 recorded in one transaction, so a bad line stops the ingest with its line number and nothing
 of its chunk is written (earlier chunks stay recorded, and replaying the file is safe when the
-events carry idempotency keys). A database error while a chunk is written (a lost connection,
-a constraint) stops the ingest the same way, naming the chunk's lines.
+events carry idempotency keys). With `--skip-invalid --rejects FILE`, a line that cannot be
+parsed or that the engine refuses is written to the rejects file with its number and reason
+instead, and the chunk is recorded without it. A database error while a chunk is written (a
+lost connection, a constraint) stops the ingest either way, naming the chunk's lines.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
+from typing import TextIO
 
 import click
 from pydantic import ValidationError
@@ -32,6 +36,19 @@ DEFAULT_CHUNK = 500
 
 class BadLine(click.ClickException):
     """A line that could not be recorded; the message names the file, line and problem."""
+
+
+@dataclass
+class Rejects:
+    """Where refused lines go with `--skip-invalid`: one JSON object per line."""
+
+    handle: TextIO
+    count: int = 0
+
+    def add(self, number: int, reason: str, text: str) -> None:
+        record = {"line": number, "reason": reason, "text": text.rstrip("\r\n")}
+        self.handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.count += 1
 
 
 @dataclass
@@ -88,26 +105,40 @@ def _stopped(path: Path, where: str, problem: str, chunk_start: int, recorded: i
 
 
 async def _record_chunk(
-    engine: Engine, path: Path, chunk: list[tuple[int, str]], summary: IngestSummary
+    engine: Engine,
+    path: Path,
+    chunk: list[tuple[int, str]],
+    summary: IngestSummary,
+    rejects: Rejects | None,
 ) -> None:
-    events = []
+    lines: list[tuple[int, str, Event]] = []
     first, last = chunk[0][0], chunk[-1][0]
     for number, text in chunk:
         try:
-            events.append(parse_line(text))
+            lines.append((number, text, parse_line(text)))
         except ValueError as error:
-            raise _stopped(path, f"line {number}", str(error), first, summary.events) from None
-    try:
-        results = await engine.record_many(events, chunk_size=len(events))
-    except EventRejected as rejected:
-        number = chunk[rejected.index][0]
-        problem = one_line(rejected.error)
-        raise _stopped(path, f"line {number}", problem, first, summary.events) from None
-    except DBAPIError as error:
-        # the chunk's transaction was rolled back; which of its lines the database refused
-        # is not known (rows are written together), so the whole chunk is named
-        where = f"line {first}" if first == last else f"lines {first}-{last}"
-        raise _stopped(path, where, database_message(error), first, summary.events) from None
+            if rejects is None:
+                raise _stopped(path, f"line {number}", str(error), first, summary.events) from None
+            rejects.add(number, str(error), text)
+    while lines:
+        events = [event for _, _, event in lines]
+        try:
+            results = await engine.record_many(events, chunk_size=len(events))
+            break
+        except EventRejected as rejected:
+            number, text, _ = lines[rejected.index]
+            problem = one_line(rejected.error)
+            if rejects is None:
+                raise _stopped(path, f"line {number}", problem, first, summary.events) from None
+            rejects.add(number, problem, text)
+            del lines[rejected.index]  # the chunk was rolled back: record it without this line
+        except DBAPIError as error:
+            # the chunk's transaction was rolled back; which of its lines the database refused
+            # is not known (rows are written together), so the whole chunk is named
+            where = f"line {first}" if first == last else f"lines {first}-{last}"
+            raise _stopped(path, where, database_message(error), first, summary.events) from None
+    else:
+        return
     for result in results:
         summary.events += 1
         if result.replayed:
@@ -116,7 +147,7 @@ async def _record_chunk(
             summary.awards.update(award.slug for award in result.awards)
 
 
-async def _ingest(path: Path, chunk_size: int) -> IngestSummary:
+async def _ingest(path: Path, chunk_size: int, rejects: Rejects | None) -> IngestSummary:
     try:
         total = sum(1 for _ in numbered_lines(path))
     except UnicodeDecodeError as error:
@@ -130,7 +161,7 @@ async def _ingest(path: Path, chunk_size: int) -> IngestSummary:
             task = progress.add_task(f"ingesting {path.name}", total=total)
             lines = numbered_lines(path)
             while chunk := list(islice(lines, chunk_size)):
-                await _record_chunk(engine, path, chunk, summary)
+                await _record_chunk(engine, path, chunk, summary, rejects)
                 progress.advance(task, len(chunk))
     return summary
 
@@ -149,17 +180,38 @@ def events() -> None:
     type=click.IntRange(min=1),
     help="Events per transaction.",
 )
-def ingest(file: Path, chunk_size: int) -> None:
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Record the valid events; write each refused line to --rejects instead of stopping.",
+)
+@click.option(
+    "--rejects",
+    "rejects_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="With --skip-invalid: the JSON Lines file of refused lines (line, reason, text).",
+)
+def ingest(file: Path, chunk_size: int, skip_invalid: bool, rejects_path: Path | None) -> None:
     """Record the events of a JSON Lines file, one event object per line.
 
     Fields: type, user_id or telegram_id, lesson_id, score, details, occurred_at (ISO 8601 with
     an offset) and idempotency_key (a key seen before is a replay: nothing new is written).
+    The first refused line stops the ingest, unless --skip-invalid is given.
     """
-    summary = run(_ingest(file, chunk_size))
+    if skip_invalid != (rejects_path is not None):
+        raise click.UsageError("--skip-invalid and --rejects FILE go together")
+    if rejects_path is not None and rejects_path.resolve() == file.resolve():
+        raise click.UsageError("--rejects must not be the file being ingested")
+    with ExitStack() as stack:
+        rejects = None
+        if rejects_path is not None:
+            rejects = Rejects(stack.enter_context(rejects_path.open("w", encoding="utf-8")))
+        summary = run(_ingest(file, chunk_size, rejects))
     awarded = sum(summary.awards.values())
+    refused = f", {rejects.count} rejected (see {rejects_path})" if rejects else ""
     click.echo(
         f"{file.name}: {summary.events} event(s), {summary.events - summary.replays} recorded, "
-        f"{summary.replays} replay(s), {awarded} award(s) granted"
+        f"{summary.replays} replay(s), {awarded} award(s) granted{refused}"
     )
     for slug, count in sorted(summary.awards.items()):
         click.echo(f"  {slug}: {count}")

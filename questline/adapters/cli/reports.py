@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import tzinfo
+from pathlib import Path
 
 import click
 
+from questline.adapters.cli.pictures import heatmap_png, write_png
 from questline.adapters.cli.render import (
     achievements_table,
     modules_table,
@@ -18,28 +20,43 @@ from questline.adapters.cli.runtime import (
     offline_engine,
     open_engine,
     plugin_manager,
+    reported_errors,
     run,
 )
 from questline.engine.views import AchievementStatus, ProgressReport
 
 
 async def _progress(
-    telegram_id: int,
-) -> tuple[ProgressReport, list[AchievementStatus], tzinfo]:
+    telegram_id: int, heatmap: bool
+) -> tuple[ProgressReport, list[AchievementStatus], tzinfo, bytes | None]:
     async with open_engine() as engine:
         report = await engine.progress(telegram_id=telegram_id)
-        return report, await engine.achievements(telegram_id=telegram_id), engine.zone
+        statuses = await engine.achievements(telegram_id=telegram_id)
+        picture = None
+        if heatmap:
+            picture = heatmap_png(await engine.activity_calendar(telegram_id=telegram_id))
+        return report, statuses, engine.zone, picture
 
 
 @click.command()
 @click.argument("telegram_id", type=TELEGRAM_ID)
-def progress(telegram_id: int) -> None:
+@click.option(
+    "--png",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the heat-map of the learner's last 12 weeks to this PNG file.",
+)
+def progress(telegram_id: int, png: Path | None) -> None:
     """Show a learner's progress per module, streaks and achievements."""
-    report, statuses, zone = run(_progress(telegram_id))
+    report, statuses, zone, picture = run(_progress(telegram_id, png is not None))
+    if png is not None and picture is not None:
+        with reported_errors():
+            write_png(png, picture)
     out = console()
     out.print(modules_table(report))
     out.print(totals_line(report))
     out.print(achievements_table(statuses, zone))
+    if png is not None:
+        out.print(f"heat-map of the last 12 weeks: {png}", soft_wrap=True)
 
 
 @click.command()

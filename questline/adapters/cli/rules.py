@@ -20,6 +20,7 @@ from questline.adapters.cli.runtime import (
 from questline.engine.facade import RulesReport
 from questline.engine.views import AchievementStatus, UserView
 from questline.rules import RuleDocument, examples_command_lines, validate_command_lines
+from questline.rules.phrases import LANGUAGES
 
 paths_argument = click.argument(
     "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
@@ -78,12 +79,14 @@ def load(paths: tuple[Path, ...]) -> None:
         )
 
 
-async def _explain(slug: str, telegram_id: int) -> tuple[UserView, AchievementStatus, tzinfo]:
+async def _explain(
+    slug: str, telegram_id: int, language: str | None
+) -> tuple[UserView, AchievementStatus, tzinfo]:
     async with open_engine() as engine:
         user = await engine.find_user(telegram_id=telegram_id)
         if user is None:
             raise click.ClickException(f"no learner with Telegram id {telegram_id}")
-        for status in await engine.achievements(telegram_id=telegram_id):
+        for status in await engine.achievements(telegram_id=telegram_id, locale=language):
             if status.slug == slug:
                 return user, status, engine.zone
         raise click.ClickException(f'no enabled achievement with slug "{slug}"')
@@ -94,9 +97,15 @@ async def _explain(slug: str, telegram_id: int) -> tuple[UserView, AchievementSt
 @click.option(
     "--user", "telegram_id", type=TELEGRAM_ID, required=True, help="The learner's Telegram id."
 )
-def explain(slug: str, telegram_id: int) -> None:
+@click.option(
+    "--lang",
+    "language",
+    type=click.Choice(LANGUAGES),
+    help="Say what is missing as the learner reads it, in this language.",
+)
+def explain(slug: str, telegram_id: int, language: str | None) -> None:
     """Show how far a learner is from an achievement, and what is missing."""
-    user, status, zone = run(_explain(slug, telegram_id))
+    user, status, zone = run(_explain(slug, telegram_id, language))
     out = console()
     out.print(Text(f"{status.icon or '•'} {status.title} ({status.slug}, {status.points} points)"))
     if status.description:
@@ -106,7 +115,8 @@ def explain(slug: str, telegram_id: int) -> None:
         return
     if status.progress is not None:
         out.print(f"progress: {bar(status.progress.ratio, 20)}")
-    out.print(Text(f"{user.display_name} {shortfall_text(status)}"))
+    joiner = ": " if language else " "
+    out.print(Text(f"{user.display_name}{joiner}{shortfall_text(status)}"))
 
 
 async def _preview(path: Path) -> list[tuple[RuleDocument, list[UserView]]]:

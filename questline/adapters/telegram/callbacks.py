@@ -15,10 +15,14 @@ from pydantic import Field
 from questline.engine.content import MAX_OPTIONS
 from questline.engine.periods import Period
 
+GOAL_CHOICES = (1, 2, 3)
+"""The daily goals the bot offers, in lessons a day."""
+
 RowId = Annotated[int, Field(gt=0, lt=2**31)]
 TelegramId = Annotated[int, Field(gt=0, lt=2**53)]
 OptionIndex = Annotated[int, Field(ge=0, lt=MAX_OPTIONS)]
 PageIndex = Annotated[int, Field(ge=0, lt=1000)]
+GoalLessons = Annotated[int, Field(ge=0, le=GOAL_CHOICES[-1])]
 
 
 class Screen(StrEnum):
@@ -26,6 +30,7 @@ class Screen(StrEnum):
     MODULES = "modules"
     PROGRESS = "progress"
     ACHIEVEMENTS = "achievements"
+    GOAL = "goal"
     ALL_ACHIEVEMENTS = "all_achievements"
     LEADERBOARD = "leaderboard"
     HELP = "help"
@@ -36,6 +41,10 @@ class LessonAction(StrEnum):
     START = "start"
     COMPLETE = "done"
     ANSWER = "answer"
+
+
+class Picture(StrEnum):
+    LEADERBOARD = "leaderboard"
 
 
 class OwnedCallback(CallbackData, prefix="owned"):
@@ -71,6 +80,18 @@ class PageCb(OwnedCallback, prefix="p"):
     page: PageIndex
 
 
+class PictureCb(OwnedCallback, prefix="i"):
+    """Send a screen as a picture."""
+
+    picture: Picture
+
+
+class GoalCb(OwnedCallback, prefix="g"):
+    """A daily goal to set: lessons a day, 0 to clear it."""
+
+    lessons: GoalLessons
+
+
 class BoardCb(OwnedCallback, prefix="b"):
     """A leaderboard tab: this week, this month or all time."""
 
@@ -83,6 +104,8 @@ FACTORIES: tuple[type[OwnedCallback], ...] = (
     LessonCb,
     ChoiceCb,
     PageCb,
+    PictureCb,
+    GoalCb,
     BoardCb,
 )
 

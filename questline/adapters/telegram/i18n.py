@@ -66,6 +66,11 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return get_i18n().gettext(singular, plural, n)
 
 
+def current_locale() -> str:
+    """The locale of the update being handled ("en", "ru")."""
+    return get_i18n().current_locale
+
+
 def format_day(moment: datetime) -> str:
     """A date in the current locale's medium format ("Mar 5, 2025", "5 мар. 2025 г.")."""
-    return format_date(moment, format="medium", locale=get_i18n().current_locale)
+    return format_date(moment, format="medium", locale=current_locale())

@@ -1,4 +1,5 @@
-"""Award notifications: one celebration message per learner and moment, in their language.
+"""Award notifications: one celebration message per learner and moment, in their language:
+the card of the moment's biggest award as a photo, the awards as its caption, a Share button.
 
 Inside an update (the learner pressed or typed something), the awards it earns are collected
 and the handler shows them between its result and the next step (`take_awards`); whatever a
@@ -31,7 +32,7 @@ from aiogram.types import Message
 from aiolimiter import AsyncLimiter
 
 from questline.adapters.telegram.i18n import use_locale
-from questline.adapters.telegram.screens import notices
+from questline.adapters.telegram.pictures import CardMessage, celebration_card
 from questline.engine import Engine
 from questline.engine.views import AwardView
 
@@ -120,11 +121,11 @@ class Notifier:
         the bot…), DeliveryFailed if Telegram still fails after the retries."""
         user = await self.engine.find_user(telegram_id=telegram_id)
         with use_locale(user.language_code if user else None):
-            text = notices.celebration(awards)
+            card = await celebration_card(self.bot, awards, user.display_name if user else "")
         slugs = ", ".join(award.slug for award in awards)
         for attempt in range(1, self.attempts + 1):
             try:
-                await self._send(telegram_id, text)
+                await self._send(telegram_id, card)
                 return True
             except PERMANENT as error:
                 log.info("award %s not delivered to %s: %s", slugs, telegram_id, error.message)
@@ -138,11 +139,11 @@ class Notifier:
                 await self._sleep(self.backoff * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
 
-    async def _send(self, chat_id: int, text: str) -> Message:
-        """Send a message once there is room under the broadcast limits."""
+    async def _send(self, chat_id: int, card: CardMessage) -> Message:
+        """Send the card once there is room under the broadcast limits."""
         await self._overall.acquire()
         await self._chat_limiter(chat_id).acquire()
-        return await self.bot.send_message(chat_id, text)
+        return await card.send(self.bot, chat_id)
 
     def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
         if len(self._chats) > PRUNE_ABOVE:

@@ -13,8 +13,8 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import CallbackQuery, Message, User
 
 from questline.adapters.telegram import notify
+from questline.adapters.telegram.pictures import celebration_card
 from questline.adapters.telegram.screens import Screen
-from questline.adapters.telegram.screens.notices import celebration
 from questline.engine import UserProfile
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,8 @@ async def conclude(
     assert bot is not None
     chat_id = awards[0].telegram_id
     try:
-        await bot.send_message(chat_id, celebration(awards))
+        card = await celebration_card(bot, awards, event.from_user.full_name)
+        await card.send(bot, chat_id)
     except TelegramAPIError as error:
         log.warning("celebration failed, it is sent again after this update: %s", error)
         notify.give_back(awards)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Any
 
+from questline.engine import goals
 from questline.engine.aggregates import local_day
 from questline.engine.facts.provider import FactContext, FactProvider
 from questline.engine.facts.standings import LeaderboardFacts
@@ -189,6 +190,33 @@ class WindowFacts(_Builtin):
         }
 
 
+class RuleFacts(_Builtin):
+    """Facts about the achievement of the rule being evaluated: they differ from rule to rule,
+    so the recorder gives each such rule its own (`recorder.count_holders`)."""
+
+    namespace = "rule"
+
+    async def provide(self, context: FactContext, names: frozenset[str]) -> dict[str, Any]:
+        return {}
+
+
+class GoalFacts(_Builtin):
+    """The learner's daily goal and how they stand on the event's local day."""
+
+    namespace = "goal"
+
+    async def provide(self, context: FactContext, names: frozenset[str]) -> dict[str, Any]:
+        learner = context.learner
+        lessons = await goals.stored(context.session, learner.user.id)
+        today = local_day(context.moment, context.zone)
+        standing = await goals.standing(context.session, learner.figures, lessons, today)
+        return {
+            "daily_lessons": lessons,
+            "met_today": standing.met_today,
+            "days_met_in_a_row": standing.days_met_in_a_row,
+        }
+
+
 def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
@@ -202,6 +230,8 @@ def questline_fact_providers() -> list[FactProvider]:
         StreakFacts(),
         ModuleFacts(),
         LessonFacts(),
+        GoalFacts(),
+        RuleFacts(),
         WindowFacts("today", lambda day: day),
         WindowFacts("week", _monday),
         WindowFacts("month", lambda day: day.replace(day=1)),

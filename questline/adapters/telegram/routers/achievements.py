@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, Message, User
 
 from questline.adapters.telegram.callbacks import Screen as ScreenName
 from questline.adapters.telegram.callbacks import ScreenCb
+from questline.adapters.telegram.i18n import current_locale
 from questline.adapters.telegram.render import show
 from questline.adapters.telegram.screens.stats import achievements_screen
 from questline.engine import Engine
@@ -17,12 +18,12 @@ from questline.engine import Engine
 async def achievements(
     event: Message | CallbackQuery, event_from_user: User, engine: Engine
 ) -> None:
-    statuses = await engine.achievements(telegram_id=event_from_user.id)
+    statuses = await engine.achievements(telegram_id=event_from_user.id, locale=current_locale())
     await show(event, achievements_screen(event_from_user.id, statuses))
 
 
 async def all_achievements(callback: CallbackQuery, event_from_user: User, engine: Engine) -> None:
-    statuses = await engine.achievements(telegram_id=event_from_user.id)
+    statuses = await engine.achievements(telegram_id=event_from_user.id, locale=current_locale())
     await show(callback, achievements_screen(event_from_user.id, statuses, show_all=True))
 
 

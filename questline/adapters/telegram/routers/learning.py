@@ -19,6 +19,7 @@ from questline.adapters.telegram.screens.learning import (
     modules_screen,
     next_step,
 )
+from questline.adapters.telegram.screens.menu import goal_line
 from questline.engine import Engine, Event
 from questline.engine.errors import UnpublishedLesson, UnpublishedModule
 from questline.engine.models import ProgressStatus
@@ -90,6 +91,9 @@ async def lesson_button(
             Event(type=ActivityType.LESSON_COMPLETED, telegram_id=owner, lesson_id=lesson_id)
         )
         notice = _("✅ Lesson completed!")
+        today = goal_line(await engine.daily_goal(telegram_id=owner))
+        if today:
+            notice = f"{notice}\n{today}"
     if notice is None:
         await show(callback, lesson_screen(owner, entry, item, next_module=onward))
         return

@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery, Message, User
 from questline.adapters.telegram.callbacks import Screen as ScreenName
 from questline.adapters.telegram.callbacks import ScreenCb
 from questline.adapters.telegram.render import profile, show
+from questline.adapters.telegram.routers.goal import goal_of
 from questline.adapters.telegram.screens.menu import greeting, help_screen, main_menu
 from questline.engine import Engine, Event
 from questline.rules.vocabulary import ActivityType
@@ -22,11 +23,13 @@ async def start(message: Message, event_from_user: User, engine: Engine, state: 
     await engine.record(Event(type=ActivityType.LOGIN, telegram_id=event_from_user.id))
     await state.clear()
     hello = greeting(event_from_user.first_name, returning=known is not None)
-    await show(message, main_menu(event_from_user.id, greeting=hello))
+    today = await goal_of(engine, event_from_user.id)
+    await show(message, main_menu(event_from_user.id, greeting=hello, goal=today))
 
 
-async def menu(callback: CallbackQuery, event_from_user: User) -> None:
-    await show(callback, main_menu(event_from_user.id))
+async def menu(callback: CallbackQuery, event_from_user: User, engine: Engine) -> None:
+    today = await goal_of(engine, event_from_user.id)
+    await show(callback, main_menu(event_from_user.id, goal=today))
 
 
 async def help_command(message: Message, event_from_user: User) -> None:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from aiogram.types import BotCommand, InlineKeyboardButton
 
+from questline.adapters.telegram.callbacks import GOAL_CHOICES, GoalCb, ScreenCb
 from questline.adapters.telegram.callbacks import Screen as ScreenName
-from questline.adapters.telegram.callbacks import ScreenCb
-from questline.adapters.telegram.i18n import _
+from questline.adapters.telegram.i18n import _, ngettext
 from questline.adapters.telegram.screens.base import Screen, button, esc, keyboard, menu_button
+from questline.engine.views import DailyGoal
 
 
-def main_menu(owner: int, *, greeting: str | None = None) -> Screen:
-    """The main menu, optionally under a greeting."""
+def main_menu(owner: int, *, greeting: str | None = None, goal: DailyGoal | None = None) -> Screen:
+    """The main menu, optionally under a greeting, with today's progress toward the goal."""
     text = _("What would you like to do?")
+    today = goal_line(goal)
+    if today:
+        text = f"{today}\n\n{text}"
     if greeting:
         text = f"{greeting}\n\n{text}"
 
@@ -27,8 +31,46 @@ def main_menu(owner: int, *, greeting: str | None = None) -> Screen:
                 go(_("🏆 Achievements"), ScreenName.ACHIEVEMENTS),
                 go(_("🥇 Leaderboard"), ScreenName.LEADERBOARD),
             ],
-            [go(_("❓ Help"), ScreenName.HELP)],
+            [go(_("🎯 Daily goal"), ScreenName.GOAL), go(_("❓ Help"), ScreenName.HELP)],
         ),
+    )
+
+
+def goal_line(goal: DailyGoal | None) -> str | None:
+    """Today's progress toward the daily goal, e.g. "🎯 Today: 2/3 lessons", if one is set."""
+    if goal is None or goal.lessons is None:
+        return None
+    line = ngettext(
+        "🎯 Today: {done}/{goal} lesson", "🎯 Today: {done}/{goal} lessons", goal.lessons
+    ).format(done=goal.done_today, goal=goal.lessons)
+    return f"{line} ✅" if goal.met_today else line
+
+
+def goal_screen(owner: int, goal: DailyGoal, *, notice: str | None = None) -> Screen:
+    """The daily goal: the current one, and a button per goal the learner may pick."""
+    lines = [notice, ""] if notice else []
+    lines.append(_("🎯 <b>Daily goal</b>"))
+    lines.append(goal_line(goal) or _("You have no daily goal yet."))
+    if goal.days_met_in_a_row:
+        lines.append(
+            ngettext(
+                "Met {n} day in a row.", "Met {n} days in a row.", goal.days_met_in_a_row
+            ).format(n=goal.days_met_in_a_row)
+        )
+    lines += ["", _("How many lessons a day would you like to complete?")]
+
+    def choice(lessons: int) -> InlineKeyboardButton:
+        mark = "• " if lessons == (goal.lessons or 0) else ""
+        label = (
+            ngettext("{n} lesson", "{n} lessons", lessons).format(n=lessons)
+            if lessons
+            else _("No goal")
+        )
+        return button(mark + label, GoalCb(owner=owner, lessons=lessons).pack())
+
+    return Screen(
+        "\n".join(lines),
+        keyboard([choice(n) for n in GOAL_CHOICES], [choice(0), menu_button(owner)]),
     )
 
 
@@ -50,6 +92,7 @@ def help_text() -> str:
         "/progress – your progress and streak\n"
         "/achievements – earned and locked achievements\n"
         "/leaderboard – top learners and your rank\n"
+        "/goal – your daily goal\n"
         "/help – this message\n\n"
         "Open a lesson, press Start, read it and press Complete. If the lesson has a "
         "challenge, press Answer and send your answer as a message."
@@ -69,5 +112,6 @@ def commands() -> list[BotCommand]:
         BotCommand(command="progress", description=_("Your progress and streak")),
         BotCommand(command="achievements", description=_("Your achievements")),
         BotCommand(command="leaderboard", description=_("Top learners and your rank")),
+        BotCommand(command="goal", description=_("Your daily goal")),
         BotCommand(command="help", description=_("How this bot works")),
     ]

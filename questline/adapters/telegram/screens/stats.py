@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 from aiogram.types import InlineKeyboardButton
 
-from questline.adapters.telegram.callbacks import BoardCb, ScreenCb
+from questline.adapters.telegram.callbacks import BoardCb, Picture, PictureCb, ScreenCb
 from questline.adapters.telegram.callbacks import Screen as ScreenName
 from questline.adapters.telegram.i18n import _, format_day, ngettext
 from questline.adapters.telegram.screens.base import (
@@ -204,4 +204,12 @@ def leaderboard_screen(
         tied = counts[mine.rank] > 1
         mine_text = _("Your rank: {rank} (tied)") if tied else _("Your rank: {rank}")
         lines.append(mine_text.format(rank=mine.rank))
-    return Screen("\n".join(lines), keyboard(board_tabs(owner, period), [menu_button(owner)]))
+    picture = PictureCb(owner=owner, picture=Picture.LEADERBOARD).pack()
+    return Screen(
+        "\n".join(lines),
+        keyboard(
+            board_tabs(owner, period),
+            [button(_("🖼 As a picture"), picture)],
+            [menu_button(owner)],
+        ),
+    )
