@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.catalogue import module_view
 from questline.engine.errors import (
-    InvalidEvent,
     NoChallenge,
+    ScoreMismatch,
     UnknownLesson,
     UnknownModule,
     UnpublishedLesson,
@@ -45,7 +45,7 @@ def scored_by_course(event: Event, lesson: LessonView) -> Event:
     if event.type is ActivityType.CHALLENGE_ATTEMPTED:
         return event
     if event.score is not None and event.score != challenge.points:
-        raise InvalidEvent(
+        raise ScoreMismatch(
             f"score: lesson {lesson.id}'s challenge is worth {challenge.points} points in the"
             f" course, not {event.score}; leave score out and the engine scores the solve"
         )

@@ -13,6 +13,10 @@ class IdempotencyKeyReused(InvalidEvent):
     """The event's idempotency key was already used for a different event of the learner."""
 
 
+class ScoreMismatch(InvalidEvent):
+    """A challenge solve scored otherwise than the course scores it."""
+
+
 class UnknownUser(QuestlineError):
     """No user with the given id or telegram_id."""
 

@@ -72,6 +72,7 @@ def _event_schema(schema: dict[str, Any]) -> None:
             "else": _absent("lesson_id"),
         },
         {"if": {"properties": {"type": {"enum": unscored_types}}}, "then": _absent("score")},
+        {"properties": {"details": {"not": {"required": ["score"]}}}},
     ]
 
 
@@ -120,6 +121,13 @@ class Event(BaseModel):
         except TreeError as error:
             where = f"at {error.pointer}: " if error.pointer else ""
             raise ValueError(f"{where}{error.problem}") from None
+        return value
+
+    @field_validator("details")
+    @classmethod
+    def _no_score_in_details(cls, value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+        if "score" in value:
+            raise ValueError('"score" goes in the event\'s score field, not in details')
         return value
 
     @field_validator("details")

@@ -303,8 +303,38 @@ def _fact_of(node: Any) -> str | None:
     return args[0] if args and isinstance(args[0], str) else None
 
 
+def _guarded(criteria: Any) -> set[str]:
+    """Facts the criteria test for a value somewhere (``{"!!": {"var": …}}``, or ``!=`` /
+    ``!==`` null): an ordering on them is taken to be guarded."""
+    found: set[str] = set()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                visit(item)
+            return
+        call = operator_call(node)
+        if call is None:
+            if isinstance(node, dict):
+                for value in node.values():
+                    visit(value)
+            return
+        op, arg = call
+        args = arguments(arg)
+        if op == "!!" and args and (name := _fact_of(args[0])):
+            found.add(name)
+        if op in ("!=", "!==") and len(args) == 2 and None in args:
+            found.update(name for a in args if (name := _fact_of(a)))
+        for child in args:
+            visit(child)
+
+    visit(criteria)
+    return found
+
+
 def _type_problems(criteria: Any, source: str, base: str, catalog: FactCatalog) -> list[Problem]:
     problems: list[Problem] = []
+    guarded = _guarded(criteria)
 
     def visit(node: Any, ptr: str, scoped: bool) -> None:
         if isinstance(node, list):
@@ -326,7 +356,12 @@ def _type_problems(criteria: Any, source: str, base: str, catalog: FactCatalog) 
                 spec = catalog.get(name) if name else None
                 if spec is None:
                     continue
-                if op in ORDERINGS and spec.nullable and not spec.event_bound:
+                if (
+                    op in ORDERINGS
+                    and spec.nullable
+                    and not spec.event_bound
+                    and name not in guarded
+                ):
                     warning = _null_warning(op, spec)
                     problems.append(Problem(source, f"{base}{here}/{i}", warning, "warning"))
                 for j, other in enumerate(args):

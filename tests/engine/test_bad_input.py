@@ -48,6 +48,7 @@ PLUS_ONE = timezone(timedelta(hours=1))
         ({"type": "LOGIN", "user_id": 1, "lesson_id": 3}, "LOGIN takes no lesson_id"),
         ({"type": "LESSON_STARTED", "user_id": 1, "lesson_id": 1, "score": 5}, "takes no score"),
         ({"type": "LOGIN", "user_id": 1, "colour": "red"}, "Extra inputs are not permitted"),
+        ({"type": "LOGIN", "user_id": 1, "details": {"score": 5}}, "goes in the event's score"),
         ({"type": "LOGIN", "user_id": 2**31}, "less than or equal to 2147483647"),
         ({"type": "LOGIN", "telegram_id": 2**63}, "less than or equal to 9223372036854775807"),
         (

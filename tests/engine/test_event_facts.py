@@ -119,6 +119,10 @@ def test_validation_warns_of_an_ordering_on_a_learner_fact_that_can_be_null() ->
     assert (warning.pointer, warning.severity) == ("/criteria/</0", "warning")
     assert '"plugin.karma" can be null' in warning.message
     assert '{"!!": {"var": "plugin.karma"}}' in warning.message
+    karma = {"var": "plugin.karma"}
+    for guard in ({"!!": karma}, {"!=": [karma, None]}):
+        guarded = {**NIGHT_OWL, "criteria": {"and": [guard, {"<": [karma, 3]}]}}
+        assert validate_document(guarded, "rule.json", catalog) == []
     for document in (LOW_SCORE, NIGHT_OWL):  # event facts are never null where a rule applies
         assert validate_document(document, "rule.json") == []
 

@@ -175,12 +175,12 @@ async def test_a_solve_with_a_score_of_its_own_and_a_challenge_that_is_not_there
     plain = next(lesson for lesson in lessons if lesson.challenge is None)
     solve = {"type": "CHALLENGE_SOLVED", "telegram_id": learner, "lesson_id": challenged.id}
     response = await client.post("/v1/events", json={**solve, "score": 500}, headers=writer)
-    body = assert_problem(response, 422, "invalid-event")
+    body = assert_problem(response, 409, "course-conflict")
     assert "worth" in body["detail"] and "not 500" in body["detail"]
     response = await client.post(
         "/v1/events", json={**solve, "lesson_id": plain.id}, headers=writer
     )
-    body = assert_problem(response, 422, "invalid-request")
+    body = assert_problem(response, 409, "course-conflict")
     assert body["detail"].endswith("has no challenge")
     assert await row_counts(db) == before
 
@@ -265,7 +265,7 @@ async def test_not_ready_and_internal_error_on_an_unmigrated_database(tmp_path) 
     ("error", "kind"),
     [
         (InvalidEvent("bad"), problems.INVALID_EVENT),
-        (NoChallenge("none"), problems.INVALID_REQUEST),
+        (NoChallenge("none"), problems.COURSE_CONFLICT),
         (ContentError("bad file"), problems.INVALID_REQUEST),
         (EventRejected(4, UnknownUser("who")), problems.UNKNOWN_LEARNER),
     ],

@@ -17,8 +17,10 @@ from questline.engine import EventRejected
 from questline.engine.errors import (
     IdempotencyKeyReused,
     InvalidEvent,
+    NoChallenge,
     QuestlineError,
     RulesError,
+    ScoreMismatch,
     UnknownLesson,
     UnknownModule,
     UnknownUser,
@@ -56,6 +58,7 @@ UNKNOWN_RULE = Kind("unknown-rule", 404, "Unknown achievement")
 METHOD_NOT_ALLOWED = Kind("method-not-allowed", 405, "Method not allowed on this route")
 UNPUBLISHED_LESSON = Kind("unpublished-lesson", 409, "The lesson or its module is not published")
 KEY_REUSED = Kind("key-reused", 409, "The idempotency key was used for another event")
+COURSE_CONFLICT = Kind("course-conflict", 409, "The event disagrees with the course")
 BODY_TOO_LARGE = Kind("body-too-large", 413, "The request body is too large")
 UNSUPPORTED_MEDIA_TYPE = Kind("unsupported-media-type", 415, "The body must be application/json")
 VALIDATION = Kind("validation-error", 422, "The request does not validate")
@@ -78,6 +81,7 @@ KINDS: tuple[Kind, ...] = (
     METHOD_NOT_ALLOWED,
     UNPUBLISHED_LESSON,
     KEY_REUSED,
+    COURSE_CONFLICT,
     BODY_TOO_LARGE,
     UNSUPPORTED_MEDIA_TYPE,
     VALIDATION,
@@ -97,6 +101,8 @@ ENGINE_ERRORS: tuple[tuple[type[QuestlineError], Kind], ...] = (
     (UnpublishedLesson, UNPUBLISHED_LESSON),
     (UnpublishedModule, UNPUBLISHED_LESSON),
     (IdempotencyKeyReused, KEY_REUSED),
+    (ScoreMismatch, COURSE_CONFLICT),
+    (NoChallenge, COURSE_CONFLICT),
     (InvalidEvent, INVALID_EVENT),
     (RulesError, INVALID_RULE),
     (QuestlineError, INVALID_REQUEST),
