@@ -1,4 +1,5 @@
-"""Closing a finished week or month: its period rules are evaluated once for its board.
+"""Closing a finished week or month: its period rules are evaluated once for its board, and
+its awards are announced through the outbox like an event's.
 
 The close claims the period's unique ``leaderboard_closes`` row in the transaction that grants
 the awards, so however many processes run the close job, one transaction does the work and the
@@ -14,7 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from questline.engine import leaderboard
+from questline.engine import leaderboard, outbox
 from questline.engine.course import Course
 from questline.engine.facts import FactContext
 from questline.engine.learner import Learners
@@ -89,6 +90,7 @@ async def close(
             awards = await recorder.award(learners.pending, Awarding(context, None), list(rules))
             if awards:
                 learners.totals_changed(learner)
+                outbox.stage_awards(session, learner.user.id, awards)
             granted.extend(awards)
         await learners.settle()
     claim.learners, claim.awards = len(ids), len(granted)

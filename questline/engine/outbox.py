@@ -94,6 +94,14 @@ def stage(
     session.info.setdefault(_STAGED, []).extend(entries)
 
 
+def stage_awards(session: AsyncSession, user_id: int, awards: Sequence[AwardView]) -> None:
+    """Add the entries announcing awards that no event granted (a period's close)."""
+    if awards and _listened(session, AWARD_GRANTED):
+        session.info.setdefault(_STAGED, []).extend(
+            (_new_entry(AWARD_GRANTED, user_id, award_data(award)), None) for award in awards
+        )
+
+
 def _listened(session: AsyncSession, topic: str) -> bool:
     listeners = session.info.get(LISTENERS)
     return listeners is None or bool(getattr(listeners.hook, HOOKS[topic]).get_hookimpls())
@@ -102,13 +110,16 @@ def _listened(session: AsyncSession, topic: str) -> bool:
 def _entry(
     topic: str, activity: ActivityRow, data: dict[str, Any]
 ) -> tuple[OutboxEntry, ActivityRow]:
-    entry = OutboxEntry(
+    return _new_entry(topic, activity.values["user_id"], data), activity
+
+
+def _new_entry(topic: str, user_id: int, data: dict[str, Any]) -> OutboxEntry:
+    return OutboxEntry(
         dedupe_id=str(uuid.uuid4()),
         topic=topic,
-        user_id=activity.values["user_id"],
+        user_id=user_id,
         payload=json.dumps(data, ensure_ascii=False, sort_keys=True),
     )
-    return entry, activity
 
 
 async def write_staged(
@@ -120,19 +131,20 @@ async def write_staged(
     `available_at` holds the entries back from background passes until then (the committing
     process hands them to its own dispatcher first, see `claim`).
     """
-    staged: list[tuple[OutboxEntry, ActivityRow]] = session.info.pop(_STAGED, [])
+    staged: list[tuple[OutboxEntry, ActivityRow | None]] = session.info.pop(_STAGED, [])
     if not staged:
         return {}
     for entry, activity in staged:
-        entry.activity_id = activity.id
+        entry.activity_id = activity.id if activity is not None else None
         if available_at is not None:
             entry.available_at = available_at
     session.add_all(entry for entry, _ in staged)
     await session.flush()
     by_activity: dict[int, list[int]] = {}
     for entry, activity in staged:
-        assert activity.id is not None
-        by_activity.setdefault(activity.id, []).append(entry.id)
+        if activity is not None:
+            assert activity.id is not None
+            by_activity.setdefault(activity.id, []).append(entry.id)
     return by_activity
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.engine import Engine, Event, UserProfile
+from questline.engine.dispatcher import Dispatcher, DispatchSettings
 from questline.engine.errors import QuestlineError
 from questline.engine.models import (
     Achievement,
@@ -34,6 +35,7 @@ from questline.plugins.manager import build_plugin_manager
 from questline.rules.vocabulary import ActivityType as A
 
 from .conftest import make_engine, row_counts
+from .test_outbox import Sink
 
 ZONES = ("Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu")
 # UTC instants near a week, month and DST boundary of some zone: 2026-03-29 is a Sunday and
@@ -389,3 +391,24 @@ async def test_bad_periods_and_times_are_refused_and_write_nothing(
     with pytest.raises(QuestlineError, match=message.replace("(", r"\(").replace(")", r"\)")):
         await call(berlin)  # type: ignore[operator]
     assert await row_counts(db) == before
+
+
+async def test_close_awards_are_announced_through_the_outbox(
+    berlin: Engine, lessons: list[LessonView], tmp_path: Path
+) -> None:
+    """Each award of a close reaches `questline_award_granted` once, like an event's."""
+    sink = Sink()
+    berlin.plugins.register(sink, name="sink")
+    await berlin.load_rules([await write_rule(tmp_path)])
+    ids = [
+        await scored(berlin, name, lessons[0], score, SUNDAY_NIGHT - timedelta(days=1))
+        for name, score in (("Ann", 90), ("Bob", 50))
+    ]
+    close = await berlin.close_period("week", at=MONDAY_MORNING)
+    assert sorted(award.user_id for award in close.awards) == ids
+    dispatcher = Dispatcher(berlin, DispatchSettings())
+    await dispatcher.deliver_pending()
+    podium = [slug for _, slug, _ in sink.awards if slug == "top-3-week"]
+    assert podium == ["top-3-week", "top-3-week"]
+    await dispatcher.deliver_pending()
+    assert [slug for _, slug, _ in sink.awards].count("top-3-week") == 2  # once each
