@@ -56,6 +56,8 @@ async def test_tabs_show_this_week_this_month_and_all_time(bot: Harness, engine:
     assert lines[2:3] == ["1. Alice — 15 points"]
     assert lines[-1] == "You are not ranked yet — complete a lesson to join."
     assert "• This week •" in bob.buttons()
+    picture = await bob.press("As a picture")  # the board of the tab shown
+    assert [photo.text for photo in picture.photos] == ["🥇 Leaderboard — this week"]
 
     reply = await bob.press("This month")
     assert reply.text.splitlines()[2:4] == ["<b>1. Bob — 50 points</b>", "2. Alice — 15 points"]

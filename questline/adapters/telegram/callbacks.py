@@ -81,9 +81,10 @@ class PageCb(OwnedCallback, prefix="p"):
 
 
 class PictureCb(OwnedCallback, prefix="i"):
-    """Send a screen as a picture."""
+    """Send a screen as a picture (a leaderboard: the board of `period`)."""
 
     picture: Picture
+    period: Period = Period.ALL
 
 
 class GoalCb(OwnedCallback, prefix="g"):

@@ -56,15 +56,25 @@ async def leaderboard_tab(
 
 
 async def leaderboard_picture(
-    callback: CallbackQuery, event_from_user: User, engine: Engine
+    callback: CallbackQuery,
+    callback_data: PictureCb,
+    event_from_user: User,
+    engine: Engine,
+    now: Callable[[], datetime],
 ) -> None:
-    """The top ten as a picture, the asker's row marked."""
-    top = await engine.top(TOP)
+    """The top ten of the tab's board as a picture, the asker's row marked."""
+    period = callback_data.period
+    top = await engine.top(TOP, period=period, at=now())
     mine = next((entry.user_id for entry in top if entry.telegram_id == event_from_user.id), None)
-    photo = await leaderboard_photo(top, _("Leaderboard"), highlight=mine)
+    titles = {
+        Period.WEEK: _("Leaderboard — this week"),
+        Period.MONTH: _("Leaderboard — this month"),
+        Period.ALL: _("Leaderboard"),
+    }
+    photo = await leaderboard_photo(top, titles[period], highlight=mine)
     assert callback.bot is not None
     try:
-        await callback.bot.send_photo(event_from_user.id, photo, caption=_("🥇 Leaderboard"))
+        await callback.bot.send_photo(event_from_user.id, photo, caption=f"🥇 {titles[period]}")
     except TelegramAPIError as error:
         log.warning("leaderboard picture not sent to %s: %s", event_from_user.id, error)
     try:

@@ -204,7 +204,7 @@ def leaderboard_screen(
         tied = counts[mine.rank] > 1
         mine_text = _("Your rank: {rank} (tied)") if tied else _("Your rank: {rank}")
         lines.append(mine_text.format(rank=mine.rank))
-    picture = PictureCb(owner=owner, picture=Picture.LEADERBOARD).pack()
+    picture = PictureCb(owner=owner, picture=Picture.LEADERBOARD, period=period).pack()
     return Screen(
         "\n".join(lines),
         keyboard(
