@@ -811,7 +811,8 @@ class Engine:
             return closing.closed_view(row, (), again=True)
 
     async def rebuild_leaderboard(self) -> int:
-        """Store every learner's rank (one UPDATE with RANK()); returns the rows ranked."""
+        """Recompute every learner's all-time total from their lesson scores and the awards
+        they hold, and store the ranks of the active ones; returns the rows ranked."""
         return await self._write(leaderboard.rebuild)
 
     async def stats(self) -> dict[str, int]:

@@ -31,13 +31,23 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.catalogue import user_view
-from questline.engine.models import LeaderboardCache, LearnerPeriodScore, User
+from questline.engine.models import (
+    Achievement,
+    LeaderboardCache,
+    LearnerPeriodScore,
+    LearnerTotals,
+    User,
+    UserAchievement,
+)
 from questline.engine.periods import Period
 from questline.engine.timestamps import utcnow
 from questline.engine.views import LeaderboardEntry
 
 _score = LeaderboardCache.total_score
 _table = LeaderboardCache.__table__
+UNRANKED = 0
+"""The stored rank of a learner no rebuild has ranked (new since the last, or inactive).
+Reads never use stored ranks: they count live (see `top`, `around`)."""
 
 
 @dataclass(frozen=True)
@@ -100,20 +110,11 @@ async def write_boards(session: AsyncSession, boards: Sequence[tuple[int, Board,
         await session.execute(
             update(_table).where(_table.c.user_id == bindparam("key_user")), updates
         )
-    inserts = []
-    for user_id, board, stored in boards:
-        if not stored:
-            higher = await session.scalar(
-                select(func.count()).select_from(_table).where(_score > board.total_score)
-            )
-            inserts.append(
-                {
-                    **asdict(board),
-                    "user_id": user_id,
-                    "rank": int(higher or 0) + 1,
-                    "updated_at": now,
-                }
-            )
+    inserts = [
+        {**asdict(board), "user_id": user_id, "rank": UNRANKED, "updated_at": now}
+        for user_id, board, stored in boards
+        if not stored
+    ]
     if inserts:
         await session.execute(insert(_table), inserts)
 
@@ -214,11 +215,42 @@ async def standing(
 
 
 async def rebuild(session: AsyncSession) -> int:
-    """Store every learner's competition rank, in one UPDATE with RANK(); returns rows ranked."""
-    ranks = select(
-        LeaderboardCache.id,
-        func.rank().over(order_by=_score.desc()).label("new_rank"),
-    ).subquery()
+    """Recompute every learner's all-time totals from their lesson scores and the awards they
+    hold (at each achievement's current points, enabled or not), then store the competition
+    rank of every active learner (one UPDATE with RANK()); an inactive learner's stored rank
+    is 0. Returns the rows ranked."""
+    held = (
+        select(func.coalesce(func.sum(Achievement.points), 0))
+        .select_from(UserAchievement)
+        .join(Achievement, Achievement.id == UserAchievement.achievement_id)
+        .where(UserAchievement.user_id == LeaderboardCache.user_id)
+        .scalar_subquery()
+    )
+    count_held = (
+        select(func.count())
+        .select_from(UserAchievement)
+        .where(UserAchievement.user_id == LeaderboardCache.user_id)
+        .scalar_subquery()
+    )
+    lesson_score = (
+        select(func.coalesce(func.max(LearnerTotals.lesson_score), 0))
+        .where(LearnerTotals.user_id == LeaderboardCache.user_id)
+        .scalar_subquery()
+    )
+    await session.execute(
+        update(LeaderboardCache)
+        .values(total_score=lesson_score + held, achievements_count=count_held, rank=0)
+        .execution_options(synchronize_session=False)
+    )
+    ranks = (
+        select(
+            LeaderboardCache.id,
+            func.rank().over(order_by=_score.desc()).label("new_rank"),
+        )
+        .join(User, User.id == LeaderboardCache.user_id)
+        .where(User.is_active)
+        .subquery()
+    )
     result = await session.execute(
         update(LeaderboardCache)
         .where(LeaderboardCache.id == ranks.c.id)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from itertools import count
+from pathlib import Path
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, insert, select
@@ -10,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from questline.engine import Engine, Event, UserProfile
 from questline.engine.models import LeaderboardCache, User
 from questline.engine.views import LessonView, UserView
+from questline.rules.loading import CATALOG_DIR
 from questline.rules.vocabulary import ActivityType as A
 
 from .conftest import T0
@@ -143,3 +148,72 @@ async def test_live_ranks_match_competition_ranking(
         window = expected[max(position - radius, 0) : position + radius + 1]
         entries = await engine.around(user_id=user, radius=radius)
         assert [(e.rank, e.user_id, e.total_score) for e in entries] == window
+
+
+telegram_ids = count(7000)
+
+
+async def stored_ranks(db: AsyncEngine) -> dict[int, int]:
+    async with db.connect() as connection:
+        rows = await connection.execute(select(LeaderboardCache.user_id, LeaderboardCache.rank))
+        return dict(rows.all())  # type: ignore[arg-type]
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    scores=st.lists(st.integers(0, 5).map(lambda n: n * 20), min_size=2, max_size=6),
+    chunk=st.integers(1, 7),
+    inactive=st.integers(0, 5),
+)
+async def test_stored_ranks_agree_with_the_shown_ones_whatever_the_chunking(
+    engine: Engine,
+    db: AsyncEngine,
+    lessons: list[LessonView],
+    scores: list[int],
+    chunk: int,
+    inactive: int,
+) -> None:
+    """Unranked (0) until a rebuild, whatever the chunk size; after it, the shown ranks of the
+    active learners, and 0 for an inactive one."""
+    users = [
+        await engine.register_user(UserProfile(telegram_id=next(telegram_ids), first_name="x"))
+        for _ in scores
+    ]
+    events = [
+        Event(type=A.LESSON_COMPLETED, user_id=u.id, lesson_id=lessons[0].id, score=s)
+        for u, s in zip(users, scores, strict=True)
+    ]
+    await engine.record_many(events, chunk_size=chunk)
+    before = await stored_ranks(db)
+    assert {before[user.id] for user in users} == {0}
+    quitter = users[inactive % len(users)]
+    async with db.begin() as connection:
+        await connection.execute(
+            User.__table__.update().where(User.id == quitter.id).values(is_active=False)
+        )
+    await engine.rebuild_leaderboard()
+    shown = {entry.user_id: entry.rank for entry in await engine.top(10_000)}
+    stored = await stored_ranks(db)
+    assert stored == {user_id: shown.get(user_id, 0) for user_id in stored}
+    assert stored[quitter.id] == 0
+
+
+async def test_rebuild_recounts_totals_after_rule_points_change_and_a_rule_is_disabled(
+    engine: Engine, lessons: list[LessonView], tmp_path: Path
+) -> None:
+    """Awards are kept and count at their achievement's current points, enabled or not; the
+    progress report and the leaderboard agree after a rebuild."""
+    learner = await scored(engine, 8801, "Ida", lessons[0], 40)  # earns "first-lesson" (10)
+    rules = json.loads((CATALOG_DIR / "lessons.json").read_text())
+    first = next(rule for rule in rules if rule["slug"] == "first-lesson")
+    path = tmp_path / "changed.json"
+    path.write_text(json.dumps([{**first, "points": 20, "enabled": False}]))
+    await engine.load_rules([path])
+    await engine.rebuild_leaderboard()
+    report = await engine.progress(user_id=learner.id)
+    [entry] = await engine.around(user_id=learner.id, radius=0)
+    assert report.total_score == entry.total_score == 40 + 20
