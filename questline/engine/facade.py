@@ -62,7 +62,7 @@ from questline.engine.reports import (
     locked_statuses,
     progress_report,
 )
-from questline.engine.rule_store import RulesReport, store_rules
+from questline.engine.rule_store import RuleChange, RulesReport, diff_rules, store_rules
 from questline.engine.rulebook import ActiveRule, RuleBook
 from questline.engine.timestamps import utcnow
 from questline.engine.views import (
@@ -568,6 +568,13 @@ class Engine:
         report = await self._write(lambda session: store_rules(session, documents))
         await self.reload()
         return report
+
+    async def diff_rules(self, paths: Sequence[str | Path]) -> list[RuleChange]:
+        """What `load_rules(paths)` would change, rule by rule, and for how many holders;
+        writes nothing (RulesError if a file is bad, as for loading)."""
+        documents = self.validate_rules(paths)
+        async with self.sessions() as session:
+            return await diff_rules(session, documents)
 
     def _rule_by_slug(self, slug: str) -> ActiveRule:
         for rule in self.rulebook.rules:

@@ -6,10 +6,10 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from questline.engine.models import Achievement
+from questline.engine.models import Achievement, UserAchievement
 from questline.rules.document import RuleDocument
 
 
@@ -25,22 +25,9 @@ class RulesReport:
 async def store_rules(session: AsyncSession, documents: Sequence[RuleDocument]) -> RulesReport:
     """Insert new rules and update changed ones; rules absent from `documents` are left alone."""
     report = RulesReport()
-    existing = {
-        row.slug: row
-        for row in await session.scalars(
-            select(Achievement).where(Achievement.slug.in_([d.slug for d in documents]))
-        )
-    }
+    existing = await _existing(session, documents)
     for document in documents:
-        values = {
-            "type": document.type,
-            "title": document.title,
-            "description": document.description,
-            "icon": document.icon,
-            "points": document.points,
-            "criteria": json.dumps(document.criteria, ensure_ascii=False, sort_keys=True),
-            "enabled": document.enabled,
-        }
+        values = _values(document)
         row = existing.get(document.slug)
         if row is None:
             session.add(Achievement(slug=document.slug, **values))
@@ -51,3 +38,72 @@ async def store_rules(session: AsyncSession, documents: Sequence[RuleDocument]) 
             setattr(row, name, values[name])
         (report.updated if changed else report.unchanged).append(document.slug)
     return report
+
+
+@dataclass(frozen=True)
+class RuleChange:
+    """What loading one rule document would change, and for whom."""
+
+    slug: str
+    new: bool
+    changed: tuple[str, ...]
+    """The achievement's fields the document changes (none for a new or unchanged rule)."""
+    holders: int
+    """Learners who hold the achievement; they keep it whatever changes."""
+    points_before: int | None
+    points_after: int
+
+    @property
+    def points_per_holder(self) -> int:
+        """How each holder's total moves (awards count at their achievement's points)."""
+        return 0 if self.points_before is None else self.points_after - self.points_before
+
+
+async def diff_rules(session: AsyncSession, documents: Sequence[RuleDocument]) -> list[RuleChange]:
+    """What `store_rules(documents)` would change, writing nothing."""
+    existing = await _existing(session, documents)
+    holders = dict(
+        (
+            await session.execute(
+                select(UserAchievement.achievement_id, func.count())
+                .where(UserAchievement.achievement_id.in_([row.id for row in existing.values()]))
+                .group_by(UserAchievement.achievement_id)
+            )
+        ).all()
+    )
+    changes = []
+    for document in documents:
+        row = existing.get(document.slug)
+        if row is None:
+            changes.append(RuleChange(document.slug, True, (), 0, None, document.points))
+            continue
+        changed = tuple(
+            name for name, value in _values(document).items() if getattr(row, name) != value
+        )
+        count = int(holders.get(row.id, 0))
+        changes.append(
+            RuleChange(document.slug, False, changed, count, row.points, document.points)
+        )
+    return changes
+
+
+async def _existing(
+    session: AsyncSession, documents: Sequence[RuleDocument]
+) -> dict[str, Achievement]:
+    rows = await session.scalars(
+        select(Achievement).where(Achievement.slug.in_([d.slug for d in documents]))
+    )
+    return {row.slug: row for row in rows if row.slug is not None}
+
+
+def _values(document: RuleDocument) -> dict[str, object]:
+    """The achievement row's fields a rule document sets."""
+    return {
+        "type": document.type,
+        "title": document.title,
+        "description": document.description,
+        "icon": document.icon,
+        "points": document.points,
+        "criteria": json.dumps(document.criteria, ensure_ascii=False, sort_keys=True),
+        "enabled": document.enabled,
+    }

@@ -144,6 +144,40 @@ def test_rules_load_is_idempotent_and_refuses_bad_files(invoke: Invoke, tmp_path
     assert bad.output.splitlines()[-1] == "1 error in 1 file; no rules were changed"
 
 
+def test_rules_diff_says_what_a_load_would_change_and_writes_nothing(
+    invoke: Invoke, course: list[int], tmp_path: Path
+) -> None:
+    assert invoke("rules", "load", str(CATALOG_DIR)).exit_code == 0
+    register(invoke)
+    events = write_lines(tmp_path / "events.jsonl", lesson_events(course[:1]))
+    assert invoke("events", "ingest", str(events)).exit_code == 0  # Ada holds first-lesson
+    rules = json.loads((CATALOG_DIR / "lessons.json").read_text())
+    first = next(rule for rule in rules if rule["slug"] == "first-lesson")
+    changed = [
+        {**first, "points": 25, "enabled": False},
+        {**first, "slug": "brand-new", "points": 7},
+        next(rule for rule in rules if rule["slug"] == "ten-lessons"),
+    ]
+    path = tmp_path / "changed.json"
+    path.write_text(json.dumps(changed))
+    before = invoke("leaderboard").output
+
+    result = invoke("rules", "diff", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "first-lesson: points 10 → 25, enabled; 1 learner(s) hold it and keep it;"
+        " each of their totals +15 (+15 in all)",
+        "brand-new: new rule (7 points)",
+        "ten-lessons: unchanged",
+        "1 new, 1 changed, 1 unchanged; nothing was written (`questline rules load` loads them)",
+    ]
+    assert invoke("leaderboard").output == before
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"slug": "x"')
+    refused = invoke("rules", "diff", str(broken))
+    assert refused.exit_code == 1 and "invalid JSON" in refused.output
+
+
 def test_rules_explain_and_preview(invoke: Invoke, course: list[int], tmp_path: Path) -> None:
     assert invoke("rules", "load", str(CATALOG_DIR)).exit_code == 0
     register(invoke)

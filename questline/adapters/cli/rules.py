@@ -18,6 +18,7 @@ from questline.adapters.cli.runtime import (
     run,
 )
 from questline.engine.facade import RulesReport
+from questline.engine.rule_store import RuleChange
 from questline.engine.views import AchievementStatus, UserView
 from questline.rules import RuleDocument, examples_command_lines, validate_command_lines
 from questline.rules.phrases import LANGUAGES
@@ -77,6 +78,47 @@ def load(paths: tuple[Path, ...]) -> None:
         click.echo(
             "New rules apply to new events; `questline awards backfill SLUG` awards history."
         )
+
+
+async def _diff(paths: tuple[Path, ...]) -> tuple[list[str], int, list[RuleChange]]:
+    async with open_engine() as engine:
+        lines, code = validate_command_lines(paths, engine.facts.catalog, engine.operators)
+        if code:
+            return lines, code, []
+        return lines[:-1], code, await engine.diff_rules(paths)
+
+
+def change_line(change: RuleChange) -> str:
+    """One rule's change as a sentence: what changes, and what it does to the holders."""
+    if change.new:
+        return f"{change.slug}: new rule ({change.points_after} points)"
+    if not change.changed:
+        return f"{change.slug}: unchanged"
+    fields = ", ".join(
+        f"points {change.points_before} → {change.points_after}" if name == "points" else name
+        for name in change.changed
+    )
+    holders = f"{change.holders} learner(s) hold it and keep it"
+    delta = change.points_per_holder
+    if delta and change.holders:
+        holders += f"; each of their totals {delta:+d} ({delta * change.holders:+d} in all)"
+    return f"{change.slug}: {fields}; {holders}"
+
+
+@rules.command()
+@paths_argument
+def diff(paths: tuple[Path, ...]) -> None:
+    """Show what loading rule files would change, and for whom; writes nothing."""
+    lines, code, changes = run(_diff(paths))
+    _report(lines, code)
+    for change in changes:
+        click.echo(change_line(change))
+    new = sum(change.new for change in changes)
+    changed = sum(bool(change.changed) for change in changes)
+    click.echo(
+        f"{new} new, {changed} changed, {len(changes) - new - changed} unchanged; "
+        "nothing was written (`questline rules load` loads them)"
+    )
 
 
 async def _explain(
