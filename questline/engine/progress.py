@@ -38,13 +38,17 @@ def apply_progress(
 ) -> tuple[Progress | None, ProgressChange]:
     """Update (or create) the learner's row for the lesson as `event` demands.
 
-    - LESSON_STARTED: NOT_STARTED → IN_PROGRESS, `attempts` + 1, `started_at` set once;
-      a completed lesson stays COMPLETED (a restart is still an attempt).
-    - LESSON_COMPLETED: → COMPLETED, `completed_at` set once; completing without a start is
-      allowed (it counts as one attempt); re-completion only keeps the best score.
-    - CHALLENGE_SOLVED: its score counts as a score of the lesson (best kept); `solved_at`
-      keeps the earliest solve. A solve of a solved challenge never gets here
-      (see `solved_before`).
+    Every field is a count, a maximum or a minimum over the lesson's events, so a row is the
+    same in whatever order its events arrive (late events included):
+
+    - `status`: COMPLETED once any completion is recorded, else IN_PROGRESS once a start or a
+      solve is, else NOT_STARTED;
+    - `attempts`: the number of LESSON_STARTED events (completing without a start is allowed
+      and adds none);
+    - `started_at`: the earliest start, completion or solve (when the learner began);
+    - `completed_at`: the earliest completion; `solved_at`: the earliest solve;
+    - `score`: the best score of a completion or a solve (challenge scores count for the
+      lesson). A solve of a solved challenge never gets here (see `solved_before`).
     - CHALLENGE_ATTEMPTED: no change.
 
     Returns the changed row (None if none) and what changed for the distinct-lesson figures.
@@ -56,19 +60,17 @@ def apply_progress(
     if row is None:
         row = progress[lesson_id] = Progress(user_id, lesson_id)
     was_completed, was_solved, best = row.completed, row.solved_at is not None, row.score or 0
+    moment = event.occurred_at
+    row.started_at = _earliest(row.started_at, moment)
     if event.type is ActivityType.LESSON_STARTED:
         row.attempts += 1
-        row.started_at = row.started_at or event.occurred_at
-        if row.status is ProgressStatus.NOT_STARTED:
-            row.status = ProgressStatus.IN_PROGRESS
     elif event.type is ActivityType.LESSON_COMPLETED:
-        row.attempts = max(row.attempts, 1)
-        row.completed_at = row.completed_at or event.occurred_at
+        row.completed_at = _earliest(row.completed_at, moment)
         row.status = ProgressStatus.COMPLETED
     else:
-        row.solved_at = min(row.solved_at or event.occurred_at, event.occurred_at)
-        if row.status is ProgressStatus.NOT_STARTED:
-            row.status = ProgressStatus.IN_PROGRESS
+        row.solved_at = _earliest(row.solved_at, moment)
+    if row.status is ProgressStatus.NOT_STARTED:
+        row.status = ProgressStatus.IN_PROGRESS
     if event.score is not None and (row.score is None or event.score > row.score):
         row.score = event.score
     return row, ProgressChange(
@@ -77,6 +79,10 @@ def apply_progress(
         newly_solved=row.solved_at is not None and not was_solved,
         score_gain=(row.score or 0) - best,
     )
+
+
+def _earliest(current: datetime | None, moment: datetime) -> datetime:
+    return moment if current is None else min(current, moment)
 
 
 def solved_before(progress: dict[int, Progress], lesson_id: int, event: Event) -> bool:

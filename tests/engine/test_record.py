@@ -59,7 +59,7 @@ async def test_recompletion_keeps_the_best_score_and_never_double_counts(
     first = await engine.record(event(A.LESSON_COMPLETED, learner, lesson, score=90))
     again = await engine.record(event(A.LESSON_COMPLETED, learner, lesson, score=40))
     row = await progress_row(db, learner, lesson)
-    assert (row.status, row.score, row.attempts) == (ProgressStatus.COMPLETED, 90, 1)
+    assert (row.status, row.score, row.attempts) == (ProgressStatus.COMPLETED, 90, 0)
     assert [a.slug for a in first.awards] == ["first-lesson"]
     assert again.awards == ()
     report = await engine.progress(user_id=learner.id)
@@ -69,9 +69,10 @@ async def test_recompletion_keeps_the_best_score_and_never_double_counts(
 async def test_completing_without_a_start_is_allowed(
     engine: Engine, db: AsyncEngine, learner: UserView, lessons: list[LessonView]
 ) -> None:
+    """No start, no attempt; the learner began when they completed it."""
     await engine.record(event(A.LESSON_COMPLETED, learner, lessons[1], score=10))
     row = await progress_row(db, learner, lessons[1])
-    assert (row.status, row.attempts, row.started_at) == (ProgressStatus.COMPLETED, 1, None)
+    assert (row.status, row.attempts, row.started_at) == (ProgressStatus.COMPLETED, 0, T0)
 
 
 async def test_activity_log_holds_the_event_and_each_award(
