@@ -1,0 +1,154 @@
+"""One partition's consumer: fetch a batch, record it in one transaction, ack after commit.
+
+A redelivered message is a replay (the engine's idempotency keys). An event the engine
+refuses (a `QuestlineError`: unknown learner or lesson, reused key) or a message that is not
+a valid event is dead-lettered at once, since delivering it again cannot change the answer.
+Any other failure (a database error, a bug) leaves the batch unacknowledged so it is
+delivered again; a lost connection or a lock timeout is retried forever, any other failure at
+most `max_deliver` times, after which the batch is recorded event by event and the events
+that still fail are dead-lettered. Dead letters carry the reason in `Questline-Reason`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from questline.adapters.cli.ingest import validation_message
+from questline.adapters.cli.runtime import one_line
+from questline.adapters.nats.routing import with_key
+from questline.adapters.nats.settings import NatsSettings
+from questline.engine import Engine, Event, EventRejected
+
+log = logging.getLogger(__name__)
+FETCH_WAIT = 1.0  # seconds a fetch waits for messages; also how soon a stop is noticed
+RETRY_DELAY = 1.0  # seconds before a failed batch is delivered again
+REASON = "Questline-Reason"
+
+
+@dataclass
+class Pending:
+    message: Msg
+    event: Event
+
+
+def transient(error: BaseException) -> bool:
+    """A failure that says nothing about the events: the database is away or busy."""
+    if isinstance(error, OperationalError):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OSError)
+
+
+class PartitionConsumer:
+    """Consumes one partition through its durable pull consumer until told to stop."""
+
+    def __init__(
+        self, engine: Engine, js: JetStreamContext, settings: NatsSettings, partition: int
+    ) -> None:
+        self.engine = engine
+        self.js = js
+        self.settings = settings
+        self.partition = partition
+        self.stopping = asyncio.Event()
+        self.recorded = 0
+        self.dead = 0
+
+    def config(self) -> ConsumerConfig:
+        """At most one batch unacknowledged: a batch delivered again comes before anything
+        newer, so a learner's events are recorded in order even after a crash."""
+        return ConsumerConfig(
+            durable_name=self.settings.durable(self.partition),
+            filter_subject=self.settings.events_subject(self.partition),
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self.settings.ack_wait,
+            max_ack_pending=self.settings.batch,
+            max_deliver=-1,
+        )
+
+    async def run(self) -> None:
+        """Fetch, record and ack batches until `stopping` is set; the batch in hand is
+        finished and acknowledged first."""
+        await self.js.add_consumer(self.settings.stream, self.config())
+        subscription = await self.js.pull_subscribe_bind(
+            durable=self.settings.durable(self.partition), stream=self.settings.stream
+        )
+        try:
+            while not self.stopping.is_set():
+                try:
+                    messages = await subscription.fetch(self.settings.batch, timeout=FETCH_WAIT)
+                except (NatsTimeout, TimeoutError):
+                    continue
+                await self.handle(messages)
+        finally:
+            await subscription.unsubscribe()
+
+    async def handle(self, messages: list[Msg]) -> None:
+        """Record one fetched batch and settle every message of it."""
+        batch: list[Pending] = []
+        for message in messages:
+            try:
+                event = with_key(Event.model_validate_json(message.data))
+            except ValidationError as error:
+                await self.dead_letter(message, f"invalid event: {validation_message(error)}")
+                continue
+            batch.append(Pending(message, event))
+        while batch:
+            try:
+                await self.engine.record_many([item.event for item in batch], chunk_size=len(batch))
+            except EventRejected as rejected:
+                refused = batch.pop(rejected.index)
+                await self.dead_letter(refused.message, f"refused: {one_line(rejected.error)}")
+                continue
+            except Exception as error:
+                await self.failed(batch, error)
+                return
+            break
+        for item in batch:
+            await item.message.ack()
+        self.recorded += len(batch)
+
+    async def failed(self, batch: list[Pending], error: Exception) -> None:
+        """A batch that could not be recorded for no fault of an event we can name."""
+        deliveries = max(item.message.metadata.num_delivered for item in batch)
+        if transient(error) or deliveries < self.settings.max_deliver:
+            log.warning(
+                "partition %s: batch of %s not recorded (delivery %s): %s",
+                self.partition,
+                len(batch),
+                deliveries,
+                one_line(error),
+            )
+            for item in batch:
+                await item.message.nak(delay=RETRY_DELAY)
+            return
+        for item in batch:
+            try:
+                await self.engine.record_many([item.event])
+            except Exception as alone:
+                reason = f"failed {deliveries} times: {one_line(alone)}"
+                await self.dead_letter(item.message, reason)
+                continue
+            await item.message.ack()
+            self.recorded += 1
+
+    async def dead_letter(self, message: Msg, reason: str) -> None:
+        """Copy the message to the dead-letter subject with the reason, then end it."""
+        headers = dict(message.headers or {})
+        headers[REASON] = reason[:1000]
+        log.warning("partition %s: dead letter: %s", self.partition, reason)
+        await self.js.publish(
+            self.settings.dead_subject(self.partition), message.data, headers=headers
+        )
+        await message.term()
+        self.dead += 1
