@@ -82,6 +82,8 @@ class Worker:
     async def _balance(self, client: Client, leases: Leases) -> None:
         await leases.announce()
         lost = await leases.renew()
+        if lost:
+            log.warning("worker %s: leases lost (expired): %s", self.worker_id, lost)
         await self._stop_consumers(lost)
         self._reap()
         share = min(len(self.partitions), await leases.share(len(self.partitions)))
@@ -89,6 +91,7 @@ class Worker:
         await self._stop_consumers(extra)
         for partition in extra:
             await leases.release(partition)
+            log.info("worker %s: partition %s handed over", self.worker_id, partition)
         # start the search at a place of our own, so that workers do not all race for 0, 1, …
         start = int(self.worker_id.rsplit("-", 1)[-1], 16) % len(self.partitions)
         for partition in self.partitions[start:] + self.partitions[:start]:
