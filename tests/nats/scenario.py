@@ -21,7 +21,7 @@ from questline.rules.loading import CATALOG_DIR
 from questline.rules.vocabulary import ActivityType
 
 SAMPLE_COURSE = Path(__file__).parents[2] / "questline" / "engine" / "sample" / "course.yaml"
-START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+START = T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 LEARNERS = 30
 
 
