@@ -27,7 +27,7 @@ from tests.nats.helpers import drained, invoke, workers
 from tests.nats.scenario import event_lines, ingest, prepare, recorded_events, state, write_events
 
 EVENTS = 2000
-KILLS = 3
+KILLS = 2
 QUESTLINE = Path(sys.executable).parent / "questline"
 
 
