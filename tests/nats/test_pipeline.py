@@ -43,6 +43,9 @@ async def test_two_workers_equal_an_in_process_ingest(
         assert await stream_messages(settings, settings.stream) == 0  # all were duplicates
         rows = await partition_status(settings)
         assert {row.holder for row in rows} == {worker.worker_id for worker in running}
+        status = await invoke(["worker", "status"], nats_env)
+        assert status.exit_code == 0, status.output
+        assert status.output.endswith("0 event(s) waiting, 0 dead letter(s)\n")
 
     await ingest(reference_url, lines)
     streamed = await state(stream_url, community.user_ids)
