@@ -23,13 +23,18 @@ async def invoke(args: list[str], env: dict[str, str]) -> Result:
 
 
 @asynccontextmanager
-async def workers(url: str, settings: NatsSettings, count: int) -> AsyncIterator[list[Worker]]:
+async def workers(
+    url: str, settings: NatsSettings, count: int, *extra_plugins: object
+) -> AsyncIterator[list[Worker]]:
     """`count` workers in this process, each with its own engine (and outbox dispatcher
-    publishing awards through the NATS plugin); stopped gracefully on exit."""
+    publishing awards through the NATS plugin, plus `extra_plugins`); stopped gracefully on
+    exit."""
     engines, running = [], []
     for _ in range(count):
         plugins = build_plugin_manager(load_entry_points=False)
         plugins.register(NatsPlugin(), name="nats")
+        for plugin in extra_plugins:
+            plugins.register(plugin)
         engine = engine_on(url, plugins)
         await engine.startup()
         engine.start_dispatcher()

@@ -132,10 +132,14 @@ class PartitionConsumer:
             for item in batch:
                 await item.message.nak(delay=RETRY_DELAY)
             return
-        for item in batch:
+        for index, item in enumerate(batch):
             try:
                 await self.engine.record_many([item.event])
             except Exception as alone:
+                if transient(alone):  # the database went away meanwhile: try again later
+                    for rest in batch[index:]:
+                        await rest.message.nak(delay=RETRY_DELAY)
+                    return
                 reason = f"failed {deliveries} times: {one_line(alone)}"
                 await self.dead_letter(item.message, reason)
                 continue
