@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 
 from nats.aio.msg import Msg
@@ -53,12 +55,18 @@ class PartitionConsumer:
     """Consumes one partition through its durable pull consumer until told to stop."""
 
     def __init__(
-        self, engine: Engine, js: JetStreamContext, settings: NatsSettings, partition: int
+        self,
+        engine: Engine,
+        js: JetStreamContext,
+        settings: NatsSettings,
+        partition: int,
+        gate: asyncio.Semaphore,
     ) -> None:
         self.engine = engine
         self.js = js
         self.settings = settings
         self.partition = partition
+        self.gate = gate  # shared by a worker's partitions: how many batches record at once
         self.stopping = asyncio.Event()
         self.recorded = 0
         self.dead = 0
@@ -89,9 +97,29 @@ class PartitionConsumer:
                     messages = await subscription.fetch(self.settings.batch, timeout=FETCH_WAIT)
                 except (NatsTimeout, TimeoutError):
                     continue
-                await self.handle(messages)
+                async with self.in_progress(messages), self.gate:
+                    await self.handle(messages)
         finally:
             await subscription.unsubscribe()
+
+    @asynccontextmanager
+    async def in_progress(self, messages: list[Msg]) -> AsyncIterator[None]:
+        """Tell JetStream every third of `ack_wait` that the batch is still being worked on,
+        so that a batch waiting for its turn or for a slow database is not delivered again."""
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(self.settings.ack_wait / 3)
+                for message in messages:
+                    await message.in_progress()
+
+        task = asyncio.create_task(beat())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
 
     async def handle(self, messages: list[Msg]) -> None:
         """Record one fetched batch and settle every message of it."""

@@ -23,6 +23,7 @@ from questline.adapters.nats.settings import NatsSettings
 from questline.engine import Engine
 
 log = logging.getLogger(__name__)
+RECORDING_SLOTS = 2
 
 
 def new_worker_id() -> str:
@@ -45,6 +46,9 @@ class Worker:
         self.partitions = partitions or list(range(settings.partitions))
         self.worker_id = worker_id or new_worker_id()
         self.stopping = asyncio.Event()
+        # batches recorded at once: one computing while another waits on the database;
+        # more only add transactions competing for the same CPU
+        self.gate = asyncio.Semaphore(RECORDING_SLOTS)
         self.consumers: dict[int, tuple[PartitionConsumer, asyncio.Task[None]]] = {}
         self.recorded = 0
         self.dead = 0
@@ -104,7 +108,9 @@ class Worker:
                 self._start(client, partition)
 
     def _start(self, client: Client, partition: int) -> None:
-        consumer = PartitionConsumer(self.engine, client.jetstream(), self.settings, partition)
+        consumer = PartitionConsumer(
+            self.engine, client.jetstream(), self.settings, partition, self.gate
+        )
         task = asyncio.create_task(consumer.run(), name=f"partition-{partition}")
         self.consumers[partition] = (consumer, task)
         log.info("worker %s: consuming partition %s", self.worker_id, partition)
