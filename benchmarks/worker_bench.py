@@ -6,7 +6,8 @@ For each run the database is made fresh (sample course, catalog, ``--users`` lea
 1. in-process: ``Engine.record_many`` in this process;
 2. published (the publisher of ``questline events publish``, in this process) and recorded
    by 1 ``questline worker`` subprocess, timed from the start of publishing to the last
-   acknowledgement (the stream is empty), printing the lag (events waiting) every 0.5 s;
+   acknowledgement (the stream is empty), printing the lag (events waiting) every second
+   and where the CPU time went (workers, mariadbd, nats-server, this process, the rest);
 3. the same with 2 workers;
 
 then the publish latency of an adapter (one event, awaited ack, one after another) is
@@ -24,6 +25,7 @@ import argparse
 import asyncio
 import os
 import random
+import resource
 import signal
 import subprocess
 import sys
@@ -76,8 +78,74 @@ def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-async def waiting(settings: NatsSettings) -> int:
-    return sum(row.lag + row.ack_pending for row in await partition_status(settings))
+async def waiting(publisher: Publisher) -> int:
+    """Events not yet recorded and acknowledged: what the work-queue stream still holds."""
+    info = await publisher.js.stream_info(publisher.settings.stream)
+    return info.state.messages
+
+
+def cpu_of(stat: Path) -> tuple[str, float]:
+    """A process's name and CPU seconds so far, from its /proc/<pid>/stat (Linux)."""
+    head, tail = stat.read_text().rsplit(")", 1)
+    utime, stime = tail.split()[11:13]
+    return head.split("(", 1)[1], (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(name: str) -> float:
+    """CPU seconds used so far by the processes called `name`."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with suppress(OSError):
+            command, seconds = cpu_of(stat)
+            if command == name:
+                total += seconds
+    return total
+
+
+def pids_cpu(pids: list[int]) -> float:
+    """CPU seconds used so far by the processes `pids` (those still running)."""
+    total = 0.0
+    for pid in pids:
+        with suppress(OSError):
+            total += cpu_of(Path(f"/proc/{pid}/stat"))[1]
+    return total
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy (all cores, all processes)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """Where the CPU time of a run went: workers, database, NATS, this process, the rest
+    (a worker killed during the run takes its share with it)."""
+
+    def __init__(self, processes: list[subprocess.Popen[bytes]]) -> None:
+        self.processes = processes
+        self.start = self.sample()
+
+    def sample(self) -> dict[str, float]:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        return {
+            "workers": pids_cpu([process.pid for process in self.processes]),
+            "mariadbd": process_cpu("mariadbd"),
+            "nats-server": process_cpu("nats-server"),
+            "publisher+bench": own.ru_utime + own.ru_stime,
+            "machine": machine_busy(),
+        }
+
+    def report(self, wall: float) -> str:
+        used = {key: value - self.start[key] for key, value in self.sample().items()}
+        ours = sum(value for key, value in used.items() if key != "machine")
+        parts = [f"{key} {value:.1f}" for key, value in used.items() if key != "machine"]
+        other = max(0.0, used["machine"] - ours)
+        cores = os.cpu_count() or 1
+        return (
+            f"  CPU seconds: {', '.join(parts)}, other processes {other:.1f}; "
+            f"{cores} cores x {wall:.0f} s = {cores * wall:.0f} available"
+        )
 
 
 async def delete_streams(settings: NatsSettings) -> None:
@@ -114,12 +182,13 @@ async def through_workers(
     try:
         await ready(settings, workers)
         started = time.perf_counter()
+        meter = CpuMeter(processes)
         publishing = asyncio.create_task(publisher.publish_all(events))
         lags = []
         last_kill = len(events)
         while True:
-            await asyncio.sleep(0.5)
-            left = await waiting(settings)
+            await asyncio.sleep(1)
+            left = await waiting(publisher)
             lags.append(f"{time.perf_counter() - started:.1f}s:{left}")
             if not publishing.done():
                 continue
@@ -136,6 +205,7 @@ async def through_workers(
         elapsed = time.perf_counter() - started
         await publishing
         print(f"  lag (events waiting) over time: {' '.join(lags)}")
+        print(meter.report(elapsed))
         return elapsed
     finally:
         for process in processes:
