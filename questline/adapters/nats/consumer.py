@@ -1,12 +1,18 @@
 """One partition's consumer: fetch a batch, record it in one transaction, ack after commit.
 
+A learner's order holds because nothing newer is fetched while a batch is unacknowledged:
+the consumer allows one batch in flight (`max_ack_pending` = batch), a failed batch is
+retried here rather than handed back (a nak would let newer messages overtake it), and a
+consumer taking a partition over waits until its previous owner's batch is acknowledged or
+due again (JetStream redelivers due messages before new ones).
+
 A redelivered message is a replay (the engine's idempotency keys). An event the engine
 refuses (a `QuestlineError`: unknown learner or lesson, reused key) or a message that is not
 a valid event is dead-lettered at once, since delivering it again cannot change the answer.
-Any other failure (a database error, a bug) leaves the batch unacknowledged so it is
-delivered again; a lost connection or a lock timeout is retried forever, any other failure at
-most `max_deliver` times, after which the batch is recorded event by event and the events
-that still fail are dead-lettered. Dead letters carry the reason in `Questline-Reason`.
+A lost database connection or a lock timeout is retried until the database answers; any
+other failure `max_deliver` times (deliveries included), after which the batch is recorded
+event by event and the events that still fail are dead-lettered. Dead letters carry the
+reason in the header `Questline-Reason`.
 """
 
 from __future__ import annotations
@@ -32,7 +38,8 @@ from questline.engine import Engine, Event, EventRejected
 
 log = logging.getLogger(__name__)
 FETCH_WAIT = 1.0  # seconds a fetch waits for messages; also how soon a stop is noticed
-RETRY_DELAY = 1.0  # seconds before a failed batch is delivered again
+RETRY_DELAY = 1.0  # seconds before a failed batch is tried again
+POLL = 0.2  # seconds between looks at a taken-over partition's unacknowledged batch
 REASON = "Questline-Reason"
 
 
@@ -72,8 +79,6 @@ class PartitionConsumer:
         self.dead = 0
 
     def config(self) -> ConsumerConfig:
-        """At most one batch unacknowledged: a batch delivered again comes before anything
-        newer, so a learner's events are recorded in order even after a crash."""
         return ConsumerConfig(
             durable_name=self.settings.durable(self.partition),
             filter_subject=self.settings.events_subject(self.partition),
@@ -88,6 +93,7 @@ class PartitionConsumer:
         """Fetch, record and ack batches until `stopping` is set; the batch in hand is
         finished and acknowledged first."""
         await self.js.add_consumer(self.settings.stream, self.config())
+        await self.previous_owner_settled()
         subscription = await self.js.pull_subscribe_bind(
             durable=self.settings.durable(self.partition), stream=self.settings.stream
         )
@@ -102,10 +108,23 @@ class PartitionConsumer:
         finally:
             await subscription.unsubscribe()
 
+    async def previous_owner_settled(self) -> None:
+        """Wait until no batch of a previous owner is unacknowledged, or until it is due for
+        redelivery: the previous owner's lease expired at least a TTL after its last sign of
+        life, so its batch's ack deadline passes within `ack_wait` (plus slack) from now."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.ack_wait * 1.1 + 0.5
+        durable = self.settings.durable(self.partition)
+        while loop.time() < deadline and not self.stopping.is_set():
+            info = await self.js.consumer_info(self.settings.stream, durable)
+            if not info.num_ack_pending:
+                return
+            await asyncio.sleep(POLL)
+
     @asynccontextmanager
     async def in_progress(self, messages: list[Msg]) -> AsyncIterator[None]:
         """Tell JetStream every third of `ack_wait` that the batch is still being worked on,
-        so that a batch waiting for its turn or for a slow database is not delivered again."""
+        so that a batch waiting for its turn or for the database is not delivered again."""
 
         async def beat() -> None:
             while True:
@@ -122,7 +141,8 @@ class PartitionConsumer:
                 await task
 
     async def handle(self, messages: list[Msg]) -> None:
-        """Record one fetched batch and settle every message of it."""
+        """Record one fetched batch and settle every message of it (or, stopping while the
+        database is away, leave it to be delivered again)."""
         batch: list[Pending] = []
         for message in messages:
             try:
@@ -131,6 +151,7 @@ class PartitionConsumer:
                 await self.dead_letter(message, f"invalid event: {validation_message(error)}")
                 continue
             batch.append(Pending(message, event))
+        attempt = max((item.message.metadata.num_delivered for item in batch), default=1)
         while batch:
             try:
                 await self.engine.record_many([item.event for item in batch], chunk_size=len(batch))
@@ -139,46 +160,48 @@ class PartitionConsumer:
                 await self.dead_letter(refused.message, f"refused: {one_line(rejected.error)}")
                 continue
             except Exception as error:
-                await self.failed(batch, error)
-                return
+                if not transient(error) and attempt >= self.settings.max_deliver:
+                    await self.one_by_one(batch, attempt)
+                    return
+                if not await self.pause(f"batch of {len(batch)} (attempt {attempt})", error):
+                    return
+                attempt += 0 if transient(error) else 1
+                continue
             break
         for item in batch:
             await item.message.ack()
         self.recorded += len(batch)
 
-    async def failed(self, batch: list[Pending], error: Exception) -> None:
-        """A batch that could not be recorded for no fault of an event we can name."""
-        deliveries = max(item.message.metadata.num_delivered for item in batch)
-        if transient(error) or deliveries < self.settings.max_deliver:
-            log.warning(
-                "partition %s: batch of %s not recorded (delivery %s): %s",
-                self.partition,
-                len(batch),
-                deliveries,
-                one_line(error),
-            )
-            for item in batch:
-                await item.message.nak(delay=RETRY_DELAY)
-            return
-        for index, item in enumerate(batch):
-            try:
-                await self.engine.record_many([item.event])
-            except Exception as alone:
-                if transient(alone):  # the database went away meanwhile: try again later
-                    for rest in batch[index:]:
-                        await rest.message.nak(delay=RETRY_DELAY)
-                    return
-                reason = f"failed {deliveries} times: {one_line(alone)}"
-                await self.dead_letter(item.message, reason)
-                continue
-            await item.message.ack()
-            self.recorded += 1
+    async def pause(self, what: str, error: Exception) -> bool:
+        """Log a failure and wait before trying again; False when stopping instead."""
+        log.warning("partition %s: %s not recorded: %s", self.partition, what, one_line(error))
+        if self.stopping.is_set():
+            return False
+        await asyncio.sleep(RETRY_DELAY)
+        return True
+
+    async def one_by_one(self, batch: list[Pending], attempts: int) -> None:
+        """Record a batch that keeps failing event by event; dead-letter those that fail."""
+        for item in batch:
+            while True:
+                try:
+                    await self.engine.record_many([item.event])
+                except Exception as error:
+                    if transient(error):
+                        if not await self.pause("event", error):
+                            return
+                        continue
+                    await self.dead_letter(item.message, f"failed {attempts} times: {error}")
+                    break
+                await item.message.ack()
+                self.recorded += 1
+                break
 
     async def dead_letter(self, message: Msg, reason: str) -> None:
         """Copy the message to the dead-letter subject with the reason, then end it."""
         headers = dict(message.headers or {})
-        headers[REASON] = reason[:1000]
-        log.warning("partition %s: dead letter: %s", self.partition, reason)
+        headers[REASON] = one_line(ValueError(reason))[:1000]
+        log.warning("partition %s: dead letter: %s", self.partition, headers[REASON])
         await self.js.publish(
             self.settings.dead_subject(self.partition), message.data, headers=headers
         )

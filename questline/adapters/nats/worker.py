@@ -50,6 +50,7 @@ class Worker:
         # more only add transactions competing for the same CPU
         self.gate = asyncio.Semaphore(RECORDING_SLOTS)
         self.consumers: dict[int, tuple[PartitionConsumer, asyncio.Task[None]]] = {}
+        self.client: Client | None = None
         self.recorded = 0
         self.dead = 0
 
@@ -58,7 +59,7 @@ class Worker:
         self.stopping.set()
 
     async def run(self) -> None:
-        client = await connect(self.settings)
+        client = self.client = await connect(self.settings)
         try:
             js = client.jetstream()
             await ensure_streams(js, self.settings)
@@ -131,6 +132,9 @@ class Worker:
         await asyncio.gather(*(task for _, task in stopping), return_exceptions=True)
         for consumer, _ in stopping:
             self._count(consumer)
+        if stopping and self.client is not None:
+            with suppress(Exception):  # the acks reach the server before the leases go
+                await self.client.flush()
 
     def _count(self, consumer: PartitionConsumer) -> None:
         self.recorded += consumer.recorded
