@@ -63,12 +63,15 @@ class Leases:
         lost = []
         for partition, revision in list(self.held.items()):
             try:
-                self.held[partition] = await self.kv.update(
+                renewed = await self.kv.update(
                     f"{PARTITION}{partition}", self.worker_id.encode(), last=revision
                 )
             except KeyWrongLastSequenceError:
-                del self.held[partition]
+                self.held.pop(partition, None)
                 lost.append(partition)
+                continue
+            if partition in self.held:  # not released meanwhile
+                self.held[partition] = renewed
         return lost
 
     async def release(self, partition: int) -> None:

@@ -2,7 +2,9 @@
 
 Every third of the lease TTL the worker announces itself, renews its leases, gives up
 partitions beyond its share (ceil(partitions / live workers)) and takes free ones up to it.
-A partition's consumer runs while its lease is held; a lost lease stops it after its batch.
+A partition's consumer runs while its lease is held. Balancing never waits for a consumer:
+a partition handed over keeps its lease (renewed) until its consumer has acknowledged the
+batch in hand, then the lease is released; a lost lease stops its consumer after its batch.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class Worker:
         # more only add transactions competing for the same CPU
         self.gate = asyncio.Semaphore(RECORDING_SLOTS)
         self.consumers: dict[int, tuple[PartitionConsumer, asyncio.Task[None]]] = {}
-        self.client: Client | None = None
+        self.handing_over: dict[int, asyncio.Task[None]] = {}
         self.recorded = 0
         self.dead = 0
 
@@ -59,7 +61,7 @@ class Worker:
         self.stopping.set()
 
     async def run(self) -> None:
-        client = self.client = await connect(self.settings)
+        client = await connect(self.settings)
         try:
             js = client.jetstream()
             await ensure_streams(js, self.settings)
@@ -69,7 +71,9 @@ class Worker:
             try:
                 await self._balance_until_stopped(client, leases)
             finally:
-                await self._stop_consumers(list(self.consumers))
+                for partition in list(self.consumers):
+                    self._hand_over(client, leases, partition)
+                await asyncio.gather(*self.handing_over.values(), return_exceptions=True)
                 await leases.leave()
         finally:
             await client.close()
@@ -89,23 +93,22 @@ class Worker:
         lost = await leases.renew()
         if lost:
             log.warning("worker %s: leases lost (expired): %s", self.worker_id, lost)
-        await self._stop_consumers(lost)
+        for partition in lost:
+            self._stop(partition)
         self._reap()
         share = min(len(self.partitions), await leases.share(len(self.partitions)))
-        extra = sorted(leases.held)[share:]
-        await self._stop_consumers(extra)
-        for partition in extra:
-            await leases.release(partition)
-            log.info("worker %s: partition %s handed over", self.worker_id, partition)
+        kept = sorted(set(leases.held) - set(self.handing_over))
+        for partition in kept[share:]:
+            self._hand_over(client, leases, partition)
         # start the search at a place of our own, so that workers do not all race for 0, 1, …
         start = int(self.worker_id.rsplit("-", 1)[-1], 16) % len(self.partitions)
         for partition in self.partitions[start:] + self.partitions[:start]:
-            if len(leases.held) >= share:
+            if len(set(leases.held) - set(self.handing_over)) >= share:
                 break
             if partition not in leases.held:
                 await leases.acquire(partition)
         for partition in leases.held:
-            if partition not in self.consumers:
+            if partition not in self.consumers and partition not in self.handing_over:
                 self._start(client, partition)
 
     def _start(self, client: Client, partition: int) -> None:
@@ -116,25 +119,40 @@ class Worker:
         self.consumers[partition] = (consumer, task)
         log.info("worker %s: consuming partition %s", self.worker_id, partition)
 
+    def _stop(self, partition: int) -> asyncio.Task[None] | None:
+        """Tell a partition's consumer to stop after its batch; its task, if it runs."""
+        entry = self.consumers.pop(partition, None)
+        if entry is None:
+            return None
+        consumer, task = entry
+        consumer.stopping.set()
+        task.add_done_callback(lambda _: self._count(consumer))
+        return task
+
+    def _hand_over(self, client: Client, leases: Leases, partition: int) -> None:
+        """Stop consuming `partition`; release its lease once the batch in hand is acked."""
+        task = self._stop(partition)
+
+        async def release() -> None:
+            if task is not None:
+                await asyncio.gather(task, return_exceptions=True)
+            with suppress(Exception):  # the acks reach the server before the lease goes
+                await client.flush()
+            await leases.release(partition)
+            self.handing_over.pop(partition, None)
+            log.info("worker %s: partition %s handed over", self.worker_id, partition)
+
+        self.handing_over[partition] = asyncio.create_task(release())
+
     def _reap(self) -> None:
         """Forget consumers whose task ended by itself (an error, logged); the next balance
         starts them again while the lease is held."""
-        for partition, (_, task) in list(self.consumers.items()):
+        for partition, (consumer, task) in list(self.consumers.items()):
             if task.done():
-                self._count(self.consumers.pop(partition)[0])
+                del self.consumers[partition]
+                self._count(consumer)
                 if not task.cancelled() and task.exception() is not None:
                     log.error("partition %s stopped: %s", partition, task.exception())
-
-    async def _stop_consumers(self, partitions: list[int]) -> None:
-        stopping = [self.consumers.pop(p) for p in partitions if p in self.consumers]
-        for consumer, _ in stopping:
-            consumer.stopping.set()
-        await asyncio.gather(*(task for _, task in stopping), return_exceptions=True)
-        for consumer, _ in stopping:
-            self._count(consumer)
-        if stopping and self.client is not None:
-            with suppress(Exception):  # the acks reach the server before the leases go
-                await self.client.flush()
 
     def _count(self, consumer: PartitionConsumer) -> None:
         self.recorded += consumer.recorded
