@@ -21,6 +21,7 @@ import pytest
 
 from questline.adapters.nats.publisher import Publisher
 from questline.adapters.nats.settings import NatsSettings
+from questline.adapters.nats.status import partition_status
 from questline.engine import Event
 from tests.nats.conftest import delete_streams, eventually
 from tests.nats.helpers import drained, invoke, workers
@@ -66,6 +67,7 @@ async def test_workers_killed_and_restarted_lose_and_repeat_nothing(
             victim.wait()
             processes.append(worker_process(nats_env, stream_url))
         await eventually(lambda: drained(settings), "every event recorded", within=60)
+        await eventually(lambda: _holders(settings, 2), "both workers running (SIGTERM-ready)")
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
@@ -157,3 +159,8 @@ async def test_nats_server_restart_mid_run_loses_nothing(
 
 async def _at_least(url: str, count: int) -> bool:
     return await recorded_events(url) >= count
+
+
+async def _holders(settings: NatsSettings, count: int) -> bool:
+    rows = await partition_status(settings)
+    return len({row.holder for row in rows if row.holder}) == count
