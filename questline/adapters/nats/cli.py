@@ -118,8 +118,9 @@ async def _work(settings: NatsSettings, partitions: list[int] | None) -> tuple[i
 def worker(ctx: click.Context, partitions: str | None) -> None:
     """Record events from NATS JetStream until SIGTERM or SIGINT.
 
-    The worker takes a fair share of the partitions by lease (QUESTLINE_NATS_LEASE_TTL, default
-    10 s: a dead worker's partitions pass to the others within that and a third of it), records
+    The worker takes a fair share of the partitions by lease (a dead worker's partitions pass
+    to the others within 4/3 of QUESTLINE_NATS_LEASE_TTL, default 10 s, and are consumed once
+    its unacknowledged batch is due again, QUESTLINE_NATS_ACK_WAIT, default 30 s), records
     each fetched batch in one transaction and acknowledges it after the commit.
     """
     if ctx.invoked_subcommand is not None:
