@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 
@@ -68,12 +68,14 @@ class PartitionConsumer:
         settings: NatsSettings,
         partition: int,
         gate: asyncio.Semaphore,
+        leased: Callable[[], bool],
     ) -> None:
         self.engine = engine
         self.js = js
         self.settings = settings
         self.partition = partition
         self.gate = gate  # shared by a worker's partitions: how many batches record at once
+        self.leased = leased  # whether the worker's lease on the partition still holds
         self.stopping = asyncio.Event()
         self.recorded = 0
         self.dead = 0
@@ -99,6 +101,9 @@ class PartitionConsumer:
         )
         try:
             while not self.stopping.is_set():
+                if not self.leased():  # expired before the worker noticed: fetch nothing
+                    await asyncio.sleep(POLL)
+                    continue
                 try:
                     messages = await subscription.fetch(self.settings.batch, timeout=FETCH_WAIT)
                 except (NatsTimeout, TimeoutError):
@@ -124,13 +129,15 @@ class PartitionConsumer:
     @asynccontextmanager
     async def in_progress(self, messages: list[Msg]) -> AsyncIterator[None]:
         """Tell JetStream every third of `ack_wait` that the batch is still being worked on,
-        so that a batch waiting for its turn or for the database is not delivered again."""
+        so that a batch waiting for its turn or for the database is not delivered again —
+        while the lease holds: the next owner must get the batch due within `ack_wait`."""
 
         async def beat() -> None:
             while True:
                 await asyncio.sleep(self.settings.ack_wait / 3)
-                for message in messages:
-                    await message.in_progress()
+                if self.leased():
+                    for message in messages:
+                        await message.in_progress()
 
         task = asyncio.create_task(beat())
         try:

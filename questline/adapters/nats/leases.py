@@ -9,6 +9,7 @@ workers announce themselves under `worker.<id>` (same TTL), so each can take its
 
 from __future__ import annotations
 
+import asyncio
 import math
 from contextlib import suppress
 
@@ -23,15 +24,22 @@ PARTITION = "partition."
 class Leases:
     """One worker's view of the lease bucket."""
 
-    def __init__(self, kv: KeyValue, worker_id: str) -> None:
+    def __init__(self, kv: KeyValue, worker_id: str, ttl: float) -> None:
         self.kv = kv
         self.worker_id = worker_id
+        self.ttl = ttl
         self.held: dict[int, int] = {}  # partition → revision of our last write
+        self.until: dict[int, float] = {}  # partition → when our lease surely still holds
+
+    def valid(self, partition: int) -> bool:
+        """Whether our lease on `partition` still holds by our own clock: it expires TTL
+        after our last write, which the server stored after we sent it."""
+        return asyncio.get_running_loop().time() < self.until.get(partition, 0.0)
 
     @classmethod
     async def open(cls, js: JetStreamContext, bucket: str, ttl: float, worker_id: str) -> Leases:
         kv = await js.create_key_value(bucket=bucket, ttl=ttl, history=1)
-        return cls(kv, worker_id)
+        return cls(kv, worker_id, ttl)
 
     async def announce(self) -> None:
         """Tell the others this worker is alive (expires after the TTL)."""
@@ -50,11 +58,13 @@ class Leases:
 
     async def acquire(self, partition: int) -> bool:
         """Take `partition` if no live worker holds it."""
+        sent = asyncio.get_running_loop().time()
         try:
             revision = await self.kv.create(f"{PARTITION}{partition}", self.worker_id.encode())
         except KeyWrongLastSequenceError:
             return False
         self.held[partition] = revision
+        self.until[partition] = sent + self.ttl
         return True
 
     async def renew(self) -> list[int]:
@@ -62,21 +72,25 @@ class Leases:
         expired), which this worker must stop consuming."""
         lost = []
         for partition, revision in list(self.held.items()):
+            sent = asyncio.get_running_loop().time()
             try:
                 renewed = await self.kv.update(
                     f"{PARTITION}{partition}", self.worker_id.encode(), last=revision
                 )
             except KeyWrongLastSequenceError:
                 self.held.pop(partition, None)
+                self.until.pop(partition, None)
                 lost.append(partition)
                 continue
             if partition in self.held:  # not released meanwhile
                 self.held[partition] = renewed
+                self.until[partition] = sent + self.ttl
         return lost
 
     async def release(self, partition: int) -> None:
         """Give `partition` up at once, so another worker can take it without waiting."""
         revision = self.held.pop(partition, None)
+        self.until.pop(partition, None)
         if revision is not None:
             with suppress(APIError):  # already expired and taken: nothing of ours to release
                 await self.kv.delete(f"{PARTITION}{partition}", last=revision)

@@ -38,7 +38,8 @@ async def partition_status(settings: NatsSettings) -> list[PartitionStatus]:
         stored = await _subject_counts(js, settings.stream)
         dead = await _subject_counts(js, settings.dead_stream)
         try:
-            holders = await Leases(await js.key_value(settings.lease_bucket), "").holders()
+            kv = await js.key_value(settings.lease_bucket)
+            holders = await Leases(kv, "", settings.lease_ttl).holders()
         except NotFoundError:
             holders = {}
         rows = []

@@ -109,11 +109,16 @@ class Worker:
                 await leases.acquire(partition)
         for partition in leases.held:
             if partition not in self.consumers and partition not in self.handing_over:
-                self._start(client, partition)
+                self._start(client, leases, partition)
 
-    def _start(self, client: Client, partition: int) -> None:
+    def _start(self, client: Client, leases: Leases, partition: int) -> None:
         consumer = PartitionConsumer(
-            self.engine, client.jetstream(), self.settings, partition, self.gate
+            self.engine,
+            client.jetstream(),
+            self.settings,
+            partition,
+            self.gate,
+            lambda: leases.valid(partition),
         )
         task = asyncio.create_task(consumer.run(), name=f"partition-{partition}")
         self.consumers[partition] = (consumer, task)
