@@ -151,7 +151,8 @@ class PartitionConsumer:
         """Record one fetched batch and settle every message of it (or, stopping while the
         database is away, leave it to be delivered again)."""
         batch: list[Pending] = []
-        for message in messages:
+        # redelivered messages may come in any order: the stream's order is the publish order
+        for message in sorted(messages, key=lambda m: m.metadata.sequence.stream):
             try:
                 event = with_key(Event.model_validate_json(message.data))
             except ValidationError as error:
