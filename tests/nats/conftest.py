@@ -112,7 +112,9 @@ def urls(database_url: str, migrations_database_url: str, tmp_path: Path) -> tup
     )
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], what: str, within: float = 120.0) -> None:
+async def eventually(
+    check: Callable[[], Awaitable[bool]], what: str, within: float = 120.0
+) -> None:
     """Wait until `check` holds (polled); fail naming `what` after `within` seconds (a bound
     for a stuck run on a loaded machine, not a timing assertion)."""
     loop = asyncio.get_running_loop()
