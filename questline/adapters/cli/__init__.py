@@ -34,7 +34,8 @@ class QuestlineGroup(click.Group):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._plugins_loaded = False
 
-    def _load_plugin_commands(self) -> None:
+    def load_plugin_commands(self) -> None:
+        """Let plugins add their commands (once); built-in groups call it for theirs."""
         if self._plugins_loaded:
             return
         self._plugins_loaded = True
@@ -46,7 +47,7 @@ class QuestlineGroup(click.Group):
             click.echo(f"questline: plugin commands unavailable: {one_line(error)}", err=True)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        self._load_plugin_commands()
+        self.load_plugin_commands()
         return sorted({*BUILTIN_COMMANDS, *super().list_commands(ctx)})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
@@ -55,7 +56,7 @@ class QuestlineGroup(click.Group):
             command = getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
             self.add_command(command, cmd_name)
         if cmd_name not in BUILTIN_COMMANDS:
-            self._load_plugin_commands()
+            self.load_plugin_commands()
         return super().get_command(ctx, cmd_name)
 
 

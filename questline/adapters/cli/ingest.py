@@ -166,7 +166,28 @@ async def _ingest(path: Path, chunk_size: int, rejects: Rejects | None) -> Inges
     return summary
 
 
-@click.group()
+class EventsGroup(click.Group):
+    """`questline events`; plugins may add subcommands (the NATS adapter's `publish`)."""
+
+    @staticmethod
+    def _plugin_commands(ctx: click.Context) -> None:
+        from questline.adapters.cli import QuestlineGroup
+
+        root = ctx.find_root().command
+        if isinstance(root, QuestlineGroup):
+            root.load_plugin_commands()
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._plugin_commands(ctx)
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            self._plugin_commands(ctx)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=EventsGroup)
 def events() -> None:
     """Learner activity events."""
 

@@ -20,6 +20,7 @@ from questline.adapters.http.problems import Problem
 from questline.adapters.http.routes import awards, events, health, leaderboard, learners, rules
 from questline.adapters.http.security import GateMiddleware, KeyRateLimiter
 from questline.adapters.http.settings import HttpSettings
+from questline.adapters.nats.publisher import Publisher
 from questline.engine import Engine
 from questline.engine.errors import QuestlineError
 
@@ -76,10 +77,15 @@ def _problem_media_types(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_app(
-    engine: Engine, settings: HttpSettings | None = None, *, manage_engine: bool = False
+    engine: Engine,
+    settings: HttpSettings | None = None,
+    *,
+    manage_engine: bool = False,
+    publisher: Publisher | None = None,
 ) -> FastAPI:
     """The API on `engine`. With `manage_engine`, the app starts and shuts the engine down
-    (for servers that create the engine before their event loop runs)."""
+    (for servers that create the engine before their event loop runs). With a `publisher`,
+    POST /v1/events queues events to NATS JetStream instead of recording them."""
     settings = settings or HttpSettings()
     if not engine.plugins.is_registered(plugin):
         engine.plugins.register(plugin, name="http")
@@ -108,6 +114,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.engine = engine
+    app.state.publisher = publisher
     app.state.limiter = KeyRateLimiter(settings.limits())
     for module in (events, learners, leaderboard, awards, rules, health):
         app.include_router(module.router, prefix="/v1")

@@ -68,6 +68,7 @@ INVALID_REQUEST = Kind("invalid-request", 422, "The request cannot be carried ou
 RATE_LIMITED = Kind("rate-limited", 429, "Too many requests for this API key")
 INTERNAL = Kind("internal-error", 500, "Internal error")
 NOT_READY = Kind("not-ready", 503, "The service is not ready")
+NOT_QUEUED = Kind("not-queued", 503, "The event could not be queued; send it again")
 
 KINDS: tuple[Kind, ...] = (
     MALFORMED_JSON,
@@ -91,6 +92,7 @@ KINDS: tuple[Kind, ...] = (
     RATE_LIMITED,
     INTERNAL,
     NOT_READY,
+    NOT_QUEUED,
 )
 
 # Most specific first: the first class an error is an instance of decides its kind.

@@ -83,6 +83,16 @@ class Recorded(BaseModel):
         )
 
 
+class Queued(BaseModel):
+    """An event accepted by NATS JetStream (when QUESTLINE_NATS_URL is set); a worker records
+    it. `duplicate` is true when the same event was queued before."""
+
+    idempotency_key: str
+    stream: str
+    sequence: int
+    duplicate: bool
+
+
 class BatchRecorded(BaseModel):
     results: list[Recorded]
 

@@ -57,8 +57,13 @@ class Server(uvicorn.Server):
 
 
 async def serve(engine: Engine, settings: HttpSettings, host: str, port: int) -> None:
-    """Serve the API on a started engine until stopped; in-flight requests finish first."""
-    app = create_app(engine, settings)
+    """Serve the API on a started engine until stopped; in-flight requests finish first.
+
+    With QUESTLINE_NATS_URL set, events are queued to NATS JetStream on the NATS plugin's
+    connection (which also publishes awards), closed when the engine shuts down."""
+    from questline.adapters.nats.plugin import plugin as nats_plugin
+
+    app = create_app(engine, settings, publisher=await nats_plugin.publisher(engine))
     engine.start_dispatcher()  # outbox (issue 11): awards reach the award stream from here
     config = uvicorn.Config(
         app,

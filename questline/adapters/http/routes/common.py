@@ -12,6 +12,7 @@ from questline.adapters.http.problems import (
     Problem,
     ProblemDetails,
 )
+from questline.adapters.nats.publisher import Publisher
 from questline.engine import Engine
 
 
@@ -20,6 +21,14 @@ def _engine(request: Request) -> Engine:
 
 
 EngineDep = Annotated[Engine, Depends(_engine)]
+
+
+def _publisher(request: Request) -> Publisher | None:
+    """The NATS publisher when QUESTLINE_NATS_URL is set: events are queued, not recorded."""
+    return request.app.state.publisher
+
+
+PublisherDep = Annotated[Publisher | None, Depends(_publisher)]
 
 
 def json_body(request: Request) -> None:

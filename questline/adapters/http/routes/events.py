@@ -5,18 +5,22 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Response
+from nats.errors import Error as NatsError
 
-from questline.adapters.http.problems import KEY_MISMATCH, Problem
+from questline.adapters.http.problems import KEY_MISMATCH, NOT_QUEUED, Problem
 from questline.adapters.http.routes.common import (
     AUTH_ERRORS,
     BODY_ERRORS,
     EngineDep,
+    PublisherDep,
     errors,
     json_body,
 )
-from questline.adapters.http.schemas import BatchRecorded, EventBatch, Recorded
+from questline.adapters.http.schemas import BatchRecorded, EventBatch, Queued, Recorded
 from questline.adapters.http.security import require
 from questline.adapters.http.settings import MAX_BATCH
+from questline.adapters.nats.publisher import Publisher, PublishFailed
+from questline.adapters.nats.routing import with_key
 from questline.engine import Event
 from questline.engine.api_keys import Scope
 
@@ -52,16 +56,49 @@ def keyed(event: Event, header: str | None) -> Event:
     return event.model_copy(update={"idempotency_key": header})
 
 
+async def queue(publisher: Publisher, event: Event) -> Queued:
+    """Publish to JetStream and wait for its ack; 503 not-queued if it does not come."""
+    event = with_key(event)
+    try:
+        ack = await publisher.publish(event)
+    except (PublishFailed, NatsError) as error:
+        raise Problem(NOT_QUEUED, f"NATS did not accept the event: {error}") from None
+    assert event.idempotency_key is not None
+    return Queued(
+        idempotency_key=event.idempotency_key,
+        stream=ack.stream,
+        sequence=ack.seq,
+        duplicate=bool(ack.duplicate),
+    )
+
+
 @router.post(
     "/events",
     status_code=201,
-    responses={200: {"model": Recorded, "description": "A replay: the first recording's result"}},
+    responses={
+        200: {"model": Recorded, "description": "A replay: the first recording's result"},
+        202: {"model": Queued, "description": "Queued to NATS JetStream for a worker"},
+        **errors(503),
+    },
 )
 async def record_event(
-    event: Event, response: Response, engine: EngineDep, idempotency_key: IdempotencyKey = None
-) -> Recorded:
-    """Record one event. 201 when recorded now, 200 when its idempotency key was seen before."""
-    result = await engine.record(keyed(event, idempotency_key))
+    event: Event,
+    response: Response,
+    engine: EngineDep,
+    publisher: PublisherDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Recorded | Queued:
+    """Record one event. 201 when recorded now, 200 when its idempotency key was seen before.
+
+    When the server runs with QUESTLINE_NATS_URL, the event is queued instead: 202 once
+    JetStream has stored it (a worker records it), 503 not-queued when NATS did not answer
+    (send it again with the same key).
+    """
+    event = keyed(event, idempotency_key)
+    if publisher is not None:
+        response.status_code = 202
+        return await queue(publisher, event)
+    result = await engine.record(event)
     if result.replayed:
         response.status_code = 200
     return Recorded.of(result)

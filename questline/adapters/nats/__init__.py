@@ -1,0 +1,1 @@
+"""The NATS JetStream adapter: events published by learner partition, recorded by workers."""

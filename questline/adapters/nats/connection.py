@@ -1,0 +1,86 @@
+"""Connecting to NATS and declaring the streams questline uses (idempotent)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import nats
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import BadRequestError
+
+from questline.adapters.nats.settings import NatsSettings
+from questline.engine.errors import QuestlineError
+
+log = logging.getLogger(__name__)
+CONNECT_TIMEOUT = 5  # seconds the first connection may take, attempts included
+RECONNECT_WAIT = 0.5  # seconds between reconnection attempts (forever)
+
+
+class NatsUnavailable(QuestlineError):
+    """NATS could not be reached, or refused what questline asked of it."""
+
+
+async def _log_error(error: Exception) -> None:
+    log.info("nats: %s", error)
+
+
+async def connect(settings: NatsSettings) -> Client:
+    """A client that, once connected, reconnects forever; NatsUnavailable if no connection
+    is made within CONNECT_TIMEOUT."""
+    try:
+        async with asyncio.timeout(CONNECT_TIMEOUT):
+            return await nats.connect(
+                settings.url,
+                allow_reconnect=True,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=RECONNECT_WAIT,
+                error_cb=_log_error,
+            )
+    except TimeoutError:
+        raise NatsUnavailable(
+            f"cannot connect to NATS at {settings.url} (no answer in {CONNECT_TIMEOUT} s)"
+        ) from None
+    except Exception as error:  # nats-py raises several unrelated types for an unreachable URL
+        raise NatsUnavailable(
+            f"cannot connect to NATS at {settings.url}: {error or type(error).__name__}"
+        ) from None
+
+
+def stream_configs(settings: NatsSettings) -> list[StreamConfig]:
+    """The events stream (a work queue: a message leaves once recorded and acked), the
+    awards stream and the dead-letter stream."""
+    return [
+        StreamConfig(
+            name=settings.stream,
+            subjects=[settings.events_subject("*")],
+            retention=RetentionPolicy.WORK_QUEUE,
+            storage=StorageType.FILE,
+            duplicate_window=settings.duplicate_window,
+        ),
+        StreamConfig(
+            name=settings.awards_stream,
+            subjects=[settings.awards_subject("*")],
+            storage=StorageType.FILE,
+            duplicate_window=settings.duplicate_window,
+        ),
+        StreamConfig(
+            name=settings.dead_stream,
+            subjects=[settings.dead_subject("*")],
+            storage=StorageType.FILE,
+        ),
+    ]
+
+
+async def ensure_streams(js: JetStreamContext, settings: NatsSettings) -> None:
+    """Create the streams, or check that existing ones fit; NatsUnavailable names the stream."""
+    for config in stream_configs(settings):
+        try:
+            await js.add_stream(config)
+        except BadRequestError as error:
+            raise NatsUnavailable(
+                f"NATS stream {config.name} exists with another configuration "
+                f"({error.description}); delete it or choose another QUESTLINE_NATS_STREAM"
+            ) from None

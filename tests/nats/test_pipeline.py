@@ -1,0 +1,63 @@
+"""Publish a JSONL file, record it with two workers: the database equals an in-process
+ingest of the same file; publishing it again changes nothing; every award is published."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from pathlib import Path
+
+from questline.adapters.nats.settings import NatsSettings
+from questline.adapters.nats.status import partition_status
+from tests.nats.conftest import eventually
+from tests.nats.helpers import drained, invoke, stream_messages, workers
+from tests.nats.scenario import (
+    event_lines,
+    ingest,
+    prepare,
+    recorded_events,
+    state,
+    write_events,
+)
+
+EVENTS = 2000
+
+
+async def test_two_workers_equal_an_in_process_ingest(
+    settings: NatsSettings, nats_env: dict[str, str], urls: tuple[str, str], tmp_path: Path
+) -> None:
+    stream_url, reference_url = urls
+    community = await prepare(stream_url)
+    await prepare(reference_url)
+    lines = event_lines(community, EVENTS)
+    path = write_events(tmp_path / "events.jsonl", lines)
+
+    published = await invoke(["events", "publish", str(path)], nats_env)
+    assert published.exit_code == 0, published.output
+    assert f"events.jsonl: {EVENTS} event(s) published to {settings.stream}" in published.output
+    assert await stream_messages(settings, settings.stream) == EVENTS
+
+    async with workers(stream_url, settings, 2) as running:
+        await eventually(lambda: drained(settings), "every event recorded and acknowledged")
+        again = await invoke(["events", "publish", str(path)], nats_env)
+        assert again.exit_code == 0, again.output
+        assert await stream_messages(settings, settings.stream) == 0  # all were duplicates
+        rows = await partition_status(settings)
+        assert {row.holder for row in rows} == {worker.worker_id for worker in running}
+        status = await invoke(["worker", "status"], nats_env)
+        assert status.exit_code == 0, status.output
+        assert status.output.endswith("0 event(s) waiting, 0 dead letter(s)\n")
+
+    await ingest(reference_url, lines)
+    streamed = await state(stream_url, community.user_ids)
+    assert streamed == await state(reference_url, community.user_ids)
+    assert await recorded_events(stream_url) == await recorded_events(reference_url)
+    awards = sum(len(earned) for earned in streamed["awards"].values())
+    assert awards > 0
+    await eventually(
+        lambda: _equals(stream_messages(settings, settings.awards_stream), awards),
+        "every award published once",
+    )
+
+
+async def _equals(value: Awaitable[int], expected: int) -> bool:
+    return await value == expected
