@@ -135,6 +135,9 @@ class Aggregates:
     deltas: dict[int, Day] = field(default_factory=dict)
     dirty: bool = False
     replace: bool = False
+    late_run: int | None = None
+    """After a late learning event (dated before the last learning day): the length of the
+    run of learning days that holds its day, which is its streak as of that day."""
 
     async def _status(self, session: AsyncSession, day: int) -> tuple[bool, bool]:
         """(active, learning) of `day` before this event."""
@@ -166,6 +169,7 @@ class Aggregates:
         change: ProgressChange,
     ) -> None:
         """Count one learner activity at `moment` (in any arrival order)."""
+        self.late_run = None
         totals = self.totals
         counter = COUNTER_OF[kind]
         setattr(totals, counter, getattr(totals, counter) + 1)
@@ -205,6 +209,7 @@ class Aggregates:
             if high == last:
                 totals.streak_current = high - low + 1
             totals.streak_longest = max(totals.streak_longest, high - low + 1)
+            self.late_run = high - low + 1
         totals.streak_longest = max(totals.streak_longest, totals.streak_current)
 
     async def window(self, session: AsyncSession, low: int, high: int) -> Day:

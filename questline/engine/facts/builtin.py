@@ -109,9 +109,14 @@ class StreakFacts(_Builtin):
     namespace = "streak"
 
     async def provide(self, context: FactContext, names: frozenset[str]) -> dict[str, Any]:
-        totals = context.learner.figures.totals
+        """The streak as of the event's day: the run ending on the last learning day, or, for a
+        late learning event, the run that holds its day (what in-order recording saw there)."""
+        figures = context.learner.figures
+        totals = figures.totals
         today = local_day(context.moment, context.zone)
-        return {"current": totals.streak_on(today), "longest": totals.streak_longest}
+        late = figures.late_run if context.activity is not None else None
+        current = late if late is not None else totals.streak_on(today)
+        return {"current": current, "longest": totals.streak_longest}
 
 
 class ModuleFacts(_Builtin):
