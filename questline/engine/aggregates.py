@@ -20,12 +20,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
-from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
-from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine import periods
@@ -37,6 +35,7 @@ from questline.engine.models import (
     UserProgress,
 )
 from questline.engine.streaks import streak_on
+from questline.engine.upserts import add_counts
 from questline.rules.vocabulary import ActivityType
 
 COUNTER_OF: dict[ActivityType, str] = {
@@ -105,6 +104,7 @@ class Totals:
 
 
 _DAY_FIELDS = tuple(f.name for f in fields(Day))
+DAY_KEYS = ("user_id", "day")
 TOTALS_FIELDS = tuple(f.name for f in fields(Totals))
 
 
@@ -384,22 +384,8 @@ async def write(session: AsyncSession, changed: Iterable[Aggregates]) -> None:
             [{**values, "key_user_id": values.pop("user_id")} for values in updates],
         )
     if days:
-        await session.execute(_add_days(session.get_bind().dialect.name), days)
-
-
-@cache
-def _add_days(dialect: str) -> Any:
-    """INSERT of day rows that adds to a row already stored (an upsert of increments)."""
-    if dialect == "sqlite":
-        statement = sqlite.insert(_days)
-        return statement.on_conflict_do_update(
-            index_elements=[_days.c.user_id, _days.c.day],
-            set_={name: _days.c[name] + statement.excluded[name] for name in _DAY_FIELDS},
-        )
-    statement = mysql.insert(_days)
-    return statement.on_duplicate_key_update(
-        {name: _days.c[name] + statement.inserted[name] for name in _DAY_FIELDS}
-    )
+        dialect = session.get_bind().dialect.name
+        await session.execute(add_counts(_days, DAY_KEYS, _DAY_FIELDS, dialect), days)
 
 
 async def rebuild(session: AsyncSession, user_ids: Iterable[int], zone: ZoneInfo) -> None:

@@ -22,12 +22,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.errors import QuestlineError
@@ -38,10 +36,12 @@ from questline.engine.models import (
     UserAchievement,
 )
 from questline.engine.timestamps import utcnow
+from questline.engine.upserts import add_counts
 from questline.rules.vocabulary import ActivityType
 
 _table = LearnerPeriodScore.__table__
 _GAIN_FIELDS = ("score", "lessons_completed", "achievements_count")
+GAIN_KEYS = ("user_id", "period", "period_start")
 
 
 class Period(StrEnum):
@@ -160,22 +160,8 @@ class Gains:
         ]
         self.by_key = {}
         if rows:
-            await session.execute(_add_gains(session.get_bind().dialect.name), rows)
-
-
-@cache
-def _add_gains(dialect: str) -> Any:
-    """INSERT of gain rows that adds to a row already stored (an upsert of increments)."""
-    if dialect == "sqlite":
-        statement = sqlite.insert(_table)
-        return statement.on_conflict_do_update(
-            index_elements=[_table.c.user_id, _table.c.period, _table.c.period_start],
-            set_={name: _table.c[name] + statement.excluded[name] for name in _GAIN_FIELDS},
-        )
-    statement = mysql.insert(_table)
-    return statement.on_duplicate_key_update(
-        {name: _table.c[name] + statement.inserted[name] for name in _GAIN_FIELDS}
-    )
+            dialect = session.get_bind().dialect.name
+            await session.execute(add_counts(_table, GAIN_KEYS, _GAIN_FIELDS, dialect), rows)
 
 
 _SCORED = (ActivityType.LESSON_COMPLETED, ActivityType.CHALLENGE_SOLVED)
