@@ -73,6 +73,7 @@ class Dispatcher:
         self.clock = clock
         self.jitter = jitter
         self._wake = asyncio.Event()
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
     # -- delivering --------------------------------------------------------------------------
@@ -80,7 +81,7 @@ class Dispatcher:
     async def deliver_pending(self) -> int:
         """Deliver due entries until none is left; returns how many were settled."""
         settled = 0
-        while batch := await self._claim(None):
+        while not self._stopping and (batch := await self._claim(None)):
             settled += await self._deliver_all(batch)
         return settled
 
@@ -170,17 +171,23 @@ class Dispatcher:
         """Ask the background task for a pass now (new entries were committed)."""
         self._wake.set()
 
-    async def stop(self) -> None:
-        """Stop the background task; an entry being delivered is left to its lease."""
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop the background task once the batch in hand is delivered and marked, waiting
+        at most `grace` seconds; a batch cut short is left to its lease."""
         if self._task is None:
             return
+        self._stopping = True
+        self._wake.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._task), grace)
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+        self._stopping = False
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 await self.deliver_pending()

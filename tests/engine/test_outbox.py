@@ -301,3 +301,32 @@ async def test_awards_reach_the_hooks_in_the_task_of_the_call_that_earned_them(
 
     assert len(heard) >= 2 * len(learners)  # first-lesson and first-module at least
     assert all(context == f"learner {telegram_id}" for telegram_id, context in heard)
+
+
+async def test_a_stopping_dispatcher_settles_the_batch_in_hand_and_claims_no_more(
+    engine: Engine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    entered, release = asyncio.Event(), asyncio.Event()
+    heard: list[str] = []
+
+    class Slow:
+        @hookimpl
+        async def questline_award_granted(self, delivery: Delivery) -> None:
+            heard.append(delivery.id)
+            entered.set()
+            await release.wait()
+
+    engine.plugins.unregister(name="listener")
+    engine.plugins.register(Slow(), name="slow")
+    await engine.record_many([complete(learner, lesson) for lesson in lessons])
+    dispatcher = Dispatcher(engine, DispatchSettings(batch=1))
+    dispatcher.start()
+    await entered.wait()
+    stopping = asyncio.create_task(dispatcher.stop())
+    await asyncio.sleep(0)
+    release.set()
+    await stopping
+
+    status = await engine.outbox_status()
+    assert len(heard) == 1 and status["done"] == 1  # the batch in hand, marked
+    assert status["pending"] > 0  # the rest waits for the next dispatcher, unclaimed
