@@ -36,6 +36,7 @@ class BotRunner:
         self.settings = settings
         self.engine = engine
         self.plugin = plugin
+        self.now = now
         self.bot: Bot = create_bot(settings)
         self.notifier = Notifier(self.bot, engine)
         self.dispatcher: Dispatcher = build_dispatcher(
@@ -49,6 +50,7 @@ class BotRunner:
         try:
             await self.engine.startup()
             self.engine.start_dispatcher()  # outbox (issue 11): awards reach the bot from here
+            self.engine.start_period_closer(clock=self.now)  # weekly/monthly awards, on time
             await self.dispatcher.start_polling(
                 self.bot,
                 polling_timeout=self.settings.polling_timeout,
