@@ -52,6 +52,22 @@ async def learner(engine: Engine) -> UserView:
     return await engine.register_user(UserProfile(telegram_id=90_000 + next(numbers)))
 
 
+async def completed(
+    engine: Engine, someone: UserView, lesson: LessonView, score: int, after: timedelta
+) -> list[str]:
+    """Record a completion `after` T0; the slugs it earned, sorted."""
+    result = await engine.record(
+        Event(
+            type=A.LESSON_COMPLETED,
+            user_id=someone.id,
+            lesson_id=lesson.id,
+            score=score,
+            occurred_at=T0 + after,
+        )
+    )
+    return sorted(award.slug for award in result.awards)
+
+
 def expected_awards(events: list[tuple[A, int]]) -> set[str]:
     """What a brute-force count over local dates says each period rule earns (events in
     time order: a period rule fires when its count, up to an event, reaches the target)."""
@@ -132,16 +148,7 @@ async def test_dates_slugs_and_a_modules_lowest_best_score(
     someone = await learner(engine)
 
     async def complete(lesson: LessonView, score: int, days: int) -> set[str]:
-        result = await engine.record(
-            Event(
-                type=A.LESSON_COMPLETED,
-                user_id=someone.id,
-                lesson_id=lesson.id,
-                score=score,
-                occurred_at=T0 + timedelta(days=days),
-            )
-        )
-        return {award.slug for award in result.awards}
+        return set(await completed(engine, someone, lesson, score, timedelta(days=days)))
 
     first = await complete(basics[0], 95, 0)
     assert {"on-time", "on-the-day"} <= first and "that-lesson" not in first
@@ -169,16 +176,7 @@ async def test_points_this_week_and_month_equal_the_period_boards(
     someone = await learner(engine)
 
     async def complete(lesson: LessonView, score: int, days: int) -> list[str]:
-        result = await engine.record(
-            Event(
-                type=A.LESSON_COMPLETED,
-                user_id=someone.id,
-                lesson_id=lesson.id,
-                score=score,
-                occurred_at=T0 + timedelta(days=days, hours=2),
-            )
-        )
-        return sorted(award.slug for award in result.awards)
+        return await completed(engine, someone, lesson, score, timedelta(days=days, hours=2))
 
     async def board(period: str, days: int) -> list[int]:
         at = T0 + timedelta(days=days)
