@@ -3,7 +3,9 @@
 A pass claims due entries (a lease keeps other dispatchers off them), calls the hook of each
 entry's topic, and marks the entry done when every implementation succeeded. A failing
 implementation makes the entry due again after an exponential backoff with jitter; the
-implementations that succeeded are remembered and not called again for that entry. After
+implementations that succeeded are remembered and not called again for that entry. An
+implementation that raises `DeliverElsewhere` leaves the entry to a process that can deliver
+it (the bot's, for the Telegram plugin) without counting an attempt. After
 `max_attempts` failed attempts the entry is dead-lettered (`questline outbox list --status
 dead`, `questline outbox retry`). A dispatcher that dies leaves its claimed entries pending:
 they are claimed again when the lease ends.
@@ -43,6 +45,9 @@ class DispatchSettings:
     handoff: timedelta = timedelta(seconds=30)
     """How long entries this process commits wait for its own hand-over (in the committing
     task, so an update's awards reach that update) before any background pass may take them."""
+    elsewhere_wait: timedelta = timedelta(seconds=5)
+    """How long an entry that a plugin can deliver only in another process (`DeliverElsewhere`)
+    is left for that process before this one looks at it again."""
 
     def __post_init__(self) -> None:
         if self.batch < 1 or self.max_attempts < 1:
@@ -121,14 +126,25 @@ class Dispatcher:
     async def _deliver_one(self, entry: OutboxEntry) -> bool:
         """Call the hooks of one entry; True when all succeeded, else the failure is stored."""
         already = set(entry.delivered_to.split(",")) if entry.delivered_to else set()
-        succeeded, failed = await self.engine.plugins.adeliver(
+        outcome = await self.engine.plugins.adeliver(
             outbox.HOOKS[entry.topic],
             skip=already,
             engine=self.engine,
             **outbox.hook_arguments(entry),
         )
-        if not failed:
+        delivered = already.union(outcome.succeeded)
+        failed = outcome.failed
+        if not failed and not outcome.elsewhere:
             return True
+        if not failed:
+            async with self.engine.sessions() as session:
+                await outbox.defer(
+                    session,
+                    entry,
+                    delivered_to=delivered,
+                    until=self.clock() + self.settings.elsewhere_wait,
+                )
+            return False
         async with self.engine.sessions() as session:
             attempts = entry.attempts + 1
             error = "; ".join(f"{name}: {type(exc).__name__}: {exc}" for name, exc in failed)
@@ -139,7 +155,7 @@ class Dispatcher:
                 session,
                 entry,
                 error=error,
-                delivered_to=already.union(succeeded),
+                delivered_to=delivered,
                 retry_at=retry_at,
             )
         for name, exc in failed:

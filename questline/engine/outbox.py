@@ -211,6 +211,23 @@ async def mark_done(session: AsyncSession, ids: Sequence[int], *, now: datetime)
         )
 
 
+async def defer(
+    session: AsyncSession, entry: OutboxEntry, *, delivered_to: Iterable[str], until: datetime
+) -> None:
+    """Release a claimed entry that is left to another process, due again `until`; the plugins
+    that took it here are remembered, and no attempt counts."""
+    async with session.begin():
+        await session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.id == entry.id, OutboxEntry.status == OutboxStatus.PENDING)
+            .values(
+                available_at=until,
+                claim_token=None,
+                delivered_to=",".join(sorted(delivered_to)) or None,
+            )
+        )
+
+
 async def mark_failed(
     session: AsyncSession,
     entry: OutboxEntry,

@@ -4,4 +4,10 @@ from pluggy import HookimplMarker
 
 hookimpl = HookimplMarker("questline")
 
-__all__ = ["hookimpl"]
+
+class DeliverElsewhere(Exception):
+    """Raised by a notification hook that cannot deliver in this process (the Telegram plugin
+    where no bot runs): the outbox entry waits for a process that can, and no attempt counts."""
+
+
+__all__ = ["DeliverElsewhere", "hookimpl"]

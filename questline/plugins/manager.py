@@ -6,12 +6,12 @@ import inspect
 import logging
 import os
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pluggy
 
-from questline.plugins import hookspecs
+from questline.plugins import DeliverElsewhere, hookspecs
 
 ENTRY_POINT_GROUP = "questline"
 DISABLE_ENV = "QUESTLINE_DISABLE_PLUGINS"
@@ -26,6 +26,16 @@ class PluginInfo:
     name: str
     hooks: tuple[str, ...]
     distribution: str | None
+
+
+@dataclass
+class Outcome:
+    """What the plugins made of one notification, by plugin name."""
+
+    succeeded: list[str] = field(default_factory=list)
+    failed: list[tuple[str, Exception]] = field(default_factory=list)
+    elsewhere: list[str] = field(default_factory=list)
+    """Plugins that cannot deliver in this process (`DeliverElsewhere`)."""
 
 
 def disabled_from_env() -> frozenset[str]:
@@ -61,13 +71,10 @@ class PluginManager(pluggy.PluginManager):
 
     async def adeliver(
         self, hook_name: str, *, skip: Collection[str] = (), **kwargs: Any
-    ) -> tuple[list[str], list[tuple[str, Exception]]]:
-        """Call every implementation of a hook not named in `skip`, each whatever the others do.
-
-        Returns the names of the plugins that succeeded and the failures, by plugin name.
-        """
-        succeeded: list[str] = []
-        failed: list[tuple[str, Exception]] = []
+    ) -> Outcome:
+        """Call every implementation of a hook not named in `skip`, each whatever the others do;
+        what each plugin made of it."""
+        outcome = Outcome()
         for impl in reversed(getattr(self.hook, hook_name).get_hookimpls()):
             if impl.plugin_name in skip:
                 continue
@@ -75,11 +82,13 @@ class PluginManager(pluggy.PluginManager):
                 result = impl.function(*(kwargs[arg] for arg in impl.argnames))
                 if inspect.isawaitable(result):
                     await result
+            except DeliverElsewhere:
+                outcome.elsewhere.append(impl.plugin_name)
             except Exception as error:
-                failed.append((impl.plugin_name, error))
+                outcome.failed.append((impl.plugin_name, error))
             else:
-                succeeded.append(impl.plugin_name)
-        return succeeded, failed
+                outcome.succeeded.append(impl.plugin_name)
+        return outcome
 
     def describe(self) -> list[PluginInfo]:
         """Every registered plugin with the hooks it implements, sorted by name (blocked: none)."""

@@ -21,7 +21,7 @@ from questline.engine.models import OutboxEntry
 from questline.engine.outbox import Delivery
 from questline.engine.timestamps import utcnow
 from questline.engine.views import AwardView, LessonView, UserView
-from questline.plugins import hookimpl
+from questline.plugins import DeliverElsewhere, hookimpl
 from questline.rules.vocabulary import ActivityType as A
 
 from .conftest import T0, make_engine
@@ -330,3 +330,46 @@ async def test_a_stopping_dispatcher_settles_the_batch_in_hand_and_claims_no_mor
     status = await engine.outbox_status()
     assert len(heard) == 1 and status["done"] == 1  # the batch in hand, marked
     assert status["pending"] > 0  # the rest waits for the next dispatcher, unclaimed
+
+
+class Absent:
+    """A plugin whose receiver is in another process (like the Telegram plugin without its bot)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    @hookimpl
+    def questline_award_granted(self) -> None:
+        self.calls += 1
+        raise DeliverElsewhere("not here")
+
+
+async def test_an_entry_a_plugin_can_deliver_only_elsewhere_waits_for_that_process(
+    engine: Engine, db: AsyncEngine, database_url: str, learner: UserView, lessons: list[LessonView]
+) -> None:
+    sink, absent = Sink(), Absent()
+    engine.plugins.register(sink, name="sink")
+    engine.plugins.register(absent, name="receiver")
+    clock = Clock()
+    await engine.record(complete(learner, lessons[0]))
+    here = Dispatcher(engine, SETTINGS, clock=clock)
+    assert await here.deliver_pending() == 2
+    award = (await entries(db))[1]
+    # the sink has it; the receiver's part waits, and no attempt was spent on it
+    assert (award.status, award.attempts, award.delivered_to) == ("pending", 0, "listener,sink")
+    assert len(sink.awards) == 1 and absent.calls == 1
+    assert await here.deliver_pending() == 0  # not due again yet
+    clock.advance(SETTINGS.elsewhere_wait.total_seconds())
+    assert await here.deliver_pending() == 1 and absent.calls == 2
+
+    other = Engine(create_engine(database_url))  # the process where the receiver runs
+    delivered = Sink()
+    other.plugins.register(delivered, name="receiver")
+    try:
+        clock.advance(SETTINGS.elsewhere_wait.total_seconds())
+        assert await Dispatcher(other, SETTINGS, clock=clock).deliver_pending() == 1
+    finally:
+        await other.shutdown()
+    assert [slug for _, slug, _ in delivered.awards] == ["first-lesson"]
+    assert len(sink.awards) == 1  # not called again
+    assert await engine.outbox_status() == {"pending": 0, "done": 2, "dead": 0}

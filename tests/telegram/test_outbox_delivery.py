@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
+from questline.adapters.telegram.plugin import TelegramPlugin
 from questline.adapters.telegram.runner import BotRunner
 from questline.adapters.telegram.settings import BotSettings
 from questline.engine import Engine, Event, UserProfile
+from questline.plugins.manager import build_plugin_manager
 from questline.rules.vocabulary import ActivityType
 from tests.telegram.fake_api import FakeBotAPI
-from tests.telegram.harness import FakeClock
+from tests.telegram.harness import FakeClock, Harness
 
 
 async def test_an_award_committed_while_the_bot_was_down_is_sent_when_it_is_back(
@@ -43,3 +45,29 @@ async def test_an_award_committed_while_the_bot_was_down_is_sent_when_it_is_back
 
     assert sent.text.startswith("🏆 First steps (+10)")
     assert await engine.outbox_status() == {"pending": 0, "done": 1, "dead": 0}  # awards only
+
+
+async def test_an_award_earned_in_another_process_is_sent_by_the_bot(
+    fake_api: FakeBotAPI, engine: Engine, bot: Harness, database_url: str
+) -> None:
+    """An API server or a worker records the event and runs a dispatcher of its own; the
+    Telegram part of the award is left to the bot's process, which sends it."""
+    plugins = build_plugin_manager(load_entry_points=False)
+    plugins.register(TelegramPlugin(), name="telegram")  # loaded there, but no bot runs there
+    elsewhere = Engine(database_url, plugin_manager=plugins)
+    await elsewhere.startup()
+    elsewhere.start_dispatcher()
+    try:
+        user = await elsewhere.register_user(UserProfile(telegram_id=4712, first_name="Grace"))
+        lesson = (await elsewhere.modules())[0].lessons[0]
+        result = await elsewhere.record(
+            Event(type=ActivityType.LESSON_COMPLETED, user_id=user.id, lesson_id=lesson.id)
+        )
+        assert [award.slug for award in result.awards] == ["first-lesson"]
+        sent = await fake_api.wait_for(
+            lambda call: call.method == "sendPhoto" and call.chat_id == 4712
+        )
+    finally:
+        await elsewhere.shutdown()
+    assert sent.text.startswith("🏆 First steps (+10)")
+    assert len(fake_api.sent_to(4712)) == 1

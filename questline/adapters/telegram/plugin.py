@@ -7,10 +7,12 @@ imported only when a bot actually runs.
 from __future__ import annotations
 
 import logging
+import os
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
-from questline.plugins import hookimpl
+from questline.adapters.telegram.settings import TOKEN_ENV
+from questline.plugins import DeliverElsewhere, hookimpl
 
 if TYPE_CHECKING:
     import click
@@ -63,10 +65,17 @@ class TelegramPlugin:
     @hookimpl
     async def questline_award_granted(self, engine: Engine, award: AwardView) -> None:
         """Announce the award; raises DeliveryFailed when Telegram fails after bounded retries
-        (the caller may deliver it again later)."""
+        (the caller may deliver it again later).
+
+        Where no bot runs (`questline serve`, `questline worker`, `questline outbox run`), the
+        award is left to the bot's process when the deployment has a bot (TELEGRAM_BOT_TOKEN is
+        set), and dropped for Telegram when it has none.
+        """
         notifier = self._notifiers.get(engine)
         if notifier is not None:
             await notifier.award_granted(award)
+        elif os.environ.get(TOKEN_ENV, "").strip():
+            raise DeliverElsewhere("the bot runs in another process")
 
 
 plugin = TelegramPlugin()
