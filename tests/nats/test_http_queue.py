@@ -1,9 +1,13 @@
-"""The HTTP API with QUESTLINE_NATS_URL: POST /v1/events queues the event to JetStream
+"""The HTTP API with QUESTLINE_NATS_URL: POST /v1/events (and :batch) queues to JetStream
 (202 after the ack), a repeat is a duplicate, a worker records it, and a NATS that does not
 answer gives 503 not-queued (never a silently dropped event)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -19,9 +23,16 @@ from tests.nats.scenario import recorded_events
 EVENT = {"type": "LOGIN", "telegram_id": 4242, "occurred_at": "2026-03-02T09:00:00+00:00"}
 
 
-async def test_events_are_queued_then_recorded_by_a_worker(
-    db: AsyncEngine, database_url: str, settings: NatsSettings
-) -> None:
+@dataclass
+class Api:
+    client: AsyncClient
+    writer: str
+    publisher: Publisher
+
+
+@pytest.fixture
+async def api(db: AsyncEngine, settings: NatsSettings) -> AsyncIterator[Api]:
+    """The API queueing to NATS, with learner 4242 and a key allowed to write events."""
     from tests.engine.conftest import make_engine
 
     engine = await make_engine(db)
@@ -31,31 +42,63 @@ async def test_events_are_queued_then_recorded_by_a_worker(
     app = create_app(engine, publisher=publisher)
     try:
         async with AsyncClient(transport=ASGITransport(app=app), base_url=BASE) as client:
-            headers = {**bearer(writer), "Idempotency-Key": "login-1"}
-            first = await client.post("/v1/events", json=EVENT, headers=headers)
-            assert first.status_code == 202, first.text
-            body = first.json()
-            assert body == {
-                "idempotency_key": "login-1",
-                "stream": settings.stream,
-                "sequence": body["sequence"],
-                "duplicate": False,
-            }
-            again = await client.post("/v1/events", json=EVENT, headers=headers)
-            assert again.status_code == 202
-            assert again.json() == {**body, "duplicate": True}
-            unkeyed = await client.post("/v1/events", json=EVENT, headers=bearer(writer))
-            assert unkeyed.json()["idempotency_key"].startswith("nats-")
-            assert await recorded_events(database_url) == 0  # queued, not recorded
-
-            async with workers(database_url, settings, 1):
-                await eventually(lambda: drained(settings), "the queued events recorded")
-            assert await recorded_events(database_url) == 2
-
-            await publisher.close()  # NATS unreachable from now on
-            refused = await client.post("/v1/events", json=EVENT, headers=bearer(writer))
-            body = assert_problem(refused, 503, "not-queued")
-            assert body["detail"].startswith("NATS did not accept the event: ")
+            yield Api(client, writer, publisher)
     finally:
         await publisher.close()
         await engine.shutdown()
+
+
+async def test_events_are_queued_then_recorded_by_a_worker(
+    api: Api, database_url: str, settings: NatsSettings
+) -> None:
+    client, writer = api.client, api.writer
+    headers = {**bearer(writer), "Idempotency-Key": "login-1"}
+    first = await client.post("/v1/events", json=EVENT, headers=headers)
+    assert first.status_code == 202, first.text
+    body = first.json()
+    assert body == {
+        "idempotency_key": "login-1",
+        "stream": settings.stream,
+        "sequence": body["sequence"],
+        "duplicate": False,
+    }
+    again = await client.post("/v1/events", json=EVENT, headers=headers)
+    assert again.status_code == 202
+    assert again.json() == {**body, "duplicate": True}
+    unkeyed = await client.post("/v1/events", json=EVENT, headers=bearer(writer))
+    assert unkeyed.json()["idempotency_key"].startswith("nats-")
+    assert await recorded_events(database_url) == 0  # queued, not recorded
+
+    async with workers(database_url, settings, 1):
+        await eventually(lambda: drained(settings), "the queued events recorded")
+    assert await recorded_events(database_url) == 2
+
+    await api.publisher.close()  # NATS unreachable from now on
+    refused = await client.post("/v1/events", json=EVENT, headers=bearer(writer))
+    body = assert_problem(refused, 503, "not-queued")
+    assert body["detail"].startswith("NATS did not accept the event: ")
+
+
+async def test_a_batch_is_queued_in_order_and_recorded_by_a_worker(
+    api: Api, database_url: str, settings: NatsSettings
+) -> None:
+    client = api.client
+    logins = [{**EVENT, "occurred_at": f"2026-03-0{day}T09:00:00+00:00"} for day in (2, 3, 4)]
+    headers = {**bearer(api.writer), "Idempotency-Key": "logins"}
+    first = await client.post("/v1/events:batch", json={"events": logins}, headers=headers)
+    assert first.status_code == 202, first.text
+    queued = first.json()["queued"]
+    assert [item["idempotency_key"] for item in queued] == ["logins:0", "logins:1", "logins:2"]
+    sequences = [item["sequence"] for item in queued]
+    assert sequences == sorted(sequences) and not any(item["duplicate"] for item in queued)
+    again = await client.post("/v1/events:batch", json={"events": logins}, headers=headers)
+    assert [item["duplicate"] for item in again.json()["queued"]] == [True] * 3
+
+    async with workers(database_url, settings, 1):
+        await eventually(lambda: drained(settings), "the queued batch recorded")
+    assert await recorded_events(database_url) == 3
+
+    await api.publisher.close()
+    refused = await client.post("/v1/events:batch", json={"events": logins}, headers=headers)
+    body = assert_problem(refused, 503, "not-queued")
+    assert body["detail"].startswith("NATS did not accept the events: ")

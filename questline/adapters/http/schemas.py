@@ -97,6 +97,12 @@ class BatchRecorded(BaseModel):
     results: list[Recorded]
 
 
+class BatchQueued(BaseModel):
+    """Every event of a batch accepted by NATS JetStream, in the batch's order."""
+
+    queued: list[Queued]
+
+
 class Learner(BaseModel):
     id: int
     telegram_id: int

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
@@ -87,25 +88,25 @@ class Publisher:
         before the next; a window with a failure is published again whole (its stored
         messages are dropped as duplicates). Returns how many were published."""
         published = 0
-        window: list[tuple[str, bytes, dict[str, str]]] = []
-        for event in events:
-            window.append(self.message(event))
-            if len(window) == WINDOW:
-                await self._publish_window(window, retry_for)
-                published += len(window)
-                if progress is not None:
-                    progress(len(window))
-                window = []
-        if window:
-            await self._publish_window(window, retry_for)
+        for window in _windows(events):
+            await self._publish_window([self.message(event) for event in window], retry_for)
             published += len(window)
             if progress is not None:
                 progress(len(window))
         return published
 
+    async def publish_batch(
+        self, events: Iterable[Event], *, retry_for: float = 0.0
+    ) -> list[PubAck]:
+        """Publish `events` in order like `publish_all`; the ack of each, in order."""
+        acks: list[PubAck] = []
+        for window in _windows(events):
+            acks += await self._publish_window([self.message(e) for e in window], retry_for)
+        return acks
+
     async def _publish_window(
         self, window: list[tuple[str, bytes, dict[str, str]]], retry_for: float
-    ) -> None:
+    ) -> list[PubAck]:
         deadline = time.monotonic() + retry_for
         while True:
             futures: list[asyncio.Future[PubAck]] = []
@@ -115,8 +116,7 @@ class Publisher:
                         await self.js.publish_async(subject, payload, headers=dict(headers))
                     )
                 async with asyncio.timeout(ACK_TIMEOUT):
-                    await asyncio.gather(*futures)
-                return
+                    return list(await asyncio.gather(*futures))
             except (NatsError, TimeoutError) as error:
                 for future in futures:
                     future.cancel()
@@ -126,6 +126,12 @@ class Publisher:
                         f"{retry_for:g} s: {error or type(error).__name__}"
                     ) from None
                 await asyncio.sleep(0.2)
+
+
+def _windows(events: Iterable[Event]) -> Iterator[list[Event]]:
+    iterator = iter(events)
+    while window := list(islice(iterator, WINDOW)):
+        yield window
 
 
 __all__ = ["NatsUnavailable", "PublishFailed", "Publisher"]

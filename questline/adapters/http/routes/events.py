@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Response
 from nats.errors import Error as NatsError
+from nats.js.api import PubAck
 
 from questline.adapters.http.problems import KEY_MISMATCH, NOT_QUEUED, Problem
 from questline.adapters.http.routes.common import (
@@ -16,7 +17,13 @@ from questline.adapters.http.routes.common import (
     errors,
     json_body,
 )
-from questline.adapters.http.schemas import BatchRecorded, EventBatch, Queued, Recorded
+from questline.adapters.http.schemas import (
+    BatchQueued,
+    BatchRecorded,
+    EventBatch,
+    Queued,
+    Recorded,
+)
 from questline.adapters.http.security import require
 from questline.adapters.http.settings import MAX_BATCH
 from questline.adapters.nats.publisher import Publisher, PublishFailed
@@ -63,12 +70,28 @@ async def queue(publisher: Publisher, event: Event) -> Queued:
         ack = await publisher.publish(event)
     except (PublishFailed, NatsError) as error:
         raise Problem(NOT_QUEUED, f"NATS did not accept the event: {error}") from None
-    assert event.idempotency_key is not None
+    return _queued(event, ack)
+
+
+def _queued(event: Event, ack: PubAck) -> Queued:
+    assert event.idempotency_key is not None  # with_key gave it one
     return Queued(
         idempotency_key=event.idempotency_key,
         stream=ack.stream,
         sequence=ack.seq,
         duplicate=bool(ack.duplicate),
+    )
+
+
+async def queue_all(publisher: Publisher, events: list[Event]) -> BatchQueued:
+    """Publish the events in order and wait for every ack; 503 not-queued if one is missing."""
+    keyed_events = [with_key(event) for event in events]
+    try:
+        acks = await publisher.publish_batch(keyed_events)
+    except (PublishFailed, NatsError) as error:
+        raise Problem(NOT_QUEUED, f"NATS did not accept the events: {error}") from None
+    return BatchQueued(
+        queued=[_queued(event, ack) for event, ack in zip(keyed_events, acks, strict=True)]
     )
 
 
@@ -104,14 +127,29 @@ async def record_event(
     return Recorded.of(result)
 
 
-@router.post("/events:batch")
+@router.post(
+    "/events:batch",
+    responses={
+        202: {"model": BatchQueued, "description": "Queued to NATS JetStream for the workers"},
+        **errors(503),
+    },
+)
 async def record_batch(
-    batch: EventBatch, engine: EngineDep, idempotency_key: IdempotencyKey = None
-) -> BatchRecorded:
+    batch: EventBatch,
+    response: Response,
+    engine: EngineDep,
+    publisher: PublisherDep,
+    idempotency_key: IdempotencyKey = None,
+) -> BatchRecorded | BatchQueued:
     """Record up to 1,000 events in order, in one transaction: all of them or none.
 
     With an Idempotency-Key header K, an event without its own key gets "K:<index>", so the
     whole batch can be retried safely. A rejected event's index is in the problem.
+
+    When the server runs with QUESTLINE_NATS_URL, the events are queued instead, in order:
+    202 once JetStream has stored every one (workers record them; an event they refuse goes
+    to the dead letters), 503 not-queued when NATS did not acknowledge them all (send the
+    batch again with the same keys: what was stored is dropped as a duplicate).
     """
     events = [
         event
@@ -119,5 +157,8 @@ async def record_batch(
         else event.model_copy(update={"idempotency_key": f"{idempotency_key}:{index}"})
         for index, event in enumerate(batch.events)
     ]
+    if publisher is not None:
+        response.status_code = 202
+        return await queue_all(publisher, events)
     results = await engine.record_many(events, chunk_size=MAX_BATCH)
     return BatchRecorded(results=[Recorded.of(result) for result in results])
