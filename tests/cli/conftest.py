@@ -40,6 +40,7 @@ def in_thread(work: Coroutine[Any, Any, T]) -> T:
         finally:
             gc.collect()
 
+    gc.collect()  # this thread's garbage (an earlier test's engine) is dropped here, not there
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(run).result()
 

@@ -312,7 +312,9 @@ def test_backfill_leaderboard_and_progress(
     assert "Progress of Ada" in progress.output
     assert "✔ Values and types (90)" in progress.output
     assert "lessons completed: 1 · score: 100" in progress.output
-    assert "needs 9 more completed lessons (1/10)" in progress.output
+    assert "complete 9 more lessons (1/10)" in progress.output  # phrased, in English
+    in_russian = invoke("progress", str(LEARNER), "--lang", "ru")
+    assert "пройдите ещё 9 уроков (1/10)" in in_russian.output
     stranger = invoke("progress", "999")
     assert stranger.exit_code == 1
     assert stranger.stderr.count("\n") == 1

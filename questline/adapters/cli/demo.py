@@ -101,6 +101,25 @@ async def _answer_live(
     return awards
 
 
+async def _close_periods(engine: Engine, names: dict[int, str], out: Console) -> list[AwardView]:
+    """Close the last finished week and month, as the bot's closer would have: their podium
+    and champion rules are awarded once."""
+    awards: list[AwardView] = []
+    for period in ("week", "month"):
+        closed = await engine.close_period(period)
+        earned = ", ".join(
+            f"{award.icon or '•'} {award.title} → {names.get(award.telegram_id, award.telegram_id)}"
+            for award in closed.awards
+        )
+        out.print(
+            f"closed the {period} {closed.first_day} – {closed.last_day}: "
+            f"{closed.learners} learner(s) on its board" + (f"; {earned}" if earned else ""),
+            soft_wrap=True,
+        )
+        awards.extend(closed.awards)
+    return awards
+
+
 def _awards_table(documents: list[RuleDocument], awards: list[AwardView]) -> Table:
     counts = Counter(award.slug for award in awards)
     table = Table(title=f"Awards: {len(awards)} in all", title_justify="left")
@@ -192,6 +211,7 @@ async def _demo(
         awards = await _record(engine, simulation, out)
         recorded = time.perf_counter() - recording
         awards += await _answer_live(engine, simulation, names, out)
+        awards += await _close_periods(engine, names, out)
 
         out.rule("Achievements")
         out.print(_awards_table(documents, awards))
@@ -205,7 +225,7 @@ async def _demo(
         if top:
             spotlight = top[min(2, len(top) - 1)]
             report = await engine.progress(user_id=spotlight.user_id)
-            statuses = await engine.achievements(user_id=spotlight.user_id)
+            statuses = await engine.achievements(user_id=spotlight.user_id, locale="en")
             out.rule(f"Spotlight: {report.user.display_name}")
             out.print(modules_table(report))
             out.print(totals_line(report))

@@ -24,14 +24,15 @@ from questline.adapters.cli.runtime import (
     run,
 )
 from questline.engine.views import AchievementStatus, ProgressReport
+from questline.rules.phrases import LANGUAGES
 
 
 async def _progress(
-    telegram_id: int, heatmap: bool
+    telegram_id: int, heatmap: bool, language: str
 ) -> tuple[ProgressReport, list[AchievementStatus], tzinfo, bytes | None]:
     async with open_engine() as engine:
         report = await engine.progress(telegram_id=telegram_id)
-        statuses = await engine.achievements(telegram_id=telegram_id)
+        statuses = await engine.achievements(telegram_id=telegram_id, locale=language)
         picture = None
         if heatmap:
             picture = heatmap_png(await engine.activity_calendar(telegram_id=telegram_id))
@@ -45,9 +46,17 @@ async def _progress(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the heat-map of the learner's last 12 weeks to this PNG file.",
 )
-def progress(telegram_id: int, png: Path | None) -> None:
+@click.option(
+    "--lang",
+    "language",
+    type=click.Choice(LANGUAGES),
+    default="en",
+    show_default=True,
+    help="Say what is missing as the learner reads it, in this language.",
+)
+def progress(telegram_id: int, png: Path | None, language: str) -> None:
     """Show a learner's progress per module, streaks and achievements."""
-    report, statuses, zone, picture = run(_progress(telegram_id, png is not None))
+    report, statuses, zone, picture = run(_progress(telegram_id, png is not None, language))
     if png is not None and picture is not None:
         with reported_errors():
             write_png(png, picture)
