@@ -12,6 +12,8 @@ MySQL/MariaDB. Fixtures other tests rely on:
 - ``migrations_database_url`` (session): a separate database for migration up/down tests
   (SQLite: another temporary file; MySQL: the test database's name with ``_migrations``
   appended, e.g. ``questline_test_migrations``).
+- ``proxy`` (function): a TCP proxy in front of the database server that a test can cut
+  and restore (``tests/support/proxy.py``).
 - marker ``mysql_only``: the test is skipped unless the URL is MySQL/MariaDB.
 """
 
@@ -28,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from questline.engine.db import create_engine, is_mysql, session_factory
 from questline.engine.migrate import drop_all_tables, upgrade_database
 from questline.engine.models import Base
+from tests.support.proxy import CuttableProxy
 
 
 def _env_url() -> str | None:
@@ -98,3 +101,13 @@ async def db(async_engine: AsyncEngine) -> AsyncEngine:
 async def session(db: AsyncEngine) -> AsyncIterator[AsyncSession]:
     async with session_factory(db)() as session:
         yield session
+
+
+@pytest.fixture
+async def proxy(database_url: str) -> AsyncIterator[CuttableProxy]:
+    """A proxy in front of the test database's server."""
+    url = make_url(database_url)
+    running = CuttableProxy(url.host or "127.0.0.1", url.port or 3306)
+    await running.start()
+    yield running
+    await running.stop()

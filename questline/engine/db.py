@@ -243,3 +243,18 @@ async def check_connection(engine: AsyncEngine) -> None:
         raise DatabaseConfigError(
             f"cannot connect to database {safe_url(engine.url)}: {reason}"
         ) from None
+
+
+# MySQL client and server codes that mean the server is away or full, not that a statement
+# is wrong: can't connect (2002, 2003), server gone or lost (2006, 2013), too many
+# connections (1040), shutting down (1053).
+_UNREACHABLE_MYSQL_CODES = frozenset({1040, 1053, 2002, 2003, 2006, 2013})
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """Whether `error` says the database could not be reached (a retry later may work), as
+    opposed to a statement or a schema that is wrong."""
+    if not isinstance(error, DBAPIError):
+        return False
+    code = getattr(error.orig, "args", (None,))[0]
+    return error.connection_invalidated or code in _UNREACHABLE_MYSQL_CODES

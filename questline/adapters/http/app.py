@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from questline.adapters.http import problems
@@ -22,6 +23,7 @@ from questline.adapters.http.security import GateMiddleware, KeyRateLimiter
 from questline.adapters.http.settings import HttpSettings
 from questline.adapters.nats.publisher import Publisher
 from questline.engine import Engine
+from questline.engine.db import database_unreachable
 from questline.engine.errors import QuestlineError
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,14 @@ async def _validation(request: Request, error: Exception) -> JSONResponse:
 async def _http(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     return problems.render(problems.from_http(error, request), request)
+
+
+async def _database(request: Request, error: Exception) -> JSONResponse:
+    """503 database-unavailable when the database could not be reached, else a 500."""
+    if not database_unreachable(error):
+        return await _unexpected(request, error)
+    log.warning("%s %s: the database failed: %s", request.method, request.url.path, error)
+    return problems.render(problems.database_unavailable(), request)
 
 
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:
@@ -123,6 +133,7 @@ def create_app(
     app.add_exception_handler(QuestlineError, _engine_error)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(DBAPIError, _database)
     app.add_exception_handler(Exception, _unexpected)
 
     def openapi() -> dict[str, Any]:

@@ -69,6 +69,8 @@ RATE_LIMITED = Kind("rate-limited", 429, "Too many requests for this API key")
 INTERNAL = Kind("internal-error", 500, "Internal error")
 NOT_READY = Kind("not-ready", 503, "The service is not ready")
 NOT_QUEUED = Kind("not-queued", 503, "The event could not be queued; send it again")
+RETRY_AFTER_SECONDS = 5
+DATABASE_UNAVAILABLE = Kind("database-unavailable", 503, "The database did not answer; try again")
 
 KINDS: tuple[Kind, ...] = (
     MALFORMED_JSON,
@@ -93,6 +95,7 @@ KINDS: tuple[Kind, ...] = (
     INTERNAL,
     NOT_READY,
     NOT_QUEUED,
+    DATABASE_UNAVAILABLE,
 )
 
 # Most specific first: the first class an error is an instance of decides its kind.
@@ -156,6 +159,16 @@ class Problem(Exception):
         self.errors = list(errors) if errors is not None else None
         self.index = index
         self.headers = headers
+
+
+def database_unavailable() -> Problem:
+    """The database failed (away, restarting, out of connections). Every write is one
+    transaction, so nothing was written: the client may send the same request again."""
+    return Problem(
+        DATABASE_UNAVAILABLE,
+        "the database did not answer; nothing was written, send the request again",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def kind_of(error: QuestlineError) -> Kind:

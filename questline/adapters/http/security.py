@@ -9,6 +9,7 @@ A body sent without a declared length is cut off when it passes the limit.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -19,6 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,12 +30,15 @@ from questline.adapters.http.problems import (
     RATE_LIMITED,
     UNAUTHORIZED,
     Problem,
+    database_unavailable,
     render,
 )
 from questline.engine import Engine
 from questline.engine.api_keys import ApiKeyView
 from questline.engine.api_keys import Scope as KeyScope
+from questline.engine.db import database_unreachable
 
+log = logging.getLogger(__name__)
 PUBLIC_PATHS = frozenset({"/v1/health", "/v1/ready", "/v1/openapi.json"})
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="questline"'}
 bearer = HTTPBearer(
@@ -126,6 +131,12 @@ class GateMiddleware:
             key = None if scope["path"] in PUBLIC_PATHS else await admit(request)
         except Problem as problem:
             await render(problem, request)(scope, receive, send)
+            return
+        except DBAPIError as error:
+            if not database_unreachable(error):
+                raise
+            log.warning("%s: the database failed: %s", scope["path"], error)
+            await render(database_unavailable(), request)(scope, receive, send)
             return
         if key is not None:
             scope.setdefault("state", {})["api_key"] = key

@@ -12,6 +12,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import ErrorEvent
 
 from questline.adapters.telegram.screens import notices
+from questline.engine.db import database_unreachable
 from questline.engine.errors import QuestlineError
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,18 @@ async def refuse(event: ErrorEvent, state: FSMContext | None = None) -> None:
         await update.message.answer(text)
 
 
+async def database_failed(event: ErrorEvent) -> None:
+    """The database failed (away, restarting): nothing was written (every write is one
+    transaction); the learner is asked to try again, and the bot goes on polling."""
+    log.warning("update %s: the database failed: %s", event.update.update_id, event.exception)
+    text = notices.database_unavailable()
+    update = event.update
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.message is not None:
+        await update.message.answer(text)
+
+
 async def unreachable(event: ErrorEvent) -> None:
     """Telegram still failed after the retries: logged; a press is answered all the same."""
     log.warning("update %s: the Bot API failed: %s", event.update.update_id, event.exception)
@@ -37,5 +50,6 @@ async def unreachable(event: ErrorEvent) -> None:
 def make_router() -> Router:
     router = Router(name="errors")
     router.errors.register(refuse, ExceptionTypeFilter(QuestlineError))
+    router.errors.register(database_failed, lambda event: database_unreachable(event.exception))
     router.errors.register(unreachable, ExceptionTypeFilter(TelegramAPIError))
     return router

@@ -25,6 +25,10 @@ def refusal(error: errors.QuestlineError) -> str:
             return _("Sorry, that can't be done.")
 
 
+def database_unavailable() -> str:
+    return _("⚠️ I can't reach my records right now, so nothing was saved. Try again in a minute.")
+
+
 def stale_button() -> str:
     return _("This button is out of date. Send /start for a fresh menu.")
 
