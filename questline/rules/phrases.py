@@ -217,6 +217,8 @@ PHRASES: dict[str, Phrase] = {
             ),
         ),
     ),
+    "streak.freezes": _named("your streak freezes", "ваши заморозки серии"),
+    "streak.freezes_used": _named("days covered by a freeze", "дни, сохранённые заморозкой"),
     "module.id": _named("the module", "модуль"),
     "module.title": _named("the module's title", "название модуля"),
     "module.slug": _named("the module", "модуль"),
