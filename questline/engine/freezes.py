@@ -78,4 +78,3 @@ async def report(session: AsyncSession, learner: LearnerState) -> FreezeReport:
         grants=grants,
         covered_days=tuple(date.fromordinal(day) for day in sorted(days)),
     )
-

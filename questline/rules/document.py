@@ -51,9 +51,9 @@ class RuleDocument(BaseModel):
     description: StrictStr | None = None
     icon: Annotated[StrictStr, Field(max_length=MAX_ICON_LENGTH)] | None = None
     points: Annotated[StrictInt, Field(ge=0, le=MAX_POINTS)]
-    criteria: JsonValue
     streak_freezes: Annotated[StrictInt, Field(ge=0, le=MAX_FREEZES)] = 0
     """Streak freezes the learner is given with the award (a reward besides the points)."""
+    criteria: JsonValue
     enabled: StrictBool = True
     examples: Annotated[tuple[RuleExample, ...], Field(max_length=MAX_EXAMPLES)] = ()
     """Tests of the rule, run by ``rules validate`` and ``rules test``; not stored."""
