@@ -340,3 +340,42 @@ async def test_freezes_do_not_depend_on_arrival_order(
         assert stored[:4] == expected
         await engine.rebuild_aggregates()
         assert await figures(db, user) == stored
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    before=st.integers(1, 4),
+    gap=st.integers(1, 4),
+    after=st.integers(1, 4),
+    freezes=st.integers(0, 4),
+    late=st.booleans(),
+)
+async def test_k_freezes_keep_a_streak_over_k_missed_days_and_no_more(
+    engine: Engine,
+    db: AsyncEngine,
+    lessons: list[LessonView],
+    before: int,
+    gap: int,
+    after: int,
+    freezes: int,
+    late: bool,
+) -> None:
+    """A run, `gap` missed days, a run: with at least `gap` freezes the runs are one streak
+    (no longer than their learning days), with fewer it breaks; the freezes held are used
+    either way, never more than the missed days, and never fewer than zero remain."""
+    user = await newcomer(engine)
+    days = [*range(before), *range(before + gap, before + gap + after)]
+    if freezes:
+        await grant(engine, user, -1, freezes)
+    for day in reversed(days) if late else days:
+        await learn(engine, lessons, user, day)
+    current, longest, given_, used, covered = await figures(db, user)
+    kept = freezes >= gap
+    assert current == (before + after if kept else after)
+    assert longest == (before + after if kept else max(before, after))
+    assert used == len(covered) == min(freezes, gap)
+    assert given_ - used >= 0
