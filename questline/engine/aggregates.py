@@ -10,8 +10,15 @@ exact too: its day's row says whether the day was already active, and a new lear
 before the last one recomputes the streaks from the learning days within
 ``streak_longest + 1`` days of it (one bounded range query).
 
-Everything here can be rebuilt from ``activity_log`` and ``user_progress`` (``rebuild``), and
-so are the learners' week and month gains (``periods``) whenever their figures are.
+Streak freezes (``freeze_walk``) take part in the streaks: a learner who was ever given one
+has their runs joined across covered days, and the covered days are written to
+``streak_freeze_uses``. An in-order learning day costs the same as without freezes; a late
+one, or a grant dated before the last learning day, walks again from its day (the learning
+days within ``streak_longest + freezes_used + 1`` days before it, and those after it).
+
+Everything here can be rebuilt from ``activity_log``, ``user_progress`` and the freeze grants
+(``rebuild``), and so are the learners' week and month gains (``periods``) whenever their
+figures are.
 """
 
 from __future__ import annotations
@@ -19,22 +26,24 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine import periods
+from questline.engine.freeze_walk import Cursor, Ledger, cover, walk
 from questline.engine.models import (
     ActivityLog,
     LearnerDay,
     LearnerTotals,
     ProgressStatus,
+    StreakFreezeGrant,
+    StreakFreezeUse,
     UserProgress,
 )
-from questline.engine.streaks import streak_on
 from questline.engine.upserts import add_counts
 from questline.rules.vocabulary import ActivityType
 
@@ -52,6 +61,8 @@ LEARNING = frozenset({ActivityType.LESSON_COMPLETED, ActivityType.CHALLENGE_SOLV
 
 _totals = LearnerTotals.__table__
 _days = LearnerDay.__table__
+_grants = StreakFreezeGrant.__table__
+_uses = StreakFreezeUse.__table__
 
 
 def local_day(moment: datetime, zone: ZoneInfo) -> int:
@@ -95,12 +106,13 @@ class Totals:
     last_learning_day: int | None = None
     last_active_day: int | None = None
     last_event_at: datetime | None = None
+    freezes_granted: int = 0
+    freezes_used: int = 0
 
-    def streak_on(self, day: int) -> int:
-        """The current streak as of `day`: the run ending on the last learning day, if that is
-        `day` or later, or the day before (the learner has until the end of `day`)."""
-        last = self.last_learning_day
-        return self.streak_current if last is not None and last >= day - 1 else 0
+    @property
+    def freezes_held(self) -> int:
+        """Freezes given and not used yet."""
+        return self.freezes_granted - self.freezes_used
 
 
 _DAY_FIELDS = tuple(f.name for f in fields(Day))
@@ -138,6 +150,12 @@ class Aggregates:
     late_run: int | None = None
     """After a late learning event (dated before the last learning day): the length of the
     run of learning days that holds its day, which is its streak as of that day."""
+    ledger: Ledger | None = None
+    """The learner's freeze grants and covered days, loaded when first needed."""
+    frozen_added: set[int] = field(default_factory=set)
+    frozen_removed: set[int] = field(default_factory=set)
+    grants: list[dict[str, Any]] = field(default_factory=list)
+    """Freeze grant rows to insert."""
 
     async def _status(self, session: AsyncSession, day: int) -> tuple[bool, bool]:
         """(active, learning) of `day` before this event."""
@@ -194,7 +212,9 @@ class Aggregates:
     async def _new_learning_day(self, session: AsyncSession, day: int) -> None:
         totals = self.totals
         last = totals.last_learning_day
-        if last is None or day > last:
+        if totals.freezes_granted:
+            await self._new_learning_day_with_freezes(session, day)
+        elif last is None or day > last:
             totals.streak_current = totals.streak_current + 1 if last == day - 1 else 1
             totals.last_learning_day = day
         else:
@@ -211,6 +231,162 @@ class Aggregates:
             totals.streak_longest = max(totals.streak_longest, high - low + 1)
             self.late_run = high - low + 1
         totals.streak_longest = max(totals.streak_longest, totals.streak_current)
+
+    async def _new_learning_day_with_freezes(self, session: AsyncSession, day: int) -> None:
+        totals = self.totals
+        last = totals.last_learning_day
+        if last is not None and day < last:
+            await self._walk_again(session, day, late_day=day)
+            return
+        run = 1
+        if last is not None:
+            whole = day == last + 1
+            if not whole and totals.freezes_held > 0:
+                covered, whole = cover(
+                    await self.load_ledger(session), last + 1, day - 1, totals.freezes_used
+                )
+                for missed in covered:
+                    self._freeze(missed)
+                totals.freezes_used += len(covered)
+            run = totals.streak_current + 1 if whole else 1
+        totals.streak_current = run
+        totals.last_learning_day = day
+        totals.streak_longest = max(totals.streak_longest, run)
+
+    async def grant_freezes(
+        self,
+        session: AsyncSession,
+        amount: int,
+        moment: datetime,
+        zone: ZoneInfo,
+        *,
+        reason: str | None = None,
+        achievement_id: int | None = None,
+    ) -> None:
+        """Give the learner `amount` freezes at `moment`; a grant dated before the last
+        learning day covers missed days after it at once."""
+        ledger = await self.load_ledger(session)
+        day = local_day(moment, zone)
+        ledger.add(day, amount)
+        self.grants.append(
+            {
+                "user_id": self.user_id,
+                "amount": amount,
+                "granted_at": moment,
+                "reason": reason,
+                "achievement_id": achievement_id,
+            }
+        )
+        totals = self.totals
+        totals.freezes_granted += amount
+        last = totals.last_learning_day
+        if last is not None and day + 1 < last:
+            await self._walk_again(session, day + 1, late_day=None)
+        self.dirty = True
+
+    async def streak_as_of(self, session: AsyncSession, day: int) -> int:
+        """The current streak as of `day`: the run ending on the last learning day, if that is
+        `day` or later, or the day before (the learner has until the end of `day`), or if the
+        learner's freezes cover every day missed since (a pending protection)."""
+        totals = self.totals
+        last = totals.last_learning_day
+        if last is None:
+            return 0
+        if last >= day - 1:
+            return totals.streak_current
+        if totals.freezes_held <= 0:
+            return 0
+        ledger = await self.load_ledger(session)
+        _, whole = cover(ledger, last + 1, day - 1, totals.freezes_used)
+        return totals.streak_current if whole else 0
+
+    async def load_ledger(self, session: AsyncSession) -> Ledger:
+        """The learner's grants (days in their figures' zone) and covered days."""
+        if self.ledger is None:
+            zone = ZoneInfo(self.totals.zone)
+            rows = await session.execute(
+                select(_grants.c.granted_at, _grants.c.amount).where(
+                    _grants.c.user_id == self.user_id
+                )
+            )
+            frozen = await session.scalars(
+                select(_uses.c.day).where(_uses.c.user_id == self.user_id)
+            )
+            grants = [(local_day(moment, zone), amount) for moment, amount in rows]
+            self.ledger = Ledger(grants, set(frozen))
+        return self.ledger
+
+    async def _walk_again(self, session: AsyncSession, start: int, late_day: int | None) -> None:
+        """Walk the freezes again from local day `start` on, after a change dated there (a
+        late learning day, or a grant). The days before `start` are as they were, so the walk
+        starts from the state at the end of `start - 1`; with an earlier learning day, runs
+        can only grow, so the longest is the stored one or one the walk meets."""
+        totals = self.totals
+        ledger = await self.load_ledger(session)
+        last = totals.last_learning_day
+        assert last is not None
+        reach = totals.streak_longest + len(ledger.frozen) + 1
+        learning = await self._learning_days(session, start - 1 - reach, last)
+        cursor = await self._cursor(session, ledger, learning, start - 1)
+        walked = walk(ledger, cursor, (day for day in learning if day >= start))
+        for day in [day for day in ledger.frozen if day >= start]:
+            self._unfreeze(day)
+        for day in walked.frozen:
+            self._freeze(day)
+        totals.freezes_used = len(ledger.frozen)
+        totals.streak_current = walked.cursor.run
+        if cursor.started:
+            totals.streak_longest = max(totals.streak_longest, walked.longest)
+        else:
+            totals.streak_longest = walked.longest
+        if late_day is not None:
+            self.late_run = walked.runs[late_day]
+
+    async def _cursor(
+        self, session: AsyncSession, ledger: Ledger, learning: set[int], day: int
+    ) -> Cursor:
+        """The walk's state at the end of `day`, from the learning days read around it."""
+        used = sum(1 for frozen in ledger.frozen if frozen <= day)
+        run = 0
+        back = day
+        while back in learning or back in ledger.frozen:
+            run += back in learning
+            back -= 1
+        started = run > 0 or any(d <= day for d in learning) or await self._learned_by(session, day)
+        return Cursor(day, run, used, started)
+
+    async def _learned_by(self, session: AsyncSession, day: int) -> bool:
+        """Whether the learner has a learning day on or before `day`."""
+        if any(d <= day and learning for d, (_, learning) in self.seen.items()):
+            return True
+        if self.replace:
+            return False
+        found = await session.scalar(
+            select(_days.c.day)
+            .where(
+                _days.c.user_id == self.user_id,
+                _days.c.day <= day,
+                _days.c.lesson_completions + _days.c.challenge_solves > 0,
+            )
+            .limit(1)
+        )
+        return found is not None
+
+    def _freeze(self, day: int) -> None:
+        assert self.ledger is not None
+        self.ledger.frozen.add(day)
+        if day in self.frozen_removed:
+            self.frozen_removed.discard(day)
+        else:
+            self.frozen_added.add(day)
+
+    def _unfreeze(self, day: int) -> None:
+        assert self.ledger is not None
+        self.ledger.frozen.discard(day)
+        if day in self.frozen_added:
+            self.frozen_added.discard(day)
+        else:
+            self.frozen_removed.add(day)
 
     async def window(self, session: AsyncSession, low: int, high: int) -> Day:
         """The learner's events on the local days [low, high], by type: the stored rows (one
@@ -272,9 +448,10 @@ def figures_from_log(
     zone: ZoneInfo,
     activities: Iterable[tuple[ActivityType, datetime, int | None]],
     progress: Iterable[tuple[ProgressStatus, int | None]],
-) -> tuple[Totals, dict[int, Day]]:
+    grants: Iterable[tuple[datetime, int]] = (),
+) -> tuple[Totals, dict[int, Day], Ledger]:
     """A learner's figures computed from scratch: their learner activities (type, time,
-    lesson) and their lesson rows (status, best score)."""
+    lesson), their lesson rows (status, best score) and their freeze grants (time, amount)."""
     totals = Totals(zone=zone.key)
     days: dict[int, Day] = {}
     solved: set[int | None] = set()
@@ -294,13 +471,15 @@ def figures_from_log(
     totals.challenges_solved = len(solved)
     totals.days_active = len(days)
     totals.last_active_day = max(days, default=None)
-    learning = [date.fromordinal(d) for d, row in days.items() if row.learning]
-    if learning:
-        last = max(learning)
-        streak = streak_on(learning, last)
-        totals.streak_current, totals.streak_longest = streak.current, streak.longest
-        totals.last_learning_day = last.toordinal()
-    return totals, days
+    ledger = Ledger([(local_day(moment, zone), amount) for moment, amount in grants])
+    walked = walk(ledger, Cursor(0, 0, 0, False), (d for d, row in days.items() if row.learning))
+    if walked.cursor.started:
+        totals.streak_current, totals.streak_longest = walked.cursor.run, walked.longest
+        totals.last_learning_day = walked.cursor.day
+    ledger.frozen.update(walked.frozen)
+    totals.freezes_granted = sum(amount for _, amount in ledger.grants)
+    totals.freezes_used = len(walked.frozen)
+    return totals, days, ledger
 
 
 _LEARNER_ACTIVITIES = list(COUNTER_OF)
@@ -313,6 +492,7 @@ async def build(
     learner with no activity has no rows: nothing is written for them). Two queries."""
     activities: dict[int, list[tuple[ActivityType, datetime, int | None]]] = defaultdict(list)
     progress: dict[int, list[tuple[ProgressStatus, int | None]]] = defaultdict(list)
+    grants: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
     if user_ids:
         for user_id, kind, moment, entity_id in await session.execute(
             select(
@@ -332,9 +512,17 @@ async def build(
             )
         ):
             progress[user_id].append((status, score))
+        for user_id, moment, amount in await session.execute(
+            select(_grants.c.user_id, _grants.c.granted_at, _grants.c.amount).where(
+                _grants.c.user_id.in_(user_ids)
+            )
+        ):
+            grants[user_id].append((moment, amount))
     built = {}
     for user_id in user_ids:
-        totals, days = figures_from_log(zone, activities[user_id], progress[user_id])
+        totals, days, ledger = figures_from_log(
+            zone, activities[user_id], progress[user_id], grants[user_id]
+        )
         empty = not days and totals == Totals(zone=zone.key)
         built[user_id] = Aggregates(
             user_id,
@@ -344,6 +532,8 @@ async def build(
             deltas=days,
             dirty=not empty,
             replace=True,
+            ledger=ledger,
+            frozen_added=set(ledger.frozen),
         )
     return built
 
@@ -353,6 +543,9 @@ async def write(session: AsyncSession, changed: Iterable[Aggregates]) -> None:
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     days: list[dict[str, Any]] = []
+    grants: list[dict[str, Any]] = []
+    frozen: list[dict[str, Any]] = []
+    thawed: list[tuple[int, int]] = []
     replaced: list[int] = []
     zone: ZoneInfo | None = None
     for aggregates in changed:
@@ -367,6 +560,12 @@ async def write(session: AsyncSession, changed: Iterable[Aggregates]) -> None:
             {"user_id": aggregates.user_id, "day": day, **asdict(delta)}
             for day, delta in sorted(aggregates.deltas.items())
         )
+        grants += aggregates.grants
+        frozen += ({"user_id": aggregates.user_id, "day": day} for day in aggregates.frozen_added)
+        thawed += ((aggregates.user_id, day) for day in aggregates.frozen_removed)
+        aggregates.grants = []
+        aggregates.frozen_added = set()
+        aggregates.frozen_removed = set()
         aggregates.stored = True
         aggregates.replace = False
         aggregates.deltas = {}
@@ -375,6 +574,7 @@ async def write(session: AsyncSession, changed: Iterable[Aggregates]) -> None:
         assert zone is not None
         await session.execute(delete(_days).where(_days.c.user_id.in_(replaced)))
         await session.execute(delete(_totals).where(_totals.c.user_id.in_(replaced)))
+        await session.execute(delete(_uses).where(_uses.c.user_id.in_(replaced)))
         await periods.rebuild(session, replaced, zone)
     if inserts:
         await session.execute(insert(_totals), inserts)
@@ -386,6 +586,12 @@ async def write(session: AsyncSession, changed: Iterable[Aggregates]) -> None:
     if days:
         dialect = session.get_bind().dialect.name
         await session.execute(add_counts(_days, DAY_KEYS, _DAY_FIELDS, dialect), days)
+    if grants:
+        await session.execute(insert(_grants), grants)
+    if thawed:
+        await session.execute(delete(_uses).where(tuple_(_uses.c.user_id, _uses.c.day).in_(thawed)))
+    if frozen:
+        await session.execute(insert(_uses), frozen)
 
 
 async def rebuild(session: AsyncSession, user_ids: Iterable[int], zone: ZoneInfo) -> None:
@@ -396,6 +602,7 @@ async def rebuild(session: AsyncSession, user_ids: Iterable[int], zone: ZoneInfo
         return
     await session.execute(delete(_days).where(_days.c.user_id.in_(ids)))
     await session.execute(delete(_totals).where(_totals.c.user_id.in_(ids)))
+    await session.execute(delete(_uses).where(_uses.c.user_id.in_(ids)))
     built = (await build(session, ids, zone)).values()
     for aggregates in built:
         aggregates.replace = False

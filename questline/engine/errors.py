@@ -55,3 +55,7 @@ class ApiKeyError(QuestlineError):
 
 class InvalidGoal(QuestlineError):
     """A daily goal out of range."""
+
+
+class InvalidFreezeGrant(QuestlineError):
+    """A grant of streak freezes that cannot be made as given."""

@@ -24,6 +24,7 @@ from questline.engine import (
     catalogue,
     closing,
     conversations,
+    freezes,
     goals,
     history,
     leaderboard,
@@ -73,6 +74,7 @@ from questline.engine.views import (
     ChallengeOutcome,
     ClosedPeriod,
     DailyGoal,
+    FreezeReport,
     LeaderboardEntry,
     LessonView,
     ModuleView,
@@ -393,6 +395,40 @@ class Engine:
             lessons = await goals.stored(session, learner.user.id)
             today = goals.day_of(at or utcnow(), self.zone)
             return await goals.standing(session, learner.figures, lessons, today)
+
+    async def grant_freezes(
+        self,
+        amount: int,
+        *,
+        reason: str,
+        user_id: int | None = None,
+        telegram_id: int | None = None,
+        at: datetime | None = None,
+    ) -> FreezeReport:
+        """Give the learner `amount` streak freezes (1 to 100) for `reason`, dated `at` (now);
+        returns their freezes after it. Nothing is written for a refused grant."""
+        moment = at or utcnow()
+        text = freezes.checked_grant(amount, reason, moment)
+
+        async def work(session: AsyncSession) -> None:
+            learner = await load_learner(
+                session, self.zone, user_id=user_id, telegram_id=telegram_id, lock=True
+            )
+            await learner.figures.grant_freezes(session, amount, moment, self.zone, reason=text)
+            await aggregates.write(session, [learner.figures])
+
+        await self._write(work)
+        return await self.freezes(user_id=user_id, telegram_id=telegram_id)
+
+    async def freezes(
+        self, *, user_id: int | None = None, telegram_id: int | None = None
+    ) -> FreezeReport:
+        """The learner's streak freezes: held, given, used, every grant and the covered days."""
+        async with self.sessions() as session:
+            learner = await load_learner(
+                session, self.zone, user_id=user_id, telegram_id=telegram_id
+            )
+            return await freezes.report(session, learner)
 
     async def find_user(
         self, *, user_id: int | None = None, telegram_id: int | None = None

@@ -261,6 +261,10 @@ class Achievement(Base):
     # extensions (0002): stable identity of a rule; disabled rules are never evaluated
     slug: Mapped[str | None] = mapped_column(String(100), nullable=True, unique=True)
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default="1")
+    # extension (0015): streak freezes the learner is given with the award
+    streak_freezes: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
 
     user_achievements: Mapped[list[UserAchievement]] = relationship(
         back_populates="achievement", lazy="raise_on_sql", passive_deletes=True
@@ -448,6 +452,9 @@ class LearnerTotals(Base):
     last_learning_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_active_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # extension (0015): streak freezes given in all, and used on missed days
+    freezes_granted: Mapped[int] = _count()
+    freezes_used: Mapped[int] = _count()
 
 
 class LearnerDay(Base):
@@ -480,6 +487,45 @@ class LearnerGoal(Base):
     )
     daily_lessons: Mapped[int] = mapped_column(Integer, nullable=False)
     updated_at: Mapped[datetime] = _updated_at()
+
+
+class StreakFreezeGrant(Base):
+    """Extension (0015): streak freezes given to a learner, by an admin or with an award.
+
+    The source of truth for freezes (never rebuilt). ``achievement_id`` is set for a rule's
+    reward; unique with the learner, so an award gives its freezes once.
+    """
+
+    __tablename__ = "streak_freeze_grants"
+    __table_args__ = (
+        UniqueConstraint("user_id", "achievement_id"),
+        Index(None, "user_id", "granted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    amount: Mapped[int] = mapped_column(Integer, nullable=False)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    reason: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    achievement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("achievements.id", ondelete="SET NULL"), nullable=True
+    )
+
+
+class StreakFreezeUse(Base):
+    """Extension (0015): a missed local day (ordinal, in ``learner_totals.zone``) that one of
+    the learner's freezes kept from breaking the streak.
+
+    Derived from the learning days and the grants (``questline.engine.freezes``); rebuilt with
+    the aggregates.
+    """
+
+    __tablename__ = "streak_freeze_uses"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
 
 
 class LearnerPeriodScore(Base):

@@ -257,6 +257,15 @@ class Recorder:
                     )
                 )
                 granted.append(award_view(learner.user, rule.document, moment))
+                if rule.document.streak_freezes:
+                    await learner.figures.grant_freezes(
+                        awarding.context.session,
+                        rule.document.streak_freezes,
+                        moment,
+                        self.zone,
+                        reason=f"achievement {rule.slug}",
+                        achievement_id=rule.achievement_id,
+                    )
                 pending.gains.add(
                     learner.user.id, moment, self.zone, score=rule.document.points, achievements=1
                 )

@@ -48,6 +48,7 @@ def progress_report(
         points=facts["stats"]["points"],
         streak_current=facts["streak"]["current"],
         streak_longest=facts["streak"]["longest"],
+        streak_freezes=facts["streak"]["freezes"],
     )
 
 

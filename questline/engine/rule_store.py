@@ -106,4 +106,5 @@ def _values(document: RuleDocument) -> dict[str, object]:
         "points": document.points,
         "criteria": json.dumps(document.criteria, ensure_ascii=False, sort_keys=True),
         "enabled": document.enabled,
+        "streak_freezes": document.streak_freezes,
     }

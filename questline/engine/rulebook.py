@@ -43,6 +43,7 @@ def document_of(achievement: Achievement) -> RuleDocument:
         points=achievement.points,
         criteria=json.loads(achievement.criteria or "null"),
         enabled=achievement.enabled,
+        streak_freezes=achievement.streak_freezes,
     )
 
 

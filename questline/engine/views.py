@@ -127,6 +127,8 @@ class ProgressReport:
     points: int
     streak_current: int
     streak_longest: int
+    streak_freezes: int = 0
+    """Streak freezes held (given and not used yet)."""
 
 
 @dataclass(frozen=True)
@@ -200,3 +202,26 @@ class DailyGoal:
     @property
     def met_today(self) -> bool:
         return self.lessons is not None and self.done_today >= self.lessons
+
+
+@dataclass(frozen=True)
+class FreezeGrantView:
+    """Streak freezes given to a learner: by an admin (with a reason) or with an award."""
+
+    amount: int
+    granted_at: datetime
+    reason: str | None
+    achievement_slug: str | None
+
+
+@dataclass(frozen=True)
+class FreezeReport:
+    """A learner's streak freezes: how many they hold, every grant, and the missed local days
+    freezes covered (the engine's time zone), oldest first."""
+
+    user: UserView
+    held: int
+    granted: int
+    used: int
+    grants: tuple[FreezeGrantView, ...]
+    covered_days: tuple[date, ...]

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, StrictInt, StrictStr
 
-from questline.rules.limits import MAX_POINTS
+from questline.rules.limits import MAX_FREEZES, MAX_POINTS
 from questline.rules.vocabulary import AchievementType
 
 __all__ = ["SLUG_PATTERN", "RuleDocument", "RuleExample"]
@@ -51,6 +51,8 @@ class RuleDocument(BaseModel):
     description: StrictStr | None = None
     icon: Annotated[StrictStr, Field(max_length=MAX_ICON_LENGTH)] | None = None
     points: Annotated[StrictInt, Field(ge=0, le=MAX_POINTS)]
+    streak_freezes: Annotated[StrictInt, Field(ge=0, le=MAX_FREEZES)] = 0
+    """Streak freezes the learner is given with the award (a reward besides the points)."""
     criteria: JsonValue
     enabled: StrictBool = True
     examples: Annotated[tuple[RuleExample, ...], Field(max_length=MAX_EXAMPLES)] = ()

@@ -427,6 +427,23 @@ def _builtin_specs() -> list[FactSpec]:
             noun_one="streak day",
             shortfall="needs a {target}-day streak at least once (longest so far {current})",
         ),
+        FactSpec(
+            "streak.freezes",
+            i,
+            "Streak freezes the learner holds: given, by an admin or with an achievement, and"
+            " not used yet.",
+            frozenset({*streaky, _A.ACHIEVEMENT_EARNED}),
+            noun="streak freezes",
+            noun_one="streak freeze",
+        ),
+        FactSpec(
+            "streak.freezes_used",
+            i,
+            "Missed days a streak freeze has covered, so far.",
+            streaky,
+            noun="days covered by a freeze",
+            noun_one="day covered by a freeze",
+        ),
         # module.* (the module of the event's lesson; null when the event has no lesson)
         FactSpec("module.id", i, "Id of the event's module.", _LEARNING, nullable=True),
         FactSpec("module.title", s, "Title of the event's module.", _LEARNING, nullable=True),

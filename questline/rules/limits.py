@@ -15,3 +15,6 @@ MAX_FILE_DEPTH = 100
 MAX_POINTS = 1_000_000
 """Most points one award may give (``achievements.points`` is a 32-bit column, and the
 leaderboard's total of all awards must fit one too)."""
+
+MAX_FREEZES = 100
+"""Most streak freezes one award or one admin grant may give."""

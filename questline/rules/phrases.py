@@ -217,6 +217,28 @@ PHRASES: dict[str, Phrase] = {
             ),
         ),
     ),
+    "streak.freezes": Phrase(
+        {"en": "your streak freezes", "ru": "ваши заморозки серии"},
+        _more(
+            ("get {n} more streak freeze", "get {n} more streak freezes"),
+            (
+                "получите ещё {n} заморозку серии",
+                "получите ещё {n} заморозки серии",
+                "получите ещё {n} заморозок серии",
+            ),
+        ),
+    ),
+    "streak.freezes_used": Phrase(
+        {"en": "days a freeze saved your streak", "ru": "дни, когда заморозка спасла серию"},
+        _more(
+            ("let a freeze save {n} more day", "let freezes save {n} more days"),
+            (
+                "пусть заморозка спасёт ещё {n} день",
+                "пусть заморозки спасут ещё {n} дня",
+                "пусть заморозки спасут ещё {n} дней",
+            ),
+        ),
+    ),
     "module.id": _named("the module", "модуль"),
     "module.title": _named("the module's title", "название модуля"),
     "module.slug": _named("the module", "модуль"),

@@ -92,7 +92,11 @@ SEED_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
 }
 
 EXTENSION_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
-    "achievements": {"slug": ("str", 100, True), "enabled": ("bool", None, False)},
+    "achievements": {
+        "slug": ("str", 100, True),
+        "enabled": ("bool", None, False),
+        "streak_freezes": ("int", None, False),
+    },
     # "key": VARCHAR(100) on SQLite, VARBINARY(400) (UTF-8 bytes) on MySQL/MariaDB (0004)
     "activity_log": {"idempotency_key": ("key", 100, True)},
     "user_achievements": {"activity_id": ("int", None, True)},
@@ -117,6 +121,8 @@ EXTENSION_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
                 "days_active",
                 "streak_current",
                 "streak_longest",
+                "freezes_granted",
+                "freezes_used",
             )
         },
         "last_learning_day": ("int", None, True),
@@ -148,6 +154,15 @@ EXTENSION_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
         "created_at": (T, None, False),
         "updated_at": (T, None, False),
     },
+    "streak_freeze_grants": {
+        "id": ("int", None, False),
+        "user_id": ("int", None, False),
+        "amount": ("int", None, False),
+        "granted_at": (T, None, False),
+        "reason": ("str", 255, True),
+        "achievement_id": ("int", None, True),
+    },
+    "streak_freeze_uses": {"user_id": ("int", None, False), "day": ("int", None, False)},
     "learner_goals": {
         "user_id": ("int", None, False),
         "daily_lessons": ("int", None, False),
@@ -209,9 +224,11 @@ EXTENSION_PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "learner_days": ("user_id", "day"),
     "learner_period_scores": ("user_id", "period", "period_start"),
     "learner_goals": ("user_id",),
+    "streak_freeze_uses": ("user_id", "day"),
 }
 EXTENSION_TABLES = {
     "lesson_challenges",
+    "streak_freeze_grants",
     "conversation_states",
     "outbox",
     "api_keys",
@@ -242,6 +259,7 @@ SERVER_DEFAULTS: dict[tuple[str, str], str] = {
     ("leaderboard_cache", "lessons_completed"): "0",
     ("leaderboard_cache", "achievements_count"): "0",
     ("achievements", "enabled"): "1",
+    ("achievements", "streak_freezes"): "0",
     ("lesson_challenges", "points"): "0",
     ("outbox", "status"): "pending",
     ("outbox", "attempts"): "0",
@@ -265,6 +283,8 @@ SERVER_DEFAULTS: dict[tuple[str, str], str] = {
                     "days_active",
                     "streak_current",
                     "streak_longest",
+                    "freezes_granted",
+                    "freezes_used",
                 ),
             ),
             (
@@ -317,6 +337,10 @@ EXTENSION_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
         "learner_period_scores",
         ("period", "period_start", "score", "user_id"),
     ),
+    "ix_streak_freeze_grants_user_id_granted_at": (
+        "streak_freeze_grants",
+        ("user_id", "granted_at"),
+    ),
 }
 
 # Uniques (constraint or unique index): table -> set of column tuples.
@@ -336,6 +360,7 @@ EXTENSION_UNIQUES: dict[str, set[tuple[str, ...]]] = {
     "outbox": {("dedupe_id",)},
     "api_keys": {("prefix",), ("secret_hash",)},
     "leaderboard_closes": {("period", "period_start")},
+    "streak_freeze_grants": {("user_id", "achievement_id")},
 }
 
 # Foreign keys: table -> {(columns, referred table, referred columns, ondelete)}.
@@ -360,6 +385,11 @@ EXTENSION_FOREIGN_KEYS: dict[str, set[tuple[tuple[str, ...], str, tuple[str, ...
     "learner_days": {(("user_id",), "users", ("id",), "CASCADE")},
     "learner_period_scores": {(("user_id",), "users", ("id",), "CASCADE")},
     "learner_goals": {(("user_id",), "users", ("id",), "CASCADE")},
+    "streak_freeze_grants": {
+        (("user_id",), "users", ("id",), "CASCADE"),
+        (("achievement_id",), "achievements", ("id",), "SET NULL"),
+    },
+    "streak_freeze_uses": {(("user_id",), "users", ("id",), "CASCADE")},
 }
 
 

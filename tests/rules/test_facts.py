@@ -30,6 +30,8 @@ def test_builtin_fact_names_and_changed_by() -> None:
         "stats.days_active": LEARNING | {A.LOGIN},
         "streak.current": {A.LESSON_COMPLETED, A.CHALLENGE_SOLVED},
         "streak.longest": {A.LESSON_COMPLETED, A.CHALLENGE_SOLVED},
+        "streak.freezes": {A.LESSON_COMPLETED, A.CHALLENGE_SOLVED, A.ACHIEVEMENT_EARNED},
+        "streak.freezes_used": {A.LESSON_COMPLETED, A.CHALLENGE_SOLVED},
         "module.completed": LEARNING,
         "lesson.status": LEARNING,
         "stats.completed_module_slugs": {A.LESSON_COMPLETED},
@@ -40,7 +42,7 @@ def test_builtin_fact_names_and_changed_by() -> None:
     }
     for name, changed in expected.items():
         assert c[name].changed_by == changed, name
-    assert len(c) == 61
+    assert len(c) == 63
     assert c.namespaces() == [
         "event",
         "goal",
@@ -89,7 +91,11 @@ def test_changed_by_for_names_and_namespaces() -> None:
         A.LESSON_COMPLETED,
         A.CHALLENGE_SOLVED,
     }
-    assert c.changed_by(["streak"]) == {A.LESSON_COMPLETED, A.CHALLENGE_SOLVED}
+    assert c.changed_by(["streak"]) == {
+        A.LESSON_COMPLETED,
+        A.CHALLENGE_SOLVED,
+        A.ACHIEVEMENT_EARNED,
+    }
     assert c.changed_by(["nope.nothing"]) == set(A)
     assert isinstance(c, FactCatalog)
 

@@ -60,6 +60,9 @@ def test_unknown_fact_without_suggestion() -> None:
     [
         ({**BASE, "points": -1}, "/points: must be at least 0"),
         ({**BASE, "points": "10"}, "/points: must be a whole number"),
+        ({**BASE, "streak_freezes": -1}, "/streak_freezes: must be at least 0"),
+        ({**BASE, "streak_freezes": 101}, "/streak_freezes: must be at most 100"),
+        ({**BASE, "streak_freezes": 1.5}, "/streak_freezes: must be a whole number"),
         (
             {**BASE, "slug": "Ten Lessons"},
             "/slug: must be lowercase letters and digits, words "
@@ -79,7 +82,7 @@ def test_unknown_fact_without_suggestion() -> None:
         (
             {**BASE, "colour": "red"},
             '/colour: unknown field "colour" (allowed: slug, type, title, '
-            "description, icon, points, criteria, enabled, examples)",
+            "description, icon, points, streak_freezes, criteria, enabled, examples)",
         ),
     ],
 )

@@ -18,6 +18,7 @@ BUILTIN_COMMANDS = {
     "db": "database:db",
     "demo": "demo:demo",
     "events": "ingest:events",
+    "freezes": "freezes:freezes",
     "leaderboard": "leaderboard:leaderboard",
     "outbox": "outbox:outbox",
     "plugins": "reports:plugins",

@@ -94,7 +94,7 @@ def totals_line(report: ProgressReport) -> str:
     return (
         f"lessons completed: {report.lessons_completed} · score: {report.total_score} · "
         f"achievement points: {report.points} · streak: {report.streak_current} day(s) "
-        f"(longest {report.streak_longest})"
+        f"(longest {report.streak_longest}) · streak freezes: {report.streak_freezes}"
     )
 
 

@@ -141,6 +141,7 @@ class Progress(BaseModel):
     points: int
     streak_current: int
     streak_longest: int
+    streak_freezes: int = Field(description="Streak freezes the learner holds.")
 
     @classmethod
     def of(cls, report: ProgressReport) -> Progress:
@@ -170,6 +171,7 @@ class Progress(BaseModel):
             points=report.points,
             streak_current=report.streak_current,
             streak_longest=report.streak_longest,
+            streak_freezes=report.streak_freezes,
         )
 
 

@@ -111,13 +111,20 @@ class StreakFacts(_Builtin):
 
     async def provide(self, context: FactContext, names: frozenset[str]) -> dict[str, Any]:
         """The streak as of the event's day: the run ending on the last learning day, or, for a
-        late learning event, the run that holds its day (what in-order recording saw there)."""
+        late learning event, the run that holds its day (what in-order recording saw there);
+        and the learner's freezes (held, and used on missed days)."""
         figures = context.learner.figures
         totals = figures.totals
         today = local_day(context.moment, context.zone)
         late = figures.late_run if context.activity is not None else None
-        current = late if late is not None else totals.streak_on(today)
-        return {"current": current, "longest": totals.streak_longest}
+        if late is None:
+            late = await figures.streak_as_of(context.session, today)
+        return {
+            "current": late,
+            "longest": totals.streak_longest,
+            "freezes": totals.freezes_held,
+            "freezes_used": totals.freezes_used,
+        }
 
 
 class ModuleFacts(_Builtin):

@@ -35,6 +35,8 @@ UNITS: dict[str, Callable[[int], str]] = {
     "stats.days_active": lambda n: ngettext("active day", "active days", n),
     "streak.current": lambda n: ngettext("day in a row", "days in a row", n),
     "streak.longest": lambda n: ngettext("day in a row", "days in a row", n),
+    "streak.freezes": lambda n: ngettext("streak freeze", "streak freezes", n),
+    "streak.freezes_used": lambda n: ngettext("day saved by a freeze", "days saved by a freeze", n),
 }
 """How a threshold on each known fact reads in the learner's language ("7/10 lessons")."""
 
@@ -68,6 +70,9 @@ def progress_screen(owner: int, report: ProgressReport) -> Screen:
         ngettext(
             "Longest streak: {n} day", "Longest streak: {n} days", report.streak_longest
         ).format(n=report.streak_longest),
+        ngettext("🧊 {n} streak freeze", "🧊 {n} streak freezes", report.streak_freezes).format(
+            n=report.streak_freezes
+        ),
     ]
     return Screen("\n".join(lines), keyboard([menu_button(owner)]))
 
