@@ -55,3 +55,7 @@ class ApiKeyError(QuestlineError):
 
 class InvalidGoal(QuestlineError):
     """A daily goal out of range."""
+
+
+class InvalidReminder(QuestlineError):
+    """A reminder setting that cannot be used (unknown time zone, a time in quiet hours…)."""
