@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime
 from enum import Enum, StrEnum
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -204,7 +205,7 @@ def claim_view(send: ReminderSend, user: User) -> ReminderClaim:
 
 
 async def claim_due(
-    session: AsyncSession, now: datetime, limit: int, policy: ReminderPolicy, zone: tzinfo
+    session: AsyncSession, now: datetime, limit: int, policy: ReminderPolicy, zone: ZoneInfo
 ) -> list[ReminderClaim]:
     """Claim up to `limit` reminders due at `now`: leased claims first, then new ones."""
     today = local_day(now, zone)

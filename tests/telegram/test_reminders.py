@@ -191,3 +191,20 @@ async def test_the_runner_sends_reminders_from_its_own_loop(
     finally:
         await running.stop()
     assert not running.errors
+
+
+async def test_a_refused_reminder_is_given_up_for_the_day_only(bot: Harness) -> None:
+    alice = await started(bot, 1210)
+    await berlin_at_six(bot, alice)
+    bot.api.fail("sendMessage", 400, "Bad Request: chat not found", chat_id=1210)
+    assert await tick(bot, BERLIN_SIX_PM) == []
+    assert await tick(bot, BERLIN_SIX_PM + timedelta(minutes=10)) == []
+    assert len(await tick(bot, BERLIN_SIX_PM + timedelta(days=1))) == 1
+
+
+async def test_settings_before_start_ask_for_start(bot: Harness) -> None:
+    stranger = bot.user(1211, "Stranger")
+    reply = await stranger.send("/settings")
+    assert reply.text == "Please send /start first."
+    reply = await stranger.send("/stop_reminders")
+    assert reply.text == "Please send /start first."

@@ -12,6 +12,7 @@ from questline.adapters.telegram.callbacks import Screen as ScreenName
 from questline.adapters.telegram.i18n import _, ngettext
 from questline.adapters.telegram.screens.base import Screen, button, esc, keyboard, menu_button
 from questline.engine.reminder_times import zone_of
+from questline.engine.reminders import Kind
 from questline.engine.views import ReminderClaim, ReminderSettingsView
 
 DAILY_CHOICES = (time(9, 0), time(12, 0), time(18, 0), time(20, 0))
@@ -140,7 +141,7 @@ def nothing_to_stop() -> str:
 
 def reminder(claim: ReminderClaim) -> Screen:
     """The reminder a learner receives, with the way into the bot."""
-    if claim.kind == "streak":
+    if claim.kind == Kind.STREAK:
         text = ngettext(
             "🔥 Keep your {n}-day streak! One lesson today keeps it going.",
             "🔥 Keep your {n}-day streak! One lesson today keeps it going.",
