@@ -85,7 +85,12 @@ async def close(
         for user_id in ids:
             learner = await learners.locked(user_id=user_id, telegram_id=None)
             context = FactContext(
-                session=session, learner=learner, course=course, zone=recorder.zone, moment=moment
+                session=session,
+                learner=learner,
+                course=course,
+                zone=recorder.zone,
+                moment=moment,
+                gains=learners.pending.gains,
             )
             awards = await recorder.award(learners.pending, Awarding(context, None), list(rules))
             if awards:

@@ -54,6 +54,7 @@ from questline.engine.models import (
     User,
     UserAchievement,
 )
+from questline.engine.period_closer import CloserSettings, PeriodCloser
 from questline.engine.periods import (
     Period,
     last_finished,
@@ -131,7 +132,7 @@ class Committed:
     outbox_ids: list[int]
 
     @classmethod
-    def of(cls, result: RecordResult, entries: Mapping[int, list[int]]) -> Committed:
+    def of(cls, result: RecordResult, entries: Mapping[int | None, list[int]]) -> Committed:
         """`result` with its own entries (a replay has none: the first recording had them)."""
         return cls(result, [] if result.replayed else entries.get(result.activity_id, []))
 
@@ -205,6 +206,7 @@ class Engine:
         self.recorder = Recorder(self.rulebook, self.facts, self.zone)
         self.reminder_policy = reminder_policy or ReminderPolicy()
         self.dispatcher: Dispatcher | None = None
+        self.closer: PeriodCloser | None = None
         self._course: Course | None = None
         self._group_options = (linger, group_size) if group_commit else None
         if group_commit and (linger < 0 or group_size < 1):
@@ -224,8 +226,11 @@ class Engine:
         await self.plugins.acall("questline_startup", engine=self)
 
     async def shutdown(self) -> None:
-        """Stop the dispatcher, let plugins stop, then close the database connections this
-        engine opened."""
+        """Stop the closer and the dispatcher, let plugins stop, then close the database
+        connections this engine opened."""
+        if self.closer is not None:
+            await self.closer.stop()
+            self.closer = None
         if self.dispatcher is not None:
             await self.dispatcher.stop()
             self.dispatcher = None
@@ -264,7 +269,7 @@ class Engine:
 
     async def _transact(
         self, work: Callable[[AsyncSession], Awaitable[T]], *, retry_conflicts: bool = False
-    ) -> tuple[T, dict[int, list[int]]]:
+    ) -> tuple[T, dict[int | None, list[int]]]:
         """Run `work` in one transaction, again from scratch if the database asks to retry;
         returns its result and the ids of the outbox entries it committed, by activity row.
 
@@ -307,6 +312,17 @@ class Engine:
             self.dispatcher = Dispatcher(self, settings)
             self.dispatcher.start()
         return self.dispatcher
+
+    def start_period_closer(
+        self, settings: CloserSettings | None = None, *, clock: Callable[[], datetime] = utcnow
+    ) -> PeriodCloser | None:
+        """Close finished weeks and months from this process until shutdown (settings default
+        to the environment's; None when QUESTLINE_CLOSE_PERIODS=0)."""
+        settings = settings or CloserSettings.from_env()
+        if self.closer is None and settings is not None:
+            self.closer = PeriodCloser(self, settings, clock=clock)
+            self.closer.start()
+        return self.closer
 
     async def deliver_outbox(self, settings: DispatchSettings | None = None) -> int:
         """Deliver every due outbox entry once, in this task; returns how many were settled."""
@@ -933,7 +949,7 @@ class Engine:
         once, however many processes call this (a later call reports the first close).
 
         Awards are earned at `at` (so their points count in the period holding it) and are
-        not announced, as for a backfill.
+        announced through the outbox like an event's.
         """
         kind = period_named(period)
         if kind is Period.ALL:
@@ -956,6 +972,19 @@ class Engine:
             if row is None:
                 raise
             return closing.closed_view(row, (), again=True)
+
+    async def period_close(
+        self, period: str = "week", *, at: datetime | None = None
+    ) -> ClosedPeriod | None:
+        """How the last week or month finished at `at` (default now) was closed; None while it
+        is not closed yet."""
+        kind = period_named(period)
+        if kind is Period.ALL:
+            raise QuestlineError('"all" never closes; ask about a week or a month')
+        start = last_finished(kind, moment_at(at), self.zone)
+        async with self.sessions() as session:
+            row = await closing.find(session, kind, start)
+        return None if row is None else closing.closed_view(row, (), again=True)
 
     async def rebuild_leaderboard(self) -> int:
         """Recompute every learner's all-time total from their lesson scores and the awards

@@ -124,9 +124,10 @@ def _new_entry(topic: str, user_id: int, data: dict[str, Any]) -> OutboxEntry:
 
 async def write_staged(
     session: AsyncSession, *, available_at: datetime | None = None
-) -> dict[int, list[int]]:
+) -> dict[int | None, list[int]]:
     """Insert the entries staged in `session`, once their events' rows have ids (at the end
-    of the transaction's work); returns the entries' ids by the id of the event's activity row.
+    of the transaction's work); returns the entries' ids by the id of the event's activity row
+    (None for entries of no event, such as a period close's awards).
 
     `available_at` holds the entries back from background passes until then (the committing
     process hands them to its own dispatcher first, see `claim`).
@@ -140,11 +141,9 @@ async def write_staged(
             entry.available_at = available_at
     session.add_all(entry for entry, _ in staged)
     await session.flush()
-    by_activity: dict[int, list[int]] = {}
+    by_activity: dict[int | None, list[int]] = {}
     for entry, activity in staged:
-        if activity is not None:
-            assert activity.id is not None
-            by_activity.setdefault(activity.id, []).append(entry.id)
+        by_activity.setdefault(None if activity is None else activity.id, []).append(entry.id)
     return by_activity
 
 

@@ -145,6 +145,22 @@ class Gains:
             gain.lessons_completed += lessons
             gain.achievements_count += achievements
 
+    async def score(
+        self, session: AsyncSession, user_id: int, period: Period, moment: datetime, zone: ZoneInfo
+    ) -> int:
+        """The score `user_id` gained in the week or month holding `moment`: the stored row
+        (one primary-key read) and what this transaction has added so far."""
+        start = period_of(period, moment, zone)
+        stored = await session.scalar(
+            select(LearnerPeriodScore.score).where(
+                LearnerPeriodScore.user_id == user_id,
+                LearnerPeriodScore.period == period.value,
+                LearnerPeriodScore.period_start == start,
+            )
+        )
+        pending = self.by_key.get((user_id, period, start))
+        return (stored or 0) + (pending.score if pending else 0)
+
     async def write(self, session: AsyncSession) -> None:
         """Add the gains to the stored rows (one upsert of increments), and forget them."""
         rows = [

@@ -158,6 +158,7 @@ class Recorder:
             lesson=lesson,
             module=module,
             score=event.score,
+            gains=learners.pending.gains,
         )
         awards = await self.award(
             learners.pending,

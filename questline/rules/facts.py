@@ -546,6 +546,18 @@ def _builtin_specs() -> list[FactSpec]:
         *_window_specs("today", "today"),
         *_window_specs("week", "this week (from Monday)"),
         *_window_specs("month", "this month"),
+        *(
+            FactSpec(
+                f"{period}.score",
+                i,
+                f"The leaderboard score the learner gained {words}: lesson score gains and "
+                "achievement points, as on that period's board.",
+                frozenset({_A.LESSON_COMPLETED, _A.CHALLENGE_SOLVED, _A.ACHIEVEMENT_EARNED}),
+                noun=f"points {words}",
+                noun_one=f"point {words}",
+            )
+            for period, words in (("week", "this week"), ("month", "this month"))
+        ),
         # leaderboard.* (the last finished week and month; no activity changes them: the
         # leaderboard close job evaluates the rules reading them when a period ends)
         *(

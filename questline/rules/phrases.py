@@ -281,6 +281,28 @@ PHRASES: dict[str, Phrase] = {
     ),
     "leaderboard.last_week_rank": _named("your rank last week", "ваше место на прошлой неделе"),
     "leaderboard.last_month_rank": _named("your rank last month", "ваше место в прошлом месяце"),
+    "week.score": Phrase(
+        {"en": "your points this week", "ru": "ваши баллы за эту неделю"},
+        _more(
+            ("score {n} more point this week", "score {n} more points this week"),
+            (
+                "наберите на этой неделе ещё {n} балл",
+                "наберите на этой неделе ещё {n} балла",
+                "наберите на этой неделе ещё {n} баллов",
+            ),
+        ),
+    ),
+    "month.score": Phrase(
+        {"en": "your points this month", "ru": "ваши баллы за этот месяц"},
+        _more(
+            ("score {n} more point this month", "score {n} more points this month"),
+            (
+                "наберите в этом месяце ещё {n} балл",
+                "наберите в этом месяце ещё {n} балла",
+                "наберите в этом месяце ещё {n} баллов",
+            ),
+        ),
+    ),
     "leaderboard.last_week_score": Phrase(
         {"en": "your points last week", "ru": "ваши баллы за прошлую неделю"},
         _more(

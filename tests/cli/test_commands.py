@@ -73,12 +73,12 @@ def test_content_load_bad_file_is_one_line(invoke: Invoke, tmp_path: Path) -> No
 def test_rules_validate_catalog(invoke: Invoke) -> None:
     result = invoke("rules", "validate", str(CATALOG_DIR))
     assert result.exit_code == 0
-    assert result.output == "12 rules OK in 5 files\n"
+    assert result.output == "14 rules OK in 6 files\n"
 
 
 def test_rules_test_runs_the_examples(invoke: Invoke, tmp_path: Path) -> None:
     result = invoke("rules", "test", str(CATALOG_DIR))
-    assert (result.exit_code, result.output) == (0, "28 of 28 examples passed\n")
+    assert (result.exit_code, result.output) == (0, "34 of 34 examples passed\n")
     wrong = tmp_path / "wrong.yaml"
     wrong.write_text(
         "slug: one\ntype: LESSON_COMPLETED\ntitle: One\npoints: 1\n"
@@ -134,9 +134,9 @@ def test_rules_validate_needs_no_database(invoke: Invoke) -> None:
 def test_rules_load_is_idempotent_and_refuses_bad_files(invoke: Invoke, tmp_path: Path) -> None:
     first = invoke("rules", "load", str(CATALOG_DIR))
     assert first.exit_code == 0, first.output
-    assert first.output.startswith("created: 12 (")
+    assert first.output.startswith("created: 14 (")
     again = invoke("rules", "load", str(CATALOG_DIR))
-    assert again.output.splitlines() == ["created: 0", "updated: 0", "unchanged: 12"]
+    assert again.output.splitlines() == ["created: 0", "updated: 0", "unchanged: 14"]
     broken = tmp_path / "broken.json"
     broken.write_text("[")
     bad = invoke("rules", "load", str(broken))

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.engine import Engine, Event, UserProfile
 from questline.engine.views import LessonView, UserView
+from questline.rules.loading import CATALOG_DIR
 from questline.rules.vocabulary import ActivityType as A
 
 from .conftest import T0, make_engine
@@ -49,6 +50,22 @@ async def zoned(db: AsyncEngine, tmp_path: Path) -> AsyncIterator[Engine]:
 
 async def learner(engine: Engine) -> UserView:
     return await engine.register_user(UserProfile(telegram_id=90_000 + next(numbers)))
+
+
+async def completed(
+    engine: Engine, someone: UserView, lesson: LessonView, score: int, after: timedelta
+) -> list[str]:
+    """Record a completion `after` T0; the slugs it earned, sorted."""
+    result = await engine.record(
+        Event(
+            type=A.LESSON_COMPLETED,
+            user_id=someone.id,
+            lesson_id=lesson.id,
+            score=score,
+            occurred_at=T0 + after,
+        )
+    )
+    return sorted(award.slug for award in result.awards)
 
 
 def expected_awards(events: list[tuple[A, int]]) -> set[str]:
@@ -131,16 +148,7 @@ async def test_dates_slugs_and_a_modules_lowest_best_score(
     someone = await learner(engine)
 
     async def complete(lesson: LessonView, score: int, days: int) -> set[str]:
-        result = await engine.record(
-            Event(
-                type=A.LESSON_COMPLETED,
-                user_id=someone.id,
-                lesson_id=lesson.id,
-                score=score,
-                occurred_at=T0 + timedelta(days=days),
-            )
-        )
-        return {award.slug for award in result.awards}
+        return set(await completed(engine, someone, lesson, score, timedelta(days=days)))
 
     first = await complete(basics[0], 95, 0)
     assert {"on-time", "on-the-day"} <= first and "that-lesson" not in first
@@ -151,3 +159,38 @@ async def test_dates_slugs_and_a_modules_lowest_best_score(
         earned = await complete(lesson, 99, position)
     assert "basics-done" in earned and "all-ninety" not in earned  # 80 is the lowest best
     assert "all-ninety" in await complete(basics[1], 91, 9)
+
+
+async def test_points_this_week_and_month_equal_the_period_boards(
+    engine: Engine, lessons: list[LessonView], tmp_path: Path
+) -> None:
+    """`week.score` and `month.score` are the learner's score on the board of the event's week
+    and month, with this event's gains and the awards it has just earned (chained)."""
+    rules = [
+        rule("week-100", {">=": [{"var": "week.score"}, 100]}),
+        rule("month-250", {">=": [{"var": "month.score"}, 250]}),
+    ]
+    path = tmp_path / "points.json"
+    path.write_text(json.dumps(rules))
+    await engine.load_rules([CATALOG_DIR, path])
+    someone = await learner(engine)
+
+    async def complete(lesson: LessonView, score: int, days: int) -> list[str]:
+        return await completed(engine, someone, lesson, score, timedelta(days=days, hours=2))
+
+    async def board(period: str, days: int) -> list[int]:
+        at = T0 + timedelta(days=days)
+        return [entry.total_score for entry in await engine.top(5, period=period, at=at)]
+
+    # T0 is Monday 2 March. 90 alone is short of 100; first-lesson's 10 points make 100, and
+    # week-100 fires in the same event (its own point makes 101)
+    assert await complete(lessons[0], 90, 0) == ["first-lesson", "week-100"]
+    assert await board("week", 0) == [101]
+    # the next week starts from 0, the month goes on: 101 + 60, then 95 and first-module's 40
+    # make 296 and month-250 fires
+    assert await complete(lessons[1], 60, 7) == []
+    assert await complete(lessons[2], 95, 8) == ["first-module", "month-250"]
+    assert (await board("week", 8), await board("month", 8)) == ([196], [297])
+    # a late completion dated in the first week counts in that week
+    assert await complete(lessons[3], 70, 2) == []
+    assert await board("week", 0) == [171]

@@ -4,11 +4,9 @@ included), ranking and ties, the reset at a boundary, the close job, and bad inp
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -47,20 +45,6 @@ ANCHORS = (
     datetime(2026, 11, 1, 5, 0, tzinfo=UTC),
 )
 CONTENT = {Module, Lesson, LessonChallenge, Achievement}
-TOP_3_WEEK = {
-    "slug": "top-3-week",
-    "type": "MILESTONE",
-    "title": "Podium",
-    "description": "Finish a week in the top 3.",
-    "icon": "🥉",
-    "points": 30,
-    "criteria": {
-        "and": [
-            {"!!": {"var": "leaderboard.last_week_rank"}},
-            {"<=": [{"var": "leaderboard.last_week_rank"}, 3]},
-        ]
-    },
-}
 
 
 async def forget_learners(db: AsyncEngine) -> None:
@@ -295,16 +279,9 @@ async def test_week_board_ranks_ties_and_resets_at_midnight_on_monday(
     assert [e.achievements_count for e in march] == [2, 2, 2, 2]
 
 
-async def write_rule(tmp_path: Path) -> Path:
-    path = tmp_path / "podium.json"
-    path.write_text(json.dumps([TOP_3_WEEK]))
-    return path
-
-
 async def test_close_awards_the_week_top_3_exactly_once_across_engines(
-    berlin: Engine, db: AsyncEngine, database_url: str, lessons: list[LessonView], tmp_path: Path
+    berlin: Engine, db: AsyncEngine, database_url: str, lessons: list[LessonView]
 ) -> None:
-    await berlin.load_rules([await write_rule(tmp_path)])
     names = ["Ann", "Bob", "Cid", "Dan", "Eve"]
     points = [90, 70, 70, 70, 10]  # ranks 1, 2, 2, 2, 5
     ids = [
@@ -341,7 +318,7 @@ async def test_close_awards_the_week_top_3_exactly_once_across_engines(
     first = [close for close in closes if not close.already_closed]
     assert len(first) == 1
     assert sorted(award.user_id for award in first[0].awards) == ids[:4]
-    assert {award.slug for award in first[0].awards} == {"top-3-week"}
+    assert {award.slug for award in first[0].awards} == {"weekly-podium"}
     assert {(c.first_day, c.last_day, c.learners) for c in closes} == {
         (date(2026, 3, 23), date(2026, 3, 29), 5)
     }
@@ -352,7 +329,7 @@ async def test_close_awards_the_week_top_3_exactly_once_across_engines(
             select(func.count())
             .select_from(UserAchievement)
             .join(Achievement, Achievement.id == UserAchievement.achievement_id)
-            .where(Achievement.slug == "top-3-week")
+            .where(Achievement.slug == "weekly-podium")
         )
         claims = await connection.scalar(select(func.count()).select_from(LeaderboardClose))
     assert (holders, claims) == (4, 1)
@@ -362,8 +339,7 @@ async def test_close_awards_the_week_top_3_exactly_once_across_engines(
     assert scores(after) == [(1, user_id, 30) for user_id in ids[:4]]
 
 
-async def test_an_empty_week_closes_with_no_awards(berlin: Engine, tmp_path: Path) -> None:
-    await berlin.load_rules([await write_rule(tmp_path)])
+async def test_an_empty_week_closes_with_no_awards(berlin: Engine) -> None:
     close = await berlin.close_period("month", at=MONDAY_MORNING)
     assert (close.first_day, close.last_day) == (date(2026, 2, 1), date(2026, 2, 28))
     assert (close.learners, close.awards, close.already_closed) == (0, (), False)
@@ -394,12 +370,11 @@ async def test_bad_periods_and_times_are_refused_and_write_nothing(
 
 
 async def test_close_awards_are_announced_through_the_outbox(
-    berlin: Engine, lessons: list[LessonView], tmp_path: Path
+    berlin: Engine, lessons: list[LessonView]
 ) -> None:
     """Each award of a close reaches `questline_award_granted` once, like an event's."""
     sink = Sink()
     berlin.plugins.register(sink, name="sink")
-    await berlin.load_rules([await write_rule(tmp_path)])
     ids = [
         await scored(berlin, name, lessons[0], score, SUNDAY_NIGHT - timedelta(days=1))
         for name, score in (("Ann", 90), ("Bob", 50))
@@ -408,7 +383,7 @@ async def test_close_awards_are_announced_through_the_outbox(
     assert sorted(award.user_id for award in close.awards) == ids
     dispatcher = Dispatcher(berlin, DispatchSettings())
     await dispatcher.deliver_pending()
-    podium = [slug for _, slug, _ in sink.awards if slug == "top-3-week"]
-    assert podium == ["top-3-week", "top-3-week"]
+    podium = [slug for _, slug, _ in sink.awards if slug == "weekly-podium"]
+    assert podium == ["weekly-podium", "weekly-podium"]
     await dispatcher.deliver_pending()
-    assert [slug for _, slug, _ in sink.awards].count("top-3-week") == 2  # once each
+    assert [slug for _, slug, _ in sink.awards].count("weekly-podium") == 2  # once each

@@ -72,6 +72,8 @@ def test_default_catalog_batch() -> None:
         "well-rounded": False,
         "streak-3": True,
         "streak-7": False,
+        "weekly-podium": False,
+        "monthly-champion": False,
     }
     for rule in rules:
         assert ev.evaluate(rule, FACTS) is results[rule.slug]

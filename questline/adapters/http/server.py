@@ -65,6 +65,7 @@ async def serve(engine: Engine, settings: HttpSettings, host: str, port: int) ->
 
     app = create_app(engine, settings, publisher=await nats_plugin.publisher(engine))
     engine.start_dispatcher()  # outbox (issue 11): awards reach the award stream from here
+    engine.start_period_closer()
     config = uvicorn.Config(
         app,
         host=host,

@@ -104,6 +104,7 @@ async def _work(settings: NatsSettings, partitions: list[int] | None) -> tuple[i
 
     async with open_engine() as engine:
         engine.start_dispatcher()  # awards leave through the outbox, to the award hooks
+        engine.start_period_closer()
         worker = Worker(engine, settings, partitions)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -38,6 +38,7 @@ class BotRunner:
         self.settings = settings
         self.engine = engine
         self.plugin = plugin
+        self.now = now
         self.bot: Bot = create_bot(settings)
         self.notifier = Notifier(self.bot, engine)
         self.dispatcher: Dispatcher = build_dispatcher(
@@ -48,13 +49,14 @@ class BotRunner:
         )
 
     async def run(self, *, handle_signals: bool = True) -> None:
-        """Start the engine (and with it the plugin) and the reminder scheduler (unless its
-        interval is 0), poll, and on stop let handlers finish, stop the scheduler, then shut
-        the engine down and close the HTTP session."""
+        """Start the engine (and with it the plugin, the period closer) and the reminder
+        scheduler (unless its interval is 0), poll, and on stop let handlers finish, stop the
+        scheduler, then shut the engine down and close the HTTP session."""
         self.plugin.attach(self.engine, self.notifier)
         try:
             await self.engine.startup()
             self.engine.start_dispatcher()  # outbox (issue 11): awards reach the bot from here
+            self.engine.start_period_closer(clock=self.now)  # weekly/monthly awards, on time
             if self.settings.reminder_interval > 0:
                 self.reminders.start()
             await self.dispatcher.start_polling(

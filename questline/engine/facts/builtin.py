@@ -18,6 +18,7 @@ from questline.engine.facts.provider import FactContext, FactProvider
 from questline.engine.facts.standings import LeaderboardFacts
 from questline.engine.learner import LearnerState
 from questline.engine.models import ProgressStatus
+from questline.engine.periods import Gains, Period
 from questline.plugins import hookimpl
 from questline.rules.facts import FactSpec, default_catalog
 
@@ -178,9 +179,12 @@ class WindowFacts(_Builtin):
     """Counts within the calendar period (day, week from Monday, month) of the event's local
     day, up to that day (outside an event: the period of today)."""
 
-    def __init__(self, namespace: str, first_day: Callable[[date], date]) -> None:
+    def __init__(
+        self, namespace: str, first_day: Callable[[date], date], board: Period | None = None
+    ) -> None:
         self.namespace = namespace
         self.first_day = first_day
+        self.board = board
 
     async def provide(self, context: FactContext, names: frozenset[str]) -> dict[str, Any]:
         day = context.moment.astimezone(context.zone).date()
@@ -188,11 +192,17 @@ class WindowFacts(_Builtin):
         counts = await figures.window(
             context.session, self.first_day(day).toordinal(), day.toordinal()
         )
-        return {
+        facts = {
             "lessons_completed": counts.lesson_completions,
             "challenges_solved": counts.challenge_solves,
             "activities": counts.activities,
         }
+        if self.board is not None and "score" in names:
+            gains = context.gains or Gains()
+            facts["score"] = await gains.score(
+                context.session, context.user.id, self.board, context.moment, context.zone
+            )
+        return facts
 
 
 class RuleFacts(_Builtin):
@@ -238,7 +248,7 @@ def questline_fact_providers() -> list[FactProvider]:
         GoalFacts(),
         RuleFacts(),
         WindowFacts("today", lambda day: day),
-        WindowFacts("week", _monday),
-        WindowFacts("month", lambda day: day.replace(day=1)),
+        WindowFacts("week", _monday, Period.WEEK),
+        WindowFacts("month", lambda day: day.replace(day=1), Period.MONTH),
         LeaderboardFacts(),
     ]

@@ -1,0 +1,115 @@
+"""Closing finished weeks and months on time, from the processes that already run.
+
+Every long-running questline process (the bot, `questline serve`, `questline worker`) runs a
+closer. Each pass closes the last week and the last month that ended at least `grace` ago, if
+nobody has closed them yet; the close's claim row makes that happen once however many closers
+run. The grace leaves room for events of the period's last minutes that are still queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from questline.engine.errors import QuestlineError
+from questline.engine.periods import Period
+from questline.engine.timestamps import utcnow
+from questline.engine.views import ClosedPeriod
+
+if TYPE_CHECKING:
+    from questline.engine.facade import Engine
+
+log = logging.getLogger(__name__)
+CLOSED_PERIODS = (Period.WEEK, Period.MONTH)
+
+
+@dataclass(frozen=True)
+class CloserSettings:
+    """How often a closer looks, and how long after a period's end it closes it."""
+
+    interval_seconds: float = 60.0
+    grace: timedelta = timedelta(minutes=10)
+
+    def __post_init__(self) -> None:
+        if self.interval_seconds <= 0 or self.grace < timedelta(0):
+            raise QuestlineError(
+                "the closer's interval must be positive and its grace not negative"
+            )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> CloserSettings | None:
+        """QUESTLINE_CLOSE_PERIODS=0 turns closing off (None); QUESTLINE_CLOSE_GRACE sets the
+        grace in seconds (default 600)."""
+        env = os.environ if environ is None else environ
+        if env.get("QUESTLINE_CLOSE_PERIODS", "1").strip() == "0":
+            return None
+        grace = env.get("QUESTLINE_CLOSE_GRACE", "").strip()
+        if not grace:
+            return cls()
+        try:
+            return cls(grace=timedelta(seconds=float(grace)))
+        except ValueError:
+            raise QuestlineError(f'QUESTLINE_CLOSE_GRACE must be seconds, not "{grace}"') from None
+
+
+class PeriodCloser:
+    """Closes each finished week and month once its grace has passed."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: CloserSettings | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings or CloserSettings()
+        self.clock = clock
+        self._task: asyncio.Task[None] | None = None
+
+    async def close_due(self) -> list[ClosedPeriod]:
+        """Close what is due and not closed yet; returns the closes this call made."""
+        moment = self.clock() - self.settings.grace
+        made = []
+        for period in CLOSED_PERIODS:
+            if await self.engine.period_close(period.value, at=moment) is not None:
+                continue
+            closed = await self.engine.close_period(period.value, at=moment)
+            if not closed.already_closed:
+                log.info(
+                    "closed the %s %s – %s: %d learner(s), %d award(s)",
+                    closed.period,
+                    closed.first_day,
+                    closed.last_day,
+                    closed.learners,
+                    len(closed.awards),
+                )
+                made.append(closed)
+        return made
+
+    def start(self) -> None:
+        """Run passes in a background task: at once, then every interval, until `stop`."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="questline-period-closer")
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.close_due()
+            except Exception:  # the database is away, say: the next pass tries again
+                log.exception("closing finished periods failed; trying again")
+            await asyncio.sleep(self.settings.interval_seconds)
