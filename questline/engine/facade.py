@@ -184,6 +184,8 @@ class Engine:
         arrived while the previous group was written, up to `group_size` events, after
         waiting `linger` seconds for more (0: no wait). Each caller gets its own result or
         error, exactly as if the events had been recorded one by one in arrival order.
+        `reminder_policy` sets quiet hours, the streak nudge's time and claim leases
+        (default: `ReminderPolicy()`, docs/engine.md "Reminders").
         """
         self._owns_db = not isinstance(bind, AsyncEngine)
         self.db = bind if isinstance(bind, AsyncEngine) else create_engine(bind)
