@@ -108,6 +108,7 @@ CHAIN = (
     "0011",
     "0012",
     "0013",
+    "0014",
     "0015",
 )
 """Every revision, oldest first (numbers are taken when work starts, so some are skipped)."""

@@ -59,3 +59,7 @@ class InvalidGoal(QuestlineError):
 
 class InvalidFreezeGrant(QuestlineError):
     """A grant of streak freezes that cannot be made as given."""
+
+
+class InvalidReminder(QuestlineError):
+    """A reminder setting that cannot be used (unknown time zone, a time in quiet hours…)."""

@@ -7,7 +7,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +29,7 @@ from questline.engine import (
     history,
     leaderboard,
     outbox,
+    reminders,
 )
 from questline.engine.api_keys import ApiKeyView, IssuedKey
 from questline.engine.content import ContentReport, load_course, read_course
@@ -36,7 +37,12 @@ from questline.engine.conversations import Conversation
 from questline.engine.course import Course, normalise_answer
 from questline.engine.db import create_engine, session_factory
 from questline.engine.dispatcher import Dispatcher, DispatchSettings
-from questline.engine.errors import NoChallenge, QuestlineError, RulesError, UnknownUser
+from questline.engine.errors import (
+    NoChallenge,
+    QuestlineError,
+    RulesError,
+    UnknownUser,
+)
 from questline.engine.events import Event, UserProfile
 from questline.engine.facts import FactContext, FactsBuilder, builtin
 from questline.engine.group_commit import GroupCommit
@@ -58,6 +64,8 @@ from questline.engine.periods import (
     period_of,
 )
 from questline.engine.recorder import HOLDERS, Awarding, Recorder
+from questline.engine.reminder_times import ReminderPolicy, parse_zone
+from questline.engine.reminders import KEEP, Keep
 from questline.engine.reports import (
     PROGRESS_FACTS,
     earned_statuses,
@@ -80,6 +88,8 @@ from questline.engine.views import (
     ModuleView,
     ProgressReport,
     RecordResult,
+    ReminderClaim,
+    ReminderSettingsView,
     UserView,
 )
 from questline.plugins.manager import PluginManager, build_plugin_manager
@@ -100,6 +110,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 DEFAULT_CHUNK = 500
 DEFAULT_GROUP = 256
+MAX_REMINDER_BATCH = 1000
 WRITE_ATTEMPTS = 4
 # MySQL/MariaDB: deadlock found; lock wait timeout. Both mean "try the transaction again".
 RETRYABLE_MYSQL_ERRORS = {1213, 1205}
@@ -167,6 +178,7 @@ class Engine:
         group_commit: bool = True,
         linger: float = 0.0,
         group_size: int = DEFAULT_GROUP,
+        reminder_policy: ReminderPolicy | None = None,
     ) -> None:
         """An engine on `bind` (an AsyncEngine or a URL; default DATABASE_URL).
 
@@ -174,6 +186,8 @@ class Engine:
         arrived while the previous group was written, up to `group_size` events, after
         waiting `linger` seconds for more (0: no wait). Each caller gets its own result or
         error, exactly as if the events had been recorded one by one in arrival order.
+        `reminder_policy` sets quiet hours, the streak nudge's time and claim leases
+        (default: `ReminderPolicy()`, docs/engine.md "Reminders").
         """
         self._owns_db = not isinstance(bind, AsyncEngine)
         self.db = bind if isinstance(bind, AsyncEngine) else create_engine(bind)
@@ -194,6 +208,7 @@ class Engine:
             RuleEvaluator(self.facts.catalog, self.operators, ops_budget=ops_budget)
         )
         self.recorder = Recorder(self.rulebook, self.facts, self.zone)
+        self.reminder_policy = reminder_policy or ReminderPolicy()
         self.dispatcher: Dispatcher | None = None
         self.closer: PeriodCloser | None = None
         self._course: Course | None = None
@@ -429,6 +444,133 @@ class Engine:
                 session, self.zone, user_id=user_id, telegram_id=telegram_id
             )
             return await freezes.report(session, learner)
+
+    # -- reminders ---------------------------------------------------------------------------
+
+    async def reminder_settings(
+        self, *, user_id: int | None = None, telegram_id: int | None = None
+    ) -> ReminderSettingsView:
+        """The learner's reminders (time zone None: never set up)."""
+        async with self.sessions() as session:
+            user = await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
+            return reminders.view(await reminders.stored(session, user.id), self.reminder_policy)
+
+    async def set_reminders(
+        self,
+        *,
+        user_id: int | None = None,
+        telegram_id: int | None = None,
+        time_zone: str | None = None,
+        daily_at: time | Keep | None = KEEP,
+        streak_nudge: bool | None = None,
+        stopped: bool | None = None,
+        at: datetime | None = None,
+    ) -> ReminderSettingsView:
+        """Change the learner's reminders as of `at` (now) and reschedule them.
+
+        `time_zone` is an IANA name or a UTC offset ("+03:00"), required the first time;
+        `daily_at` a local time outside quiet hours (None: no daily reminder); `stopped`
+        pauses every reminder (True) or resumes them (False). Arguments left out keep their
+        value.
+        """
+        policy = self.reminder_policy
+        changes = reminders.Changes(
+            time_zone=parse_zone(time_zone) if time_zone is not None else None,
+            daily_at=daily_at
+            if isinstance(daily_at, Keep) or daily_at is None
+            else policy.checked_daily(daily_at),
+            streak_nudge=streak_nudge,
+            stopped=stopped,
+        )
+        now = moment_at(at)
+
+        async def work(session: AsyncSession) -> ReminderSettingsView:
+            user = await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
+            return await reminders.change(session, user.id, changes, policy, now)
+
+        return await self._write(work)
+
+    async def reminders_back(
+        self,
+        *,
+        user_id: int | None = None,
+        telegram_id: int | None = None,
+        at: datetime | None = None,
+    ) -> bool:
+        """The learner talks to the bot again: lift the hold a 403 put on their reminders.
+        Returns whether there was one (an unknown learner has none)."""
+        now = moment_at(at)
+        async with self.sessions() as session:
+            try:
+                user = await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
+            except UnknownUser:
+                return False
+            row = await reminders.stored(session, user.id)
+            if row is None or row.blocked_at is None:
+                return False
+            learner = user.id
+
+        async def work(session: AsyncSession) -> bool:
+            return await reminders.unblock(session, learner, self.reminder_policy, now)
+
+        return await self._write(work)
+
+    async def due_reminders(self, now: datetime, limit: int = 100) -> list[ReminderClaim]:
+        """Claim up to `limit` reminders due at `now`, each for its sender alone: a reminder
+        is claimed once per learner, local day and kind, whatever the number of callers.
+
+        Settle each claim with `reminder_sent`, `reminder_blocked` or `reminder_failed`; a
+        claim left unsettled is claimed again when its lease ends (docs/engine.md).
+        """
+        if not 1 <= limit <= MAX_REMINDER_BATCH:
+            raise QuestlineError(f"limit must be 1 to {MAX_REMINDER_BATCH}, not {limit}")
+        moment = moment_at(now)
+
+        async def work(session: AsyncSession) -> list[ReminderClaim]:
+            return await reminders.claim_due(
+                session, moment, limit, self.reminder_policy, self.zone
+            )
+
+        return await self._write(work)
+
+    async def reminder_sent(self, claim: ReminderClaim, *, at: datetime | None = None) -> bool:
+        """Telegram accepted the reminder; False if the claim had been retaken or settled."""
+        now = moment_at(at)
+
+        async def work(session: AsyncSession) -> bool:
+            return await reminders.settle(session, claim, reminders.Status.SENT, now)
+
+        return await self._write(work)
+
+    async def reminder_blocked(self, claim: ReminderClaim, *, at: datetime | None = None) -> bool:
+        """The learner blocked the bot (403): no reminders until `reminders_back`."""
+        now = moment_at(at)
+
+        async def work(session: AsyncSession) -> bool:
+            return await reminders.block(session, claim, now)
+
+        return await self._write(work)
+
+    async def reminder_failed(
+        self,
+        claim: ReminderClaim,
+        error: str,
+        *,
+        retry_at: datetime | None = None,
+        at: datetime | None = None,
+    ) -> bool:
+        """Sending failed: tried again from `retry_at` (still that day, outside quiet hours,
+        at most `max_attempts` in all), or given up when it is None."""
+        now = moment_at(at)
+
+        async def work(session: AsyncSession) -> bool:
+            if retry_at is None:
+                return await reminders.settle(
+                    session, claim, reminders.Status.FAILED, now, error=error
+                )
+            return await reminders.postpone(session, claim, moment_at(retry_at), error)
+
+        return await self._write(work)
 
     async def find_user(
         self, *, user_id: int | None = None, telegram_id: int | None = None

@@ -58,6 +58,8 @@ __all__ = [
     "OutboxEntry",
     "OutboxStatus",
     "ProgressStatus",
+    "ReminderSend",
+    "ReminderSettings",
     "User",
     "UserAchievement",
     "UserProgress",
@@ -526,6 +528,58 @@ class StreakFreezeUse(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
     day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
+class ReminderSettings(Base):
+    """Extension (0014): a learner's reminders: their time zone, what they asked for, and when
+    each kind is next due.
+
+    ``time_zone`` is an IANA name ("Europe/Berlin") or a fixed UTC offset ("+03:00").
+    ``daily_at`` is the daily reminder's local time in minutes after midnight (None: no daily
+    reminder). ``daily_due_at`` and ``streak_due_at`` are the next UTC moments each kind is
+    due (None: not scheduled, e.g. stopped or blocked); the scheduler reads them by index.
+    """
+
+    __tablename__ = "reminder_settings"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    time_zone: Mapped[str] = mapped_column(String(64), nullable=False)
+    daily_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    streak_nudge: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    stopped: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    daily_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    streak_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class ReminderSend(Base):
+    """Extension (0014): one reminder claimed for sending, unique per (learner, local day, kind).
+
+    ``day`` is the learner's local day as an ordinal. ``status`` is "sending" (claimed; due for
+    another try at ``lease_until``), "sent", "blocked", "failed" or "expired". ``attempts``
+    counts the claims, so a settlement names the claim it settles.
+    """
+
+    __tablename__ = "reminder_sends"
+    __table_args__ = (
+        UniqueConstraint("user_id", "day", "kind"),
+        Index(None, "status", "lease_until"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    day: Mapped[int] = mapped_column(Integer, nullable=False)
+    kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    status: Mapped[str] = mapped_column(String(8), nullable=False)
+    attempts: Mapped[int] = _count()
+    streak: Mapped[int] = _count()
+    lease_until: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    claimed_at: Mapped[datetime] = _created_at()
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
 
 class LearnerPeriodScore(Base):

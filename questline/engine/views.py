@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -225,3 +225,39 @@ class FreezeReport:
     used: int
     grants: tuple[FreezeGrantView, ...]
     covered_days: tuple[date, ...]
+
+
+@dataclass(frozen=True)
+class ReminderSettingsView:
+    """A learner's reminders: their time zone (None: not chosen yet), the daily reminder's
+    local time (None: off), whether the streak nudge is on, and whether reminders are stopped
+    (/stop_reminders) or held because the learner blocked the bot. The quiet hours and the
+    nudge's time are the engine's, in the learner's local time."""
+
+    time_zone: str | None
+    daily_at: time | None
+    streak_nudge: bool
+    stopped: bool
+    blocked: bool
+    quiet_start: time
+    quiet_end: time
+    nudge_at: time
+
+
+@dataclass(frozen=True)
+class ReminderClaim:
+    """A reminder claimed for sending: settle it with its `id` and `attempt`.
+
+    `day` is the learner's local day it is for; `streak` their current streak (the nudge's
+    "keep your 5-day streak").
+    """
+
+    id: int
+    attempt: int
+    kind: str
+    user_id: int
+    telegram_id: int
+    first_name: str | None
+    language_code: str | None
+    day: date
+    streak: int

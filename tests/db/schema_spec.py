@@ -168,6 +168,30 @@ EXTENSION_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
         "daily_lessons": ("int", None, False),
         "updated_at": (T, None, False),
     },
+    "reminder_settings": {
+        "user_id": ("int", None, False),
+        "time_zone": ("str", 64, False),
+        "daily_at": ("int", None, True),
+        "streak_nudge": ("bool", None, False),
+        "stopped": ("bool", None, False),
+        "blocked_at": (T, None, True),
+        "daily_due_at": (T, None, True),
+        "streak_due_at": (T, None, True),
+        "updated_at": (T, None, False),
+    },
+    "reminder_sends": {
+        "id": ("int", None, False),
+        "user_id": ("int", None, False),
+        "day": ("int", None, False),
+        "kind": ("str", 8, False),
+        "status": ("str", 8, False),
+        "attempts": ("int", None, False),
+        "streak": ("int", None, False),
+        "lease_until": (T, None, False),
+        "claimed_at": (T, None, False),
+        "settled_at": (T, None, True),
+        "last_error": ("str", 255, True),
+    },
     "conversation_states": {
         "id": ("int", None, False),
         "key": ("str", 255, False),
@@ -225,6 +249,7 @@ EXTENSION_PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "learner_period_scores": ("user_id", "period", "period_start"),
     "learner_goals": ("user_id",),
     "streak_freeze_uses": ("user_id", "day"),
+    "reminder_settings": ("user_id",),
 }
 EXTENSION_TABLES = {
     "lesson_challenges",
@@ -233,6 +258,7 @@ EXTENSION_TABLES = {
     "outbox",
     "api_keys",
     "leaderboard_closes",
+    "reminder_sends",
     *EXTENSION_PRIMARY_KEYS,
 }
 
@@ -265,6 +291,8 @@ SERVER_DEFAULTS: dict[tuple[str, str], str] = {
     ("outbox", "attempts"): "0",
     ("leaderboard_closes", "learners"): "0",
     ("leaderboard_closes", "awards"): "0",
+    ("reminder_sends", "attempts"): "0",
+    ("reminder_sends", "streak"): "0",
     **{
         (table, column): "0"
         for table, columns in (
@@ -341,6 +369,9 @@ EXTENSION_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
         "streak_freeze_grants",
         ("user_id", "granted_at"),
     ),
+    "ix_reminder_settings_daily_due_at": ("reminder_settings", ("daily_due_at",)),
+    "ix_reminder_settings_streak_due_at": ("reminder_settings", ("streak_due_at",)),
+    "ix_reminder_sends_status_lease_until": ("reminder_sends", ("status", "lease_until")),
 }
 
 # Uniques (constraint or unique index): table -> set of column tuples.
@@ -361,6 +392,7 @@ EXTENSION_UNIQUES: dict[str, set[tuple[str, ...]]] = {
     "api_keys": {("prefix",), ("secret_hash",)},
     "leaderboard_closes": {("period", "period_start")},
     "streak_freeze_grants": {("user_id", "achievement_id")},
+    "reminder_sends": {("user_id", "day", "kind")},
 }
 
 # Foreign keys: table -> {(columns, referred table, referred columns, ondelete)}.
@@ -390,6 +422,8 @@ EXTENSION_FOREIGN_KEYS: dict[str, set[tuple[tuple[str, ...], str, tuple[str, ...
         (("achievement_id",), "achievements", ("id",), "SET NULL"),
     },
     "streak_freeze_uses": {(("user_id",), "users", ("id",), "CASCADE")},
+    "reminder_settings": {(("user_id",), "users", ("id",), "CASCADE")},
+    "reminder_sends": {(("user_id",), "users", ("id",), "CASCADE")},
 }
 
 

@@ -96,6 +96,11 @@ class RunningBot:
             )
         )
 
+    @property
+    def runner(self) -> BotRunner:
+        assert self._runner is not None
+        return self._runner
+
     async def stop(self) -> None:
         assert self._runner is not None and self._task is not None
         await self._runner.stop()

@@ -20,6 +20,8 @@ from questline.adapters.telegram.callbacks import (
     PageCb,
     Picture,
     PictureCb,
+    ReminderAction,
+    ReminderCb,
     Screen,
     ScreenCb,
     parse,
@@ -37,6 +39,7 @@ BIGGEST = {
     ChoiceCb: ChoiceCb(owner=2**53 - 1, lesson_id=2**31 - 1, option=9),
     GoalCb: GoalCb(owner=2**53 - 1, lessons=3),
     PictureCb: PictureCb(owner=2**53 - 1, picture=max(Picture, key=len)),
+    ReminderCb: ReminderCb(owner=2**53 - 1, action=max(ReminderAction, key=len), value=1439),
 }
 
 
@@ -66,6 +69,9 @@ def test_the_largest_payload_of_every_factory_fits_telegrams_64_bytes() -> None:
         "b:1:year",
         "b:1:WEEK",
         "b:0:week",
+        "r:1:daily:1440",
+        "r:1:daily:-1",
+        "r:1:wake:0",
     ],
 )
 def test_malformed_payloads_parse_to_nothing(data: str | None) -> None:
@@ -86,9 +92,12 @@ def test_settings_from_the_environment() -> None:
             "QUESTLINE_ADMIN_IDS": "1, 22;333",
             "QUESTLINE_CONTENT": "course.yaml",
             "QUESTLINE_RULES": os.pathsep.join(["a.json", "rules"]),
+            "QUESTLINE_REMINDER_INTERVAL": "30",
         }
     )
     assert settings.token == TOKEN
+    assert settings.reminder_interval == 30.0
+    assert BotSettings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN}).reminder_interval == 60.0
     assert settings.api_base == "http://127.0.0.1:8081/"
     assert settings.admin_ids == {1, 22, 333}
     assert settings.content_path == Path("course.yaml")
@@ -107,6 +116,10 @@ def test_settings_from_the_environment() -> None:
         ({"TELEGRAM_BOT_TOKEN": "123:"}, "does not look like a bot token"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": "ftp://x"}, "must be an http(s) URL"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "QUESTLINE_ADMIN_IDS": "1,@ada"}, "not '@ada'"),
+        *(
+            ({"TELEGRAM_BOT_TOKEN": TOKEN, "QUESTLINE_REMINDER_INTERVAL": value}, f"not {value!r}")
+            for value in ("-1", "often", "nan", "inf", "86401")
+        ),
     ],
 )
 def test_bad_settings_are_named(environ: dict[str, str], message: str) -> None:

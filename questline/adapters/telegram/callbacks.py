@@ -23,6 +23,7 @@ TelegramId = Annotated[int, Field(gt=0, lt=2**53)]
 OptionIndex = Annotated[int, Field(ge=0, lt=MAX_OPTIONS)]
 PageIndex = Annotated[int, Field(ge=0, lt=1000)]
 GoalLessons = Annotated[int, Field(ge=0, le=GOAL_CHOICES[-1])]
+ReminderValue = Annotated[int, Field(ge=0, lt=24 * 60)]
 
 
 class Screen(StrEnum):
@@ -31,6 +32,7 @@ class Screen(StrEnum):
     PROGRESS = "progress"
     ACHIEVEMENTS = "achievements"
     GOAL = "goal"
+    SETTINGS = "settings"
     ALL_ACHIEVEMENTS = "all_achievements"
     LEADERBOARD = "leaderboard"
     HELP = "help"
@@ -41,6 +43,17 @@ class LessonAction(StrEnum):
     START = "start"
     COMPLETE = "done"
     ANSWER = "answer"
+
+
+class ReminderAction(StrEnum):
+    ZONES = "zones"
+    CITY = "city"
+    TYPE_ZONE = "type"
+    DAILY = "daily"
+    NO_DAILY = "nodaily"
+    NUDGE = "nudge"
+    STOP = "stop"
+    RESUME = "resume"
 
 
 class Picture(StrEnum):
@@ -93,6 +106,14 @@ class GoalCb(OwnedCallback, prefix="g"):
     lessons: GoalLessons
 
 
+class ReminderCb(OwnedCallback, prefix="r"):
+    """A reminder setting: a city's time zone (by its place in the list), a daily time (in
+    minutes after midnight), the streak nudge on (1) or off (0), stop or resume."""
+
+    action: ReminderAction
+    value: ReminderValue = 0
+
+
 class BoardCb(OwnedCallback, prefix="b"):
     """A leaderboard tab: this week, this month or all time."""
 
@@ -108,6 +129,7 @@ FACTORIES: tuple[type[OwnedCallback], ...] = (
     PictureCb,
     GoalCb,
     BoardCb,
+    ReminderCb,
 )
 
 

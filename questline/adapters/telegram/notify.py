@@ -141,9 +141,14 @@ class Notifier:
 
     async def _send(self, chat_id: int, card: CardMessage) -> Message:
         """Send the card once there is room under the broadcast limits."""
+        await self.pace(chat_id)
+        return await card.send(self.bot, chat_id)
+
+    async def pace(self, chat_id: int) -> None:
+        """Wait until a message to `chat_id` keeps within the broadcast limits (shared by
+        everything the bot sends on its own: celebrations and reminders)."""
         await self._overall.acquire()
         await self._chat_limiter(chat_id).acquire()
-        return await card.send(self.bot, chat_id)
 
     def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
         if len(self._chats) > PRUNE_ABOVE:

@@ -1,4 +1,5 @@
-"""Running the bot: engine start, long polling until SIGINT/SIGTERM, graceful stop."""
+"""Running the bot: engine start, long polling and the reminder scheduler until SIGINT/SIGTERM,
+graceful stop."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from questline.adapters.telegram.app import build_dispatcher, create_bot
 from questline.adapters.telegram.middlewares import InFlightMiddleware
 from questline.adapters.telegram.notify import Notifier
 from questline.adapters.telegram.plugin import TelegramPlugin
+from questline.adapters.telegram.reminders import ReminderScheduler
 from questline.adapters.telegram.settings import BotSettings
 from questline.engine import Engine
 from questline.engine.timestamps import utcnow
@@ -42,15 +44,21 @@ class BotRunner:
         self.dispatcher: Dispatcher = build_dispatcher(
             engine, settings, self.notifier, clock=clock, now=now
         )
+        self.reminders = ReminderScheduler(
+            self.bot, engine, self.notifier, now=now, interval=settings.reminder_interval
+        )
 
     async def run(self, *, handle_signals: bool = True) -> None:
-        """Start the engine (and with it the plugin), poll, and on stop let handlers finish,
-        then shut the engine down and close the HTTP session."""
+        """Start the engine (and with it the plugin, the period closer) and the reminder
+        scheduler (unless its interval is 0), poll, and on stop let handlers finish, stop the
+        scheduler, then shut the engine down and close the HTTP session."""
         self.plugin.attach(self.engine, self.notifier)
         try:
             await self.engine.startup()
             self.engine.start_dispatcher()  # outbox (issue 11): awards reach the bot from here
             self.engine.start_period_closer(clock=self.now)  # weekly/monthly awards, on time
+            if self.settings.reminder_interval > 0:
+                self.reminders.start()
             await self.dispatcher.start_polling(
                 self.bot,
                 polling_timeout=self.settings.polling_timeout,
@@ -61,6 +69,7 @@ class BotRunner:
             in_flight: InFlightMiddleware = self.dispatcher["in_flight"]
             if not await in_flight.wait_idle(DRAIN_SECONDS):
                 log.warning("stopping with updates still being handled")
+            await self.reminders.stop()
             await self.engine.shutdown()
             await self.bot.session.close()
             log.info("questline bot stopped")

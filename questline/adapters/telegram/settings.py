@@ -14,6 +14,7 @@ ADMIN_IDS_ENV = "QUESTLINE_ADMIN_IDS"
 CONTENT_ENV = "QUESTLINE_CONTENT"
 RULES_ENV = "QUESTLINE_RULES"
 REDIS_ENV = "QUESTLINE_REDIS_URL"
+REMINDER_INTERVAL_ENV = "QUESTLINE_REMINDER_INTERVAL"
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
@@ -42,11 +43,14 @@ class BotSettings:
     throttle: Throttle = Throttle()
     redis_url: str | None = field(default=None, repr=False)
     """Keep FSM state in Redis instead of the engine's database."""
+    reminder_interval: float = 60.0
+    """Seconds between two looks for due reminders; 0: this process sends none."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> BotSettings:
         """Read TELEGRAM_BOT_TOKEN, TELEGRAM_API_BASE, QUESTLINE_ADMIN_IDS, QUESTLINE_CONTENT,
-        QUESTLINE_RULES (paths separated like PATH) and QUESTLINE_REDIS_URL."""
+        QUESTLINE_RULES (paths separated like PATH), QUESTLINE_REDIS_URL and
+        QUESTLINE_REMINDER_INTERVAL."""
         env = os.environ if environ is None else environ
         token = env.get(TOKEN_ENV, "").strip()
         if not token:
@@ -62,6 +66,7 @@ class BotSettings:
             content_path=Path(content) if content else None,
             rules_paths=tuple(Path(p) for p in env.get(RULES_ENV, "").split(os.pathsep) if p),
             redis_url=_redis_url(env.get(REDIS_ENV, "").strip()),
+            reminder_interval=_interval(env.get(REMINDER_INTERVAL_ENV, "").strip()),
         )
 
     def redact(self, text: str) -> str:
@@ -95,3 +100,18 @@ def _redis_url(value: str) -> str | None:
     if urlsplit(value).scheme not in REDIS_SCHEMES:
         raise SettingsError(f"{REDIS_ENV} must be a Redis URL such as redis://localhost:6379/0")
     return value
+
+
+def _interval(value: str) -> float:
+    if not value:
+        return BotSettings.reminder_interval
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 86_400:
+        raise SettingsError(
+            f"{REMINDER_INTERVAL_ENV} must be a number of seconds from 0 (no reminders from "
+            f"this process) to 86400, not {value!r}"
+        )
+    return seconds

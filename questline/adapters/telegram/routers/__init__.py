@@ -13,6 +13,7 @@ from questline.adapters.telegram.routers import (
     leaderboard,
     learning,
     progress,
+    settings,
     start,
 )
 
@@ -28,6 +29,7 @@ def all_routers() -> list[Router]:
         challenge.make_router(),
         progress.make_router(),
         goal.make_router(),
+        settings.make_router(),
         achievements.make_router(),
         leaderboard.make_router(),
         fallback.make_router(),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from aiogram import F, Router
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
@@ -16,10 +19,20 @@ from questline.engine import Engine, Event
 from questline.rules.vocabulary import ActivityType
 
 
-async def start(message: Message, event_from_user: User, engine: Engine, state: FSMContext) -> None:
-    """Register or update the learner from their Telegram profile, log the visit, greet."""
+async def start(
+    message: Message,
+    event_from_user: User,
+    engine: Engine,
+    state: FSMContext,
+    now: Callable[[], datetime],
+) -> None:
+    """Register or update the learner from their Telegram profile, log the visit, greet.
+
+    A learner whose reminders a 403 had stopped is back (unblocking a bot sends /start).
+    """
     known = await engine.find_user(telegram_id=event_from_user.id)
     await engine.register_user(profile(event_from_user))
+    await engine.reminders_back(telegram_id=event_from_user.id, at=now())
     await engine.record(Event(type=ActivityType.LOGIN, telegram_id=event_from_user.id))
     await state.clear()
     hello = greeting(event_from_user.first_name, returning=known is not None)

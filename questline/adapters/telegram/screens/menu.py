@@ -31,7 +31,8 @@ def main_menu(owner: int, *, greeting: str | None = None, goal: DailyGoal | None
                 go(_("🏆 Achievements"), ScreenName.ACHIEVEMENTS),
                 go(_("🥇 Leaderboard"), ScreenName.LEADERBOARD),
             ],
-            [go(_("🎯 Daily goal"), ScreenName.GOAL), go(_("❓ Help"), ScreenName.HELP)],
+            [go(_("🎯 Daily goal"), ScreenName.GOAL), go(_("⏰ Reminders"), ScreenName.SETTINGS)],
+            [go(_("❓ Help"), ScreenName.HELP)],
         ),
     )
 
@@ -93,6 +94,8 @@ def help_text() -> str:
         "/achievements – earned and locked achievements\n"
         "/leaderboard – top learners and your rank\n"
         "/goal – your daily goal\n"
+        "/settings – reminders and your time zone\n"
+        "/stop_reminders – stop all reminders\n"
         "/help – this message\n\n"
         "Open a lesson, press Start, read it and press Complete. If the lesson has a "
         "challenge, press Answer and send your answer as a message."
@@ -113,5 +116,7 @@ def commands() -> list[BotCommand]:
         BotCommand(command="achievements", description=_("Your achievements")),
         BotCommand(command="leaderboard", description=_("Top learners and your rank")),
         BotCommand(command="goal", description=_("Your daily goal")),
+        BotCommand(command="settings", description=_("Reminders and your time zone")),
+        BotCommand(command="stop_reminders", description=_("Stop all reminders")),
         BotCommand(command="help", description=_("How this bot works")),
     ]

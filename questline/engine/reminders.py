@@ -1,0 +1,372 @@
+"""Reminders in the database: each learner's choices and schedule, and reminders claimed once.
+
+A learner's ``reminder_settings`` row holds, per kind, the next UTC moment the reminder is due
+(indexed), so finding due reminders reads only the learners who are due. Claiming one moves
+the row to its next occurrence and, if the reminder is still worth sending, inserts a
+``reminder_sends`` row, unique per (learner, local day, kind), in the same transaction: the
+settings row is locked (``FOR UPDATE SKIP LOCKED`` on MySQL/MariaDB, ``BEGIN IMMEDIATE`` on
+SQLite), so concurrent schedulers take different learners, and the unique key is the last
+guard. A claim is "sending" with a lease; the sender settles it (sent, blocked, failed, or
+due again later). A claim whose lease ran out unsettled is taken again by any scheduler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum, StrEnum
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from questline.engine.aggregates import local_day
+from questline.engine.errors import InvalidReminder
+from questline.engine.models import LearnerTotals, ReminderSend, ReminderSettings, User
+from questline.engine.reminder_times import (
+    ReminderPolicy,
+    minute_of,
+    next_due,
+    time_of,
+    zone_of,
+)
+from questline.engine.views import ReminderClaim, ReminderSettingsView
+
+ERROR_LIMIT = 255
+
+
+class Kind(StrEnum):
+    DAILY = "daily"
+    STREAK = "streak"
+
+
+class Status(StrEnum):
+    SENDING = "sending"
+    SENT = "sent"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+class Keep(Enum):
+    """A setting left as it is."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+DUE = {Kind.DAILY: ReminderSettings.daily_due_at, Kind.STREAK: ReminderSettings.streak_due_at}
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a learner changes in their reminders (None or KEEP: unchanged)."""
+
+    time_zone: str | None = None
+    daily_at: int | Literal[Keep.KEEP] | None = KEEP
+    streak_nudge: bool | None = None
+    stopped: bool | None = None
+
+
+@dataclass(frozen=True)
+class Learning:
+    """What a reminder needs to know of the learner's streak on the engine's day."""
+
+    learned_today: bool
+    streak: int
+
+    def worth(self, kind: Kind) -> bool:
+        """Nothing is sent to a learner who learned today; the nudge needs a streak to keep."""
+        return not self.learned_today and (kind is Kind.DAILY or self.streak >= 1)
+
+
+def view(row: ReminderSettings | None, policy: ReminderPolicy) -> ReminderSettingsView:
+    return ReminderSettingsView(
+        time_zone=row.time_zone if row else None,
+        daily_at=time_of(row.daily_at) if row and row.daily_at is not None else None,
+        streak_nudge=row.streak_nudge if row else False,
+        stopped=row.stopped if row else False,
+        blocked=row is not None and row.blocked_at is not None,
+        quiet_start=policy.quiet_start,
+        quiet_end=policy.quiet_end,
+        nudge_at=policy.nudge_at,
+    )
+
+
+def schedule(row: ReminderSettings, policy: ReminderPolicy, now: datetime) -> None:
+    """Set when each kind is next due after `now` (nothing while stopped or blocked)."""
+    zone = zone_of(row.time_zone)
+    active = not row.stopped and row.blocked_at is None
+    row.daily_due_at = (
+        next_due(row.daily_at, zone, now) if active and row.daily_at is not None else None
+    )
+    nudge = minute_of(policy.nudge_at)
+    row.streak_due_at = next_due(nudge, zone, now) if active and row.streak_nudge else None
+
+
+async def stored(session: AsyncSession, user_id: int) -> ReminderSettings | None:
+    return await session.get(ReminderSettings, user_id)
+
+
+async def change(
+    session: AsyncSession,
+    user_id: int,
+    changes: Changes,
+    policy: ReminderPolicy,
+    now: datetime,
+) -> ReminderSettingsView:
+    """Apply `changes` and reschedule; a learner's first change must name their time zone."""
+    row = await session.get(ReminderSettings, user_id, with_for_update=True)
+    if row is None:
+        if changes.time_zone is None:
+            raise InvalidReminder(
+                "choose your time zone first: reminders are sent in your local time"
+            )
+        row = ReminderSettings(user_id=user_id, streak_nudge=True, stopped=False)
+        session.add(row)
+    if changes.time_zone is not None:
+        row.time_zone = changes.time_zone
+    if changes.daily_at is not KEEP:
+        row.daily_at = changes.daily_at
+    if changes.streak_nudge is not None:
+        row.streak_nudge = changes.streak_nudge
+    if changes.stopped is not None:
+        row.stopped = changes.stopped
+    schedule(row, policy, now)
+    await session.flush()
+    return view(row, policy)
+
+
+async def unblock(
+    session: AsyncSession, user_id: int, policy: ReminderPolicy, now: datetime
+) -> bool:
+    """Lift the hold a 403 put on the learner's reminders; False if there was none."""
+    row = await session.get(ReminderSettings, user_id, with_for_update=True)
+    if row is None or row.blocked_at is None:
+        return False
+    row.blocked_at = None
+    schedule(row, policy, now)
+    return True
+
+
+async def learning(
+    session: AsyncSession, user_ids: Sequence[int], today: int
+) -> dict[int, Learning]:
+    """Each learner's streak facts on the engine's local day `today`, from their totals row."""
+    rows = await session.execute(
+        select(
+            LearnerTotals.user_id, LearnerTotals.streak_current, LearnerTotals.last_learning_day
+        ).where(LearnerTotals.user_id.in_(user_ids))
+    )
+    found = {
+        user_id: Learning(last >= today, current if last >= today - 1 else 0)
+        for user_id, current, last in rows
+        if last is not None
+    }
+    return {user_id: found.get(user_id, Learning(False, 0)) for user_id in user_ids}
+
+
+async def learners(session: AsyncSession, user_ids: Sequence[int]) -> dict[int, User]:
+    rows = await session.scalars(select(User).where(User.id.in_(user_ids)))
+    return {user.id: user for user in rows}
+
+
+def sendable(
+    row: ReminderSettings | None,
+    user: User | None,
+    day: date,
+    now: datetime,
+    policy: ReminderPolicy,
+) -> bool:
+    """Whether a reminder for local `day` may go out at `now`: reminders on, the learner
+    active, still that day for them, and outside quiet hours."""
+    if row is None or user is None or not user.is_active:
+        return False
+    if row.stopped or row.blocked_at is not None:
+        return False
+    local = now.astimezone(zone_of(row.time_zone))
+    return local.date() == day and not policy.quiet(local.time())
+
+
+def claim_view(send: ReminderSend, user: User) -> ReminderClaim:
+    return ReminderClaim(
+        id=send.id,
+        attempt=send.attempts,
+        kind=send.kind,
+        user_id=user.id,
+        telegram_id=user.telegram_id,
+        first_name=user.first_name,
+        language_code=user.language_code,
+        day=date.fromordinal(send.day),
+        streak=send.streak,
+    )
+
+
+async def claim_due(
+    session: AsyncSession, now: datetime, limit: int, policy: ReminderPolicy, zone: ZoneInfo
+) -> list[ReminderClaim]:
+    """Claim up to `limit` reminders due at `now`: leased claims first, then new ones."""
+    today = local_day(now, zone)
+    claims = await _retake(session, now, limit, policy, today)
+    for kind in Kind:
+        if len(claims) < limit:
+            claims += await _claim_new(session, kind, now, limit - len(claims), policy, today)
+    return claims
+
+
+async def _retake(
+    session: AsyncSession, now: datetime, limit: int, policy: ReminderPolicy, today: int
+) -> list[ReminderClaim]:
+    """Claims whose lease ran out (a sender died, or asked to try later): claimed again if
+    still sendable, else expired (or failed after `max_attempts`)."""
+    sends = list(
+        await session.scalars(
+            select(ReminderSend)
+            .where(ReminderSend.status == Status.SENDING, ReminderSend.lease_until <= now)
+            .order_by(ReminderSend.lease_until, ReminderSend.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not sends:
+        return []
+    ids = [send.user_id for send in sends]
+    users, facts = await learners(session, ids), await learning(session, ids, today)
+    claims = []
+    for send in sends:
+        row, user = await stored(session, send.user_id), users.get(send.user_id)
+        day = date.fromordinal(send.day)
+        if send.attempts >= policy.max_attempts:
+            _settle_row(send, Status.FAILED, now)
+        elif not sendable(row, user, day, now, policy) or not facts[send.user_id].worth(
+            Kind(send.kind)
+        ):
+            _settle_row(send, Status.EXPIRED, now)
+        else:
+            assert user is not None
+            send.attempts += 1
+            send.lease_until = now + policy.lease
+            claims.append(claim_view(send, user))
+    await session.flush()
+    return claims
+
+
+async def _claim_new(
+    session: AsyncSession,
+    kind: Kind,
+    now: datetime,
+    limit: int,
+    policy: ReminderPolicy,
+    today: int,
+) -> list[ReminderClaim]:
+    """Learners whose `kind` is due: each moves to its next occurrence, and is claimed if
+    the reminder is still for today, outside quiet hours and worth sending."""
+    due = DUE[kind]
+    rows = list(
+        await session.scalars(
+            select(ReminderSettings)
+            .where(due <= now)
+            .order_by(due, ReminderSettings.user_id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not rows:
+        return []
+    ids = [row.user_id for row in rows]
+    users, facts = await learners(session, ids), await learning(session, ids, today)
+    wanted: dict[int, tuple[ReminderSettings, date]] = {}
+    for row in rows:
+        moment = getattr(row, due.key)
+        day = moment.astimezone(zone_of(row.time_zone)).date()
+        schedule(row, policy, now)
+        if sendable(row, users.get(row.user_id), day, now, policy) and facts[row.user_id].worth(
+            kind
+        ):
+            wanted[row.user_id] = (row, day)
+    if wanted:
+        taken = await session.execute(
+            select(ReminderSend.user_id, ReminderSend.day).where(
+                ReminderSend.kind == kind,
+                ReminderSend.user_id.in_(list(wanted)),
+                ReminderSend.day.in_({day.toordinal() for _, day in wanted.values()}),
+            )
+        )
+        for user_id, day_number in taken:
+            if user_id in wanted and wanted[user_id][1].toordinal() == day_number:
+                del wanted[user_id]
+    sends = [
+        ReminderSend(
+            user_id=user_id,
+            day=day.toordinal(),
+            kind=kind.value,
+            status=Status.SENDING.value,
+            attempts=1,
+            streak=facts[user_id].streak,
+            lease_until=now + policy.lease,
+            claimed_at=now,
+        )
+        for user_id, (_, day) in wanted.items()
+    ]
+    session.add_all(sends)
+    await session.flush()
+    return [claim_view(send, users[send.user_id]) for send in sends]
+
+
+def _settle_row(send: ReminderSend, status: Status, now: datetime) -> None:
+    send.status = status.value
+    send.settled_at = now
+
+
+async def settle(
+    session: AsyncSession,
+    claim: ReminderClaim,
+    status: Status,
+    now: datetime,
+    *,
+    error: str | None = None,
+) -> bool:
+    """Record how the claim ended; False if it is no longer this claim (retaken or settled)."""
+    result = await session.execute(
+        update(ReminderSend)
+        .where(
+            ReminderSend.id == claim.id,
+            ReminderSend.attempts == claim.attempt,
+            ReminderSend.status == Status.SENDING,
+        )
+        .values(
+            status=status.value,
+            settled_at=now,
+            last_error=error[:ERROR_LIMIT] if error else None,
+        )
+    )
+    return result.rowcount == 1
+
+
+async def postpone(
+    session: AsyncSession, claim: ReminderClaim, retry_at: datetime, error: str
+) -> bool:
+    """Leave the claim "sending", to be taken again at `retry_at` (Telegram asked to wait)."""
+    result = await session.execute(
+        update(ReminderSend)
+        .where(
+            ReminderSend.id == claim.id,
+            ReminderSend.attempts == claim.attempt,
+            ReminderSend.status == Status.SENDING,
+        )
+        .values(lease_until=retry_at, last_error=error[:ERROR_LIMIT])
+    )
+    return result.rowcount == 1
+
+
+async def block(session: AsyncSession, claim: ReminderClaim, now: datetime) -> bool:
+    """Settle the claim as blocked and hold the learner's reminders until they are back."""
+    if not await settle(session, claim, Status.BLOCKED, now, error="blocked by the learner"):
+        return False
+    row = await session.get(ReminderSettings, claim.user_id, with_for_update=True)
+    if row is not None:
+        row.blocked_at = now
+        row.daily_due_at = row.streak_due_at = None
+    return True
