@@ -153,6 +153,24 @@ EXTENSION_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
         "daily_lessons": ("int", None, False),
         "updated_at": (T, None, False),
     },
+    "module_translations": {
+        "module_id": ("int", None, False),
+        "language": ("str", 8, False),
+        "title": ("str", 200, False),
+        "description": ("text", None, True),
+    },
+    "lesson_translations": {
+        "lesson_id": ("int", None, False),
+        "language": ("str", 8, False),
+        "title": ("str", 200, False),
+        **{name: ("text", None, True) for name in ("content", "question", "answers", "options")},
+    },
+    "achievement_translations": {
+        "achievement_id": ("int", None, False),
+        "language": ("str", 8, False),
+        "title": ("str", 200, False),
+        "description": ("text", None, True),
+    },
     "conversation_states": {
         "id": ("int", None, False),
         "key": ("str", 255, False),
@@ -209,6 +227,9 @@ EXTENSION_PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "learner_days": ("user_id", "day"),
     "learner_period_scores": ("user_id", "period", "period_start"),
     "learner_goals": ("user_id",),
+    "module_translations": ("module_id", "language"),
+    "lesson_translations": ("lesson_id", "language"),
+    "achievement_translations": ("achievement_id", "language"),
 }
 EXTENSION_TABLES = {
     "lesson_challenges",
@@ -360,6 +381,9 @@ EXTENSION_FOREIGN_KEYS: dict[str, set[tuple[tuple[str, ...], str, tuple[str, ...
     "learner_days": {(("user_id",), "users", ("id",), "CASCADE")},
     "learner_period_scores": {(("user_id",), "users", ("id",), "CASCADE")},
     "learner_goals": {(("user_id",), "users", ("id",), "CASCADE")},
+    "module_translations": {(("module_id",), "modules", ("id",), "CASCADE")},
+    "lesson_translations": {(("lesson_id",), "lessons", ("id",), "CASCADE")},
+    "achievement_translations": {(("achievement_id",), "achievements", ("id",), "CASCADE")},
 }
 
 
