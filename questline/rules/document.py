@@ -66,9 +66,9 @@ class RuleDocument(BaseModel):
 
     slug: Annotated[StrictStr, Field(max_length=MAX_SLUG_LENGTH, pattern=SLUG_PATTERN)]
     type: AchievementType
-    language: LanguageCode = DEFAULT_LANGUAGE
     title: localised_text(MAX_TITLE_LENGTH)  # type: ignore[valid-type]
     description: localised_text() | None = None  # type: ignore[valid-type]
+    language: LanguageCode = DEFAULT_LANGUAGE
     icon: Annotated[StrictStr, Field(max_length=MAX_ICON_LENGTH)] | None = None
     points: Annotated[StrictInt, Field(ge=0, le=MAX_POINTS)]
     criteria: JsonValue

@@ -1,4 +1,4 @@
-"""Text an author gives in one language or in several: ``"Hello"`` or ``{"en": "Hi", "ru": "Привет"}``.
+"""Text an author gives in one language or several: ``"Hi"`` or ``{"en": "Hi", "ru": "Привет"}``.
 
 A plain value is in the document's default language (its ``language``, "en" unless it says
 otherwise). A document is complete when every translatable field it fills has a value in every
