@@ -47,6 +47,8 @@ SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 MAX_OPTIONS = 10
 OPTION_CHARS = 64
 TITLE_CHARS = 200
+NEUTRAL = ("answers", "options")
+"""Fields whose plain list serves every language of the course."""
 
 
 class ChallengeDocument(BaseModel):
@@ -135,7 +137,7 @@ class CourseDocument(BaseModel):
         gaps = [
             f"{pointer}/{field}: {what} has no {language!r} {field}"
             for pointer, what, fields in self._texts()
-            for field, language in missing_texts(fields, languages, self.language)
+            for field, language in missing_texts(fields, languages, self.language, NEUTRAL)
         ]
         if gaps:
             raise ValueError("; ".join(gaps) + f" (the course is in {', '.join(languages)})")
@@ -167,7 +169,8 @@ class CourseDocument(BaseModel):
         found = {
             language
             for _, _, fields in self._texts()
-            for value in fields.values()
+            for name, value in fields.items()
+            if name not in NEUTRAL or isinstance(value, dict)
             for language in languages_of(value, self.language)
         }
         return (self.language, *sorted(found - {self.language}))

@@ -10,7 +10,7 @@ language it uses anywhere (:func:`missing_texts`). Languages are ISO 639 codes t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Annotated, Any, TypeVar
 
 from babel import localedata
@@ -159,14 +159,18 @@ def in_language(value: T | Mapping[str, T], language: str | None, default: str) 
 
 
 def missing_texts(
-    fields: Mapping[str, Any], languages: Iterable[str], default: str
+    fields: Mapping[str, Any],
+    languages: Iterable[str],
+    default: str,
+    neutral: Collection[str] = (),
 ) -> list[tuple[str, str]]:
-    """`(field, language)` for each filled field that lacks one of `languages`."""
+    """`(field, language)` for each filled field that lacks one of `languages`. A plain value
+    of a `neutral` field (answers, options: code, numbers, names) serves every language."""
     wanted = sorted(set(languages))
     return [
         (name, language)
         for name, value in fields.items()
-        if value is not None
+        if value is not None and not (name in neutral and not isinstance(value, Mapping))
         for language in wanted
         if language not in languages_of(value, default)
     ]

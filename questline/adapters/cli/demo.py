@@ -128,7 +128,7 @@ def _awards_table(documents: list[RuleDocument], awards: list[AwardView]) -> Tab
     table.add_column("points", justify="right")
     table.add_column("earned by", justify="right")
     for document in sorted(documents, key=lambda doc: (-counts[doc.slug], doc.slug)):
-        title = Text(f"{document.icon or '•'} {document.title}")
+        title = Text(f"{document.icon or '•'} {document.title_in()}")
         table.add_row(title, document.slug, str(document.points), str(counts[document.slug]))
     return table
 
