@@ -61,11 +61,16 @@ class ChallengeDocument(BaseModel):
     options: localised_list() | None = None  # type: ignore[valid-type]
     """Choices shown as buttons; at least one must be a right answer. Typing stays possible."""
 
+    @property
+    def accepted(self) -> list[str]:
+        """Every right answer, in every language."""
+        return _every(self.answers)
+
     @model_validator(mode="after")
     def _options_hold_an_answer(self) -> ChallengeDocument:
         if self.options is None:
             return self
-        right = {normalise_answer(answer) for answer in _every(self.answers)}
+        right = {normalise_answer(answer) for answer in self.accepted}
         for language, options in _per_language(self.options):
             where = f"options {language!r}" if language else "options"
             if not 2 <= len(options) <= MAX_OPTIONS:

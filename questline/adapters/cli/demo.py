@@ -47,7 +47,7 @@ def _recreate(path: Path) -> str:
 async def _course(engine: Engine) -> list[CourseLesson]:
     """The published lessons in course order, with their challenges' accepted answers."""
     answers = {
-        (module.slug, lesson.slug): tuple(lesson.challenge.answers)
+        (module.slug, lesson.slug): tuple(lesson.challenge.accepted)
         for module in read_course(SAMPLE_COURSE).modules
         for lesson in module.lessons
         if lesson.challenge is not None
