@@ -23,7 +23,7 @@ from questline.engine.events import Event
 from questline.engine.models import LessonTranslation, Module, ModuleTranslation
 from questline.engine.translations import stored
 from questline.engine.views import LessonView, ModuleView
-from questline.rules.translations import language_of
+from questline.rules.translations import primary_language
 from questline.rules.vocabulary import ActivityType
 
 
@@ -119,7 +119,7 @@ class Course:
         """The course with its texts in `language` (a tag such as "ru" or "ru-RU"); texts not
         translated into it, and languages it has no translation for, fall back to the course's
         own language."""
-        return self.translations.get(language_of(language) or "", self)
+        return self.translations.get(primary_language(language) or "", self)
 
     def published_modules(self) -> list[ModuleView]:
         """Published modules in course order, each with its published lessons only."""

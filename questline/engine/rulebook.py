@@ -11,7 +11,7 @@ from typing import Any
 from questline.engine.models import Achievement, AchievementTranslation
 from questline.rules.document import RuleDocument
 from questline.rules.evaluation import CompiledRule, RuleEvaluationError, RuleEvaluator, applies
-from questline.rules.translations import language_of
+from questline.rules.translations import primary_language
 from questline.rules.vocabulary import ActivityType
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ class ActiveRule:
     def texts(self, language: str | None = None) -> RuleTexts:
         """The title and description in `language` (a tag such as "ru-RU"), else in the rule
         document's own language."""
-        translated = self.translations.get(language_of(language) or "")
+        translated = self.translations.get(primary_language(language) or "")
         if translated is not None:
             return translated
         return RuleTexts(self.document.title_in(), self.document.description_in())

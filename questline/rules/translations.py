@@ -4,7 +4,7 @@ A plain value is in the document's default language (its ``language``, "en" unle
 otherwise). A document is complete when every translatable field it fills has a value in every
 language it uses anywhere (:func:`missing_texts`). Languages are ISO 639 codes that Babel knows
 ("en", "ru", "pt"); a reader's tag ("ru-RU", "pt_br") is reduced to its language
-(:func:`language_of`), and a text missing in that language falls back to the default one.
+(:func:`primary_language`), and a text missing in that language falls back to the default one.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ __all__ = [
     "LocalisedText",
     "check_language",
     "in_language",
-    "language_of",
     "languages_of",
     "localised_list",
     "localised_text",
     "missing_texts",
+    "primary_language",
 ]
 
 DEFAULT_LANGUAGE = "en"
@@ -59,7 +59,7 @@ LanguageCode = Annotated[
 ]
 
 
-def language_of(tag: str | None) -> str | None:
+def primary_language(tag: str | None) -> str | None:
     """The language of a reader's tag: "ru-RU" and "ru" give "ru"; None or "" give None."""
     if not tag:
         return None
