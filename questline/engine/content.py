@@ -34,10 +34,11 @@ from questline.rules.parsing import DuplicateKeyError, TreeError, parse_json, pa
 from questline.rules.translations import (
     DEFAULT_LANGUAGE,
     LanguageCode,
+    LocalisedBody,
+    LocalisedTexts,
+    LocalisedTitle,
     in_language,
     languages_of,
-    localised_list,
-    localised_text,
     missing_texts,
 )
 
@@ -46,7 +47,6 @@ SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
 MAX_OPTIONS = 10
 OPTION_CHARS = 64
-TITLE_CHARS = 200
 NEUTRAL = ("answers", "options")
 """Fields whose plain list serves every language of the course."""
 
@@ -54,11 +54,11 @@ NEUTRAL = ("answers", "options")
 class ChallengeDocument(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: localised_text()  # type: ignore[valid-type]
-    answers: localised_list()  # type: ignore[valid-type]
+    question: LocalisedBody
+    answers: LocalisedTexts
     """Right answers; an answer in any of the challenge's languages is accepted."""
     points: int = Field(default=0, ge=0, le=MAX_POINTS)
-    options: localised_list() | None = None  # type: ignore[valid-type]
+    options: LocalisedTexts | None = None
     """Choices shown as buttons; at least one must be a right answer. Typing stays possible."""
 
     @property
@@ -100,8 +100,8 @@ class LessonDocument(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     slug: str = Field(pattern=SLUG_PATTERN, max_length=100)
-    title: localised_text(TITLE_CHARS)  # type: ignore[valid-type]
-    content: localised_text() | None = None  # type: ignore[valid-type]
+    title: LocalisedTitle
+    content: LocalisedBody | None = None
     order: int = Field(ge=INT_MIN, le=INT_MAX)
     estimated_duration: int | None = Field(default=None, ge=0, le=INT_MAX)
     published: bool = True
@@ -112,8 +112,8 @@ class ModuleDocument(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     slug: str = Field(pattern=SLUG_PATTERN, max_length=100)
-    title: localised_text(TITLE_CHARS)  # type: ignore[valid-type]
-    description: localised_text() | None = None  # type: ignore[valid-type]
+    title: LocalisedTitle
+    description: LocalisedBody | None = None
     order: int = Field(ge=INT_MIN, le=INT_MAX)
     published: bool = True
     lessons: list[LessonDocument] = Field(default_factory=list)

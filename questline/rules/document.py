@@ -15,13 +15,14 @@ from pydantic import (
     model_validator,
 )
 
-from questline.rules.limits import MAX_POINTS
+from questline.rules.limits import MAX_POINTS, MAX_TITLE_LENGTH
 from questline.rules.translations import (
     DEFAULT_LANGUAGE,
     LanguageCode,
+    LocalisedBody,
+    LocalisedTitle,
     in_language,
     languages_of,
-    localised_text,
     missing_texts,
 )
 from questline.rules.vocabulary import AchievementType
@@ -30,7 +31,6 @@ __all__ = ["SLUG_PATTERN", "RuleDocument", "RuleExample"]
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 MAX_SLUG_LENGTH = 100
-MAX_TITLE_LENGTH = 200
 MAX_ICON_LENGTH = 100
 
 
@@ -66,8 +66,8 @@ class RuleDocument(BaseModel):
 
     slug: Annotated[StrictStr, Field(max_length=MAX_SLUG_LENGTH, pattern=SLUG_PATTERN)]
     type: AchievementType
-    title: localised_text(MAX_TITLE_LENGTH)  # type: ignore[valid-type]
-    description: localised_text() | None = None  # type: ignore[valid-type]
+    title: LocalisedTitle
+    description: LocalisedBody | None = None
     language: LanguageCode = DEFAULT_LANGUAGE
     icon: Annotated[StrictStr, Field(max_length=MAX_ICON_LENGTH)] | None = None
     points: Annotated[StrictInt, Field(ge=0, le=MAX_POINTS)]

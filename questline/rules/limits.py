@@ -15,3 +15,7 @@ MAX_FILE_DEPTH = 100
 MAX_POINTS = 1_000_000
 """Most points one award may give (``achievements.points`` is a 32-bit column, and the
 leaderboard's total of all awards must fit one too)."""
+
+MAX_TITLE_LENGTH = 200
+"""Longest title of an achievement, module or lesson (``title`` columns are VARCHAR(200)), in
+every language."""

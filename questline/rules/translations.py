@@ -17,16 +17,19 @@ from babel import localedata
 from pydantic import PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from questline.rules.limits import MAX_TITLE_LENGTH
+
 __all__ = [
     "DEFAULT_LANGUAGE",
     "LanguageCode",
+    "LocalisedBody",
     "LocalisedList",
     "LocalisedText",
+    "LocalisedTexts",
+    "LocalisedTitle",
     "check_language",
     "in_language",
     "languages_of",
-    "localised_list",
-    "localised_text",
     "missing_texts",
     "primary_language",
 ]
@@ -120,26 +123,32 @@ def _localised(check: Callable[[object], T], kind: str) -> Callable[[object], T 
     return validate
 
 
-def localised_text(max_length: int | None = None) -> Any:
-    """The type of a translatable text field: text, or text per language."""
-    text: dict[str, Any] = {"type": "string", "minLength": 1}
-    if max_length is not None:
-        text["maxLength"] = max_length
-    return Annotated[
-        LocalisedText,
-        PlainValidator(_localised(lambda value: _text(value, max_length), "the text")),
-        WithJsonSchema({"anyOf": [text, {"type": "object", "additionalProperties": text}]}),
-    ]
+def _schema(item: dict[str, Any]) -> WithJsonSchema:
+    return WithJsonSchema({"anyOf": [item, {"type": "object", "additionalProperties": item}]})
 
 
-def localised_list() -> Any:
-    """The type of a translatable list of texts (answers, options): a list, or one per language."""
-    texts = {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}
-    return Annotated[
-        LocalisedList,
-        PlainValidator(_localised(_texts, "the list")),
-        WithJsonSchema({"anyOf": [texts, {"type": "object", "additionalProperties": texts}]}),
-    ]
+_TEXT_SCHEMA = {"type": "string", "minLength": 1}
+
+LocalisedTitle = Annotated[
+    LocalisedText,
+    PlainValidator(_localised(lambda value: _text(value, MAX_TITLE_LENGTH), "the text")),
+    _schema({**_TEXT_SCHEMA, "maxLength": MAX_TITLE_LENGTH}),
+]
+"""A translatable title: text of 1 to MAX_TITLE_LENGTH characters, or such a text per language."""
+
+LocalisedBody = Annotated[
+    LocalisedText,
+    PlainValidator(_localised(lambda value: _text(value, None), "the text")),
+    _schema(_TEXT_SCHEMA),
+]
+"""A translatable text of any length (description, content, question)."""
+
+LocalisedTexts = Annotated[
+    LocalisedList,
+    PlainValidator(_localised(_texts, "the list")),
+    _schema({"type": "array", "items": _TEXT_SCHEMA, "minItems": 1}),
+]
+"""A translatable list of texts (answers, options): a list, or one per language."""
 
 
 def languages_of(value: T | Mapping[str, T] | None, default: str) -> set[str]:
