@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from questline.engine import Engine
+from questline.adapters.telegram.runner import BotRunner
+from questline.adapters.telegram.settings import BotSettings
+from questline.engine import Engine, Event, UserProfile
 from questline.rules.loading import CATALOG_DIR
-from tests.telegram.harness import Harness
+from questline.rules.vocabulary import ActivityType
+from tests.telegram.fake_api import FakeBotAPI
+from tests.telegram.harness import FakeClock, Harness
 
 SAMPLE_COURSE = Path(__file__).parents[2] / "questline" / "engine" / "sample" / "course.yaml"
 
@@ -86,3 +92,29 @@ async def test_an_english_learner_and_one_without_a_translation_read_english(
         await user.press("Start")
         reply = await user.press("Complete")
         assert "🏆 First steps (+10)\n<i>Complete your first lesson.</i>" in reply.texts
+
+
+async def test_an_award_from_outside_the_bot_reaches_a_russian_learner_in_russian(
+    fake_api: FakeBotAPI, catalog: Engine, bot_env: dict[str, str]
+) -> None:
+    """An award recorded elsewhere (the HTTP API, a worker) is in the rule's language in the
+    outbox; the bot sends it in the learner's stored Telegram language."""
+    user = await catalog.register_user(UserProfile(telegram_id=1405, language_code="ru"))
+    lesson = (await catalog.modules())[0].lessons[0]
+    result = await catalog.record(
+        Event(type=ActivityType.LESSON_COMPLETED, user_id=user.id, lesson_id=lesson.id)
+    )
+    assert [award.title for award in result.awards] == ["First steps"]
+
+    settings = replace(BotSettings.from_env(), polling_timeout=2)
+    runner = BotRunner(settings, catalog, catalog.plugins.get_plugin("telegram"), clock=FakeClock())
+    task = asyncio.create_task(runner.run(handle_signals=False))
+    try:
+        sent = await fake_api.wait_for(
+            lambda call: call.method == "sendPhoto" and call.chat_id == 1405
+        )
+    finally:
+        await fake_api.wait_for(lambda call: call.method == "getUpdates")
+        await runner.stop()
+        await task
+    assert sent.text.startswith("🏆 Первые шаги (+10)")
