@@ -141,7 +141,7 @@ async def test_loading_twice_changes_nothing(engine: Engine, db: AsyncEngine) ->
     assert rows == {
         "module_translations": 4,
         "lesson_translations": 12,
-        "achievement_translations": 12,
+        "achievement_translations": 14,
     }
     before = await row_counts(db)
     content = await engine.load_content(SAMPLE_COURSE)
@@ -189,7 +189,7 @@ async def test_a_rule_losing_its_russian_loses_its_row(
     assert change.changed == ("translations",)
     report = await engine.load_rules([tmp_path / "rule.json"])
     assert report.updated == ["first-lesson"]
-    assert (await translation_rows(db))["achievement_translations"] == 11
+    assert (await translation_rows(db))["achievement_translations"] == 13
     await engine.register_user(UserProfile(telegram_id=12))
     statuses = {s.slug: s for s in await engine.achievements(telegram_id=12, locale="ru")}
     assert statuses["first-lesson"].title == "First steps"
