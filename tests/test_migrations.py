@@ -110,6 +110,7 @@ CHAIN = (
     "0013",
     "0014",
     "0015",
+    "0016",
 )
 """Every revision, oldest first (numbers are taken when work starts, so some are skipped)."""
 HEAD = CHAIN[-1]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.errors import UnknownUser
-from questline.engine.models import Lesson, LessonChallenge, Module, User
+from questline.engine.models import Lesson, LessonChallenge, LessonTranslation, Module, User
 from questline.engine.views import ChallengeView, LessonView, ModuleView, UserView
 
 
@@ -57,6 +60,42 @@ def module_view(module: Module, *, published_only: bool) -> ModuleView:
         order=module.order,
         is_published=module.is_published,
         lessons=tuple(lessons),
+    )
+
+
+def translated_module(
+    module: ModuleView,
+    language: str,
+    modules: Mapping[int, Mapping[str, Any]],
+    lessons: Mapping[int, Mapping[str, LessonTranslation]],
+) -> ModuleView:
+    """`module` with its texts and its lessons' in `language` where the translation rows
+    (`modules`, `lessons`: by id, then language) give them."""
+    translated = tuple(
+        translated_lesson(lesson, lessons.get(lesson.id, {}).get(language))
+        for lesson in module.lessons
+    )
+    row = modules.get(module.id, {}).get(language)
+    if row is None:
+        return replace(module, lessons=translated)
+    return replace(
+        module,
+        title=row.title,
+        description=row.description or module.description,
+        lessons=translated,
+    )
+
+
+def translated_lesson(lesson: LessonView, row: LessonTranslation | None) -> LessonView:
+    """`lesson` with the texts `row` gives (a text it lacks stays as it was)."""
+    if row is None:
+        return lesson
+    challenge = lesson.challenge
+    if challenge is not None and row.question:
+        options = tuple(json.loads(row.options)) if row.options else challenge.options
+        challenge = replace(challenge, question=row.question, options=options)
+    return replace(
+        lesson, title=row.title, content=row.content or lesson.content, challenge=challenge
     )
 
 

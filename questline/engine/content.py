@@ -1,4 +1,8 @@
-"""Course files: modules with their lessons (and optional challenges), loaded idempotently."""
+"""Course files: modules with their lessons (and optional challenges), loaded idempotently.
+
+Texts may be given per language (``questline.rules.translations``): the course's ``language``
+is stored in the seed columns, every other one in the translation tables.
+"""
 
 from __future__ import annotations
 
@@ -16,50 +20,88 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from questline.engine.course import normalise_answer
 from questline.engine.errors import ContentError
 from questline.engine.limits import INT_MAX, INT_MIN
-from questline.engine.models import Lesson, LessonChallenge, Module
+from questline.engine.models import (
+    Lesson,
+    LessonChallenge,
+    LessonTranslation,
+    Module,
+    ModuleTranslation,
+)
+from questline.engine.translations import replace, stored
 from questline.plain_errors import plain_message
 from questline.rules.limits import MAX_FILE_DEPTH, MAX_POINTS
 from questline.rules.parsing import DuplicateKeyError, TreeError, parse_json, parse_yaml
+from questline.rules.translations import (
+    DEFAULT_LANGUAGE,
+    LanguageCode,
+    LocalisedBody,
+    LocalisedTexts,
+    LocalisedTitle,
+    in_language,
+    languages_of,
+    missing_texts,
+)
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
 
 MAX_OPTIONS = 10
 OPTION_CHARS = 64
+NEUTRAL = ("answers", "options")
+"""Fields whose plain list serves every language of the course."""
 
 
 class ChallengeDocument(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1)
-    answers: list[str] = Field(min_length=1)
+    question: LocalisedBody
+    answers: LocalisedTexts
+    """Right answers; an answer in any of the challenge's languages is accepted."""
     points: int = Field(default=0, ge=0, le=MAX_POINTS)
-    options: list[str] | None = Field(default=None, min_length=2, max_length=MAX_OPTIONS)
+    options: LocalisedTexts | None = None
     """Choices shown as buttons; at least one must be a right answer. Typing stays possible."""
+
+    @property
+    def accepted(self) -> list[str]:
+        """Every right answer, in every language."""
+        return _every(self.answers)
 
     @model_validator(mode="after")
     def _options_hold_an_answer(self) -> ChallengeDocument:
         if self.options is None:
             return self
-        choices = [normalise_answer(option) for option in self.options]
-        if any(
-            not choice or len(option) > OPTION_CHARS
-            for choice, option in zip(choices, self.options, strict=True)
-        ):
-            raise ValueError(f"options must be 1 to {OPTION_CHARS} characters long")
-        if len(set(choices)) < len(choices):
-            raise ValueError("options must differ from each other (ignoring case and spaces)")
-        if not set(choices) & {normalise_answer(answer) for answer in self.answers}:
-            raise ValueError("no option is a right answer: one of the options must be in answers")
+        right = {normalise_answer(answer) for answer in self.accepted}
+        for language, options in _per_language(self.options):
+            where = f"options {language!r}" if language else "options"
+            if not 2 <= len(options) <= MAX_OPTIONS:
+                raise ValueError(f"{where} must hold 2 to {MAX_OPTIONS} choices")
+            choices = [normalise_answer(option) for option in options]
+            if any(len(option) > OPTION_CHARS for option in options):
+                raise ValueError(f"{where} must be 1 to {OPTION_CHARS} characters long")
+            if len(set(choices)) < len(choices):
+                raise ValueError(f"{where} must differ from each other (ignoring case and spaces)")
+            if not set(choices) & right:
+                raise ValueError(
+                    f"{where}: no option is a right answer: one of the options must be in answers"
+                )
         return self
+
+
+def _per_language(value: list[str] | dict[str, list[str]]) -> list[tuple[str | None, list[str]]]:
+    """A translatable list per language (None: a plain list, in the course's language)."""
+    return list(value.items()) if isinstance(value, dict) else [(None, value)]
+
+
+def _every(value: list[str] | dict[str, list[str]]) -> list[str]:
+    return [item for _, items in _per_language(value) for item in items]
 
 
 class LessonDocument(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     slug: str = Field(pattern=SLUG_PATTERN, max_length=100)
-    title: str = Field(min_length=1, max_length=200)
-    content: str | None = None
+    title: LocalisedTitle
+    content: LocalisedBody | None = None
     order: int = Field(ge=INT_MIN, le=INT_MAX)
     estimated_duration: int | None = Field(default=None, ge=0, le=INT_MAX)
     published: bool = True
@@ -70,8 +112,8 @@ class ModuleDocument(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     slug: str = Field(pattern=SLUG_PATTERN, max_length=100)
-    title: str = Field(min_length=1, max_length=200)
-    description: str | None = None
+    title: LocalisedTitle
+    description: LocalisedBody | None = None
     order: int = Field(ge=INT_MIN, le=INT_MAX)
     published: bool = True
     lessons: list[LessonDocument] = Field(default_factory=list)
@@ -85,12 +127,58 @@ class ModuleDocument(BaseModel):
 class CourseDocument(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    language: LanguageCode = DEFAULT_LANGUAGE
+    """The language of plain texts, and the fallback for a reader's language."""
     modules: list[ModuleDocument]
 
     @model_validator(mode="after")
     def _unique_module_slugs(self) -> CourseDocument:
         _reject_duplicates((module.slug for module in self.modules), "the course")
         return self
+
+    @model_validator(mode="after")
+    def _complete_in_every_language(self) -> CourseDocument:
+        languages = self.languages
+        gaps = [
+            f"{pointer}/{field}: {what} has no {language!r} {field}"
+            for pointer, what, fields in self._texts()
+            for field, language in missing_texts(fields, languages, self.language, NEUTRAL)
+        ]
+        if gaps:
+            raise ValueError("; ".join(gaps) + f" (the course is in {', '.join(languages)})")
+        return self
+
+    def _texts(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """Every translatable field: (JSON pointer of its owner, the owner's name, fields)."""
+        found = []
+        for m, module in enumerate(self.modules):
+            texts = {"title": module.title, "description": module.description}
+            found.append((f"/modules/{m}", f"module {module.slug}", texts))
+            for n, lesson in enumerate(module.lessons):
+                texts = {"title": lesson.title, "content": lesson.content}
+                if lesson.challenge is not None:
+                    challenge = lesson.challenge
+                    texts |= {
+                        "question": challenge.question,
+                        "answers": challenge.answers,
+                        "options": challenge.options,
+                    }
+                found.append(
+                    (f"/modules/{m}/lessons/{n}", f"lesson {module.slug}/{lesson.slug}", texts)
+                )
+        return found
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Every language the course gives texts in, its own first."""
+        found = {
+            language
+            for _, _, fields in self._texts()
+            for name, value in fields.items()
+            if name not in NEUTRAL or isinstance(value, dict)
+            for language in languages_of(value, self.language)
+        }
+        return (self.language, *sorted(found - {self.language}))
 
 
 def _reject_duplicates(slugs: Any, where: str) -> None:
@@ -126,7 +214,9 @@ def read_course(path: Path) -> CourseDocument:
         return CourseDocument.model_validate(raw)
     except ValidationError as error:
         problems = "; ".join(
-            f"/{'/'.join(str(part) for part in problem['loc'])}: {plain_message(problem)}"
+            "".join(f"/{part}" for part in problem["loc"])
+            + (": " if problem["loc"] else "")
+            + plain_message(problem)
             for problem in error.errors()
         )
         raise ContentError(f"{path}: {problems}") from None
@@ -152,34 +242,45 @@ def _assign(row: Any, values: dict[str, Any]) -> bool:
 
 
 async def load_course(session: AsyncSession, course: CourseDocument) -> ContentReport:
-    """Insert or update modules, lessons and challenges by slug; never deletes anything."""
+    """Insert or update modules, lessons, challenges and their translations by slug; never
+    deletes a module or lesson (a language the course no longer gives loses its rows)."""
     report = ContentReport()
     existing = {
         module.slug: module
         for module in (await session.scalars(select(Module).where(Module.slug.is_not(None))))
     }
+    module_texts = await stored(session, ModuleTranslation)
+    lesson_texts = await stored(session, LessonTranslation)
+    default = course.language
+    others = course.languages[1:]
     for module_doc in course.modules:
         module = existing.get(module_doc.slug)
-        values = {
-            "title": module_doc.title,
-            "description": module_doc.description,
-            "order": module_doc.order,
-            "is_published": module_doc.published,
-        }
+        values = {**_module_texts(module_doc, default, default), "order": module_doc.order}
+        values["is_published"] = module_doc.published
         if module is None:
             module = Module(slug=module_doc.slug, lessons=[], **values)
             session.add(module)
             await session.flush()
             report.created.append(module_doc.slug)
+            changed = True
         else:
-            _track(report, module_doc.slug, _assign(module, values))
+            changed = _assign(module, values)
+        wanted = {language: _module_texts(module_doc, language, default) for language in others}
+        changed = (
+            await replace(
+                session, ModuleTranslation, module.id, module_texts.get(module.id, {}), wanted
+            )
+            or changed
+        )
+        if module_doc.slug not in report.created:
+            _track(report, module_doc.slug, changed)
         lessons = {lesson.slug: lesson for lesson in module.lessons}
         for lesson_doc in module_doc.lessons:
             key = f"{module_doc.slug}/{lesson_doc.slug}"
             lesson = lessons.get(lesson_doc.slug)
             values = {
-                "title": lesson_doc.title,
-                "content": lesson_doc.content,
+                "title": in_language(lesson_doc.title, default, default),
+                "content": _text(lesson_doc.content, default, default),
                 "order": lesson_doc.order,
                 "estimated_duration": lesson_doc.estimated_duration,
                 "is_published": lesson_doc.published,
@@ -187,27 +288,61 @@ async def load_course(session: AsyncSession, course: CourseDocument) -> ContentR
             if lesson is None:
                 lesson = Lesson(module_id=module.id, slug=lesson_doc.slug, challenge=None, **values)
                 session.add(lesson)
-                changed = _assign_challenge(lesson, lesson_doc.challenge)
+                _assign_challenge(lesson, lesson_doc.challenge, default)
+                await session.flush()
                 report.created.append(key)
             else:
                 changed = _assign(lesson, values)
-                changed = _assign_challenge(lesson, lesson_doc.challenge) or changed
-                _track(report, key, changed)
+                changed = _assign_challenge(lesson, lesson_doc.challenge, default) or changed
+            wanted = {language: _lesson_texts(lesson_doc, language, default) for language in others}
+            translated = await replace(
+                session, LessonTranslation, lesson.id, lesson_texts.get(lesson.id, {}), wanted
+            )
+            if key not in report.created:
+                _track(report, key, changed or translated)
     await session.flush()
     return report
 
 
-def _assign_challenge(lesson: Lesson, document: ChallengeDocument | None) -> bool:
+def _text(value: Any, language: str, default: str) -> Any:
+    """A translatable field's value in `language` (None stays None)."""
+    return None if value is None else in_language(value, language, default)
+
+
+def _json_list(value: Any, language: str, default: str) -> str | None:
+    items = _text(value, language, default)
+    return None if items is None else json.dumps(items, ensure_ascii=False)
+
+
+def _module_texts(document: ModuleDocument, language: str, default: str) -> dict[str, Any]:
+    return {
+        "title": in_language(document.title, language, default),
+        "description": _text(document.description, language, default),
+    }
+
+
+def _lesson_texts(document: LessonDocument, language: str, default: str) -> dict[str, Any]:
+    challenge = document.challenge
+    return {
+        "title": in_language(document.title, language, default),
+        "content": _text(document.content, language, default),
+        "question": _text(challenge.question, language, default) if challenge else None,
+        "answers": _json_list(challenge.answers, language, default) if challenge else None,
+        "options": _json_list(challenge.options, language, default) if challenge else None,
+    }
+
+
+def _assign_challenge(lesson: Lesson, document: ChallengeDocument | None, default: str) -> bool:
     if document is None:
         if lesson.challenge is None:
             return False
         lesson.challenge = None
         return True
     values = {
-        "question": document.question,
-        "answers": json.dumps(document.answers, ensure_ascii=False),
+        "question": in_language(document.question, default, default),
+        "answers": _json_list(document.answers, default, default),
         "points": document.points,
-        "options": json.dumps(document.options, ensure_ascii=False) if document.options else None,
+        "options": _json_list(document.options, default, default),
     }
     if lesson.challenge is None:
         lesson.challenge = LessonChallenge(**values)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from questline.engine.catalogue import module_view
+from questline.engine.catalogue import module_view, translated_module
 from questline.engine.errors import (
     NoChallenge,
     ScoreMismatch,
@@ -20,8 +20,10 @@ from questline.engine.errors import (
     UnpublishedModule,
 )
 from questline.engine.events import Event
-from questline.engine.models import Module
+from questline.engine.models import LessonTranslation, Module, ModuleTranslation
+from questline.engine.translations import stored
 from questline.engine.views import LessonView, ModuleView
+from questline.rules.translations import primary_language
 from questline.rules.vocabulary import ActivityType
 
 
@@ -59,19 +61,51 @@ class Course:
     modules: tuple[ModuleView, ...]
     lessons: Mapping[int, LessonView]
     answers: Mapping[int, frozenset[str]]
+    """Right answers by lesson id, normalised, in every language of the lesson."""
     published_parts: Mapping[int, ModuleView]
     """Every module by id, holding only its published lessons."""
+
+    translations: Mapping[str, Course] = field(default_factory=dict)
+    """The course in each language it is translated into (texts only; same ids)."""
 
     @classmethod
     async def load(cls, session: AsyncSession) -> Course:
         rows = list(await session.scalars(select(Module).order_by(Module.order, Module.id)))
         modules = tuple(module_view(module, published_only=False) for module in rows)
-        answers = {
-            lesson.id: frozenset(normalise_answer(a) for a in json.loads(lesson.challenge.answers))
+        module_texts = await stored(session, ModuleTranslation)
+        lesson_texts = await stored(session, LessonTranslation)
+        answers: dict[int, set[str]] = {
+            lesson.id: {normalise_answer(a) for a in json.loads(lesson.challenge.answers)}
             for module in rows
             for lesson in module.lessons
             if lesson.challenge is not None
         }
+        for lesson_id, translated in lesson_texts.items():
+            for row in translated.values():
+                if row.answers and lesson_id in answers:
+                    answers[lesson_id].update(normalise_answer(a) for a in json.loads(row.answers))
+        frozen = {lesson_id: frozenset(found) for lesson_id, found in answers.items()}
+        languages = {
+            language
+            for texts in (module_texts, lesson_texts)
+            for rows in texts.values()
+            for language in rows
+        }
+        translations = {
+            language: cls.of(
+                tuple(
+                    translated_module(module, language, module_texts, lesson_texts)
+                    for module in modules
+                ),
+                frozen,
+            )
+            for language in sorted(languages)
+        }
+        return replace(cls.of(modules, frozen), translations=translations)
+
+    @classmethod
+    def of(cls, modules: tuple[ModuleView, ...], answers: Mapping[int, frozenset[str]]) -> Course:
+        """The course of these module views (with their lessons) and right answers."""
         lessons = {lesson.id: lesson for module in modules for lesson in module.lessons}
         parts = {
             module.id: replace(
@@ -80,6 +114,12 @@ class Course:
             for module in modules
         }
         return cls(modules=modules, lessons=lessons, answers=answers, published_parts=parts)
+
+    def in_language(self, language: str | None) -> Course:
+        """The course with its texts in `language` (a tag such as "ru" or "ru-RU"); texts not
+        translated into it, and languages it has no translation for, fall back to the course's
+        own language."""
+        return self.translations.get(primary_language(language) or "", self)
 
     def published_modules(self) -> list[ModuleView]:
         """Published modules in course order, each with its published lessons only."""

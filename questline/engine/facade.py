@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from itertools import islice
 from pathlib import Path
@@ -49,6 +49,7 @@ from questline.engine.group_commit import GroupCommit
 from questline.engine.learner import Learners, LearnerState, Recorded, load_learner
 from questline.engine.models import (
     Achievement,
+    AchievementTranslation,
     ActivityLog,
     Lesson,
     Module,
@@ -75,6 +76,7 @@ from questline.engine.reports import (
 from questline.engine.rule_store import RuleChange, RulesReport, diff_rules, store_rules
 from questline.engine.rulebook import ActiveRule, RuleBook
 from questline.engine.timestamps import utcnow
+from questline.engine.translations import stored
 from questline.engine.views import (
     AchievementStatus,
     ActivityCalendar,
@@ -250,7 +252,7 @@ class Engine:
         """
         async with self.sessions() as session:
             rows = await session.scalars(select(Achievement).order_by(Achievement.id))
-            self.rulebook.replace(rows)
+            self.rulebook.replace(rows, await stored(session, AchievementTranslation))
             self._course = await Course.load(session)
 
     async def course(self) -> Course:
@@ -887,19 +889,28 @@ class Engine:
 
     # -- reading -----------------------------------------------------------------------------
 
-    async def modules(self, *, published_only: bool = True) -> list[ModuleView]:
-        """Modules in course order; by default the published ones with their published lessons."""
-        course = await self.course()
+    async def modules(
+        self, *, published_only: bool = True, language: str | None = None
+    ) -> list[ModuleView]:
+        """Modules in course order; by default the published ones with their published lessons.
+
+        `language` (a tag such as "ru" or "ru-RU") picks the texts of this and every reading
+        below; a text the course does not give in it is in the course's own language."""
+        course = (await self.course()).in_language(language)
         return course.published_modules() if published_only else list(course.modules)
 
-    async def module(self, module_id: int) -> ModuleView:
-        return (await self.course()).published_module(module_id)
+    async def module(self, module_id: int, *, language: str | None = None) -> ModuleView:
+        return (await self.course()).in_language(language).published_module(module_id)
 
-    async def lesson(self, lesson_id: int) -> LessonView:
-        return (await self.course()).published_lesson(lesson_id)
+    async def lesson(self, lesson_id: int, *, language: str | None = None) -> LessonView:
+        return (await self.course()).in_language(language).published_lesson(lesson_id)
 
     async def progress(
-        self, *, user_id: int | None = None, telegram_id: int | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        telegram_id: int | None = None,
+        language: str | None = None,
     ) -> ProgressReport:
         """Per-module lesson statuses, totals and streaks of one learner."""
         course = await self.course()
@@ -908,7 +919,16 @@ class Engine:
                 session, self.zone, user_id=user_id, telegram_id=telegram_id
             )
             facts = await self.facts.build(self._context(session, course, learner), PROGRESS_FACTS)
-            return progress_report(learner, course, facts)
+            return progress_report(learner, course.in_language(language), facts)
+
+    def award_in(self, award: AwardView, language: str | None) -> AwardView:
+        """`award` with the achievement's title and description in `language` (a tag such as
+        "ru-RU"; the rule's own language when it has no translation into it)."""
+        rule = self.rulebook.rule(award.slug)
+        if rule is None:
+            return award
+        texts = rule.texts(language)
+        return replace(award, title=texts.title, description=texts.description)
 
     async def achievements(
         self,
@@ -916,9 +936,11 @@ class Engine:
         user_id: int | None = None,
         telegram_id: int | None = None,
         locale: str | None = None,
+        language: str | None = None,
     ) -> list[AchievementStatus]:
         """Every achievement for one learner: earned ones with dates, locked ones with progress
-        and what is missing, phrased for a learner in `locale`'s language when it is given."""
+        and what is missing, phrased for a learner in `locale`'s language when it is given;
+        titles and descriptions in `language` (default: `locale`'s)."""
         course = await self.course()
         async with self.sessions() as session:
             learner = await load_learner(
@@ -928,8 +950,9 @@ class Engine:
             facts = await self.facts.build(
                 self._context(session, course, learner), self.rulebook.reads(locked)
             )
-            earned = await earned_statuses(session, learner)
-            return earned + locked_statuses(self.rulebook, learner, facts, locale)
+            language = language or locale
+            earned = await earned_statuses(session, learner, self.rulebook, language)
+            return earned + locked_statuses(self.rulebook, learner, facts, locale, language)
 
     async def activity_calendar(
         self,

@@ -659,3 +659,51 @@ class ApiKey(Base):
 
     def __repr__(self) -> str:
         return f"ApiKey(id={self.id!r}, name={self.name!r}, prefix={self.prefix!r})"
+
+
+LANGUAGE_LENGTH = 8
+
+
+class ModuleTranslation(Base):
+    """Extension (0016): a module's texts in a language other than its course's own (the
+    ``modules`` row holds that one)."""
+
+    __tablename__ = "module_translations"
+
+    module_id: Mapped[int] = mapped_column(
+        ForeignKey("modules.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    language: Mapped[str] = mapped_column(String(LANGUAGE_LENGTH), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class LessonTranslation(Base):
+    """Extension (0016): a lesson's texts, and its challenge's, in another language;
+    ``answers`` and ``options`` are JSON lists of strings, as in ``lesson_challenges``."""
+
+    __tablename__ = "lesson_translations"
+
+    lesson_id: Mapped[int] = mapped_column(
+        ForeignKey("lessons.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    language: Mapped[str] = mapped_column(String(LANGUAGE_LENGTH), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    content: Mapped[str | None] = mapped_column(Text, nullable=True)
+    question: Mapped[str | None] = mapped_column(Text, nullable=True)
+    answers: Mapped[str | None] = mapped_column(Text, nullable=True)
+    options: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AchievementTranslation(Base):
+    """Extension (0016): an achievement's title and description in another language than its
+    rule document's own (the ``achievements`` row holds that one)."""
+
+    __tablename__ = "achievement_translations"
+
+    achievement_id: Mapped[int] = mapped_column(
+        ForeignKey("achievements.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    language: Mapped[str] = mapped_column(String(LANGUAGE_LENGTH), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)

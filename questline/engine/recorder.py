@@ -54,8 +54,8 @@ def award_view(user: User, rule: RuleDocument, earned_at: datetime) -> AwardView
     """What the learner is told about an award of the rule `rule`."""
     return AwardView(
         slug=rule.slug,
-        title=rule.title,
-        description=rule.description,
+        title=rule.title_in(),
+        description=rule.description_in(),
         icon=rule.icon,
         points=rule.points,
         earned_at=earned_at,

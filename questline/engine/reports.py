@@ -13,7 +13,7 @@ from questline.engine.course import Course
 from questline.engine.learner import LearnerState
 from questline.engine.models import ProgressStatus, UserAchievement
 from questline.engine.progress import Progress
-from questline.engine.rulebook import RuleBook, document_of
+from questline.engine.rulebook import RuleBook, RuleTexts, document_of
 from questline.engine.views import (
     AchievementStatus,
     LessonProgress,
@@ -60,14 +60,26 @@ def _lesson_progress(lesson: LessonView, row: Progress | None) -> LessonProgress
     )
 
 
-async def earned_statuses(session: AsyncSession, learner: LearnerState) -> list[AchievementStatus]:
-    """The learner's achievements in the order they were earned."""
+async def earned_statuses(
+    session: AsyncSession, learner: LearnerState, rulebook: RuleBook, language: str | None = None
+) -> list[AchievementStatus]:
+    """The learner's achievements in the order they were earned, with the texts in `language`
+    for those in force (an achievement no longer in force keeps its stored texts)."""
     rows = await session.scalars(
         select(UserAchievement)
         .where(UserAchievement.user_id == learner.user.id)
         .order_by(UserAchievement.earned_at, UserAchievement.id)
     )
-    return [_status(document_of(row.achievement), earned_at=row.earned_at) for row in rows]
+    statuses = []
+    for row in rows:
+        document = document_of(row.achievement)
+        rule = rulebook.rule(document.slug)
+        if rule is None:
+            texts = RuleTexts(document.title_in(), document.description_in())
+        else:
+            texts = rule.texts(language)
+        statuses.append(_status(document, texts, earned_at=row.earned_at))
+    return statuses
 
 
 def locked_statuses(
@@ -75,9 +87,10 @@ def locked_statuses(
     learner: LearnerState,
     facts: Mapping[str, Any],
     locale: str | None = None,
+    language: str | None = None,
 ) -> list[AchievementStatus]:
     """The rules in force the learner has not earned, with progress and what is missing
-    (phrased for `locale` when given).
+    (phrased for `locale` when given), their texts in `language`.
 
     Outside an event, a rule about an event (it reads a fact of the event) is explained by its
     description.
@@ -92,25 +105,27 @@ def locked_statuses(
             if rule.compiled.event_reads
             else explain(rule.compiled, facts, evaluator, locale=locale).shortfalls
         )
+        texts = rule.texts(language)
         statuses.append(
             _status(
                 rule.document,
+                texts,
                 earned_at=None,
                 progress=rule_progress(rule.compiled, facts, evaluator.catalog),
                 shortfalls=shortfalls,
-                explanation="; ".join(item.text for item in shortfalls)
-                or rule.document.description,
+                explanation="; ".join(item.text for item in shortfalls) or texts.description,
             )
         )
     return statuses
 
 
-def _status(document: RuleDocument, **state: Any) -> AchievementStatus:
-    """An achievement as a learner sees it: the rule's presentation plus the learner's state."""
+def _status(document: RuleDocument, texts: RuleTexts, **state: Any) -> AchievementStatus:
+    """An achievement as a learner sees it: the rule's presentation, in the language of
+    `texts`, plus the learner's state."""
     return AchievementStatus(
         slug=document.slug,
-        title=document.title,
-        description=document.description,
+        title=texts.title,
+        description=texts.description,
         icon=document.icon,
         points=document.points,
         **state,

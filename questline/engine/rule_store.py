@@ -1,4 +1,5 @@
-"""Storing rule documents as achievement rows, idempotently by slug."""
+"""Storing rule documents as achievement rows, idempotently by slug: the rule's own language in
+the row, its other languages in ``achievement_translations``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from questline.engine.models import Achievement, UserAchievement
+from questline.engine.models import Achievement, AchievementTranslation, UserAchievement
+from questline.engine.translations import Texts, differs, replace, stored
 from questline.rules.document import RuleDocument
 
 
@@ -26,17 +28,25 @@ async def store_rules(session: AsyncSession, documents: Sequence[RuleDocument]) 
     """Insert new rules and update changed ones; rules absent from `documents` are left alone."""
     report = RulesReport()
     existing = await _existing(session, documents)
+    translations = await stored(session, AchievementTranslation)
     for document in documents:
         values = _values(document)
         row = existing.get(document.slug)
         if row is None:
-            session.add(Achievement(slug=document.slug, **values))
+            row = Achievement(slug=document.slug, **values)
+            session.add(row)
+            await session.flush()
+            await replace(session, AchievementTranslation, row.id, {}, _translations(document))
             report.created.append(document.slug)
             continue
         changed = [name for name, value in values.items() if getattr(row, name) != value]
         for name in changed:
             setattr(row, name, values[name])
-        (report.updated if changed else report.unchanged).append(document.slug)
+        rows = translations.get(row.id, {})
+        translated = await replace(
+            session, AchievementTranslation, row.id, rows, _translations(document)
+        )
+        (report.updated if changed or translated else report.unchanged).append(document.slug)
     return report
 
 
@@ -62,6 +72,7 @@ class RuleChange:
 async def diff_rules(session: AsyncSession, documents: Sequence[RuleDocument]) -> list[RuleChange]:
     """What `store_rules(documents)` would change, writing nothing."""
     existing = await _existing(session, documents)
+    translations = await stored(session, AchievementTranslation)
     holders = dict(
         (
             await session.execute(
@@ -80,6 +91,8 @@ async def diff_rules(session: AsyncSession, documents: Sequence[RuleDocument]) -
         changed = tuple(
             name for name, value in _values(document).items() if getattr(row, name) != value
         )
+        if differs(translations.get(row.id, {}), _translations(document)):
+            changed += ("translations",)
         count = int(holders.get(row.id, 0))
         changes.append(
             RuleChange(document.slug, False, changed, count, row.points, document.points)
@@ -96,12 +109,23 @@ async def _existing(
     return {row.slug: row for row in rows if row.slug is not None}
 
 
+def _translations(document: RuleDocument) -> Texts:
+    """The achievement's texts in each language but the rule's own."""
+    return {
+        language: {
+            "title": document.title_in(language),
+            "description": document.description_in(language),
+        }
+        for language in document.languages[1:]
+    }
+
+
 def _values(document: RuleDocument) -> dict[str, object]:
-    """The achievement row's fields a rule document sets."""
+    """The achievement row's fields a rule document sets (texts in the rule's own language)."""
     return {
         "type": document.type,
-        "title": document.title,
-        "description": document.description,
+        "title": document.title_in(),
+        "description": document.description_in(),
         "icon": document.icon,
         "points": document.points,
         "criteria": json.dumps(document.criteria, ensure_ascii=False, sort_keys=True),

@@ -5,15 +5,24 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from questline.engine.models import Achievement
+from questline.engine.models import Achievement, AchievementTranslation
 from questline.rules.document import RuleDocument
 from questline.rules.evaluation import CompiledRule, RuleEvaluationError, RuleEvaluator, applies
+from questline.rules.translations import primary_language
 from questline.rules.vocabulary import ActivityType
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RuleTexts:
+    """What a learner reads of an achievement, in one language."""
+
+    title: str
+    description: str | None
 
 
 @dataclass(frozen=True)
@@ -22,6 +31,16 @@ class ActiveRule:
 
     achievement_id: int
     compiled: CompiledRule
+    translations: Mapping[str, RuleTexts] = field(default_factory=dict)
+    """The achievement's texts in languages other than its rule document's own."""
+
+    def texts(self, language: str | None = None) -> RuleTexts:
+        """The title and description in `language` (a tag such as "ru-RU"), else in the rule
+        document's own language."""
+        translated = self.translations.get(primary_language(language) or "")
+        if translated is not None:
+            return translated
+        return RuleTexts(self.document.title_in(), self.document.description_in())
 
     @property
     def slug(self) -> str:
@@ -53,9 +72,15 @@ class RuleBook:
     def __init__(self, evaluator: RuleEvaluator) -> None:
         self.evaluator = evaluator
         self.rules: tuple[ActiveRule, ...] = ()
+        self._by_slug: dict[str, ActiveRule] = {}
 
-    def replace(self, achievements: Iterable[Achievement]) -> None:
-        """Compile every enabled achievement with criteria; a broken one is logged and skipped."""
+    def replace(
+        self,
+        achievements: Iterable[Achievement],
+        translations: Mapping[int, Mapping[str, AchievementTranslation]],
+    ) -> None:
+        """Compile every enabled achievement with criteria, with its `translations` (by
+        achievement id, then language); a broken one is logged and skipped."""
         compiled = []
         for achievement in achievements:
             if not achievement.enabled or not achievement.criteria:
@@ -65,8 +90,17 @@ class RuleBook:
             except (ValueError, TypeError) as error:
                 log.error("achievement %s is not loaded: %s", achievement.slug, error)
                 continue
-            compiled.append(ActiveRule(achievement.id, rule))
+            texts = {
+                language: RuleTexts(row.title, row.description)
+                for language, row in translations.get(achievement.id, {}).items()
+            }
+            compiled.append(ActiveRule(achievement.id, rule, texts))
         self.rules = tuple(compiled)
+        self._by_slug = {rule.slug: rule for rule in self.rules}
+
+    def rule(self, slug: str) -> ActiveRule | None:
+        """The rule in force with this slug, if any."""
+        return self._by_slug.get(slug)
 
     def candidates(self, activity: ActivityType, earned: Collection[int]) -> list[ActiveRule]:
         """Rules not yet earned that an event of `activity` can change."""

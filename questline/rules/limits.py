@@ -18,3 +18,6 @@ leaderboard's total of all awards must fit one too)."""
 
 MAX_FREEZES = 100
 """Most streak freezes one award or one admin grant may give."""
+MAX_TITLE_LENGTH = 200
+"""Longest title of an achievement, module or lesson (``title`` columns are VARCHAR(200)), in
+every language."""

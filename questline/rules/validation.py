@@ -138,7 +138,7 @@ def _schema_message(error: Mapping[str, Any]) -> str:
         return "must be a string" + (" or null" if name in ("description", "icon") else "")
     if kind == "bool_type":
         return "must be true or false"
-    msg = str(error.get("msg", kind))
+    msg = str(error.get("msg", kind)).removeprefix("Value error, ")
     return msg[:1].lower() + msg[1:]
 
 

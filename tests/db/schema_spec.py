@@ -192,6 +192,24 @@ EXTENSION_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
         "settled_at": (T, None, True),
         "last_error": ("str", 255, True),
     },
+    "module_translations": {
+        "module_id": ("int", None, False),
+        "language": ("str", 8, False),
+        "title": ("str", 200, False),
+        "description": ("text", None, True),
+    },
+    "lesson_translations": {
+        "lesson_id": ("int", None, False),
+        "language": ("str", 8, False),
+        "title": ("str", 200, False),
+        **{name: ("text", None, True) for name in ("content", "question", "answers", "options")},
+    },
+    "achievement_translations": {
+        "achievement_id": ("int", None, False),
+        "language": ("str", 8, False),
+        "title": ("str", 200, False),
+        "description": ("text", None, True),
+    },
     "conversation_states": {
         "id": ("int", None, False),
         "key": ("str", 255, False),
@@ -250,6 +268,9 @@ EXTENSION_PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "learner_goals": ("user_id",),
     "streak_freeze_uses": ("user_id", "day"),
     "reminder_settings": ("user_id",),
+    "module_translations": ("module_id", "language"),
+    "lesson_translations": ("lesson_id", "language"),
+    "achievement_translations": ("achievement_id", "language"),
 }
 EXTENSION_TABLES = {
     "lesson_challenges",
@@ -424,6 +445,9 @@ EXTENSION_FOREIGN_KEYS: dict[str, set[tuple[tuple[str, ...], str, tuple[str, ...
     "streak_freeze_uses": {(("user_id",), "users", ("id",), "CASCADE")},
     "reminder_settings": {(("user_id",), "users", ("id",), "CASCADE")},
     "reminder_sends": {(("user_id",), "users", ("id",), "CASCADE")},
+    "module_translations": {(("module_id",), "modules", ("id",), "CASCADE")},
+    "lesson_translations": {(("lesson_id",), "lessons", ("id",), "CASCADE")},
+    "achievement_translations": {(("achievement_id",), "achievements", ("id",), "CASCADE")},
 }
 
 

@@ -217,14 +217,14 @@ async def test_broken_course_file_loads_nothing(
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        (["5"], "List should have at least 2 items"),
-        ([str(n) for n in range(11)], "List should have at most 10 items"),
+        (["5"], "options must hold 2 to 10 choices"),
+        ([str(n) for n in range(11)], "options must hold 2 to 10 choices"),
         (["5", " 5 "], "options must differ from each other (ignoring case and spaces)"),
         (["Five", "five"], "options must differ from each other"),
         (["4", "6"], "no option is a right answer: one of the options must be in answers"),
-        (["5", "   "], "options must be 1 to 64 characters long"),
+        (["5", "   "], "options: item 1 must not be empty"),
         (["5", "x" * 65], "options must be 1 to 64 characters long"),
-        ("5, 6", "Input should be a valid list"),
+        ("5, 6", "options: must be a list of texts, not text"),
     ],
 )
 async def test_bad_challenge_options_load_nothing(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import quote
 
+import pytest
 from httpx import AsyncClient
 
 from questline.engine import Engine
@@ -238,3 +239,33 @@ async def test_openapi_document_is_served_without_a_key(client: AsyncClient) -> 
     assert "/v1/events:batch" in schema["paths"]
     problem = schema["paths"]["/v1/events"]["post"]["responses"]["422"]["content"]
     assert list(problem) == ["application/problem+json"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "module", "achievement"),
+    [
+        ("ru-RU,ru;q=0.9,en;q=0.8", "Основы Python", "Первые шаги"),
+        ("en;q=0.5, ru", "Основы Python", "Первые шаги"),
+        ("de-DE", "Python basics", "First steps"),
+        ("*", "Python basics", "First steps"),
+        ("ru;q=oops, en", "Python basics", "First steps"),
+        (None, "Python basics", "First steps"),
+    ],
+)
+async def test_read_routes_honour_accept_language(
+    client: AsyncClient,
+    keys: Keys,
+    learner: int,
+    lessons: list[LessonView],
+    accept: str | None,
+    module: str,
+    achievement: str,
+) -> None:
+    await client.post(
+        "/v1/events", json=completed(learner, lessons[0]), headers=bearer(keys.writer)
+    )
+    headers = bearer(keys.reader) | ({"Accept-Language": accept} if accept else {})
+    progress = (await client.get(f"/v1/learners/{learner}/progress", headers=headers)).json()
+    assert progress["modules"][0]["title"] == module
+    states = (await client.get(f"/v1/learners/{learner}/achievements", headers=headers)).json()
+    assert next(s for s in states if s["slug"] == "first-lesson")["title"] == achievement

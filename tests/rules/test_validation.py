@@ -72,7 +72,7 @@ def test_unknown_fact_without_suggestion() -> None:
         ({**BASE, "title": "t" * 201}, "/title: must be at most 200 characters"),
         ({**BASE, "title": ""}, "/title: must not be empty"),
         ({**BASE, "icon": "i" * 101}, "/icon: must be at most 100 characters"),
-        ({**BASE, "description": 5}, "/description: must be a string or null"),
+        ({**BASE, "description": 5}, "/description: must be text, not a number"),
         ({**BASE, "enabled": "yes"}, "/enabled: must be true or false"),
         (
             {**BASE, "type": "STREAKS"},
@@ -82,7 +82,7 @@ def test_unknown_fact_without_suggestion() -> None:
         (
             {**BASE, "colour": "red"},
             '/colour: unknown field "colour" (allowed: slug, type, title, '
-            "description, icon, points, streak_freezes, criteria, enabled, examples)",
+            "description, language, icon, points, streak_freezes, criteria, enabled, examples)",
         ),
     ],
 )

@@ -47,7 +47,7 @@ def _recreate(path: Path) -> str:
 async def _course(engine: Engine) -> list[CourseLesson]:
     """The published lessons in course order, with their challenges' accepted answers."""
     answers = {
-        (module.slug, lesson.slug): tuple(lesson.challenge.answers)
+        (module.slug, lesson.slug): tuple(lesson.challenge.accepted)
         for module in read_course(SAMPLE_COURSE).modules
         for lesson in module.lessons
         if lesson.challenge is not None
@@ -128,7 +128,7 @@ def _awards_table(documents: list[RuleDocument], awards: list[AwardView]) -> Tab
     table.add_column("points", justify="right")
     table.add_column("earned by", justify="right")
     for document in sorted(documents, key=lambda doc: (-counts[doc.slug], doc.slug)):
-        title = Text(f"{document.icon or '•'} {document.title}")
+        title = Text(f"{document.icon or '•'} {document.title_in()}")
         table.add_row(title, document.slug, str(document.points), str(counts[document.slug]))
     return table
 

@@ -177,7 +177,7 @@ def preview(file: Path, show: int) -> None:
     for document, users in run(_preview(file)):
         out.print(
             Text(
-                f"{document.icon or '•'} {document.title} ({document.slug}): "
+                f"{document.icon or '•'} {document.title_in()} ({document.slug}): "
                 f"{len(users)} learner(s) would qualify"
             )
         )

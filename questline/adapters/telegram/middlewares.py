@@ -160,7 +160,7 @@ class CelebrationMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None:
             return await handler(event, data)
-        with celebrating(user.id) as celebration:
+        with celebrating(user.id, user.language_code) as celebration:
             try:
                 return await handler(event, data)
             finally:

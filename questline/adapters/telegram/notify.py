@@ -51,6 +51,8 @@ class Celebration:
     """The awards earned while one learner's update is handled, not yet shown."""
 
     telegram_id: int
+    language: str | None = None
+    """The learner's Telegram language_code: the language of the awards' texts."""
     awards: list[AwardView] = field(default_factory=list)
 
 
@@ -58,9 +60,10 @@ _current: ContextVar[Celebration | None] = ContextVar("celebration", default=Non
 
 
 @contextmanager
-def celebrating(telegram_id: int) -> Iterator[Celebration]:
-    """Collect the awards `telegram_id` earns within the block instead of sending them."""
-    celebration = Celebration(telegram_id)
+def celebrating(telegram_id: int, language: str | None = None) -> Iterator[Celebration]:
+    """Collect the awards `telegram_id` earns within the block instead of sending them, with
+    their texts in `language`."""
+    celebration = Celebration(telegram_id, language)
     token = _current.set(celebration)
     try:
         yield celebration
@@ -112,15 +115,18 @@ class Notifier:
         """The `questline_award_granted` hook: collect it for the update in progress, else send."""
         celebration = _current.get()
         if celebration is not None and celebration.telegram_id == award.telegram_id:
-            celebration.awards.append(award)
+            celebration.awards.append(self.engine.award_in(award, celebration.language))
             return
         await self.deliver(award.telegram_id, [award])
 
     async def deliver(self, telegram_id: int, awards: Sequence[AwardView]) -> bool:
-        """Send one celebration of `awards`; False if the learner cannot be reached (blocked
-        the bot…), DeliveryFailed if Telegram still fails after the retries."""
+        """Send one celebration of `awards`, in the learner's language; False if the learner
+        cannot be reached (blocked the bot…), DeliveryFailed if Telegram still fails after the
+        retries."""
         user = await self.engine.find_user(telegram_id=telegram_id)
-        with use_locale(user.language_code if user else None):
+        language = user.language_code if user else None
+        awards = [self.engine.award_in(award, language) for award in awards]
+        with use_locale(language):
             card = await celebration_card(self.bot, awards, user.display_name if user else "")
         slugs = ", ".join(award.slug for award in awards)
         for attempt in range(1, self.attempts + 1):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
 from questline.adapters.http.problems import (
     KINDS,
@@ -29,6 +29,34 @@ def _publisher(request: Request) -> Publisher | None:
 
 
 PublisherDep = Annotated[Publisher | None, Depends(_publisher)]
+
+
+def _preferred_language(
+    accept_language: Annotated[
+        str | None,
+        Header(
+            description="The reader's languages (RFC 9110), e.g. `ru-RU,ru;q=0.9,en;q=0.8`: "
+            "titles, lesson texts and achievements come in the most preferred one, texts not "
+            "translated into it in the course's or rule's own language",
+        ),
+    ] = None,
+) -> str | None:
+    """The most preferred language tag of an Accept-Language header (None: none, or only
+    `*`); a malformed weight counts as 0."""
+    ranked = []
+    for order, item in enumerate((accept_language or "").split(",")):
+        tag, _, params = item.strip().partition(";")
+        weight = params.strip().removeprefix("q=") if params.strip().startswith("q=") else "1"
+        try:
+            quality = float(weight)
+        except ValueError:
+            quality = 0.0
+        if tag.strip() and tag.strip() != "*" and quality > 0:
+            ranked.append((-quality, order, tag.strip()))
+    return min(ranked)[2] if ranked else None
+
+
+LanguageDep = Annotated[str | None, Depends(_preferred_language)]
 
 
 def json_body(request: Request) -> None:

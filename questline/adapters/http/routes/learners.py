@@ -11,6 +11,7 @@ from questline.adapters.http.routes.common import (
     AUTH_ERRORS,
     BODY_ERRORS,
     EngineDep,
+    LanguageDep,
     errors,
     json_body,
 )
@@ -77,17 +78,19 @@ async def put_learner(
 
 
 @router.get("/{telegram_id}/progress", dependencies=READ)
-async def learner_progress(telegram_id: TelegramId, engine: EngineDep) -> Progress:
+async def learner_progress(
+    telegram_id: TelegramId, engine: EngineDep, language: LanguageDep
+) -> Progress:
     """Lesson statuses per published module, totals and streaks."""
-    return Progress.of(await engine.progress(telegram_id=telegram_id))
+    return Progress.of(await engine.progress(telegram_id=telegram_id, language=language))
 
 
 @router.get("/{telegram_id}/achievements", dependencies=READ)
 async def learner_achievements(
-    telegram_id: TelegramId, engine: EngineDep
+    telegram_id: TelegramId, engine: EngineDep, language: LanguageDep
 ) -> list[AchievementState]:
     """Earned achievements with their dates, then locked ones with progress and explanation."""
-    statuses = await engine.achievements(telegram_id=telegram_id)
+    statuses = await engine.achievements(telegram_id=telegram_id, language=language)
     return [AchievementState.of(status) for status in statuses]
 
 

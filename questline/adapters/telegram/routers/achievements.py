@@ -18,12 +18,20 @@ from questline.engine import Engine
 async def achievements(
     event: Message | CallbackQuery, event_from_user: User, engine: Engine
 ) -> None:
-    statuses = await engine.achievements(telegram_id=event_from_user.id, locale=current_locale())
+    statuses = await engine.achievements(
+        telegram_id=event_from_user.id,
+        locale=current_locale(),
+        language=event_from_user.language_code,
+    )
     await show(event, achievements_screen(event_from_user.id, statuses))
 
 
 async def all_achievements(callback: CallbackQuery, event_from_user: User, engine: Engine) -> None:
-    statuses = await engine.achievements(telegram_id=event_from_user.id, locale=current_locale())
+    statuses = await engine.achievements(
+        telegram_id=event_from_user.id,
+        locale=current_locale(),
+        language=event_from_user.language_code,
+    )
     await show(callback, achievements_screen(event_from_user.id, statuses, show_all=True))
 
 

@@ -42,7 +42,7 @@ async def ask(
 ) -> None:
     """Show the question in place of the lesson and wait for the answer as a message."""
     owner = event_from_user.id
-    entry, item, onward = await find_lesson(engine, owner, callback_data.lesson_id)
+    entry, item, onward = await find_lesson(engine, event_from_user, callback_data.lesson_id)
     if item.lesson.challenge is None:
         raise NoChallenge(f"lesson {item.lesson.id} has no challenge")
     if item.solved:
@@ -68,7 +68,7 @@ async def answer(
         await show(message, wrong_answer(owner, lesson_id))
         return
     await state.clear()
-    await _solved(message, engine, owner, lesson_id, outcome)
+    await _solved(message, engine, event_from_user, lesson_id, outcome)
 
 
 async def choose(
@@ -81,7 +81,7 @@ async def choose(
     """A pressed option is the answer; the button carries its position, the text is the
     course's. A position the challenge no longer has (the course changed) redraws the options."""
     owner = event_from_user.id
-    _, item, _ = await find_lesson(engine, owner, callback_data.lesson_id)
+    _, item, _ = await find_lesson(engine, event_from_user, callback_data.lesson_id)
     challenge = item.lesson.challenge
     if challenge is None:
         raise NoChallenge(f"lesson {item.lesson.id} has no challenge")
@@ -96,20 +96,20 @@ async def choose(
         await show(callback, challenge_prompt(owner, item, notice=verdict), toast=verdict)
         return
     await state.clear()
-    await _solved(callback, engine, owner, item.lesson.id, outcome)
+    await _solved(callback, engine, event_from_user, item.lesson.id, outcome)
 
 
 async def _solved(
     event: Message | CallbackQuery,
     engine: Engine,
-    owner: int,
+    learner: User,
     lesson_id: int,
     outcome: ChallengeOutcome,
 ) -> None:
     """The verdict with the engine's score, any celebration, then the next step."""
     verdict = challenge_verdict(solved=True, already=outcome.already_solved, score=outcome.score)
-    entry, item, onward = await find_lesson(engine, owner, lesson_id)
-    after = next_step(owner, entry, item, next_module=onward)
+    entry, item, onward = await find_lesson(engine, learner, lesson_id)
+    after = next_step(learner.id, entry, item, next_module=onward)
     alone = Screen("\n\n".join((verdict, after.text)), after.markup)
     await conclude(event, Screen(verdict), after, alone=alone)
 

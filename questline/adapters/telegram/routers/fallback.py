@@ -25,7 +25,9 @@ async def unknown_command(message: Message) -> None:
 
 async def free_text(message: Message, event_from_user: User, engine: Engine) -> None:
     """Offer the challenge of a started lesson, if one is unsolved; else say how to answer."""
-    report = await engine.progress(telegram_id=event_from_user.id)
+    report = await engine.progress(
+        telegram_id=event_from_user.id, language=event_from_user.language_code
+    )
     published = [entry for entry in report.modules if entry.module.is_published]
     candidates: list[LessonProgress] = [
         item

@@ -27,19 +27,19 @@ from questline.engine.views import LessonProgress, ModuleProgress, ModuleView
 from questline.rules.vocabulary import ActivityType
 
 
-async def published(engine: Engine, telegram_id: int) -> list[ModuleProgress]:
-    """The learner's progress in every published module, in order."""
-    report = await engine.progress(telegram_id=telegram_id)
+async def published(engine: Engine, learner: User) -> list[ModuleProgress]:
+    """The learner's progress in every published module, in order, in their language."""
+    report = await engine.progress(telegram_id=learner.id, language=learner.language_code)
     return [entry for entry in report.modules if entry.module.is_published]
 
 
 async def find_lesson(
-    engine: Engine, telegram_id: int, lesson_id: int
+    engine: Engine, learner: User, lesson_id: int
 ) -> tuple[ModuleProgress, LessonProgress, ModuleView | None]:
     """A published lesson with the learner's status in it, and the module after its module;
     engine errors if there is none."""
     await engine.lesson(lesson_id)
-    modules = await published(engine, telegram_id)
+    modules = await published(engine, learner)
     for entry in modules:
         for item in entry.lessons:
             if item.lesson.id == lesson_id:
@@ -48,12 +48,12 @@ async def find_lesson(
 
 
 async def modules_command(message: Message, event_from_user: User, engine: Engine) -> None:
-    modules = await published(engine, event_from_user.id)
+    modules = await published(engine, event_from_user)
     await show(message, modules_screen(event_from_user.id, modules))
 
 
 async def modules_button(callback: CallbackQuery, event_from_user: User, engine: Engine) -> None:
-    modules = await published(engine, event_from_user.id)
+    modules = await published(engine, event_from_user)
     await show(callback, modules_screen(event_from_user.id, modules))
 
 
@@ -61,7 +61,7 @@ async def module_button(
     callback: CallbackQuery, callback_data: ModuleCb, event_from_user: User, engine: Engine
 ) -> None:
     await engine.module(callback_data.module_id)
-    modules = await published(engine, event_from_user.id)
+    modules = await published(engine, event_from_user)
     for entry in modules:
         if entry.module.id == callback_data.module_id:
             onward = following_module(modules, entry.module.id)
@@ -79,7 +79,7 @@ async def lesson_button(
     step, so the buttons stay at the bottom of the chat.
     """
     owner, lesson_id = event_from_user.id, callback_data.lesson_id
-    entry, item, onward = await find_lesson(engine, owner, lesson_id)
+    entry, item, onward = await find_lesson(engine, event_from_user, lesson_id)
     action, notice = callback_data.action, None
     if action is LessonAction.START and item.status is ProgressStatus.NOT_STARTED:
         await engine.record(
@@ -97,7 +97,7 @@ async def lesson_button(
     if notice is None:
         await show(callback, lesson_screen(owner, entry, item, next_module=onward))
         return
-    entry, item, onward = await find_lesson(engine, owner, lesson_id)
+    entry, item, onward = await find_lesson(engine, event_from_user, lesson_id)
     if entry.completed == entry.total:
         notice = "\n".join((notice, _("🎉 You have completed this module!")))
     result = lesson_screen(owner, entry, item, notice=notice, next_module=onward)
@@ -110,7 +110,7 @@ async def lesson_page(
     """Turn a page of a lesson's content; a page it no longer has (the content was shortened)
     shows its last page, with a word that the button was out of date."""
     owner = event_from_user.id
-    entry, item, onward = await find_lesson(engine, owner, callback_data.lesson_id)
+    entry, item, onward = await find_lesson(engine, event_from_user, callback_data.lesson_id)
     stale = callback_data.page >= len(lesson_pages(item))
     screen = lesson_screen(owner, entry, item, next_module=onward, page=callback_data.page)
     await show(callback, screen, toast=notices.stale_button() if stale else None)

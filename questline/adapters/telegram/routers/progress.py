@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 
 
 async def progress(event: Message | CallbackQuery, event_from_user: User, engine: Engine) -> None:
-    report = await engine.progress(telegram_id=event_from_user.id)
+    report = await engine.progress(
+        telegram_id=event_from_user.id, language=event_from_user.language_code
+    )
     await show(event, progress_screen(event_from_user.id, report))
     calendar = await engine.activity_calendar(telegram_id=event_from_user.id)
     assert event.bot is not None
