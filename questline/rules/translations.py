@@ -69,7 +69,8 @@ def primary_language(tag: str | None) -> str | None:
     return re.split(r"[-_]", tag, maxsplit=1)[0].lower() or None
 
 
-def _kind(value: object) -> str:
+def json_type_name(value: object) -> str:
+    """How a JSON value's type is named in messages: "text", "a number", "a list"…"""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -83,7 +84,7 @@ def _kind(value: object) -> str:
 
 def _text(value: object, max_length: int | None) -> str:
     if not isinstance(value, str):
-        raise _problem(f"must be text, not {_kind(value)}")
+        raise _problem(f"must be text, not {json_type_name(value)}")
     if not value.strip():
         raise _problem("must not be empty")
     if max_length is not None and len(value) > max_length:
@@ -93,7 +94,7 @@ def _text(value: object, max_length: int | None) -> str:
 
 def _texts(value: object) -> list[str]:
     if not isinstance(value, list):
-        raise _problem(f"must be a list of texts, not {_kind(value)}")
+        raise _problem(f"must be a list of texts, not {json_type_name(value)}")
     if not value:
         raise _problem("must not be empty")
     texts = []

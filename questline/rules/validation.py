@@ -40,6 +40,7 @@ from questline.rules.limits import MAX_CRITERIA_BYTES, MAX_CRITERIA_DEPTH, MAX_F
 from questline.rules.loading import read_rule_file, rule_files
 from questline.rules.operators import OperatorRegistry
 from questline.rules.parsing import TreeError, check_tree
+from questline.rules.translations import json_type_name
 from questline.rules.vocabulary import AchievementType
 
 __all__ = [
@@ -226,20 +227,6 @@ def _read_problems(criteria: Any, source: str, base: str, catalog: FactCatalog) 
     return problems
 
 
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
-
-
 def _compare_problem(op: str, spec: FactSpec, value: Any) -> str | None:
     """Why ``fact op value`` can't be what the author meant (``None`` if fine)."""
     fact = spec.name
@@ -256,7 +243,7 @@ def _compare_problem(op: str, spec: FactSpec, value: Any) -> str | None:
                 f"write the number without quotes: {value}"
             )
         if isinstance(value, bool | list | dict):
-            return f'compares number fact "{fact}" with {_type_name(value)}'
+            return f'compares number fact "{fact}" with {json_type_name(value)}'
         if op in ("==", "===") and (
             (spec.minimum is not None and value < spec.minimum)
             or (spec.maximum is not None and value > spec.maximum)
@@ -270,7 +257,7 @@ def _compare_problem(op: str, spec: FactSpec, value: Any) -> str | None:
                 'use "==" or "!=" with text, or compare a number fact'
             )
         if not isinstance(value, str):
-            return f'compares text fact "{fact}" with {_type_name(value)}'
+            return f'compares text fact "{fact}" with {json_type_name(value)}'
         if spec.choices and value not in spec.choices:
             hint = difflib.get_close_matches(value, spec.choices, n=1, cutoff=0.6)
             did = f' (did you mean "{hint[0]}"?)' if hint else ""
@@ -279,7 +266,7 @@ def _compare_problem(op: str, spec: FactSpec, value: Any) -> str | None:
             )
         return None
     if spec.type is FactType.BOOL and not isinstance(value, bool):
-        return f'compares true/false fact "{fact}" with {_type_name(value)}'
+        return f'compares true/false fact "{fact}" with {json_type_name(value)}'
     return None
 
 
@@ -441,7 +428,7 @@ def validate_document(
     if evaluator is None:
         evaluator = RuleEvaluator(catalog, operators)
     if not isinstance(raw, Mapping):
-        return [Problem(source, prefix, f"expected a rule (an object), got {_type_name(raw)}")]
+        return [Problem(source, prefix, f"expected a rule (an object), got {json_type_name(raw)}")]
     try:
         check_tree(raw, MAX_FILE_DEPTH)
     except TreeError as error:
