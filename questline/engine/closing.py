@@ -90,7 +90,7 @@ async def close(
                 course=course,
                 zone=recorder.zone,
                 moment=moment,
-                gains=learners.pending.gains,
+                pending=learners.pending,
             )
             awards = await recorder.award(learners.pending, Awarding(context, None), list(rules))
             if awards:

@@ -158,7 +158,7 @@ class Recorder:
             lesson=lesson,
             module=module,
             score=event.score,
-            gains=learners.pending.gains,
+            pending=learners.pending,
         )
         awards = await self.award(
             learners.pending,

@@ -631,6 +631,15 @@ def _window_specs(namespace: str, period: str) -> list[FactSpec]:
             noun=f"activities {period}",
             noun_one=f"activity {period}",
         ),
+        FactSpec(
+            f"{namespace}.points",
+            i,
+            f"Points of the achievements earned {period} (at their current points), including "
+            "those the event has just earned.",
+            frozenset({_A.ACHIEVEMENT_EARNED}),
+            noun=f"points {period}",
+            noun_one=f"point {period}",
+        ),
     ]
 
 

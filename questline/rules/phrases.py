@@ -68,6 +68,17 @@ def _window_phrases() -> dict[str, Phrase]:
                 ),
             ),
         )
+        phrases[f"{namespace}.points"] = Phrase(
+            {"en": f"points earned {en}", "ru": f"баллов заработано {ru}"},
+            _more(
+                (f"earn {{n}} more point {en}", f"earn {{n}} more points {en}"),
+                (
+                    f"заработайте {ru} ещё {{n}} балл",
+                    f"заработайте {ru} ещё {{n}} балла",
+                    f"заработайте {ru} ещё {{n}} баллов",
+                ),
+            ),
+        )
         phrases[f"{namespace}.activities"] = Phrase(
             {"en": f"activities {en}", "ru": f"действий {ru}"},
             _more(

@@ -194,3 +194,37 @@ async def test_points_this_week_and_month_equal_the_period_boards(
     # a late completion dated in the first week counts in that week
     assert await complete(lessons[3], 70, 2) == []
     assert await board("week", 0) == [171]
+
+
+async def test_points_earned_today_this_week_and_this_month(
+    engine: Engine, lessons: list[LessonView], tmp_path: Path
+) -> None:
+    """`today.points`, `week.points` and `month.points` sum the achievements earned in the
+    event's day, week and month, including those the same event has just earned."""
+    rules = [
+        rule("forty-today", {">=": [{"var": "today.points"}, 40]}),
+        rule("sixty-this-week", {">=": [{"var": "week.points"}, 60]}),
+        rule("sixty-this-month", {">=": [{"var": "month.points"}, 60]}),
+    ]
+    path = tmp_path / "earned.json"
+    path.write_text(json.dumps(rules))
+    await engine.load_rules([CATALOG_DIR, path])
+    someone = await learner(engine)
+    sunday = -timedelta(hours=20)  # T0 is Monday 2 March, 09:00 UTC: Sunday 1 March, 13:00
+    # Sunday: first-lesson (10) and first-challenge (10), last week but this month
+    assert await completed(engine, someone, lessons[0], 50, sunday) == ["first-lesson"]
+    solve = Event(
+        type=A.CHALLENGE_SOLVED,
+        user_id=someone.id,
+        lesson_id=lessons[0].id,
+        occurred_at=T0 + sunday + timedelta(minutes=5),
+    )
+    assert [award.slug for award in (await engine.record(solve)).awards] == ["first-challenge"]
+    # Monday: the module completes, first-module (40) makes today 40 and forty-today fires in
+    # the same event; the week holds 41 (not 60: Sunday was last week); the month 61
+    assert await completed(engine, someone, lessons[1], 50, timedelta(hours=1)) == []
+    assert await completed(engine, someone, lessons[2], 50, timedelta(hours=2)) == [
+        "first-module",
+        "forty-today",
+        "sixty-this-month",
+    ]

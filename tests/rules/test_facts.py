@@ -42,7 +42,7 @@ def test_builtin_fact_names_and_changed_by() -> None:
     }
     for name, changed in expected.items():
         assert c[name].changed_by == changed, name
-    assert len(c) == 63
+    assert len(c) == 66
     assert c.namespaces() == [
         "event",
         "goal",

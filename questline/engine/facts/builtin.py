@@ -18,7 +18,9 @@ from questline.engine.facts.provider import FactContext, FactProvider
 from questline.engine.facts.standings import LeaderboardFacts
 from questline.engine.learner import LearnerState
 from questline.engine.models import ProgressStatus
-from questline.engine.periods import Gains, Period
+from questline.engine.periods import Period
+from questline.engine.points import awarded_points
+from questline.engine.writes import Pending
 from questline.plugins import hookimpl
 from questline.rules.facts import FactSpec, default_catalog
 
@@ -204,10 +206,14 @@ class WindowFacts(_Builtin):
             "challenges_solved": counts.challenge_solves,
             "activities": counts.activities,
         }
+        pending = context.pending or Pending()
         if self.board is not None and "score" in names:
-            gains = context.gains or Gains()
-            facts["score"] = await gains.score(
+            facts["score"] = await pending.gains.score(
                 context.session, context.user.id, self.board, context.moment, context.zone
+            )
+        if "points" in names:
+            facts["points"] = await awarded_points(
+                context.session, context.learner, pending, self.first_day(day), day, context.zone
             )
         return facts
 

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from questline.engine.course import Course
 from questline.engine.learner import LearnerState
 from questline.engine.models import User
-from questline.engine.periods import Gains
 from questline.engine.views import LessonView, ModuleView
+from questline.engine.writes import Pending
 from questline.rules.facts import FactCatalog, FactSpec
 from questline.rules.vocabulary import ActivityType
 
@@ -28,9 +28,9 @@ class FactContext:
     aggregates, earned achievements), current as of this event; `session` does not see this
     transaction's rows yet (they are written when its work is settled). `moment` is when the
     facts are taken (the event's time, or now); `zone` is the learner's time zone for anything
-    counted in days; `module` is the lesson's module with its published lessons; `gains` are
-    the week and month gains this transaction has not written yet (when it has any). Providers
-    read; they never write.
+    counted in days; `module` is the lesson's module with its published lessons; `pending` is
+    what this transaction has not written yet (its week and month gains, its awards), if any.
+    Providers read; they never write.
     """
 
     session: AsyncSession
@@ -42,7 +42,7 @@ class FactContext:
     lesson: LessonView | None = None
     module: ModuleView | None = None
     score: int | None = None
-    gains: Gains | None = None
+    pending: Pending | None = None
 
     @property
     def user(self) -> User:
