@@ -5,7 +5,8 @@ entry's topic, and marks the entry done when every implementation succeeded. A f
 implementation makes the entry due again after an exponential backoff with jitter; the
 implementations that succeeded are remembered and not called again for that entry. An
 implementation that raises `DeliverElsewhere` leaves the entry to a process that can deliver
-it (the bot's, for the Telegram plugin) without counting an attempt. After
+it (the bot's, for the Telegram plugin) without counting an attempt; this dispatcher does not
+claim it again. After
 `max_attempts` failed attempts the entry is dead-lettered (`questline outbox list --status
 dead`, `questline outbox retry`). A dispatcher that dies leaves its claimed entries pending:
 they are claimed again when the lease ends.
@@ -17,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,6 +32,9 @@ if TYPE_CHECKING:
     from questline.engine.facade import Engine
 
 log = logging.getLogger(__name__)
+ELSEWHERE_REMEMBERED = 1000
+"""How many entries left to other processes a dispatcher remembers (the oldest are forgotten,
+and claimed again at most once more)."""
 
 
 @dataclass(frozen=True)
@@ -45,9 +50,9 @@ class DispatchSettings:
     handoff: timedelta = timedelta(seconds=30)
     """How long entries this process commits wait for its own hand-over (in the committing
     task, so an update's awards reach that update) before any background pass may take them."""
-    elsewhere_wait: timedelta = timedelta(seconds=5)
+    elsewhere_wait: timedelta = timedelta(seconds=1)
     """How long an entry that a plugin can deliver only in another process (`DeliverElsewhere`)
-    is left for that process before this one looks at it again."""
+    waits before the next dispatcher may claim it (this one does not claim it again)."""
 
     def __post_init__(self) -> None:
         if self.batch < 1 or self.max_attempts < 1:
@@ -77,6 +82,8 @@ class Dispatcher:
         self.settings = settings or DispatchSettings()
         self.clock = clock
         self.jitter = jitter
+        self._elsewhere: OrderedDict[int, None] = OrderedDict()
+        """Entries a plugin here can deliver only in another process: not claimed again here."""
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -112,6 +119,7 @@ class Dispatcher:
                 lease=self.settings.lease,
                 limit=self.settings.batch,
                 ids=ids,
+                exclude=list(self._elsewhere),
             )
 
     async def _deliver_all(self, entries: list[OutboxEntry]) -> int:
@@ -137,6 +145,9 @@ class Dispatcher:
         if not failed and not outcome.elsewhere:
             return True
         if not failed:
+            self._elsewhere[entry.id] = None
+            while len(self._elsewhere) > ELSEWHERE_REMEMBERED:
+                self._elsewhere.popitem(last=False)
             async with self.engine.sessions() as session:
                 await outbox.defer(
                     session,

@@ -85,6 +85,7 @@ from questline.engine.views import (
     ClosedPeriod,
     DailyGoal,
     FreezeReport,
+    JudgedAnswer,
     LeaderboardEntry,
     LessonView,
     ModuleView,
@@ -718,6 +719,57 @@ class Engine:
         to a challenge the learner has solved before is `already_solved`: the attempt is
         recorded, no second solve, no score.
         """
+        events, solved, points = await self._challenge_events(
+            lesson_id, answer, user_id, telegram_id, occurred_at
+        )
+        results = await self.record_many(events)
+        awards = tuple(award for result in results for award in result.awards)
+        again = solved and results[-1].already_solved
+        return ChallengeOutcome(
+            solved=solved,
+            score=points if solved and not again else None,
+            awards=awards,
+            already_solved=again,
+        )
+
+    async def judge_answer(
+        self,
+        *,
+        lesson_id: int,
+        answer: str,
+        telegram_id: int,
+        occurred_at: datetime | None = None,
+    ) -> JudgedAnswer:
+        """What `answer_challenge` would record and answer, without recording: for an adapter
+        that hands the events to others to record (NATS workers). `awards` are left empty."""
+        events, solved, points = await self._challenge_events(
+            lesson_id, answer, None, telegram_id, occurred_at
+        )
+        report = await self.progress(telegram_id=telegram_id)
+        again = solved and any(
+            item.solved
+            for module in report.modules
+            for item in module.lessons
+            if item.lesson.id == lesson_id
+        )
+        outcome = ChallengeOutcome(
+            solved=solved,
+            score=points if solved and not again else None,
+            awards=(),
+            already_solved=again,
+        )
+        return JudgedAnswer(tuple(events), outcome)
+
+    async def _challenge_events(
+        self,
+        lesson_id: int,
+        answer: str,
+        user_id: int | None,
+        telegram_id: int | None,
+        occurred_at: datetime | None,
+    ) -> tuple[list[Event], bool, int]:
+        """The attempt and, for a right answer, the solve (scored by the course); whether it
+        is right; the challenge's points."""
         course = await self.course()
         lesson = course.published_lesson(lesson_id)
         if lesson.challenge is None:
@@ -732,15 +784,21 @@ class Engine:
             events.append(
                 Event(type=ActivityType.CHALLENGE_SOLVED, lesson_id=lesson_id, score=points, **who)
             )
-        results = await self.record_many(events)
-        awards = tuple(award for result in results for award in result.awards)
-        again = solved and results[-1].already_solved
-        return ChallengeOutcome(
-            solved=solved,
-            score=points if solved and not again else None,
-            awards=awards,
-            already_solved=again,
-        )
+        return events, solved, points
+
+    async def recorded(self, *, telegram_id: int, idempotency_key: str) -> bool:
+        """Whether the learner's event with this idempotency key has been recorded (by this
+        process or another, e.g. a NATS worker)."""
+        async with self.sessions() as session:
+            found = await session.scalar(
+                select(ActivityLog.id)
+                .join(User, User.id == ActivityLog.user_id)
+                .where(
+                    User.telegram_id == telegram_id, ActivityLog.idempotency_key == idempotency_key
+                )
+                .limit(1)
+            )
+        return found is not None
 
     # -- content and rules -------------------------------------------------------------------
 

@@ -165,8 +165,10 @@ async def claim(
     lease: timedelta,
     limit: int,
     ids: Iterable[int] | None = None,
+    exclude: Sequence[int] = (),
 ) -> list[OutboxEntry]:
-    """Claim up to `limit` due pending entries (only among `ids` if given) for `lease`.
+    """Claim up to `limit` due pending entries (only among `ids` if given, never those in
+    `exclude`) for `lease`.
 
     Commits. A claimed entry is invisible to other claims until its lease ends, so an entry
     whose dispatcher died is claimed again once the lease is over. Named `ids` may also be
@@ -186,6 +188,8 @@ async def claim(
     )
     if ids is not None:
         due = due.where(OutboxEntry.id.in_(list(ids)))
+    if exclude:
+        due = due.where(OutboxEntry.id.not_in(exclude))
     token = uuid.uuid4().hex
     async with session.begin():
         chosen = list(await session.scalars(due))

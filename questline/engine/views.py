@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from questline.engine.events import Event
     from questline.engine.models import ProgressStatus
     from questline.rules.analysis import RuleProgress
     from questline.rules.explain import Shortfall
@@ -98,6 +99,14 @@ class ChallengeOutcome:
     score: int | None
     awards: tuple[AwardView, ...]
     already_solved: bool = False
+
+
+@dataclass(frozen=True)
+class JudgedAnswer:
+    """An answer judged but not recorded: the events to record, and what the learner is told."""
+
+    events: tuple[Event, ...]
+    outcome: ChallengeOutcome
 
 
 @dataclass(frozen=True)

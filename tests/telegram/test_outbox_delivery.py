@@ -64,7 +64,8 @@ async def test_an_award_earned_in_another_process_is_sent_by_the_bot(
             Event(type=ActivityType.LESSON_COMPLETED, user_id=user.id, lesson_id=lesson.id)
         )
         assert [award.slug for award in result.awards] == ["first-lesson"]
-        # left to the bot's process for 5 s (elsewhere_wait), then its next pass sends it
+        # left to the bot's process (the API's dispatcher does not claim it again): the bot's
+        # next pass after elsewhere_wait (1 s) sends it
         sent = await fake_api.wait_for(
             lambda call: call.method == "sendPhoto" and call.chat_id == 4712, seconds=60
         )

@@ -22,6 +22,7 @@ from questline.adapters.telegram.middlewares import (
     ThrottlingMiddleware,
 )
 from questline.adapters.telegram.notify import Notifier
+from questline.adapters.telegram.recording import Recording
 from questline.adapters.telegram.routers import all_routers
 from questline.adapters.telegram.session import AnswerTracker, RetryMiddleware
 from questline.adapters.telegram.settings import BotSettings
@@ -58,8 +59,9 @@ def build_dispatcher(
     now: Callable[[], datetime] = utcnow,
     storage: BaseStorage | None = None,
 ) -> Dispatcher:
-    """The dispatcher with every router; handlers receive `engine`, `settings` and `now` (the
-    wall clock that picks this week's and month's boards) by injection.
+    """The dispatcher with every router; handlers receive `engine`, `recording` (how a learner's
+    events are recorded: in process here, see the runner), `settings` and `now` (the wall clock
+    that picks this week's and month's boards) by injection.
 
     FSM state is kept by `storage` (default: per settings, see `make_storage`); one chat's
     updates are handled in order. `dispatcher["in_flight"]` counts updates being handled, for
@@ -70,6 +72,7 @@ def build_dispatcher(
         storage=storage or make_storage(settings, engine),
         events_isolation=ChatOrdering(),
         engine=engine,
+        recording=Recording(engine),
         settings=settings,
         in_flight=in_flight,
         now=now,

@@ -10,10 +10,12 @@ from datetime import datetime
 
 from aiogram import Bot, Dispatcher
 
+from questline.adapters.nats.plugin import plugin as nats_plugin
 from questline.adapters.telegram.app import build_dispatcher, create_bot
 from questline.adapters.telegram.middlewares import InFlightMiddleware
 from questline.adapters.telegram.notify import Notifier
 from questline.adapters.telegram.plugin import TelegramPlugin
+from questline.adapters.telegram.recording import Recording
 from questline.adapters.telegram.reminders import ReminderScheduler
 from questline.adapters.telegram.settings import BotSettings
 from questline.engine import Engine
@@ -49,7 +51,8 @@ class BotRunner:
         )
 
     async def run(self, *, handle_signals: bool = True) -> None:
-        """Start the engine (and with it the plugin, the period closer) and the reminder
+        """Start the engine (and with it the plugin, the period closer, the NATS publisher when
+        QUESTLINE_NATS_URL is set) and the reminder
         scheduler (unless its interval is 0), poll, and on stop let handlers finish, stop the
         scheduler, then shut the engine down and close the HTTP session."""
         self.plugin.attach(self.engine, self.notifier)
@@ -57,6 +60,9 @@ class BotRunner:
             await self.engine.startup()
             self.engine.start_dispatcher()  # outbox (issue 11): awards reach the bot from here
             self.engine.start_period_closer(clock=self.now)  # weekly/monthly awards, on time
+            # with QUESTLINE_NATS_URL, learners' events go to NATS for the workers (scale-out.md)
+            publisher = await nats_plugin.publisher(self.engine)
+            self.dispatcher["recording"] = Recording(self.engine, publisher)
             if self.settings.reminder_interval > 0:
                 self.reminders.start()
             await self.dispatcher.start_polling(

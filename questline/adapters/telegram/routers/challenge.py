@@ -14,6 +14,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, User
 
 from questline.adapters.telegram.callbacks import ChoiceCb, LessonAction, LessonCb
+from questline.adapters.telegram.recording import Recording
 from questline.adapters.telegram.render import conclude, show
 from questline.adapters.telegram.routers.learning import find_lesson
 from questline.adapters.telegram.screens import Screen, notices
@@ -56,12 +57,16 @@ async def ask(
 
 
 async def answer(
-    message: Message, event_from_user: User, engine: Engine, state: FSMContext
+    message: Message,
+    event_from_user: User,
+    engine: Engine,
+    recording: Recording,
+    state: FSMContext,
 ) -> None:
     """Let the engine judge the answer; the score is the engine's, never the client's."""
     owner = event_from_user.id
     lesson_id = int((await state.get_data())["lesson_id"])
-    outcome = await engine.answer_challenge(
+    outcome = await recording.answer(
         telegram_id=owner, lesson_id=lesson_id, answer=message.text or ""
     )
     if not outcome.solved:
@@ -76,6 +81,7 @@ async def choose(
     callback_data: ChoiceCb,
     event_from_user: User,
     engine: Engine,
+    recording: Recording,
     state: FSMContext,
 ) -> None:
     """A pressed option is the answer; the button carries its position, the text is the
@@ -88,7 +94,7 @@ async def choose(
     if callback_data.option >= len(challenge.options):
         await show(callback, challenge_prompt(owner, item), toast=notices.stale_button())
         return
-    outcome = await engine.answer_challenge(
+    outcome = await recording.answer(
         telegram_id=owner, lesson_id=item.lesson.id, answer=challenge.options[callback_data.option]
     )
     if not outcome.solved:

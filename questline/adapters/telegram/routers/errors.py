@@ -11,6 +11,7 @@ from aiogram.filters import ExceptionTypeFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import ErrorEvent
 
+from questline.adapters.nats.publisher import PublishFailed
 from questline.adapters.telegram.screens import notices
 from questline.engine.db import database_unreachable
 from questline.engine.errors import QuestlineError
@@ -34,12 +35,24 @@ async def database_failed(event: ErrorEvent) -> None:
     """The database failed (away, restarting): nothing was written (every write is one
     transaction); the learner is asked to try again, and the bot goes on polling."""
     log.warning("update %s: the database failed: %s", event.update.update_id, event.exception)
-    text = notices.database_unavailable()
+    await _tell(event, notices.database_unavailable())
+
+
+async def _tell(event: ErrorEvent, text: str) -> None:
     update = event.update
     if update.callback_query is not None:
         await update.callback_query.answer(text, show_alert=True)
     elif update.message is not None:
         await update.message.answer(text)
+
+
+async def not_published(event: ErrorEvent) -> None:
+    """NATS did not take the learner's event (QUESTLINE_NATS_URL): nothing was saved; the
+    learner is asked to try again."""
+    log.warning(
+        "update %s: NATS did not take the event: %s", event.update.update_id, event.exception
+    )
+    await _tell(event, notices.database_unavailable())
 
 
 async def unreachable(event: ErrorEvent) -> None:
@@ -49,6 +62,7 @@ async def unreachable(event: ErrorEvent) -> None:
 
 def make_router() -> Router:
     router = Router(name="errors")
+    router.errors.register(not_published, ExceptionTypeFilter(PublishFailed))  # before refuse
     router.errors.register(refuse, ExceptionTypeFilter(QuestlineError))
     router.errors.register(database_failed, lambda event: database_unreachable(event.exception))
     router.errors.register(unreachable, ExceptionTypeFilter(TelegramAPIError))

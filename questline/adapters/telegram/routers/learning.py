@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, Message, User
 from questline.adapters.telegram.callbacks import LessonAction, LessonCb, ModuleCb, PageCb, ScreenCb
 from questline.adapters.telegram.callbacks import Screen as ScreenName
 from questline.adapters.telegram.i18n import _
+from questline.adapters.telegram.recording import Recording
 from questline.adapters.telegram.render import conclude, show
 from questline.adapters.telegram.screens import notices
 from questline.adapters.telegram.screens.learning import (
@@ -71,7 +72,11 @@ async def module_button(
 
 
 async def lesson_button(
-    callback: CallbackQuery, callback_data: LessonCb, event_from_user: User, engine: Engine
+    callback: CallbackQuery,
+    callback_data: LessonCb,
+    event_from_user: User,
+    engine: Engine,
+    recording: Recording,
 ) -> None:
     """Open, start or complete a lesson; the status decides what a press may still do.
 
@@ -82,12 +87,12 @@ async def lesson_button(
     entry, item, onward = await find_lesson(engine, event_from_user, lesson_id)
     action, notice = callback_data.action, None
     if action is LessonAction.START and item.status is ProgressStatus.NOT_STARTED:
-        await engine.record(
+        await recording.record(
             Event(type=ActivityType.LESSON_STARTED, telegram_id=owner, lesson_id=lesson_id)
         )
         notice = _("▶️ Lesson started. Read it, then press Complete.")
     elif action is LessonAction.COMPLETE and item.status is not ProgressStatus.COMPLETED:
-        await engine.record(
+        await recording.record(
             Event(type=ActivityType.LESSON_COMPLETED, telegram_id=owner, lesson_id=lesson_id)
         )
         notice = _("✅ Lesson completed!")

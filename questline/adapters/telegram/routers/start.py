@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, Message, User
 
 from questline.adapters.telegram.callbacks import Screen as ScreenName
 from questline.adapters.telegram.callbacks import ScreenCb
+from questline.adapters.telegram.recording import Recording
 from questline.adapters.telegram.render import profile, show
 from questline.adapters.telegram.routers.goal import goal_of
 from questline.adapters.telegram.screens.menu import greeting, help_screen, main_menu
@@ -23,6 +24,7 @@ async def start(
     message: Message,
     event_from_user: User,
     engine: Engine,
+    recording: Recording,
     state: FSMContext,
     now: Callable[[], datetime],
 ) -> None:
@@ -33,7 +35,7 @@ async def start(
     known = await engine.find_user(telegram_id=event_from_user.id)
     await engine.register_user(profile(event_from_user))
     await engine.reminders_back(telegram_id=event_from_user.id, at=now())
-    await engine.record(Event(type=ActivityType.LOGIN, telegram_id=event_from_user.id))
+    await recording.record(Event(type=ActivityType.LOGIN, telegram_id=event_from_user.id))
     await state.clear()
     hello = greeting(event_from_user.first_name, returning=known is not None)
     today = await goal_of(engine, event_from_user.id)
