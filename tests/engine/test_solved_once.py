@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import itertools
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.engine import Engine, Event, UserProfile
+from questline.engine.errors import NoChallenge
 from questline.engine.models import ActivityLog
-from questline.engine.views import LessonView, UserView
+from questline.engine.views import ChallengeOutcome, LessonView, UserView
 from questline.rules.vocabulary import ActivityType as A
 
 learner_ids = itertools.count(50_000)
@@ -117,3 +119,36 @@ async def test_any_sequence_of_answers_solves_at_most_once(
     assert await logged(db, user, A.CHALLENGE_SOLVED) == (1 if right else 0)
     assert [outcome.already_solved for outcome in right] == [i > 0 for i in range(len(right))]
     assert sum(outcome.score or 0 for outcome in outcomes) == (10 if right else 0)
+
+
+async def test_judging_an_answer_writes_nothing_and_says_what_recording_would(
+    engine: Engine, db: AsyncEngine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    """For an adapter that hands the events to workers: the same events and verdict as
+    `answer_challenge`, and nothing written."""
+    lesson = with_challenge(lessons)
+    assert lesson.challenge is not None
+    right = (await engine.course()).answers[lesson.id]
+    answer = next(iter(right))
+    wrong = await engine.judge_answer(
+        telegram_id=learner.telegram_id, lesson_id=lesson.id, answer="surely not this"
+    )
+    assert [event.type for event in wrong.events] == [A.CHALLENGE_ATTEMPTED]
+    assert (wrong.outcome.solved, wrong.outcome.score) == (False, None)
+    judged = await engine.judge_answer(
+        telegram_id=learner.telegram_id, lesson_id=lesson.id, answer=answer
+    )
+    assert [event.type for event in judged.events] == [A.CHALLENGE_ATTEMPTED, A.CHALLENGE_SOLVED]
+    assert judged.events[1].score == lesson.challenge.points
+    assert judged.outcome == ChallengeOutcome(solved=True, score=lesson.challenge.points, awards=())
+    assert await logged(db, learner, A.CHALLENGE_ATTEMPTED) == 0  # judged, not recorded
+    await engine.record_many(list(judged.events))
+    again = await engine.judge_answer(
+        telegram_id=learner.telegram_id, lesson_id=lesson.id, answer=answer
+    )
+    assert (again.outcome.already_solved, again.outcome.score) == (True, None)
+    without = next(lesson for lesson in lessons if lesson.challenge is None)
+    with pytest.raises(NoChallenge, match="has no challenge"):
+        await engine.judge_answer(
+            telegram_id=learner.telegram_id, lesson_id=without.id, answer=answer
+        )

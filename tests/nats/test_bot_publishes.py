@@ -71,18 +71,28 @@ async def test_the_bot_publishes_and_a_worker_records(
             await lin.press("Python basics")
             await lin.press("Variables")
             assert "Lesson started" in (await lin.press("Start")).text
+            await lin.press("Answer")
+            assert "Correct! +10 points." in (await lin.send("5")).text
             reply = await lin.press("Complete")
             assert "✅ Lesson completed!" in reply.text
-            card = await api.wait_for(
-                lambda call: call.method == "sendPhoto" and call.chat_id == 4801, seconds=60
-            )
-            assert card.text.startswith("🏆 First steps (+10)")
+            cards = [
+                await api.wait_for(
+                    lambda call, title=title: (
+                        call.method == "sendPhoto"
+                        and call.chat_id == 4801
+                        and call.text.startswith(title)
+                    ),
+                    seconds=60,
+                )
+                for title in ("🏆 Problem solver (+5)", "🏆 First steps (+10)")
+            ]
+            assert len(cards) == 2
             await running.stop()
     finally:
         await engine.shutdown()
         await api.stop()
-    # LOGIN, LESSON_STARTED, LESSON_COMPLETED went through NATS; the worker wrote them and
-    # the award (ACHIEVEMENT_EARNED)
-    assert await published(settings) == 3
-    assert await logged(db) == 4
+    # LOGIN, LESSON_STARTED, CHALLENGE_ATTEMPTED, CHALLENGE_SOLVED and LESSON_COMPLETED went
+    # through NATS; the worker wrote them and the two awards (ACHIEVEMENT_EARNED)
+    assert await published(settings) == 5
+    assert await logged(db) == 7
     assert running.errors == []
