@@ -27,8 +27,9 @@ from tests.nats.conftest import delete_streams, eventually
 from tests.nats.helpers import drained, invoke, workers
 from tests.nats.scenario import event_lines, ingest, prepare, recorded_events, state, write_events
 
-EVENTS = 2000
-KILLS = 2
+# the suite's size; the full run: QUESTLINE_CRASH_EVENTS=20000 QUESTLINE_CRASH_KILLS=5
+EVENTS = int(os.environ.get("QUESTLINE_CRASH_EVENTS", "2000"))
+KILLS = int(os.environ.get("QUESTLINE_CRASH_KILLS", "2"))
 QUESTLINE = Path(sys.executable).parent / "questline"
 
 
