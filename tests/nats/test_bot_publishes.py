@@ -87,6 +87,13 @@ async def test_the_bot_publishes_and_a_worker_records(
                 for title in ("🏆 Problem solver (+5)", "🏆 First steps (+10)")
             ]
             assert len(cards) == 2
+            publisher = await nats_plugin.publisher(engine)
+            assert publisher is not None
+            await publisher.close()  # NATS unreachable from now on: nothing is saved, and said so
+            refused = await lin.send("/start")
+            assert refused.text == (
+                "⚠️ I can't reach my records right now, so nothing was saved. Try again in a minute."
+            )
             await running.stop()
     finally:
         await engine.shutdown()
