@@ -19,7 +19,7 @@ from questline.engine.models import AchievementTranslation, LessonTranslation, M
 from questline.rules.loading import CATALOG_DIR
 from questline.rules.vocabulary import ActivityType as A
 
-from .conftest import SAMPLE_COURSE, row_counts
+from .conftest import SAMPLE_COURSE, T0, row_counts
 
 
 def lesson_titles(modules: list[Any]) -> list[str]:
@@ -113,8 +113,8 @@ async def test_a_russian_option_is_a_right_answer(engine: Engine) -> None:
 async def test_achievements_and_awards_read_in_the_learner_language(engine: Engine) -> None:
     user = await engine.register_user(UserProfile(telegram_id=10, language_code="ru"))
     first = (await engine.modules())[0].lessons[0]
-    result = await engine.record(
-        Event(type=A.LESSON_COMPLETED, user_id=user.id, lesson_id=first.id)
+    result = await engine.record(  # at 09:00: wall-clock time would wake the night owl
+        Event(type=A.LESSON_COMPLETED, user_id=user.id, lesson_id=first.id, occurred_at=T0)
     )
     [award] = result.awards
     assert (award.title, award.description) == ("First steps", "Complete your first lesson.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from tests.telegram.fake_api import FakeBotAPI
 from tests.telegram.harness import FakeClock, Harness
 
 SAMPLE_COURSE = Path(__file__).parents[2] / "questline" / "engine" / "sample" / "course.yaml"
+MORNING = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=1)
 
 
 @pytest.fixture
@@ -44,7 +46,7 @@ async def test_a_russian_learner_reads_russian_lessons_and_awards(
     assert "Числа, строки и логические значения" in reply.text
     await ivan.press("Начать")
     reply = await ivan.press("Завершить")
-    assert "🏆 Первые шаги (+10)\n<i>Пройдите свой первый урок.</i>" in reply.texts
+    assert "🏆 Первые шаги (+10)\n<i>Пройдите свой первый урок.</i>" in reply.text
 
     reply = await ivan.press("Ответить")
     assert "Что вернёт type(3.0).__name__?" in reply.text
@@ -91,7 +93,7 @@ async def test_an_english_learner_and_one_without_a_translation_read_english(
         assert "Numbers, strings and booleans are values" in reply.text
         await user.press("Start")
         reply = await user.press("Complete")
-        assert "🏆 First steps (+10)\n<i>Complete your first lesson.</i>" in reply.texts
+        assert "🏆 First steps (+10)\n<i>Complete your first lesson.</i>" in reply.text
 
 
 async def test_an_award_from_outside_the_bot_reaches_a_russian_learner_in_russian(
@@ -101,8 +103,13 @@ async def test_an_award_from_outside_the_bot_reaches_a_russian_learner_in_russia
     outbox; the bot sends it in the learner's stored Telegram language."""
     user = await catalog.register_user(UserProfile(telegram_id=1405, language_code="ru"))
     lesson = (await catalog.modules())[0].lessons[0]
-    result = await catalog.record(
-        Event(type=ActivityType.LESSON_COMPLETED, user_id=user.id, lesson_id=lesson.id)
+    result = await catalog.record(  # in the morning: wall-clock time would wake the night owl
+        Event(
+            type=ActivityType.LESSON_COMPLETED,
+            user_id=user.id,
+            lesson_id=lesson.id,
+            occurred_at=MORNING,
+        )
     )
     assert [award.title for award in result.awards] == ["First steps"]
 
