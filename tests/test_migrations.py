@@ -111,6 +111,7 @@ CHAIN = (
     "0014",
     "0015",
     "0016",
+    "0017",
 )
 """Every revision, oldest first (numbers are taken when work starts, so some are skipped)."""
 HEAD = CHAIN[-1]

@@ -5,13 +5,14 @@ total_score = the sum of the learner's best lesson scores (user_progress.score, 
 scores count for their lesson) + the points of every achievement the learner has earned. A
 week's or month's board ranks what the period added to it (see `questline.engine.periods`).
 Ties share a rank; within a tie, entries are listed by user id (who registered first).
-A rank is 1 + the number of active learners with a higher score on the same board: a range
-count on the index (score, user_id), so reads stay exact without ranking the whole table.
+A rank is 1 + the number of active learners with a higher score on the same board, read from
+the board's score counts (`questline.engine.ranks`), so reads stay exact without counting
+learners; pages are read along the index in display order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from questline.engine import ranks
 from questline.engine.catalogue import user_view
 from questline.engine.models import (
     Achievement,
@@ -52,8 +54,10 @@ Reads never use stored ranks: they count live (see `top`, `around`)."""
 
 @dataclass(frozen=True)
 class Standings:
-    """One board's rows: their table, score, learner and counts columns, and which rows belong."""
+    """One board's rows: its key in the score counts, its table, score, learner and counts
+    columns, and which rows belong."""
 
+    key: ranks.BoardKey
     table: Any
     score: Any
     user_id: Any
@@ -63,6 +67,7 @@ class Standings:
 
 
 ALL_TIME = Standings(
+    (ranks.ALL_TIME, 0),
     LeaderboardCache,
     LeaderboardCache.total_score,
     LeaderboardCache.user_id,
@@ -75,6 +80,7 @@ ALL_TIME = Standings(
 def period_board(period: Period, start: int) -> Standings:
     """The board of the week or month whose first local day is the ordinal `start`."""
     return Standings(
+        (period.value, start),
         LearnerPeriodScore,
         LearnerPeriodScore.score,
         LearnerPeriodScore.user_id,
@@ -93,28 +99,40 @@ class Board:
     achievements_count: int
 
 
-async def write_boards(session: AsyncSession, boards: Sequence[tuple[int, Board, bool]]) -> None:
-    """Store learners' totals: (user id, totals, whether the learner has a row already).
+@dataclass(frozen=True)
+class BoardChange:
+    """A learner's new all-time totals, with the ones stored (None: no row yet)."""
 
-    The stored rank is set when a learner first enters the leaderboard (1 + the learners
-    with a higher total) and refreshed for everyone by `rebuild()`; reads never use it (they
-    rank live), so the per-event path does not pay for counting.
+    user_id: int
+    board: Board
+    stored: Board | None
+    active: bool
+
+
+async def write_boards(
+    session: AsyncSession, changes: Sequence[BoardChange], moves: ranks.Moves
+) -> None:
+    """Store learners' totals, and note active learners' score moves in `moves`.
+
+    The stored rank is set to UNRANKED when a learner first enters the leaderboard and
+    refreshed for everyone by `rebuild()`; reads never use it (they rank live), so the
+    per-event path does not pay for ranking.
     """
     now = utcnow()
-    updates = [
-        {**asdict(board), "updated_at": now, "key_user": user_id}
-        for user_id, board, stored in boards
-        if stored
-    ]
+    updates, inserts = [], []
+    for change in changes:
+        values = {**asdict(change.board), "updated_at": now}
+        if change.stored is None:
+            inserts.append({**values, "user_id": change.user_id, "rank": UNRANKED})
+        else:
+            updates.append({**values, "key_user": change.user_id})
+        if change.active:
+            old = change.stored.total_score if change.stored else None
+            moves.move(ALL_TIME.key, old, change.board.total_score)
     if updates:
         await session.execute(
             update(_table).where(_table.c.user_id == bindparam("key_user")), updates
         )
-    inserts = [
-        {**asdict(board), "user_id": user_id, "rank": UNRANKED, "updated_at": now}
-        for user_id, board, stored in boards
-        if not stored
-    ]
     if inserts:
         await session.execute(insert(_table), inserts)
 
@@ -133,34 +151,14 @@ def _entries(board: Standings) -> Select:
     )
 
 
-async def _count(session: AsyncSession, board: Standings, condition: ColumnElement[bool]) -> int:
-    query = (
-        select(func.count())
-        .select_from(board.table)
-        .join(User, User.id == board.user_id)
-        .where(User.is_active, board.belongs, condition)
-    )
-    return int(await session.scalar(query) or 0)
-
-
-def _page(rows: Sequence[Row[Any]], first_position: int, first_rank: int) -> list[LeaderboardEntry]:
-    """Entries for rows that are consecutive in display order.
-
-    A row whose score differs from the previous one is preceded by exactly the learners with a
-    higher score, so its rank is its position + 1; a tie keeps the previous rank.
-    """
-    entries: list[LeaderboardEntry] = []
-    for offset, row in enumerate(rows):
-        if not entries:
-            rank = first_rank
-        elif row.total_score == entries[-1].total_score:
-            rank = entries[-1].rank
-        else:
-            rank = first_position + offset + 1
+def _listed(rows: Sequence[Row[Any]], rank_of: Mapping[int, int]) -> list[LeaderboardEntry]:
+    """Entries for `rows`, each ranked by its score."""
+    entries = []
+    for row in rows:
         user = user_view(row.User)
         entries.append(
             LeaderboardEntry(
-                rank=rank,
+                rank=rank_of[row.total_score],
                 user_id=user.id,
                 telegram_id=user.telegram_id,
                 display_name=user.display_name,
@@ -172,12 +170,27 @@ def _page(rows: Sequence[Row[Any]], first_position: int, first_rank: int) -> lis
     return entries
 
 
+def _display_order(board: Standings, *, reverse: bool = False) -> tuple[Any, Any]:
+    """(score desc, user id): the order of the index on (score DESC, user_id), or its reverse."""
+    if reverse:
+        return board.score.asc(), board.user_id.desc()
+    return board.score.desc(), board.user_id.asc()
+
+
 async def top(
     session: AsyncSession, limit: int, board: Standings = ALL_TIME
 ) -> list[LeaderboardEntry]:
-    """The first `limit` entries of the board in display order."""
-    query = _entries(board).order_by(board.score.desc(), board.user_id).limit(limit)
-    return _page((await session.execute(query)).all(), first_position=0, first_rank=1)
+    """The first `limit` entries of the board in display order.
+
+    The first row at each score is preceded by exactly the learners with a higher score, so
+    its position + 1 is the score's rank.
+    """
+    query = _entries(board).order_by(*_display_order(board)).limit(limit)
+    rows = (await session.execute(query)).all()
+    rank_of: dict[int, int] = {}
+    for position, row in enumerate(rows):
+        rank_of.setdefault(row.total_score, position + 1)
+    return _listed(rows, rank_of)
 
 
 async def around(
@@ -188,22 +201,19 @@ async def around(
     me = (await session.execute(_entries(board).where(key == user_id))).one_or_none()
     if me is None:
         return []
-    ahead = or_(score > me.total_score, and_(score == me.total_score, key < user_id))
-    behind = or_(score < me.total_score, and_(score == me.total_score, key > user_id))
-    above = (
-        await session.execute(
-            _entries(board).where(ahead).order_by(score, key.desc()).limit(radius)
-        )
-    ).all()[::-1]
-    below = (
-        await session.execute(
-            _entries(board).where(behind).order_by(score.desc(), key).limit(radius)
-        )
-    ).all()
-    first = above[0] if above else me
-    position = await _count(session, board, ahead) - len(above)
-    rank = 1 + await _count(session, board, score > first.total_score)
-    return _page([*above, me, *below], first_position=position, first_rank=rank)
+    rows = [me]
+    if radius:
+        ahead = or_(score > me.total_score, and_(score == me.total_score, key < user_id))
+        behind = or_(score < me.total_score, and_(score == me.total_score, key > user_id))
+        above = _entries(board).where(ahead).order_by(*_display_order(board, reverse=True))
+        below = _entries(board).where(behind).order_by(*_display_order(board))
+        rows = [
+            *(await session.execute(above.limit(radius))).all()[::-1],
+            me,
+            *(await session.execute(below.limit(radius))).all(),
+        ]
+    rank_of = await ranks.ranks_of(session, board.key, (row.total_score for row in rows))
+    return _listed(rows, rank_of)
 
 
 async def standing(
@@ -216,9 +226,10 @@ async def standing(
 
 async def rebuild(session: AsyncSession) -> int:
     """Recompute every learner's all-time totals from their lesson scores and the awards they
-    hold (at each achievement's current points, enabled or not), then store the competition
-    rank of every active learner (one UPDATE with RANK()); an inactive learner's stored rank
-    is 0. Returns the rows ranked."""
+    hold (at each achievement's current points, enabled or not), recount every board's score
+    counts, then store the competition rank of every active learner from the all-time counts
+    (one UPDATE joined to `ranks.ladder`); an inactive learner's stored rank is 0. Returns the
+    rows ranked."""
     held = (
         select(func.coalesce(func.sum(Achievement.points), 0))
         .select_from(UserAchievement)
@@ -242,19 +253,16 @@ async def rebuild(session: AsyncSession) -> int:
         .values(total_score=lesson_score + held, achievements_count=count_held, rank=0)
         .execution_options(synchronize_session=False)
     )
-    ranks = (
-        select(
-            LeaderboardCache.id,
-            func.rank().over(order_by=_score.desc()).label("new_rank"),
-        )
-        .join(User, User.id == LeaderboardCache.user_id)
-        .where(User.is_active)
-        .subquery()
-    )
+    await ranks.recount(session)
+    ladder = ranks.ladder(ALL_TIME.key)
     result = await session.execute(
         update(LeaderboardCache)
-        .where(LeaderboardCache.id == ranks.c.id)
-        .values(rank=ranks.c.new_rank)
+        .where(
+            LeaderboardCache.total_score == ladder.c.score,
+            LeaderboardCache.user_id == User.id,
+            User.is_active,
+        )
+        .values(rank=ladder.c.rank)
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)

@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Row, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from questline.engine import aggregates
+from questline.engine import aggregates, ranks
 from questline.engine.aggregates import Aggregates, Totals
 from questline.engine.errors import UnknownUser
 from questline.engine.events import Event
-from questline.engine.leaderboard import Board, write_boards
+from questline.engine.leaderboard import Board, BoardChange, write_boards
 from questline.engine.models import (
     Achievement,
     LeaderboardCache,
@@ -228,9 +228,10 @@ class Learners:
 
     async def settle(self) -> None:
         """Write the transaction's rows, the learners' aggregates and their leaderboard rows."""
-        await self.pending.write(self.session)
+        moves = ranks.Moves()
+        await self.pending.write(self.session, moves)
         await aggregates.write(self.session, (state.figures for state in self._by_id.values()))
-        boards = []
+        changes = []
         for learner in self._changed.values():
             board = Board(
                 learner.lesson_scores() + sum(learner.earned.values()),
@@ -238,7 +239,10 @@ class Learners:
                 len(learner.earned),
             )
             if board != learner.board:
-                boards.append((learner.user.id, board, learner.board is not None))
+                changes.append(
+                    BoardChange(learner.user.id, board, learner.board, learner.user.is_active)
+                )
                 learner.board = board
         self._changed.clear()
-        await write_boards(self.session, boards)
+        await write_boards(self.session, changes, moves)
+        await moves.write(self.session)

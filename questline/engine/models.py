@@ -330,6 +330,14 @@ class LeaderboardCache(Base):
         return f"LeaderboardCache(user_id={self.user_id!r}, rank={self.rank!r})"
 
 
+# extension (0017): the display order (total desc, user id), read forwards or backwards
+Index(
+    "ix_leaderboard_cache_display_order",
+    LeaderboardCache.total_score.desc(),
+    LeaderboardCache.user_id,
+)
+
+
 class ActivityLog(Base):
     __tablename__ = "activity_log"
     __table_args__ = (
@@ -603,6 +611,34 @@ class LearnerPeriodScore(Base):
     score: Mapped[int] = _count()
     lessons_completed: Mapped[int] = _count()
     achievements_count: Mapped[int] = _count()
+
+
+# extension (0017): a period board's display order (score desc, user id), either direction
+Index(
+    "ix_learner_period_scores_display_order",
+    LearnerPeriodScore.period,
+    LearnerPeriodScore.period_start,
+    LearnerPeriodScore.score.desc(),
+    LearnerPeriodScore.user_id,
+)
+
+
+class LeaderboardScoreCount(Base):
+    """Extension (0017): how many active learners hold each score on each board.
+
+    ``board`` is "all" (all-time totals, ``period_start`` 0), "week" or "month" (the period's
+    first local day as an ordinal, as in ``learner_period_scores``). Kept in the transaction
+    that changes a score, so a rank is 1 + the sum of the rows above a score: a read of the
+    board's distinct scores, never a count of learners (see ``questline.engine.ranks``).
+    Rebuilt from the boards by ``Engine.rebuild_leaderboard()``.
+    """
+
+    __tablename__ = "leaderboard_score_counts"
+
+    board: Mapped[str] = mapped_column(String(5), primary_key=True)
+    period_start: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    score: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    learners: Mapped[int] = _count()
 
 
 class LeaderboardClose(Base):

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.errors import QuestlineError
@@ -33,8 +33,10 @@ from questline.engine.models import (
     Achievement,
     ActivityLog,
     LearnerPeriodScore,
+    User,
     UserAchievement,
 )
+from questline.engine.ranks import Moves
 from questline.engine.timestamps import utcnow
 from questline.engine.upserts import add_counts
 from questline.rules.vocabulary import ActivityType
@@ -161,23 +163,47 @@ class Gains:
         pending = self.by_key.get((user_id, period, start))
         return (stored or 0) + (pending.score if pending else 0)
 
-    async def write(self, session: AsyncSession) -> None:
-        """Add the gains to the stored rows (one upsert of increments), and forget them."""
-        rows = [
-            {
-                "user_id": user_id,
-                "period": period.value,
-                "period_start": start,
-                "score": gain.score,
-                "lessons_completed": gain.lessons_completed,
-                "achievements_count": gain.achievements_count,
-            }
-            for (user_id, period, start), gain in sorted(self.by_key.items())
-        ]
-        self.by_key = {}
-        if rows:
-            dialect = session.get_bind().dialect.name
-            await session.execute(add_counts(_table, GAIN_KEYS, _GAIN_FIELDS, dialect), rows)
+    async def write(self, session: AsyncSession, moves: Moves) -> None:
+        """Add the gains to the stored rows (one upsert of increments), note active learners'
+        score moves in `moves` (the stored scores are read first), and forget the gains."""
+        keys = sorted(self.by_key)
+        self.by_key, gains = {}, self.by_key
+        if not keys:
+            return
+        active, stored = await _active_and_stored(session, keys)
+        rows = []
+        for key in keys:
+            user_id, period, start = key
+            gain = gains[key]
+            rows.append(
+                {"user_id": user_id, "period": period.value, "period_start": start, **asdict(gain)}
+            )
+            if active.get(user_id):
+                old = stored.get((user_id, period.value, start))
+                moves.move((period.value, start), old, (old or 0) + gain.score)
+        dialect = session.get_bind().dialect.name
+        await session.execute(add_counts(_table, GAIN_KEYS, _GAIN_FIELDS, dialect), rows)
+
+
+async def _active_and_stored(
+    session: AsyncSession, keys: Sequence[GainKey]
+) -> tuple[dict[int, bool], dict[tuple[int, str, int], int]]:
+    """Whether each learner of `keys` is active, and the stored scores of `keys` (absent: no
+    row yet), in one read."""
+    boards = {(period.value, start) for _, period, start in keys}
+    on_board = or_(*(and_(_table.c.period == p, _table.c.period_start == s) for p, s in boards))
+    query = (
+        select(User.id, User.is_active, _table.c.period, _table.c.period_start, _table.c.score)
+        .outerjoin(_table, and_(_table.c.user_id == User.id, on_board))
+        .where(User.id.in_({user_id for user_id, _, _ in keys}))
+    )
+    active: dict[int, bool] = {}
+    stored: dict[tuple[int, str, int], int] = {}
+    for row in await session.execute(query):
+        active[row.id] = bool(row.is_active)
+        if row.period is not None:
+            stored[(row.id, row.period, row.period_start)] = row.score
+    return active, stored
 
 
 _SCORED = (ActivityType.LESSON_COMPLETED, ActivityType.CHALLENGE_SOLVED)
@@ -210,9 +236,18 @@ def replay(
 
 
 async def rebuild(session: AsyncSession, user_ids: Sequence[int], zone: ZoneInfo) -> None:
-    """Replace the learners' period rows by rows computed from the log (two queries)."""
+    """Replace the learners' period rows by rows computed from the log, and their places in
+    the boards' score counts."""
     if not user_ids:
         return
+    moves = Moves()
+    leaving = (
+        select(_table.c.period, _table.c.period_start, _table.c.score)
+        .join(User, User.id == _table.c.user_id)
+        .where(_table.c.user_id.in_(user_ids), User.is_active)
+    )
+    for row in await session.execute(leaving):
+        moves.move((row.period, row.period_start), row.score, None)
     await session.execute(delete(_table).where(_table.c.user_id.in_(user_ids)))
     scored = await session.execute(
         select(
@@ -235,7 +270,8 @@ async def rebuild(session: AsyncSession, user_ids: Sequence[int], zone: ZoneInfo
         for row in scored
     )
     earned = ((row.user_id, row.earned_at, row.points) for row in awards)
-    await replay(zone, events, earned).write(session)
+    await replay(zone, events, earned).write(session, moves)
+    await moves.write(session)
 
 
 def _details(text: str | None) -> Mapping[str, Any] | None:

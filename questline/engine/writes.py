@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from questline.engine.models import ActivityLog, UserAchievement, UserProgress
 from questline.engine.periods import Gains
 from questline.engine.progress import PROGRESS_FIELDS, Progress
+from questline.engine.ranks import Moves
 from questline.rules.vocabulary import ActivityType
 
 _activity = ActivityLog.__table__
@@ -57,8 +58,9 @@ class Pending:
     gains: Gains = field(default_factory=Gains)
     """What the events and awards add to learners' week and month boards."""
 
-    async def write(self, session: AsyncSession) -> None:
-        """Write everything gathered, in dependency order, and forget it."""
+    async def write(self, session: AsyncSession, moves: Moves) -> None:
+        """Write everything gathered, in dependency order, and forget it; the week and month
+        scores that change are noted in `moves`."""
         await insert_activities(session, self.activities)
         inserts, updates = [], []
         for row in self.progress.values():
@@ -79,7 +81,7 @@ class Pending:
                 updates,
             )
         await insert_awards(session, self.awards)
-        await self.gains.write(session)
+        await self.gains.write(session, moves)
         self.activities, self.progress, self.awards = [], {}, []
 
 

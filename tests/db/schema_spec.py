@@ -241,6 +241,12 @@ EXTENSION_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
         "lessons_completed": ("int", None, False),
         "achievements_count": ("int", None, False),
     },
+    "leaderboard_score_counts": {
+        "board": ("str", 5, False),
+        "period_start": ("int", None, False),
+        "score": ("int", None, False),
+        "learners": ("int", None, False),
+    },
     "leaderboard_closes": {
         "id": ("int", None, False),
         "period": ("str", 5, False),
@@ -265,6 +271,7 @@ EXTENSION_PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "learner_totals": ("user_id",),
     "learner_days": ("user_id", "day"),
     "learner_period_scores": ("user_id", "period", "period_start"),
+    "leaderboard_score_counts": ("board", "period_start", "score"),
     "learner_goals": ("user_id",),
     "streak_freeze_uses": ("user_id", "day"),
     "reminder_settings": ("user_id",),
@@ -348,6 +355,7 @@ SERVER_DEFAULTS: dict[tuple[str, str], str] = {
                 ),
             ),
             ("learner_period_scores", ("score", "lessons_completed", "achievements_count")),
+            ("leaderboard_score_counts", ("learners",)),
         )
         for column in columns
     },
@@ -383,6 +391,11 @@ EXTENSION_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
     "ix_leaderboard_cache_total_score_user_id": ("leaderboard_cache", ("total_score", "user_id")),
     "ix_outbox_status_available_at": ("outbox", ("status", "available_at")),
     "ix_learner_period_scores_period_period_start_score_user_id": (
+        "learner_period_scores",
+        ("period", "period_start", "score", "user_id"),
+    ),
+    "ix_leaderboard_cache_display_order": ("leaderboard_cache", ("total_score", "user_id")),
+    "ix_learner_period_scores_display_order": (
         "learner_period_scores",
         ("period", "period_start", "score", "user_id"),
     ),

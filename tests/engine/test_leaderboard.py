@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from itertools import count
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from questline.engine import Engine, Event, UserProfile
-from questline.engine.models import LeaderboardCache, User
+from questline.engine import Engine, Event, UserProfile, ranks
+from questline.engine.models import LeaderboardCache, LeaderboardScoreCount, User
 from questline.engine.views import LessonView, UserView
 from questline.rules.loading import CATALOG_DIR
 from questline.rules.vocabulary import ActivityType as A
@@ -135,6 +136,8 @@ async def test_live_ranks_match_competition_ranking(
                 for u, s in zip(users, scores, strict=True)
             ],
         )
+    async with AsyncSession(db) as session, session.begin():
+        await ranks.recount(session)  # the scores were written behind the engine's back
     active = [
         (s, u) for n, (u, s) in enumerate(zip(users, scores, strict=True)) if n not in inactive
     ]
@@ -217,3 +220,62 @@ async def test_rebuild_recounts_totals_after_rule_points_change_and_a_rule_is_di
     report = await engine.progress(user_id=learner.id)
     [entry] = await engine.around(user_id=learner.id, radius=0)
     assert report.total_score == entry.total_score == 40 + 20
+
+
+async def score_counts(db: AsyncEngine) -> dict[tuple[str, int, int], int]:
+    async with db.connect() as connection:
+        rows = await connection.execute(select(LeaderboardScoreCount))
+        return {(r.board, r.period_start, r.score): r.learners for r in rows if r.learners}
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    events=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 5), st.integers(0, 40), st.integers(0, 10)),
+        min_size=1,
+        max_size=25,
+    ),
+    chunk=st.integers(1, 8),
+)
+async def test_score_counts_kept_with_events_equal_a_recount(
+    engine: Engine,
+    db: AsyncEngine,
+    lessons: list[LessonView],
+    events: list[tuple[int, int, int, int]],
+    chunk: int,
+) -> None:
+    """Events in any arrival order (late ones included), any chunking, and a rebuild of the
+    aggregates keep every board's score counts equal to a count of the active learners'
+    scores; an inactive learner is on no count."""
+    users = [
+        await engine.register_user(UserProfile(telegram_id=next(telegram_ids), first_name="x"))
+        for _ in range(4)
+    ]
+    async with db.begin() as connection:
+        await connection.execute(
+            User.__table__.update().where(User.id == users[3].id).values(is_active=False)
+        )
+    await engine.record_many(
+        [
+            Event(
+                type=A.LESSON_COMPLETED,
+                user_id=users[who].id,
+                lesson_id=lessons[lesson].id,
+                score=10 * score,
+                occurred_at=T0 + timedelta(days=day, hours=who),
+            )
+            for who, lesson, day, score in events
+        ],
+        chunk_size=chunk,
+    )
+    kept = await score_counts(db)
+    assert kept
+    await engine.rebuild_aggregates()
+    assert await score_counts(db) == kept
+    async with AsyncSession(db) as session, session.begin():
+        await ranks.recount(session)
+    assert await score_counts(db) == kept

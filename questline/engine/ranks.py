@@ -1,0 +1,142 @@
+"""Ranks without counting learners: how many active learners hold each score, per board.
+
+A learner's competition rank is 1 + the active learners with a higher score on the board. The
+`leaderboard_score_counts` table keeps, for every board (all-time; each week and month), the
+number of active learners at each score, changed in the same transaction as the scores. A
+rank is then the sum of the board's rows above a score: its cost grows with the number of
+distinct scores above (points come in a few sizes, so a board of a million learners holds a
+few thousand), never with the number of learners.
+
+Inactive learners are not counted. The engine never changes `users.is_active`; whoever does
+runs `Engine.rebuild_leaderboard()` (`questline leaderboard rebuild`) afterwards, which
+recounts every board from the scores.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from sqlalchemy import Subquery, delete, func, insert, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from questline.engine.models import (
+    LeaderboardCache,
+    LeaderboardScoreCount,
+    LearnerPeriodScore,
+    User,
+)
+from questline.engine.upserts import add_counts
+
+ALL_TIME = "all"
+"""The all-time board's name (its `period_start` is 0); periods are named by `Period`."""
+
+_table = LeaderboardScoreCount.__table__
+_KEYS = ("board", "period_start", "score")
+
+BoardKey = tuple[str, int]
+"""(board, period start): "all" and 0, or a period and its first local day's ordinal."""
+
+
+class Moves:
+    """Learners' scores leaving and reaching boards in one transaction, netted per score."""
+
+    def __init__(self) -> None:
+        self.deltas: Counter[tuple[str, int, int]] = Counter()
+
+    def move(self, board: BoardKey, old: int | None, new: int | None) -> None:
+        """One active learner's score on `board` goes from `old` to `new` (None: no row)."""
+        if old == new:
+            return
+        if old is not None:
+            self.deltas[(*board, old)] -= 1
+        if new is not None:
+            self.deltas[(*board, new)] += 1
+
+    async def write(self, session: AsyncSession) -> None:
+        """Add the net changes to the stored counts (one upsert, rows in key order so that
+        concurrent transactions lock them in the same order), and forget them."""
+        rows = [
+            {"board": board, "period_start": start, "score": score, "learners": delta}
+            for (board, start, score), delta in sorted(self.deltas.items())
+            if delta
+        ]
+        self.deltas = Counter()
+        if rows:
+            dialect = session.get_bind().dialect.name
+            await session.execute(add_counts(_table, _KEYS, ("learners",), dialect), rows)
+
+
+async def learners_above(session: AsyncSession, board: BoardKey, score: int) -> int:
+    """How many active learners have a higher score than `score` on `board`."""
+    name, start = board
+    query = select(func.coalesce(func.sum(_table.c.learners), 0)).where(
+        _table.c.board == name, _table.c.period_start == start, _table.c.score > score
+    )
+    return int(await session.scalar(query) or 0)
+
+
+async def ranks_of(session: AsyncSession, board: BoardKey, scores: Iterable[int]) -> dict[int, int]:
+    """The competition rank of each of `scores` on `board`, in two reads: the count above the
+    highest score, then the rows between the lowest and the highest (for the scores of a page
+    of consecutive entries, those rows hold just the page's learners)."""
+    wanted = sorted(set(scores), reverse=True)
+    if not wanted:
+        return {}
+    name, start = board
+    above = await learners_above(session, board, wanted[0])
+    between = await session.execute(
+        select(_table.c.score, _table.c.learners)
+        .where(
+            _table.c.board == name,
+            _table.c.period_start == start,
+            _table.c.score <= wanted[0],
+            _table.c.score > wanted[-1],
+        )
+        .order_by(_table.c.score.desc())
+    )
+    held: dict[int, int] = {row.score: row.learners for row in between}
+    ranks: dict[int, int] = {}
+    for score in sorted(held.keys() | wanted, reverse=True):
+        ranks[score] = 1 + above
+        above += held.get(score, 0)
+    return {score: ranks[score] for score in wanted}
+
+
+def ladder(board: BoardKey) -> Subquery:
+    """Each score held on `board` (column `score`) with its competition rank (`rank`): one
+    window sum over the board's counts."""
+    name, start = board
+    above = func.sum(_table.c.learners).over(order_by=_table.c.score.desc(), rows=(None, -1))
+    return (
+        select(_table.c.score, (1 + func.coalesce(above, 0)).label("rank"))
+        .where(_table.c.board == name, _table.c.period_start == start)
+        .subquery()
+    )
+
+
+async def recount(session: AsyncSession) -> None:
+    """Replace every board's counts by counts of the stored scores of active learners."""
+    await session.execute(delete(_table))
+    columns = ["board", "period_start", "score", "learners"]
+    all_time = (
+        select(literal(ALL_TIME), literal(0), LeaderboardCache.total_score, func.count())
+        .join(User, User.id == LeaderboardCache.user_id)
+        .where(User.is_active)
+        .group_by(LeaderboardCache.total_score)
+    )
+    periods = (
+        select(
+            LearnerPeriodScore.period,
+            LearnerPeriodScore.period_start,
+            LearnerPeriodScore.score,
+            func.count(),
+        )
+        .join(User, User.id == LearnerPeriodScore.user_id)
+        .where(User.is_active)
+        .group_by(
+            LearnerPeriodScore.period, LearnerPeriodScore.period_start, LearnerPeriodScore.score
+        )
+    )
+    await session.execute(insert(_table).from_select(columns, all_time))
+    await session.execute(insert(_table).from_select(columns, periods))
