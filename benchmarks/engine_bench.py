@@ -56,7 +56,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy
-from sqlalchemy import delete, event, func, insert, select
+from sqlalchemy import delete, event, func, insert, select, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
@@ -247,15 +247,16 @@ async def record_batched(engine: Engine, events: list[Event]) -> None:
     await engine.record_many(events)
 
 
-async def leaderboard_rows(db: AsyncEngine, seed: int = 2) -> None:
-    """A leaderboard_cache row for every learner without one (scores with plenty of ties)."""
+async def leaderboard_rows(db: AsyncEngine, after: int, seed: int = 2) -> None:
+    """A leaderboard_cache row for every learner with an id above `after` who has none
+    (scores with plenty of ties); the learners up to `after` stay as they are."""
     rng = random.Random(seed)
     async with db.connect() as connection:
         ids = list(
             await connection.scalars(
                 select(User.id)
                 .outerjoin(LeaderboardCache, LeaderboardCache.user_id == User.id)
-                .where(LeaderboardCache.id.is_(None))
+                .where(LeaderboardCache.id.is_(None), User.id > after)
             )
         )
     for start in range(0, len(ids), 10 * BATCH):
@@ -536,6 +537,10 @@ async def run(
             f"{users:,} learners, {len(events):,} events over {DAYS} days"
         )
         print("mix: " + ", ".join(f"{kind} {n / len(events):.0%}" for kind, n in mix.items()))
+        if is_mysql(db):
+            async with db.connect() as connection:
+                pool = await connection.scalar(text("SELECT @@innodb_buffer_pool_size"))
+            print(f"innodb_buffer_pool_size {int(pool) // 2**20:,} MiB")
 
         one = await timed(lambda: inserts_one_per_commit(db, rows))
         await wipe_activity(db)
@@ -599,7 +604,7 @@ async def run(
         few = await timed(lambda: record_each(engine, scored))
         await wipe_activity(db)
         await insert_users(db, users, ranked - users)
-        await leaderboard_rows(db)
+        await leaderboard_rows(db, after=user_ids[-1])
         crowd = await timed(lambda: record_each(engine, scored))
         tops = [await timed(lambda: engine.top(10)) for _ in range(5)]
         async with db.connect() as connection:

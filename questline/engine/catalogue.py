@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.errors import UnknownUser
@@ -111,12 +111,16 @@ async def find_user(
     With `lock`, the row is locked until the transaction ends, so that one learner's events
     are recorded one at a time.
     """
-    if (user_id is None) == (telegram_id is None):
-        raise ValueError("give exactly one of user_id and telegram_id")
-    column, value = (User.id, user_id) if user_id is not None else (User.telegram_id, telegram_id)
-    query = select(User).where(column == value)
+    query = select(User).where(user_selected(user_id=user_id, telegram_id=telegram_id))
     user = await session.scalar(query.with_for_update() if lock else query)
     if user is None:
-        who = "id" if user_id is not None else "telegram_id"
+        who, value = ("id", user_id) if user_id is not None else ("telegram_id", telegram_id)
         raise UnknownUser(f"unknown user: no learner with {who} {value}")
     return user
+
+
+def user_selected(*, user_id: int | None, telegram_id: int | None) -> ColumnElement[bool]:
+    """The condition on `users` that selects the learner by questline id or Telegram id."""
+    if (user_id is None) == (telegram_id is None):
+        raise ValueError("give exactly one of user_id and telegram_id")
+    return User.id == user_id if user_id is not None else User.telegram_id == telegram_id

@@ -1056,9 +1056,12 @@ class Engine:
         """The learner's entry on the board of `period` with `radius` entries either side
         (empty if they are not on it)."""
         board = self._board(period, at)
+        learner = catalogue.user_selected(user_id=user_id, telegram_id=telegram_id)
         async with self.sessions() as session:
-            user = await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
-            return await leaderboard.around(session, user.id, radius, board)
+            entries = await leaderboard.around(session, learner, radius, board)
+            if not entries:  # not on the board, or no such learner (UnknownUser)
+                await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
+            return entries
 
     async def close_period(
         self, period: str = "week", *, at: datetime | None = None

@@ -27,12 +27,12 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine import ranks
-from questline.engine.catalogue import user_view
 from questline.engine.models import (
     Achievement,
     LeaderboardCache,
@@ -43,7 +43,7 @@ from questline.engine.models import (
 )
 from questline.engine.periods import Period
 from questline.engine.timestamps import utcnow
-from questline.engine.views import LeaderboardEntry
+from questline.engine.views import LeaderboardEntry, UserView
 
 _score = LeaderboardCache.total_score
 _table = LeaderboardCache.__table__
@@ -141,7 +141,12 @@ def _entries(board: Standings) -> Select:
     """The board's rows of active learners with their names, in no particular order."""
     return (
         select(
-            User,
+            User.id.label("user_id"),
+            User.telegram_id,
+            User.username,
+            User.first_name,
+            User.last_name,
+            User.language_code,
             board.score.label("total_score"),
             board.lessons_completed.label("lessons_completed"),
             board.achievements_count.label("achievements_count"),
@@ -153,21 +158,25 @@ def _entries(board: Standings) -> Select:
 
 def _listed(rows: Sequence[Row[Any]], rank_of: Mapping[int, int]) -> list[LeaderboardEntry]:
     """Entries for `rows`, each ranked by its score."""
-    entries = []
-    for row in rows:
-        user = user_view(row.User)
-        entries.append(
-            LeaderboardEntry(
-                rank=rank_of[row.total_score],
-                user_id=user.id,
-                telegram_id=user.telegram_id,
-                display_name=user.display_name,
-                total_score=row.total_score,
-                lessons_completed=row.lessons_completed,
-                achievements_count=row.achievements_count,
-            )
+    return [
+        LeaderboardEntry(
+            rank=rank_of[row.total_score],
+            user_id=row.user_id,
+            telegram_id=row.telegram_id,
+            display_name=UserView(
+                id=row.user_id,
+                telegram_id=row.telegram_id,
+                username=row.username,
+                first_name=row.first_name,
+                last_name=row.last_name,
+                language_code=row.language_code,
+            ).display_name,
+            total_score=row.total_score,
+            lessons_completed=row.lessons_completed,
+            achievements_count=row.achievements_count,
         )
-    return entries
+        for row in rows
+    ]
 
 
 def _display_order(board: Standings, *, reverse: bool = False) -> tuple[Any, Any]:
@@ -194,24 +203,26 @@ async def top(
 
 
 async def around(
-    session: AsyncSession, user_id: int, radius: int, board: Standings = ALL_TIME
+    session: AsyncSession, learner: ColumnElement[bool], radius: int, board: Standings = ALL_TIME
 ) -> list[LeaderboardEntry]:
-    """The learner's entry with up to `radius` entries above and below (empty if unranked)."""
-    score, key = board.score, board.user_id
-    me = (await session.execute(_entries(board).where(key == user_id))).one_or_none()
+    """The entry of the learner that `learner` selects (a condition on `users`) with up to
+    `radius` entries above and below; empty if they are not on the board. Three reads: the
+    learner's row, the rows either side (along the display-order index), their ranks."""
+    me = (await session.execute(_entries(board).where(learner))).one_or_none()
     if me is None:
         return []
     rows = [me]
     if radius:
+        score, key, user_id = board.score, board.user_id, me.user_id
         ahead = or_(score > me.total_score, and_(score == me.total_score, key < user_id))
         behind = or_(score < me.total_score, and_(score == me.total_score, key > user_id))
         above = _entries(board).where(ahead).order_by(*_display_order(board, reverse=True))
         below = _entries(board).where(behind).order_by(*_display_order(board))
-        rows = [
-            *(await session.execute(above.limit(radius))).all()[::-1],
-            me,
-            *(await session.execute(below.limit(radius))).all(),
-        ]
+        sides = union_all(
+            select(above.limit(radius).subquery()), select(below.limit(radius).subquery())
+        )
+        rows += (await session.execute(sides)).all()
+        rows.sort(key=lambda row: (-row.total_score, row.user_id))
     rank_of = await ranks.ranks_of(session, board.key, (row.total_score for row in rows))
     return _listed(rows, rank_of)
 
@@ -220,7 +231,7 @@ async def standing(
     session: AsyncSession, user_id: int, board: Standings
 ) -> LeaderboardEntry | None:
     """The learner's own entry on the board (None if they are not on it)."""
-    entries = await around(session, user_id, 0, board)
+    entries = await around(session, User.id == user_id, 0, board)
     return entries[0] if entries else None
 
 
@@ -228,8 +239,8 @@ async def rebuild(session: AsyncSession) -> int:
     """Recompute every learner's all-time totals from their lesson scores and the awards they
     hold (at each achievement's current points, enabled or not), recount every board's score
     counts, then store the competition rank of every active learner from the all-time counts
-    (one UPDATE joined to `ranks.ladder`); an inactive learner's stored rank is 0. Returns the
-    rows ranked."""
+    (one UPDATE joined to `ranks.ladder`) and 0 for an inactive learner; a stored rank that
+    is already right is not written again. Returns the number of learners ranked."""
     held = (
         select(func.coalesce(func.sum(Achievement.points), 0))
         .select_from(UserAchievement)
@@ -250,19 +261,27 @@ async def rebuild(session: AsyncSession) -> int:
     )
     await session.execute(
         update(LeaderboardCache)
-        .values(total_score=lesson_score + held, achievements_count=count_held, rank=0)
+        .values(total_score=lesson_score + held, achievements_count=count_held)
         .execution_options(synchronize_session=False)
     )
     await ranks.recount(session)
     ladder = ranks.ladder(ALL_TIME.key)
-    result = await session.execute(
+    await session.execute(
         update(LeaderboardCache)
         .where(
             LeaderboardCache.total_score == ladder.c.score,
+            LeaderboardCache.rank != ladder.c.rank,
             LeaderboardCache.user_id == User.id,
             User.is_active,
         )
         .values(rank=ladder.c.rank)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)
+    inactive = select(User.id).where(~User.is_active)
+    await session.execute(
+        update(LeaderboardCache)
+        .where(LeaderboardCache.user_id.in_(inactive), LeaderboardCache.rank != UNRANKED)
+        .values(rank=UNRANKED)
+        .execution_options(synchronize_session=False)
+    )
+    return await ranks.learners_on(session, ALL_TIME.key)

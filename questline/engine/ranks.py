@@ -8,7 +8,7 @@ distinct scores above (points come in a few sizes, so a board of a million learn
 few thousand), never with the number of learners.
 
 Inactive learners are not counted. The engine never changes `users.is_active`; whoever does
-runs `Engine.rebuild_leaderboard()` (`questline leaderboard rebuild`) afterwards, which
+runs `Engine.rebuild_leaderboard()` (`questline leaderboard --rebuild`) afterwards, which
 recounts every board from the scores.
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import Subquery, delete, func, insert, literal, select
+from sqlalchemy import Subquery, delete, func, insert, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.models import (
@@ -76,30 +76,39 @@ async def learners_above(session: AsyncSession, board: BoardKey, score: int) -> 
     return int(await session.scalar(query) or 0)
 
 
+async def learners_on(session: AsyncSession, board: BoardKey) -> int:
+    """How many active learners are on `board`."""
+    return await learners_above(session, board, -(2**31))
+
+
 async def ranks_of(session: AsyncSession, board: BoardKey, scores: Iterable[int]) -> dict[int, int]:
-    """The competition rank of each of `scores` on `board`, in two reads: the count above the
-    highest score, then the rows between the lowest and the highest (for the scores of a page
-    of consecutive entries, those rows hold just the page's learners)."""
+    """The competition rank of each of `scores` on `board`, in one read: the count above the
+    highest score, and the rows between the lowest and the highest (for the scores of a page of
+    consecutive entries, those rows hold just the page's learners)."""
     wanted = sorted(set(scores), reverse=True)
     if not wanted:
         return {}
     name, start = board
-    above = await learners_above(session, board, wanted[0])
-    between = await session.execute(
-        select(_table.c.score, _table.c.learners)
-        .where(
-            _table.c.board == name,
-            _table.c.period_start == start,
-            _table.c.score <= wanted[0],
-            _table.c.score > wanted[-1],
-        )
-        .order_by(_table.c.score.desc())
+    on_board = (_table.c.board == name, _table.c.period_start == start)
+    highest, lowest = wanted[0], wanted[-1]
+    above = select(
+        literal(True).label("is_above"),
+        literal(highest).label("score"),
+        func.coalesce(func.sum(_table.c.learners), 0).label("learners"),
+    ).where(*on_board, _table.c.score > highest)
+    between = select(literal(False), _table.c.score, _table.c.learners).where(
+        *on_board, _table.c.score <= highest, _table.c.score > lowest
     )
-    held: dict[int, int] = {row.score: row.learners for row in between}
+    count_above, held = 0, {}
+    for row in await session.execute(union_all(above, between)):
+        if row.is_above:
+            count_above = int(row.learners)
+        else:
+            held[row.score] = row.learners
     ranks: dict[int, int] = {}
     for score in sorted(held.keys() | wanted, reverse=True):
-        ranks[score] = 1 + above
-        above += held.get(score, 0)
+        ranks[score] = 1 + count_above
+        count_above += held.get(score, 0)
     return {score: ranks[score] for score in wanted}
 
 
