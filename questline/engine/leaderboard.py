@@ -24,7 +24,6 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
-    or_,
     select,
     true,
     union_all,
@@ -206,23 +205,40 @@ async def around(
     session: AsyncSession, learner: ColumnElement[bool], radius: int, board: Standings = ALL_TIME
 ) -> list[LeaderboardEntry]:
     """The entry of the learner that `learner` selects (a condition on `users`) with up to
-    `radius` entries above and below; empty if they are not on the board. Three reads: the
-    learner's row, the rows either side (along the display-order index), their ranks."""
+    `radius` entries above and below; empty if they are not on the board.
+
+    Three reads: the learner's row; the nearest rows either side, as four ranges read along
+    the display-order index (same score before and after the learner, higher and lower
+    scores), each limited to `radius`; the page's ranks.
+    """
     me = (await session.execute(_entries(board).where(learner))).one_or_none()
     if me is None:
         return []
     rows = [me]
     if radius:
-        score, key, user_id = board.score, board.user_id, me.user_id
-        ahead = or_(score > me.total_score, and_(score == me.total_score, key < user_id))
-        behind = or_(score < me.total_score, and_(score == me.total_score, key > user_id))
-        above = _entries(board).where(ahead).order_by(*_display_order(board, reverse=True))
-        below = _entries(board).where(behind).order_by(*_display_order(board))
-        sides = union_all(
-            select(above.limit(radius).subquery()), select(below.limit(radius).subquery())
+        score, key, mine, user_id = board.score, board.user_id, me.total_score, me.user_id
+        sides = [
+            (and_(score == mine, key < user_id), True),
+            (score > mine, True),
+            (and_(score == mine, key > user_id), False),
+            (score < mine, False),
+        ]
+        near = union_all(
+            *(
+                select(
+                    _entries(board)
+                    .where(condition)
+                    .order_by(*_display_order(board, reverse=reverse))
+                    .limit(radius)
+                    .subquery()
+                )
+                for condition, reverse in sides
+            )
         )
-        rows += (await session.execute(sides)).all()
+        rows += (await session.execute(near)).all()
         rows.sort(key=lambda row: (-row.total_score, row.user_id))
+        position = rows.index(me)
+        rows = rows[max(position - radius, 0) : position + radius + 1]
     rank_of = await ranks.ranks_of(session, board.key, (row.total_score for row in rows))
     return _listed(rows, rank_of)
 
