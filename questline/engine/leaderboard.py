@@ -53,11 +53,10 @@ Reads never use stored ranks: they count live (see `top`, `around`)."""
 
 @dataclass(frozen=True)
 class Standings:
-    """One board's rows: its key in the score counts, its table, score, learner and counts
-    columns, and which rows belong."""
+    """One board's rows: its key in the score counts, its score, learner and counts columns,
+    and which rows belong."""
 
     key: ranks.BoardKey
-    table: Any
     score: Any
     user_id: Any
     lessons_completed: Any
@@ -67,7 +66,6 @@ class Standings:
 
 ALL_TIME = Standings(
     (ranks.ALL_TIME, 0),
-    LeaderboardCache,
     LeaderboardCache.total_score,
     LeaderboardCache.user_id,
     LeaderboardCache.lessons_completed,
@@ -80,7 +78,6 @@ def period_board(period: Period, start: int) -> Standings:
     """The board of the week or month whose first local day is the ordinal `start`."""
     return Standings(
         (period.value, start),
-        LearnerPeriodScore,
         LearnerPeriodScore.score,
         LearnerPeriodScore.user_id,
         LearnerPeriodScore.lessons_completed,
