@@ -125,27 +125,40 @@ def ladder(board: BoardKey) -> Subquery:
 
 
 async def recount(session: AsyncSession) -> None:
-    """Replace every board's counts by counts of the stored scores of active learners."""
+    """Replace every board's counts by counts of the stored scores of active learners: each
+    board grouped by score along its index, less its inactive learners (a scan of `users`;
+    an index on `is_active` would mislead SQLite's planner for the board reads), so the
+    boards are not joined to `users` row by row."""
+    inactive = User.is_active == False  # noqa: E712 (SQL, not Python)
+    board, period = LeaderboardCache, LearnerPeriodScore
+    everyone = (
+        select(literal(ALL_TIME), literal(0), board.total_score, func.count()).group_by(
+            board.total_score
+        ),
+        select(period.period, period.period_start, period.score, func.count()).group_by(
+            period.period, period.period_start, period.score
+        ),
+    )
+    left_out = (
+        select(literal(ALL_TIME), literal(0), board.total_score)
+        .join(User, User.id == board.user_id)
+        .where(inactive),
+        select(period.period, period.period_start, period.score)
+        .join(User, User.id == period.user_id)
+        .where(inactive),
+    )
+    counts: Counter[tuple[str, int, int]] = Counter()
+    for query in everyone:
+        for name, start, score, learners in await session.execute(query):
+            counts[(name, start, score)] += learners
+    for query in left_out:
+        for name, start, score in await session.execute(query):
+            counts[(name, start, score)] -= 1
     await session.execute(delete(_table))
-    columns = ["board", "period_start", "score", "learners"]
-    all_time = (
-        select(literal(ALL_TIME), literal(0), LeaderboardCache.total_score, func.count())
-        .join(User, User.id == LeaderboardCache.user_id)
-        .where(User.is_active)
-        .group_by(LeaderboardCache.total_score)
-    )
-    periods = (
-        select(
-            LearnerPeriodScore.period,
-            LearnerPeriodScore.period_start,
-            LearnerPeriodScore.score,
-            func.count(),
-        )
-        .join(User, User.id == LearnerPeriodScore.user_id)
-        .where(User.is_active)
-        .group_by(
-            LearnerPeriodScore.period, LearnerPeriodScore.period_start, LearnerPeriodScore.score
-        )
-    )
-    await session.execute(insert(_table).from_select(columns, all_time))
-    await session.execute(insert(_table).from_select(columns, periods))
+    rows = [
+        {"board": name, "period_start": start, "score": score, "learners": learners}
+        for (name, start, score), learners in sorted(counts.items())
+        if learners
+    ]
+    if rows:
+        await session.execute(insert(_table), rows)
