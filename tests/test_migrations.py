@@ -200,6 +200,10 @@ async def test_upgrades_and_downgrades_keep_existing_rows(url: str) -> None:
                 assert count == 1, table
             assert await connection.scalar(text("SELECT enabled FROM achievements")) == 1
             assert await connection.scalar(text("SELECT slug FROM modules")) is None
+            counts = await connection.execute(
+                text("SELECT board, period_start, score, learners FROM leaderboard_score_counts")
+            )
+            assert counts.all() == [("all", 0, 5, 1)]  # 0017 counted the existing board
             if is_sqlite(engine):
                 assert await connection.scalar(text("PRAGMA foreign_keys")) == 1
         async with engine.connect() as connection:
