@@ -186,6 +186,14 @@ def _display_order(board: Standings, *, reverse: bool = False) -> tuple[Any, Any
     return board.score.desc(), board.user_id.asc()
 
 
+def _along_display_index(board: Standings, query: Select) -> Select:
+    """`query`, with MySQL and MariaDB told to read the board along its display-order index."""
+    hint = f"FORCE INDEX ({board.display_index})"
+    for dialect in ("mysql", "mariadb"):
+        query = query.with_hint(board.score.table, hint, dialect)
+    return query
+
+
 async def top(
     session: AsyncSession, limit: int, board: Standings = ALL_TIME
 ) -> list[LeaderboardEntry]:
@@ -228,12 +236,13 @@ async def around(
         near = union_all(
             *(
                 select(
-                    _entries(board)
-                    .where(condition)
-                    .order_by(*_display_order(board, reverse=reverse))
-                    .limit(radius)
-                    .with_hint(board.score.table, f"FORCE INDEX ({board.display_index})", "mysql")
-                    .subquery()
+                    _along_display_index(
+                        board,
+                        _entries(board)
+                        .where(condition)
+                        .order_by(*_display_order(board, reverse=reverse))
+                        .limit(radius),
+                    ).subquery()
                 )
                 for condition, reverse in sides
             )
