@@ -72,6 +72,7 @@ class PeriodCloser:
         self.settings = settings or CloserSettings()
         self.clock = clock
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def close_due(self) -> list[ClosedPeriod]:
         """Close what is due and not closed yet; returns the closes this call made."""
@@ -96,20 +97,28 @@ class PeriodCloser:
     def start(self) -> None:
         """Run passes in a background task: at once, then every interval, until `stop`."""
         if self._task is None or self._task.done():
+            self._stopping.clear()
             self._task = asyncio.create_task(self._run(), name="questline-period-closer")
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop the background task once the pass in hand is over, waiting at most `grace`
+        seconds. A pass is not cancelled at once: a transaction cut off in SQLite's thread
+        could keep holding the write lock after the task is gone."""
         if self._task is None:
             return
+        self._stopping.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._task), grace)
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.close_due()
             except Exception:  # the database is away, say: the next pass tries again
                 log.exception("closing finished periods failed; trying again")
-            await asyncio.sleep(self.settings.interval_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.settings.interval_seconds)
