@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.errors import UnknownUser
@@ -15,7 +15,8 @@ from questline.engine.models import Lesson, LessonChallenge, LessonTranslation, 
 from questline.engine.views import ChallengeView, LessonView, ModuleView, UserView
 
 
-def user_view(user: User) -> UserView:
+def user_view(user: User | Row[Any]) -> UserView:
+    """The learner as a view, from a `User` or a row with the same column names."""
     return UserView(
         id=user.id,
         telegram_id=user.telegram_id,

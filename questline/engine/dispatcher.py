@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from questline.engine import outbox
+from questline.engine.background import finish_or_cancel
 from questline.engine.models import OutboxEntry
 from questline.engine.timestamps import utcnow
 
@@ -205,11 +206,7 @@ class Dispatcher:
             return
         self._stopping = True
         self._wake.set()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self._task), grace)
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await finish_or_cancel(self._task, grace)
         self._task = None
         self._stopping = False
 

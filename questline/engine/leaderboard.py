@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine import ranks
+from questline.engine.catalogue import user_view
 from questline.engine.models import (
     Achievement,
     LeaderboardCache,
@@ -43,7 +44,7 @@ from questline.engine.models import (
 )
 from questline.engine.periods import Period
 from questline.engine.timestamps import utcnow
-from questline.engine.views import LeaderboardEntry, UserView
+from questline.engine.views import LeaderboardEntry
 
 _score = LeaderboardCache.total_score
 _table = LeaderboardCache.__table__
@@ -141,7 +142,7 @@ def _entries(board: Standings) -> Select:
     """The board's rows of active learners with their names, in no particular order."""
     return (
         select(
-            User.id.label("user_id"),
+            User.id,
             User.telegram_id,
             User.username,
             User.first_name,
@@ -161,16 +162,9 @@ def _listed(rows: Sequence[Row[Any]], rank_of: Mapping[int, int]) -> list[Leader
     return [
         LeaderboardEntry(
             rank=rank_of[row.total_score],
-            user_id=row.user_id,
+            user_id=row.id,
             telegram_id=row.telegram_id,
-            display_name=UserView(
-                id=row.user_id,
-                telegram_id=row.telegram_id,
-                username=row.username,
-                first_name=row.first_name,
-                last_name=row.last_name,
-                language_code=row.language_code,
-            ).display_name,
+            display_name=user_view(row).display_name,
             total_score=row.total_score,
             lessons_completed=row.lessons_completed,
             achievements_count=row.achievements_count,
@@ -226,7 +220,7 @@ async def around(
         return []
     rows = [me]
     if radius:
-        score, key, mine, user_id = board.score, board.user_id, me.total_score, me.user_id
+        score, key, mine, user_id = board.score, board.user_id, me.total_score, me.id
         sides = [
             (and_(score == mine, key < user_id), True),
             (score > mine, True),
@@ -248,7 +242,7 @@ async def around(
             )
         )
         rows += (await session.execute(near)).all()
-        rows.sort(key=lambda row: (-row.total_score, row.user_id))
+        rows.sort(key=lambda row: (-row.total_score, row.id))
         position = rows.index(me)
         rows = rows[max(position - radius, 0) : position + radius + 1]
     rank_of = await ranks.ranks_of(session, board.key, (row.total_score for row in rows))

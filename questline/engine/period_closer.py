@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from questline.engine.background import finish_or_cancel
 from questline.engine.errors import QuestlineError
 from questline.engine.periods import Period
 from questline.engine.timestamps import utcnow
@@ -102,16 +103,11 @@ class PeriodCloser:
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop the background task once the pass in hand is over, waiting at most `grace`
-        seconds. A pass is not cancelled at once: a transaction cut off in SQLite's thread
-        could keep holding the write lock after the task is gone."""
+        seconds (see `finish_or_cancel`)."""
         if self._task is None:
             return
         self._stopping.set()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self._task), grace)
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await finish_or_cancel(self._task, grace)
         self._task = None
 
     async def _run(self) -> None:

@@ -16,8 +16,18 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import Subquery, delete, func, insert, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Subquery,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.models import (
@@ -56,29 +66,32 @@ class Moves:
     async def write(self, session: AsyncSession) -> None:
         """Add the net changes to the stored counts (one upsert, rows in key order so that
         concurrent transactions lock them in the same order), and forget them."""
-        rows = [
-            {"board": board, "period_start": start, "score": score, "learners": delta}
-            for (board, start, score), delta in sorted(self.deltas.items())
-            if delta
-        ]
+        rows = _rows(self.deltas)
         self.deltas = Counter()
         if rows:
             dialect = session.get_bind().dialect.name
             await session.execute(add_counts(_table, _KEYS, ("learners",), dialect), rows)
 
 
-async def learners_above(session: AsyncSession, board: BoardKey, score: int) -> int:
-    """How many active learners have a higher score than `score` on `board`."""
+def _rows(counts: Counter[tuple[str, int, int]]) -> list[dict[str, Any]]:
+    """Table rows for the non-zero `counts` by (board, period start, score), in key order."""
+    return [
+        {"board": board, "period_start": start, "score": score, "learners": learners}
+        for (board, start, score), learners in sorted(counts.items())
+        if learners
+    ]
+
+
+def _on(board: BoardKey) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """The conditions that select `board`'s rows."""
     name, start = board
-    query = select(func.coalesce(func.sum(_table.c.learners), 0)).where(
-        _table.c.board == name, _table.c.period_start == start, _table.c.score > score
-    )
-    return int(await session.scalar(query) or 0)
+    return _table.c.board == name, _table.c.period_start == start
 
 
 async def learners_on(session: AsyncSession, board: BoardKey) -> int:
     """How many active learners are on `board`."""
-    return await learners_above(session, board, -(2**31))
+    query = select(func.coalesce(func.sum(_table.c.learners), 0)).where(*_on(board))
+    return int(await session.scalar(query) or 0)
 
 
 async def ranks_of(session: AsyncSession, board: BoardKey, scores: Iterable[int]) -> dict[int, int]:
@@ -88,8 +101,7 @@ async def ranks_of(session: AsyncSession, board: BoardKey, scores: Iterable[int]
     wanted = sorted(set(scores), reverse=True)
     if not wanted:
         return {}
-    name, start = board
-    on_board = (_table.c.board == name, _table.c.period_start == start)
+    on_board = _on(board)
     highest, lowest = wanted[0], wanted[-1]
     above = select(
         literal(True).label("is_above"),
@@ -115,11 +127,10 @@ async def ranks_of(session: AsyncSession, board: BoardKey, scores: Iterable[int]
 def ladder(board: BoardKey) -> Subquery:
     """Each score held on `board` (column `score`) with its competition rank (`rank`): one
     window sum over the board's counts."""
-    name, start = board
     above = func.sum(_table.c.learners).over(order_by=_table.c.score.desc(), rows=(None, -1))
     return (
         select(_table.c.score, (1 + func.coalesce(above, 0)).label("rank"))
-        .where(_table.c.board == name, _table.c.period_start == start)
+        .where(*_on(board))
         .subquery()
     )
 
@@ -155,10 +166,6 @@ async def recount(session: AsyncSession) -> None:
         for name, start, score in await session.execute(query):
             counts[(name, start, score)] -= 1
     await session.execute(delete(_table))
-    rows = [
-        {"board": name, "period_start": start, "score": score, "learners": learners}
-        for (name, start, score), learners in sorted(counts.items())
-        if learners
-    ]
+    rows = _rows(counts)
     if rows:
         await session.execute(insert(_table), rows)
