@@ -120,8 +120,17 @@ async def find_user(
     return user
 
 
+def user_key(*, user_id: int | None, telegram_id: int | None) -> tuple[str, int]:
+    """The column of `users` that selects the learner (questline id or Telegram id), and its
+    value."""
+    if user_id is not None and telegram_id is None:
+        return "id", user_id
+    if telegram_id is not None and user_id is None:
+        return "telegram_id", telegram_id
+    raise ValueError("give exactly one of user_id and telegram_id")
+
+
 def user_selected(*, user_id: int | None, telegram_id: int | None) -> ColumnElement[bool]:
     """The condition on `users` that selects the learner by questline id or Telegram id."""
-    if (user_id is None) == (telegram_id is None):
-        raise ValueError("give exactly one of user_id and telegram_id")
-    return User.id == user_id if user_id is not None else User.telegram_id == telegram_id
+    column, value = user_key(user_id=user_id, telegram_id=telegram_id)
+    return getattr(User, column) == value

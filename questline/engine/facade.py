@@ -1056,9 +1056,10 @@ class Engine:
         """The learner's entry on the board of `period` with `radius` entries either side
         (empty if they are not on it)."""
         board = self._board(period, at)
-        learner = catalogue.user_selected(user_id=user_id, telegram_id=telegram_id)
         async with self.sessions() as session:
-            entries = await leaderboard.around(session, learner, radius, board)
+            entries = await leaderboard.around(
+                session, radius, board, user_id=user_id, telegram_id=telegram_id
+            )
             if not entries:  # not on the board, or no such learner (UnknownUser)
                 await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
             return entries

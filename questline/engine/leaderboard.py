@@ -14,16 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Row,
     Select,
     and_,
     bindparam,
     func,
     insert,
+    literal,
     or_,
     select,
     true,
@@ -32,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from questline.engine import ranks
+from questline.engine import catalogue, ranks
 from questline.engine.catalogue import user_view
 from questline.engine.models import (
     Achievement,
@@ -51,6 +54,8 @@ _table = LeaderboardCache.__table__
 UNRANKED = 0
 """The stored rank of a learner no rebuild has ranked (new since the last, or inactive).
 Reads never use stored ranks: they count live (see `top`, `around`)."""
+_UNRANK_CHUNK = 10_000
+"""Inactive learners unranked per statement by `rebuild`."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,13 @@ class Standings:
     lessons_completed: Any
     achievements_count: Any
     belongs: ColumnElement[bool]
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """Values for the bound parameters of `belongs` (a cached statement is reused for
+        every week or month)."""
+        name, start = self.key
+        return {"board_period": name, "board_start": start}
 
 
 ALL_TIME = Standings(
@@ -87,7 +99,10 @@ def period_board(period: Period, start: int) -> Standings:
         LearnerPeriodScore.user_id,
         LearnerPeriodScore.lessons_completed,
         LearnerPeriodScore.achievements_count,
-        and_(LearnerPeriodScore.period == period.value, LearnerPeriodScore.period_start == start),
+        and_(
+            LearnerPeriodScore.period == bindparam("board_period", period.value),
+            LearnerPeriodScore.period_start == bindparam("board_start", start),
+        ),
     )
 
 
@@ -205,92 +220,109 @@ async def top(
 
 
 async def around(
-    session: AsyncSession, learner: ColumnElement[bool], radius: int, board: Standings = ALL_TIME
+    session: AsyncSession,
+    radius: int,
+    board: Standings = ALL_TIME,
+    *,
+    user_id: int | None = None,
+    telegram_id: int | None = None,
 ) -> list[LeaderboardEntry]:
-    """The entry of the learner that `learner` selects (a condition on `users`) with up to
-    `radius` entries above and below; empty if they are not on the board.
+    """The entry of the learner (by questline id or Telegram id) with up to `radius` entries
+    above and below; empty if they are not on the board.
 
-    Three reads: the learner's row; the nearest rows either side, as four ranges read along
+    Two reads: the learner's row with the nearest rows either side, as four ranges read along
     the display-order index (same score before and after the learner, higher and lower
-    scores), each limited to `radius`; the page's ranks. MariaDB is told to use that index:
-    left to itself it reads a large tie from its far end (1.4 s in a tie of a million).
+    scores), each limited to `radius`; then the page's ranks (`ranks.ranks_of`).
+    MariaDB is told to use that index: left to itself it reads a large tie from its far end
+    (1.4 s in a tie of a million).
     """
-    me = (await session.execute(_entries(board).where(learner))).one_or_none()
+    by, learner = catalogue.user_key(user_id=user_id, telegram_id=telegram_id)
+    page = _page(board.key[0], by, radius)
+    entries: list[Row[Any]] = []
+    me: Row[Any] | None = None
+    for row in await session.execute(page, {"learner": learner, **board.parameters}):
+        if row.is_me:
+            me = row
+        else:
+            entries.append(row)
     if me is None:
         return []
-    rows = [me]
+    entries.append(me)
+    entries.sort(key=lambda row: (-row.total_score, row.id))
+    position = entries.index(me)
+    entries = entries[max(position - radius, 0) : position + radius + 1]
+    rank_of = await ranks.ranks_of(session, board.key, [row.total_score for row in entries])
+    return _listed(entries, rank_of)
+
+
+@lru_cache(maxsize=64)
+def _page(board_name: str, by: str, radius: int) -> CompoundSelect:
+    """The read of `around` for the all-time board or any week or month (parameters: the
+    board's and `learner`, the value of the users column `by`); built once, as building it
+    costs more than the database takes to answer it."""
+    board = ALL_TIME if board_name == ranks.ALL_TIME else period_board(Period(board_name), 0)
+    me = _entries(board).where(getattr(User, by) == bindparam("learner")).cte("me")
+    parts = [select(literal(True).label("is_me"), *me.c)]
     if radius:
-        score, key, mine, user_id = board.score, board.user_id, me.total_score, me.id
+        score, key = board.score, board.user_id
+        mine = select(me.c.total_score).scalar_subquery()
+        user_id = select(me.c.id).scalar_subquery()
         sides = [
             (and_(score == mine, key < user_id), True),
             (score > mine, True),
             (and_(score == mine, key > user_id), False),
             (score < mine, False),
         ]
-        near = union_all(
-            *(
-                select(
-                    _along_display_index(
-                        board,
-                        _entries(board)
-                        .where(condition)
-                        .order_by(*_display_order(board, reverse=reverse))
-                        .limit(radius),
-                    ).subquery()
-                )
-                for condition, reverse in sides
-            )
-        )
-        rows += (await session.execute(near)).all()
-        rows.sort(key=lambda row: (-row.total_score, row.id))
-        position = rows.index(me)
-        rows = rows[max(position - radius, 0) : position + radius + 1]
-    rank_of = await ranks.ranks_of(session, board.key, (row.total_score for row in rows))
-    return _listed(rows, rank_of)
+        for condition, reverse in sides:
+            near = _entries(board).where(condition)
+            near = near.order_by(*_display_order(board, reverse=reverse)).limit(radius)
+            parts.append(select(literal(False), _along_display_index(board, near).subquery()))
+    return union_all(*parts)
 
 
 async def standing(
     session: AsyncSession, user_id: int, board: Standings
 ) -> LeaderboardEntry | None:
     """The learner's own entry on the board (None if they are not on it)."""
-    entries = await around(session, User.id == user_id, 0, board)
+    entries = await around(session, 0, board, user_id=user_id)
     return entries[0] if entries else None
 
 
 async def rebuild(session: AsyncSession) -> int:
     """Recompute every learner's all-time totals from their lesson scores and the awards they
     hold (at each achievement's current points, enabled or not), recount every board's score
-    counts, then store the competition rank of every active learner from the all-time counts
-    (one UPDATE joined to `ranks.ladder`) and 0 for an inactive learner; a stored rank that
-    is already right is not written again. Returns the number of learners ranked."""
+    counts, then store the competition rank of every learner from the all-time counts (one
+    UPDATE joined to `ranks.ladder`) and 0 for the inactive learners, found by one scan of
+    `users` (joining the board to `users` row by row took longer than both); a stored rank
+    that is already right is not written again, except an inactive learner's (ranked, then
+    unranked). Returns the number of learners ranked."""
     held = (
-        select(func.coalesce(func.sum(Achievement.points), 0))
-        .select_from(UserAchievement)
+        select(
+            UserAchievement.user_id,
+            func.sum(Achievement.points).label("points"),
+            func.count().label("awards"),
+        )
         .join(Achievement, Achievement.id == UserAchievement.achievement_id)
-        .where(UserAchievement.user_id == LeaderboardCache.user_id)
-        .scalar_subquery()
+        .group_by(UserAchievement.user_id)
+        .subquery()
     )
-    count_held = (
-        select(func.count())
-        .select_from(UserAchievement)
-        .where(UserAchievement.user_id == LeaderboardCache.user_id)
-        .scalar_subquery()
-    )
-    lesson_score = (
-        select(func.coalesce(func.max(LearnerTotals.lesson_score), 0))
-        .where(LearnerTotals.user_id == LeaderboardCache.user_id)
-        .scalar_subquery()
-    )
-    total = lesson_score + held
-    await session.execute(
-        update(LeaderboardCache)
+    total = func.coalesce(LearnerTotals.lesson_score, 0) + func.coalesce(held.c.points, 0)
+    awards = func.coalesce(held.c.awards, 0)
+    recomputed = (
+        select(LeaderboardCache.user_id, total.label("total"), awards.label("awards"))
+        .outerjoin(LearnerTotals, LearnerTotals.user_id == LeaderboardCache.user_id)
+        .outerjoin(held, held.c.user_id == LeaderboardCache.user_id)
         .where(
             or_(
-                LeaderboardCache.total_score != total,
-                LeaderboardCache.achievements_count != count_held,
+                LeaderboardCache.total_score != total, LeaderboardCache.achievements_count != awards
             )
         )
-        .values(total_score=total, achievements_count=count_held)
+        .subquery()
+    )
+    await session.execute(
+        update(LeaderboardCache)
+        .where(LeaderboardCache.user_id == recomputed.c.user_id)
+        .values(total_score=recomputed.c.total, achievements_count=recomputed.c.awards)
         .execution_options(synchronize_session=False)
     )
     await ranks.recount(session)
@@ -298,22 +330,20 @@ async def rebuild(session: AsyncSession) -> int:
     await session.execute(
         update(LeaderboardCache)
         .where(
-            LeaderboardCache.total_score == ladder.c.score,
-            LeaderboardCache.rank != ladder.c.rank,
-            LeaderboardCache.user_id == User.id,
-            User.is_active,
+            LeaderboardCache.total_score == ladder.c.score, LeaderboardCache.rank != ladder.c.rank
         )
         .values(rank=ladder.c.rank)
         .execution_options(synchronize_session=False)
     )
-    await session.execute(
-        update(LeaderboardCache)
-        .where(
-            LeaderboardCache.user_id == User.id,
-            User.is_active == False,  # noqa: E712 (SQL, not Python)
-            LeaderboardCache.rank != UNRANKED,
+    inactive = list(await session.scalars(select(User.id).where(User.is_active == False)))  # noqa: E712
+    for start in range(0, len(inactive), _UNRANK_CHUNK):
+        await session.execute(
+            update(LeaderboardCache)
+            .where(
+                LeaderboardCache.user_id.in_(inactive[start : start + _UNRANK_CHUNK]),
+                LeaderboardCache.rank != UNRANKED,
+            )
+            .values(rank=UNRANKED)
+            .execution_options(synchronize_session=False)
         )
-        .values(rank=UNRANKED)
-        .execution_options(synchronize_session=False)
-    )
     return await ranks.learners_on(session, ALL_TIME.key)

@@ -16,11 +16,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Subquery,
+    bindparam,
     delete,
     func,
     insert,
@@ -101,18 +104,10 @@ async def ranks_of(session: AsyncSession, board: BoardKey, scores: Iterable[int]
     wanted = sorted(set(scores), reverse=True)
     if not wanted:
         return {}
-    on_board = _on(board)
-    highest, lowest = wanted[0], wanted[-1]
-    above = select(
-        literal(True).label("is_above"),
-        literal(highest).label("score"),
-        func.coalesce(func.sum(_table.c.learners), 0).label("learners"),
-    ).where(*on_board, _table.c.score > highest)
-    between = select(literal(False), _table.c.score, _table.c.learners).where(
-        *on_board, _table.c.score <= highest, _table.c.score > lowest
-    )
+    name, start = board
+    parameters = {"board": name, "start": start, "highest": wanted[0], "lowest": wanted[-1]}
     count_above, held = 0, {}
-    for row in await session.execute(union_all(above, between)):
+    for row in await session.execute(_counts_near(), parameters):
         if row.is_above:
             count_above = int(row.learners)
         else:
@@ -122,6 +117,22 @@ async def ranks_of(session: AsyncSession, board: BoardKey, scores: Iterable[int]
         ranks[score] = 1 + count_above
         count_above += held.get(score, 0)
     return {score: ranks[score] for score in wanted}
+
+
+@cache
+def _counts_near() -> CompoundSelect:
+    """The read of `ranks_of` (parameters: board, start, highest, lowest), built once."""
+    on_board = (_table.c.board == bindparam("board"), _table.c.period_start == bindparam("start"))
+    highest, lowest = bindparam("highest"), bindparam("lowest")
+    above = select(
+        literal(True).label("is_above"),
+        highest.label("score"),
+        func.coalesce(func.sum(_table.c.learners), 0).label("learners"),
+    ).where(*on_board, _table.c.score > highest)
+    between = select(literal(False), _table.c.score, _table.c.learners).where(
+        *on_board, _table.c.score <= highest, _table.c.score > lowest
+    )
+    return union_all(above, between)
 
 
 def ladder(board: BoardKey) -> Subquery:
