@@ -27,6 +27,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    null,
     or_,
     select,
     true,
@@ -230,9 +231,9 @@ async def around(
     """The entry of the learner (by questline id or Telegram id) with up to `radius` entries
     above and below; empty if they are not on the board.
 
-    Two reads: the learner's row with the nearest rows either side, as four ranges read along
-    the display-order index (same score before and after the learner, higher and lower
-    scores), each limited to `radius`; then the page's ranks (`ranks.ranks_of`).
+    One read: the learner's row; the nearest rows either side, as four ranges read along the
+    display-order index (same score before and after the learner, higher and lower scores),
+    each limited to `radius`; and the score counts that rank them (`ranks.counts_near`).
     MariaDB is told to use that index: left to itself it reads a large tie from its far end
     (1.4 s in a tie of a million).
     """
@@ -240,32 +241,41 @@ async def around(
     page = _page(board.key[0], by, radius)
     entries: list[Row[Any]] = []
     me: Row[Any] | None = None
+    counts: list[tuple[str, int, int]] = []
     for row in await session.execute(page, {"learner": learner, **board.parameters}):
-        if row.is_me:
+        if row.part == _ME:
             me = row
-        else:
+        elif row.part == _NEAR:
             entries.append(row)
+        else:
+            counts.append((row.part, row.total_score, row.learners))
     if me is None:
         return []
     entries.append(me)
     entries.sort(key=lambda row: (-row.total_score, row.id))
     position = entries.index(me)
     entries = entries[max(position - radius, 0) : position + radius + 1]
-    rank_of = await ranks.ranks_of(session, board.key, [row.total_score for row in entries])
+    rank_of = ranks.ranks_near(me.total_score, counts, {row.total_score for row in entries})
     return _listed(entries, rank_of)
+
+
+_ME, _NEAR = "me", "near"
+"""Kinds of the rows of `_page` that are entries (the others are `ranks.counts_near`'s)."""
 
 
 @lru_cache(maxsize=64)
 def _page(board_name: str, by: str, radius: int) -> CompoundSelect:
     """The read of `around` for the all-time board or any week or month (parameters: the
     board's and `learner`, the value of the users column `by`); built once, as building it
-    costs more than the database takes to answer it."""
+    costs more than the database takes to answer it. Column `part` tells the learner's row,
+    the rows near it and the score counts apart; `learners` is a count's."""
     board = ALL_TIME if board_name == ranks.ALL_TIME else period_board(Period(board_name), 0)
     me = _entries(board).where(getattr(User, by) == bindparam("learner")).cte("me")
-    parts = [select(literal(True).label("is_me"), *me.c)]
+    no_count = null().label("learners")
+    parts = [select(literal(_ME).label("part"), *me.c, no_count)]
+    mine = select(me.c.total_score).scalar_subquery()
     if radius:
         score, key = board.score, board.user_id
-        mine = select(me.c.total_score).scalar_subquery()
         user_id = select(me.c.id).scalar_subquery()
         sides = [
             (and_(score == mine, key < user_id), True),
@@ -276,7 +286,14 @@ def _page(board_name: str, by: str, radius: int) -> CompoundSelect:
         for condition, reverse in sides:
             near = _entries(board).where(condition)
             near = near.order_by(*_display_order(board, reverse=reverse)).limit(radius)
-            parts.append(select(literal(False), _along_display_index(board, near).subquery()))
+            parts.append(
+                select(literal(_NEAR), _along_display_index(board, near).subquery(), no_count)
+            )
+    for read in ranks.counts_near(mine, radius):
+        count = read.subquery()
+        kind, held, learners = count.c
+        entry = (held if column.key == "total_score" else null() for column in me.c)
+        parts.append(select(kind, *entry, learners))
     return union_all(*parts)
 
 

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    CompoundSelect,
+    Select,
     Subquery,
     bindparam,
     delete,
@@ -29,7 +28,6 @@ from sqlalchemy import (
     insert,
     literal,
     select,
-    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -97,42 +95,52 @@ async def learners_on(session: AsyncSession, board: BoardKey) -> int:
     return int(await session.scalar(query) or 0)
 
 
-async def ranks_of(session: AsyncSession, board: BoardKey, scores: Iterable[int]) -> dict[int, int]:
-    """The competition rank of each of `scores` on `board`, in one read: the count above the
-    highest score, and the rows between the lowest and the highest (for the scores of a page of
-    consecutive entries, those rows hold just the page's learners)."""
-    wanted = sorted(set(scores), reverse=True)
-    if not wanted:
-        return {}
-    name, start = board
-    parameters = {"board": name, "start": start, "highest": wanted[0], "lowest": wanted[-1]}
-    count_above, held = 0, {}
-    for row in await session.execute(_counts_near(), parameters):
-        if row.is_above:
-            count_above = int(row.learners)
-        else:
-            held[row.score] = row.learners
-    ranks: dict[int, int] = {}
-    for score in sorted(held.keys() | wanted, reverse=True):
-        ranks[score] = 1 + count_above
-        count_above += held.get(score, 0)
-    return {score: ranks[score] for score in wanted}
+ABOVE, HELD = "above", "held"
+"""Kinds of the rows of `counts_near`: the count above a score, one score's count."""
 
 
-@cache
-def _counts_near() -> CompoundSelect:
-    """The read of `ranks_of` (parameters: board, start, highest, lowest), built once."""
-    on_board = (_table.c.board == bindparam("board"), _table.c.period_start == bindparam("start"))
-    highest, lowest = bindparam("highest"), bindparam("lowest")
-    above = select(
-        literal(True).label("is_above"),
-        highest.label("score"),
-        func.coalesce(func.sum(_table.c.learners), 0).label("learners"),
-    ).where(*on_board, _table.c.score > highest)
-    between = select(literal(False), _table.c.score, _table.c.learners).where(
-        *on_board, _table.c.score <= highest, _table.c.score > lowest
+def counts_near(mine: ColumnElement[int], radius: int) -> list[Select]:
+    """Reads that rank a page of up to `radius` entries either side of a learner with the
+    score `mine`, on the board named by the parameters `board_period` and `board_start`:
+    the count above `mine` (kind ABOVE), and the count rows (kind HELD) of the `radius`
+    nearest held scores above it, of `mine` and of the `radius` nearest below. The page's
+    scores are among those, so `ranks_near` ranks them. Columns: kind, score, learners."""
+    board, score, learners = _table.c.board, _table.c.score, _table.c.learners
+    on_board = (
+        board == bindparam("board_period"),
+        _table.c.period_start == bindparam("board_start"),
     )
-    return union_all(above, between)
+    above = select(
+        literal(ABOVE).label("kind"), mine.label("score"), func.coalesce(func.sum(learners), 0)
+    ).where(*on_board, score > mine)
+    if not radius:
+        return [above]
+    held = select(literal(HELD), score, learners).where(*on_board, learners > 0)
+    higher = held.where(score > mine).order_by(score.asc()).limit(radius)
+    lower = held.where(score <= mine).order_by(score.desc()).limit(radius + 1)
+    return [above, select(higher.subquery()), select(lower.subquery())]
+
+
+def ranks_near(
+    mine: int, counts: Iterable[tuple[str, int, int]], scores: Iterable[int]
+) -> dict[int, int]:
+    """The competition rank of each of `scores` (a page around a learner with the score
+    `mine`) from the rows (kind, score, learners) of `counts_near`."""
+    count_above_mine, held = 0, {}
+    for kind, score, learners in counts:
+        if kind == ABOVE:
+            count_above_mine = int(learners)
+        else:
+            held[score] = int(learners)
+    ranks = {}
+    for wanted in scores:
+        if wanted > mine:
+            passed = sum(n for score, n in held.items() if mine < score <= wanted)
+            ranks[wanted] = 1 + count_above_mine - passed
+        else:
+            passed = sum(n for score, n in held.items() if wanted < score <= mine)
+            ranks[wanted] = 1 + count_above_mine + passed
+    return ranks
 
 
 def ladder(board: BoardKey) -> Subquery:
