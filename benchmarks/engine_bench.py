@@ -94,6 +94,8 @@ HISTORY_SHORT, HISTORY_LONG, HISTORY_CALLS = 100, 20_000, 50
 HISTORY_TARGET = 1.25
 REBUILD_TARGET_MS = 10_000
 READ_TARGET_MS = 5.0
+READ_SAMPLES = 30
+"""Calls of top(10) and around(user) (for as many learners) whose median is shown."""
 
 
 # -- the database ----------------------------------------------------------------------------
@@ -606,10 +608,10 @@ async def run(
         await insert_users(db, users, ranked - users)
         await leaderboard_rows(db, after=user_ids[-1])
         crowd = await timed(lambda: record_each(engine, scored))
-        tops = [await timed(lambda: engine.top(10)) for _ in range(5)]
+        tops = [await timed(lambda: engine.top(10)) for _ in range(READ_SAMPLES)]
         async with db.connect() as connection:
             ranked_ids = list(await connection.scalars(select(LeaderboardCache.user_id)))
-        picks = random.Random(3).sample(ranked_ids, 5)
+        picks = random.Random(3).sample(ranked_ids, READ_SAMPLES)
         arounds = [await timed(lambda pick=pick: engine.around(user_id=pick)) for pick in picks]
         rebuilds = [await timed(engine.rebuild_leaderboard) for _ in range(3)]
         figures.add(
@@ -632,7 +634,7 @@ async def run(
             figures.add(
                 f"{name}, {label}",
                 f"{median:,.1f} ms",
-                f"median of 5; target < {READ_TARGET_MS:.0f} ms: "
+                f"median of {READ_SAMPLES}; target < {READ_TARGET_MS:.0f} ms: "
                 + ("met" if median < READ_TARGET_MS else "NOT met"),
             )
         figures.show("Results")
