@@ -18,7 +18,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, Select, or_, select
+from sqlalchemy import CompoundSelect, Row, Select, bindparam, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine import aggregates, ranks
@@ -103,26 +103,50 @@ def _learners_query() -> Select[Any]:
     )
 
 
+@cache
+def _held_query() -> CompoundSelect:
+    """The learners' (parameter `ids`) progress rows, then their awards with the points of
+    each achievement (`achievement_id` set), in one read: a round trip less per event."""
+    ids = bindparam("ids", expanding=True)
+    fields = [_progress.c[name] for name in PROGRESS_FIELDS]
+    progress = select(
+        _progress.c.user_id,
+        _progress.c.lesson_id,
+        *fields,
+        null().label("achievement_id"),
+        null().label("points"),
+    ).where(_progress.c.user_id.in_(ids))
+    awards = (
+        select(
+            UserAchievement.user_id,
+            null(),
+            *(null() for _ in fields),
+            UserAchievement.achievement_id,
+            Achievement.points,
+        )
+        .join(Achievement, Achievement.id == UserAchievement.achievement_id)
+        .where(UserAchievement.user_id.in_(ids))
+    )
+    return union_all(progress, awards)
+
+
 async def _states(
     session: AsyncSession, rows: Sequence[Row[Any]], zone: ZoneInfo
 ) -> list[LearnerState]:
-    """The state of each learner of `rows` (from `_learners_query`), in two more queries."""
+    """The state of each learner of `rows` (from `_learners_query`), in one more query."""
     ids = [row.id for row in rows]
     progress: dict[int, dict[int, Progress]] = defaultdict(dict)
-    for row in await session.execute(select(_progress).where(_progress.c.user_id.in_(ids))):
-        progress[row.user_id][row.lesson_id] = Progress(
-            row.user_id,
-            row.lesson_id,
-            **{name: getattr(row, name) for name in PROGRESS_FIELDS},
-            stored=True,
-        )
     earned: dict[int, dict[int, int]] = defaultdict(dict)
-    for user_id, achievement_id, points in await session.execute(
-        select(UserAchievement.user_id, UserAchievement.achievement_id, Achievement.points)
-        .join(Achievement, Achievement.id == UserAchievement.achievement_id)
-        .where(UserAchievement.user_id.in_(ids))
-    ):
-        earned[user_id][achievement_id] = points
+    for row in await session.execute(_held_query(), {"ids": ids}):
+        if row.achievement_id is None:
+            progress[row.user_id][row.lesson_id] = Progress(
+                row.user_id,
+                row.lesson_id,
+                **{name: getattr(row, name) for name in PROGRESS_FIELDS},
+                stored=True,
+            )
+        else:
+            earned[row.user_id][row.achievement_id] = row.points
     # no figures yet, or counted in another time zone: built from the log
     built = await aggregates.build(session, [r.id for r in rows if r.t_zone != zone.key], zone)
     states = []

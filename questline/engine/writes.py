@@ -92,8 +92,9 @@ ROWS_PER_INSERT = 1_000
 async def insert_activities(session: AsyncSession, rows: list[ActivityRow]) -> None:
     """Insert the activities and set their ids, in a few statements.
 
-    SQLite: one executemany; while this transaction holds the write lock each new rowid is
-    the largest one + 1, so the ids are the `n` ending at ``last_insert_rowid()``.
+    SQLite: one row is inserted on its own (the driver tells its rowid); more in one
+    executemany: while this transaction holds the write lock each new rowid is the largest
+    one + 1, so the ids are the `n` ending at ``last_insert_rowid()``.
     MySQL/MariaDB: multi-row INSERTs get consecutive ids from LAST_INSERT_ID() when
     `innodb_autoinc_lock_mode` is 0 or 1 and the increment is 1; otherwise each row is
     inserted on its own.
@@ -101,6 +102,10 @@ async def insert_activities(session: AsyncSession, rows: list[ActivityRow]) -> N
     if not rows:
         return
     if session.get_bind().dialect.name == "sqlite":
+        if len(rows) == 1:
+            [row] = rows
+            row.id = (await session.execute(insert(_activity).values(row.values))).lastrowid
+            return
         await session.execute(insert(_activity), [row.values for row in rows])
         last = (await session.execute(text("SELECT last_insert_rowid()"))).scalar_one()
         for offset, row in enumerate(reversed(rows)):
