@@ -112,11 +112,23 @@ def totals(draw: st.DrawFn) -> list[int]:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(scores=totals(), radius=st.integers(0, 3), inactive=st.sets(st.integers(0, 11)))
+@given(
+    scores=totals(),
+    radius=st.integers(0, 3),
+    inactive=st.sets(st.integers(0, 11)),
+    vacated=st.booleans(),
+)
 async def test_live_ranks_match_competition_ranking(
-    engine: Engine, db: AsyncEngine, scores: list[int], radius: int, inactive: set[int]
+    engine: Engine,
+    db: AsyncEngine,
+    scores: list[int],
+    radius: int,
+    inactive: set[int],
+    vacated: bool,
 ) -> None:
-    """top() and around() agree with "1 + active learners with a higher total" for any totals."""
+    """top() and around() (by questline id and by Telegram id) agree with "1 + active learners
+    with a higher total" for any totals, also among count rows of 0 left by scores nobody
+    holds any more (`vacated`: one at every odd score, so never at a total)."""
     async with db.begin() as connection:
         await connection.execute(delete(LeaderboardCache))
         await connection.execute(delete(User))
@@ -138,6 +150,14 @@ async def test_live_ranks_match_competition_ranking(
         )
     async with AsyncSession(db) as session, session.begin():
         await ranks.recount(session)  # the scores were written behind the engine's back
+        if vacated:
+            await session.execute(
+                insert(LeaderboardScoreCount),
+                [
+                    {"board": "all", "period_start": 0, "score": score, "learners": 0}
+                    for score in range(1, 70, 2)
+                ],
+            )
     active = [
         (s, u) for n, (u, s) in enumerate(zip(users, scores, strict=True)) if n not in inactive
     ]
@@ -151,6 +171,8 @@ async def test_live_ranks_match_competition_ranking(
         window = expected[max(position - radius, 0) : position + radius + 1]
         entries = await engine.around(user_id=user, radius=radius)
         assert [(e.rank, e.user_id, e.total_score) for e in entries] == window
+        telegram_id = entries[window.index(expected[position])].telegram_id
+        assert await engine.around(telegram_id=telegram_id, radius=radius) == entries
 
 
 telegram_ids = count(7000)
