@@ -112,6 +112,7 @@ CHAIN = (
     "0015",
     "0016",
     "0017",
+    "0018",
 )
 """Every revision, oldest first (numbers are taken when work starts, so some are skipped)."""
 HEAD = CHAIN[-1]
@@ -204,6 +205,10 @@ async def test_upgrades_and_downgrades_keep_existing_rows(url: str) -> None:
                 text("SELECT board, period_start, score, learners FROM leaderboard_score_counts")
             )
             assert counts.all() == [("all", 0, 5, 1)]  # 0017 counted the existing board
+            bands = await connection.execute(
+                text("SELECT board, period_start, band, learners FROM leaderboard_score_bands")
+            )
+            assert bands.all() == [("all", 0, 5, 1)]  # 0018 summed the counts by band
             if is_sqlite(engine):
                 assert await connection.scalar(text("PRAGMA foreign_keys")) == 1
         async with engine.connect() as connection:

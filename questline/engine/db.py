@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState, StaticPool
 
 from questline.engine.errors import QuestlineError
 
@@ -152,6 +152,26 @@ def _sqlite_on_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _in_transaction(driver_connection: Any) -> bool:
+    """Whether the driver's connection is inside a transaction, without a round trip:
+    aiosqlite asks SQLite, aiomysql reads the server status of the last reply."""
+    if isinstance(driver_connection, aiomysql.Connection):
+        return bool(driver_connection.get_transaction_status())
+    return bool(driver_connection.in_transaction)
+
+
+def _reset_when_open(
+    dbapi_connection: Any, connection_record: ConnectionPoolEntry, reset_state: PoolResetState
+) -> None:
+    # The pool's own reset rolls back every connection handed back, also one whose session
+    # has just committed or rolled back: a round trip (a thread hop on SQLite) per
+    # transaction for nothing. This one rolls back only what is still open.
+    if reset_state.terminate_only or reset_state.transaction_was_reset:
+        return
+    if _in_transaction(connection_record.driver_connection):
+        dbapi_connection.rollback()
+
+
 def create_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEngine:
     """An AsyncEngine for ``url`` (default: :func:`database_url`).
 
@@ -159,13 +179,14 @@ def create_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEngine:
     journal is a write-ahead log (``journal_mode=WAL``) synced at checkpoints
     (``synchronous=NORMAL``, or FULL with ``QUESTLINE_SQLITE_SYNCHRONOUS=FULL``), a locked
     database is waited for up to 30 s (``busy_timeout``), and every transaction starts with
-    ``BEGIN IMMEDIATE``; an in-memory database uses one shared connection. MySQL/MariaDB:
+    ``BEGIN IMMEDIATE``; an in-memory database uses one shared connection. A connection handed
+    back to the pool is rolled back only if it is still in a transaction. MySQL/MariaDB:
     ``charset=utf8mb4``, ``pool_pre_ping``, hourly connection recycling and READ COMMITTED
     isolation. Extra ``kwargs`` go to
     :func:`sqlalchemy.ext.asyncio.create_async_engine`.
     """
     parsed = parse_database_url(url)
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {"pool_reset_on_return": None}  # see _reset_when_open
     synchronous = "NORMAL"
     if parsed.get_backend_name() == "sqlite":
         synchronous = sqlite_synchronous()
@@ -188,6 +209,8 @@ def create_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEngine:
         raise DatabaseConfigError(
             f"cannot create a database engine for {safe_url(parsed)}: {_first_line(exc)}"
         ) from None
+    if options["pool_reset_on_return"] is None:
+        event.listen(engine.sync_engine.pool, "reset", _reset_when_open)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(synchronous))
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)

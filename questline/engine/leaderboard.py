@@ -154,17 +154,19 @@ async def write_boards(
         await session.execute(insert(_table), inserts)
 
 
-def _entries(board: Standings) -> Select:
-    """The board's rows of active learners with their names, in no particular order."""
+def _entries(board: Standings, *leading: ColumnElement[Any]) -> Select:
+    """The board's rows of active learners with their names, in no particular order, after
+    the `leading` columns."""
     return (
         select(
+            *leading,
+            board.score.label("total_score"),
             User.id,
             User.telegram_id,
             User.username,
             User.first_name,
             User.last_name,
             User.language_code,
-            board.score.label("total_score"),
             board.lessons_completed.label("lessons_completed"),
             board.achievements_count.label("achievements_count"),
         )
@@ -231,27 +233,29 @@ async def around(
     """The entry of the learner (by questline id or Telegram id) with up to `radius` entries
     above and below; empty if they are not on the board.
 
-    One read: the learner's row; the nearest rows either side, as four ranges read along the
-    display-order index (same score before and after the learner, higher and lower scores),
-    each limited to `radius`; and the score counts that rank them (`ranks.counts_near`).
-    MariaDB is told to use that index: left to itself it reads a large tie from its far end
-    (1.4 s in a tie of a million).
+    Two reads: the learner's row; then, in one statement, the nearest rows either side, as
+    four ranges read along the display-order index (same score before and after the learner,
+    higher and lower scores), each limited to `radius`, and the score counts that rank them
+    (`ranks.counts_near`). MariaDB is told to use that index: left to itself it reads a large
+    tie from its far end (1.4 s in a tie of a million). Both statements are built once.
     """
     by, learner = catalogue.user_key(user_id=user_id, telegram_id=telegram_id)
-    page = _page(board.key[0], by, radius)
-    entries: list[Row[Any]] = []
-    me: Row[Any] | None = None
+    found = await session.execute(
+        _entry(board.key[0], by), {"learner": learner, **board.parameters}
+    )
+    me = found.one_or_none()
+    if me is None:
+        return []
+    nested = session.get_bind().dialect.name == "sqlite"
+    page = _page(board.key[0], radius, nested)
+    entries: list[Row[Any]] = [me]
     counts: list[tuple[str, int, int]] = []
-    for row in await session.execute(page, {"learner": learner, **board.parameters}):
-        if row.part == _ME:
-            me = row
-        elif row.part == _NEAR:
+    parameters = {"score": me.total_score, "user_id": me.id, **board.parameters}
+    for row in await session.execute(page, parameters):
+        if row.part == _NEAR:
             entries.append(row)
         else:
             counts.append((row.part, row.total_score, row.learners))
-    if me is None:
-        return []
-    entries.append(me)
     entries.sort(key=lambda row: (-row.total_score, row.id))
     position = entries.index(me)
     entries = entries[max(position - radius, 0) : position + radius + 1]
@@ -259,24 +263,36 @@ async def around(
     return _listed(entries, rank_of)
 
 
-_ME, _NEAR = "me", "near"
-"""Kinds of the rows of `_page` that are entries (the others are `ranks.counts_near`'s)."""
+def _template(board_name: str) -> Standings:
+    """The all-time board, or a week's or month's whose rows `board_start` selects."""
+    return ALL_TIME if board_name == ranks.ALL_TIME else period_board(Period(board_name), 0)
+
+
+@lru_cache(maxsize=16)
+def _entry(board_name: str, by: str) -> Select:
+    """The learner's row on the board (parameter `learner`: the value of the users column
+    `by`)."""
+    return _entries(_template(board_name)).where(getattr(User, by) == bindparam("learner"))
+
+
+_NEAR = "near"
+"""The kind of the rows of `_page` that are entries (the others are `ranks.counts_near`'s)."""
 
 
 @lru_cache(maxsize=64)
-def _page(board_name: str, by: str, radius: int) -> CompoundSelect:
-    """The read of `around` for the all-time board or any week or month (parameters: the
-    board's and `learner`, the value of the users column `by`); built once, as building it
-    costs more than the database takes to answer it. Column `part` tells the learner's row,
-    the rows near it and the score counts apart; `learners` is a count's."""
-    board = ALL_TIME if board_name == ranks.ALL_TIME else period_board(Period(board_name), 0)
-    me = _entries(board).where(getattr(User, by) == bindparam("learner")).cte("me")
-    no_count = null().label("learners")
-    parts = [select(literal(_ME).label("part"), *me.c, no_count)]
-    mine = select(me.c.total_score).scalar_subquery()
+def _page(board_name: str, radius: int, nested: bool) -> CompoundSelect:
+    """The second read of `around` (parameters: the learner's `score` and `user_id`, and
+    the board's), built once: building it cost more than the database took to answer it.
+    Column `part` tells entries from score counts; `learners` is a count's. The learner's
+    score and id are values, not subqueries: MariaDB took longer to plan those than to run
+    the statement. Members are parenthesized where the database accepts it and `nested` in
+    subqueries where it does not (SQLite), as derived tables cost MariaDB time too."""
+    board = _template(board_name)
+    score, key = board.score, board.user_id
+    mine, user_id = bindparam("score"), bindparam("user_id")
+    leading = (literal(_NEAR).label("part"), null().label("learners"))
+    members: list[Select] = []
     if radius:
-        score, key = board.score, board.user_id
-        user_id = select(me.c.id).scalar_subquery()
         sides = [
             (and_(score == mine, key < user_id), True),
             (score > mine, True),
@@ -284,17 +300,17 @@ def _page(board_name: str, by: str, radius: int) -> CompoundSelect:
             (score < mine, False),
         ]
         for condition, reverse in sides:
-            near = _entries(board).where(condition)
+            near = _entries(board, *leading).where(condition)
             near = near.order_by(*_display_order(board, reverse=reverse)).limit(radius)
-            parts.append(
-                select(literal(_NEAR), _along_display_index(board, near).subquery(), no_count)
-            )
+            members.append(_along_display_index(board, near))
+    no_entry = [null() for _ in range(len(_entries(board).selected_columns) - 1)]
     for read in ranks.counts_near(mine, radius):
-        count = read.subquery()
-        kind, held, learners = count.c
-        entry = (held if column.key == "total_score" else null() for column in me.c)
-        parts.append(select(kind, *entry, learners))
-    return union_all(*parts)
+        kind, count_score, learners = read.selected_columns
+        named = (kind.label("part"), learners.label("learners"), count_score.label("total_score"))
+        members.append(read.with_only_columns(*named, *no_entry))
+    if nested:
+        members = [select(member.subquery()) for member in members]
+    return union_all(*members)
 
 
 async def standing(

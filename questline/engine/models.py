@@ -641,6 +641,24 @@ class LeaderboardScoreCount(Base):
     learners: Mapped[int] = _count()
 
 
+class LeaderboardScoreBand(Base):
+    """Extension (0018): how many active learners hold a score in each band of scores, per
+    board: the sums of `leaderboard_score_counts` over bands of consecutive scores.
+
+    A band is named by its lowest score (``questline.engine.ranks.band_of``: a score with all
+    but its five highest bits cleared), so a board has at most a few hundred bands and the
+    count above a score reads them and the rows left in the score's own band. Kept with the
+    score counts, in the same transaction; rebuilt with them.
+    """
+
+    __tablename__ = "leaderboard_score_bands"
+
+    board: Mapped[str] = mapped_column(String(5), primary_key=True)
+    period_start: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    band: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    learners: Mapped[int] = _count()
+
+
 class LeaderboardClose(Base):
     """Extension (0012): a finished week or month whose period rules have been evaluated.
 

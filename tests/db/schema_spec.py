@@ -247,6 +247,12 @@ EXTENSION_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
         "score": ("int", None, False),
         "learners": ("int", None, False),
     },
+    "leaderboard_score_bands": {
+        "board": ("str", 5, False),
+        "period_start": ("int", None, False),
+        "band": ("int", None, False),
+        "learners": ("int", None, False),
+    },
     "leaderboard_closes": {
         "id": ("int", None, False),
         "period": ("str", 5, False),
@@ -272,6 +278,7 @@ EXTENSION_PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "learner_days": ("user_id", "day"),
     "learner_period_scores": ("user_id", "period", "period_start"),
     "leaderboard_score_counts": ("board", "period_start", "score"),
+    "leaderboard_score_bands": ("board", "period_start", "band"),
     "learner_goals": ("user_id",),
     "streak_freeze_uses": ("user_id", "day"),
     "reminder_settings": ("user_id",),
@@ -356,6 +363,7 @@ SERVER_DEFAULTS: dict[tuple[str, str], str] = {
             ),
             ("learner_period_scores", ("score", "lessons_completed", "achievements_count")),
             ("leaderboard_score_counts", ("learners",)),
+            ("leaderboard_score_bands", ("learners",)),
         )
         for column in columns
     },

@@ -13,7 +13,12 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from questline.engine import Engine, Event, UserProfile, ranks
-from questline.engine.models import LeaderboardCache, LeaderboardScoreCount, User
+from questline.engine.models import (
+    LeaderboardCache,
+    LeaderboardScoreBand,
+    LeaderboardScoreCount,
+    User,
+)
 from questline.engine.views import LessonView, UserView
 from questline.rules.loading import CATALOG_DIR
 from questline.rules.vocabulary import ActivityType as A
@@ -104,7 +109,9 @@ async def test_learner_without_scores_is_not_ranked(engine: Engine) -> None:
 
 @st.composite
 def totals(draw: st.DrawFn) -> list[int]:
-    return draw(st.lists(st.integers(0, 6).map(lambda n: n * 10), min_size=1, max_size=12))
+    """Even totals from 1000 to 1056: ties, and several scores in each band (992, 1024, 1056)
+    with the first score of a band among them."""
+    return draw(st.lists(st.integers(0, 7).map(lambda n: 1000 + 8 * n), min_size=1, max_size=12))
 
 
 @settings(
@@ -155,7 +162,7 @@ async def test_live_ranks_match_competition_ranking(
                 insert(LeaderboardScoreCount),
                 [
                     {"board": "all", "period_start": 0, "score": score, "learners": 0}
-                    for score in range(1, 70, 2)
+                    for score in range(1001, 1070, 2)
                 ],
             )
     active = [
@@ -244,10 +251,36 @@ async def test_rebuild_recounts_totals_after_rule_points_change_and_a_rule_is_di
     assert report.total_score == entry.total_score == 40 + 20
 
 
-async def score_counts(db: AsyncEngine) -> dict[tuple[str, int, int], int]:
+async def score_counts(db: AsyncEngine) -> tuple[dict[tuple[str, int, int], int], ...]:
+    """The non-zero score counts and band counts of every board."""
     async with db.connect() as connection:
-        rows = await connection.execute(select(LeaderboardScoreCount))
-        return {(r.board, r.period_start, r.score): r.learners for r in rows if r.learners}
+        counts = await connection.execute(select(LeaderboardScoreCount))
+        bands = await connection.execute(select(LeaderboardScoreBand))
+        return (
+            {(r.board, r.period_start, r.score): r.learners for r in counts if r.learners},
+            {(r.board, r.period_start, r.band): r.learners for r in bands if r.learners},
+        )
+
+
+@given(st.integers(0, 2**31 - 1), st.integers(0, 2**31 - 1))
+def test_bands_are_runs_of_consecutive_scores(a: int, b: int) -> None:
+    """A band is named by its lowest score, and bands keep the order of scores (so the bands
+    above a score's band hold exactly the scores above that band)."""
+    low, high = sorted((a, b))
+    assert ranks.band_of(low) <= low
+    assert ranks.band_of(ranks.band_of(low)) == ranks.band_of(low)
+    assert ranks.band_of(low) <= ranks.band_of(high)
+
+
+def test_every_31_bit_score_falls_in_one_of_fewer_than_450_bands() -> None:
+    bands, score = 0, 0
+    while score < 2**31:
+        bands += 1
+        band = ranks.band_of(score)
+        after = band + 2 ** max(score.bit_length() - ranks.BAND_BITS, 0)
+        assert ranks.band_of(after - 1) == band != ranks.band_of(after)
+        score = after
+    assert bands < 450
 
 
 @settings(
@@ -271,8 +304,8 @@ async def test_score_counts_kept_with_events_equal_a_recount(
     chunk: int,
 ) -> None:
     """Events in any arrival order (late ones included), any chunking, and a rebuild of the
-    aggregates keep every board's score counts equal to a count of the active learners'
-    scores; an inactive learner is on no count."""
+    aggregates keep every board's score counts and band counts equal to a count of the active
+    learners' scores; an inactive learner is on no count."""
     users = [
         await engine.register_user(UserProfile(telegram_id=next(telegram_ids), first_name="x"))
         for _ in range(4)
@@ -295,7 +328,7 @@ async def test_score_counts_kept_with_events_equal_a_recount(
         chunk_size=chunk,
     )
     kept = await score_counts(db)
-    assert kept
+    assert all(kept)
     await engine.rebuild_aggregates()
     assert await score_counts(db) == kept
     async with AsyncSession(db) as session, session.begin():
