@@ -1041,8 +1041,8 @@ class Engine:
     ) -> list[LeaderboardEntry]:
         """The first `limit` entries of the board of `period` (see `_board`)."""
         board = self._board(period, at)
-        async with self.sessions() as session:
-            return await leaderboard.top(session, limit, board)
+        async with self.db.connect() as connection:
+            return await leaderboard.top(connection, limit, board)
 
     async def around(
         self,
@@ -1056,13 +1056,14 @@ class Engine:
         """The learner's entry on the board of `period` with `radius` entries either side
         (empty if they are not on it)."""
         board = self._board(period, at)
-        async with self.sessions() as session:
+        async with self.db.connect() as connection:
             entries = await leaderboard.around(
-                session, radius, board, user_id=user_id, telegram_id=telegram_id
+                connection, radius, board, user_id=user_id, telegram_id=telegram_id
             )
-            if not entries:  # not on the board, or no such learner (UnknownUser)
+        if not entries:  # not on the board, or no such learner (UnknownUser)
+            async with self.sessions() as session:
                 await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
-            return entries
+        return entries
 
     async def close_period(
         self, period: str = "week", *, at: datetime | None = None

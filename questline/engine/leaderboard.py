@@ -34,7 +34,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from questline.engine import catalogue, ranks
 from questline.engine.catalogue import user_view
@@ -206,9 +206,16 @@ def _along_display_index(board: Standings, query: Select) -> Select:
     return query
 
 
-async def top(
-    session: AsyncSession, limit: int, board: Standings = ALL_TIME
-) -> list[LeaderboardEntry]:
+Reader = AsyncSession | AsyncConnection
+"""What the reads take: a session, or a connection (no ORM session to set up and close)."""
+
+
+def _dialect_of(reader: Reader) -> str:
+    bind = reader if isinstance(reader, AsyncConnection) else reader.get_bind()
+    return bind.dialect.name
+
+
+async def top(session: Reader, limit: int, board: Standings = ALL_TIME) -> list[LeaderboardEntry]:
     """The first `limit` entries of the board in display order.
 
     The first row at each score is preceded by exactly the learners with a higher score, so
@@ -223,7 +230,7 @@ async def top(
 
 
 async def around(
-    session: AsyncSession,
+    session: Reader,
     radius: int,
     board: Standings = ALL_TIME,
     *,
@@ -246,7 +253,7 @@ async def around(
     me = found.one_or_none()
     if me is None:
         return []
-    nested = session.get_bind().dialect.name == "sqlite"
+    nested = _dialect_of(session) == "sqlite"
     page = _page(board.key[0], radius, nested)
     entries: list[Row[Any]] = [me]
     counts: list[tuple[str, int, int]] = []
