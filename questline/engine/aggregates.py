@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -45,6 +45,7 @@ from questline.engine.models import (
     UserProgress,
 )
 from questline.engine.upserts import add_counts
+from questline.engine.values import values_of
 from questline.rules.vocabulary import ActivityType
 
 COUNTER_OF: dict[ActivityType, str] = {
@@ -554,10 +555,10 @@ async def write(session: AsyncSession, changed: Iterable[Aggregates]) -> None:
         if aggregates.replace:
             replaced.append(aggregates.user_id)
             zone = ZoneInfo(aggregates.totals.zone)
-        values = {"user_id": aggregates.user_id, **asdict(aggregates.totals)}
+        values = {"user_id": aggregates.user_id, **values_of(aggregates.totals)}
         (updates if aggregates.stored else inserts).append(values)
         days += (
-            {"user_id": aggregates.user_id, "day": day, **asdict(delta)}
+            {"user_id": aggregates.user_id, "day": day, **values_of(delta)}
             for day, delta in sorted(aggregates.deltas.items())
         )
         grants += aggregates.grants

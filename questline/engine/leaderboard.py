@@ -13,7 +13,7 @@ learners; pages are read along the index in display order.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -48,6 +48,7 @@ from questline.engine.models import (
 )
 from questline.engine.periods import Period
 from questline.engine.timestamps import utcnow
+from questline.engine.values import values_of
 from questline.engine.views import LeaderboardEntry
 
 _score = LeaderboardCache.total_score
@@ -138,7 +139,7 @@ async def write_boards(
     now = utcnow()
     updates, inserts = [], []
     for change in changes:
-        values = {**asdict(change.board), "updated_at": now}
+        values = {**values_of(change.board), "updated_at": now}
         if change.stored is None:
             inserts.append({**values, "user_id": change.user_id, "rank": UNRANKED})
         else:

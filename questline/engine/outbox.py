@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from questline.engine.errors import QuestlineError
 from questline.engine.events import Event
 from questline.engine.models import OutboxEntry, OutboxStatus
+from questline.engine.values import values_of
 from questline.engine.views import AwardView, RecordResult
 from questline.engine.writes import ActivityRow
 
@@ -67,7 +68,7 @@ class OutboxView:
 
 def award_data(award: AwardView) -> dict[str, Any]:
     """An award as JSON data."""
-    data = asdict(award)
+    data = values_of(award)
     data["earned_at"] = award.earned_at.isoformat()
     return data
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -39,6 +39,7 @@ from questline.engine.models import (
 from questline.engine.ranks import Moves
 from questline.engine.timestamps import utcnow
 from questline.engine.upserts import add_counts
+from questline.engine.values import values_of
 from questline.rules.vocabulary import ActivityType
 
 _table = LearnerPeriodScore.__table__
@@ -176,7 +177,12 @@ class Gains:
             user_id, period, start = key
             gain = gains[key]
             rows.append(
-                {"user_id": user_id, "period": period.value, "period_start": start, **asdict(gain)}
+                {
+                    "user_id": user_id,
+                    "period": period.value,
+                    "period_start": start,
+                    **values_of(gain),
+                }
             )
             if active.get(user_id):
                 old = stored.get((user_id, period.value, start))
