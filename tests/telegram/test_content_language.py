@@ -117,8 +117,12 @@ async def test_an_award_from_outside_the_bot_reaches_a_russian_learner_in_russia
     runner = BotRunner(settings, catalog, catalog.plugins.get_plugin("telegram"), clock=FakeClock())
     task = asyncio.create_task(runner.run(handle_signals=False))
     try:
+        # The card worth 10 points: on a Monday (on the 1st, for months) yesterday's period
+        # has ended, and the bot's period closer may send this learner's podium card first.
         sent = await fake_api.wait_for(
-            lambda call: call.method == "sendPhoto" and call.chat_id == 1405
+            lambda call: (
+                call.method == "sendPhoto" and call.chat_id == 1405 and "(+10)" in call.text
+            )
         )
     finally:
         await fake_api.wait_for(lambda call: call.method == "getUpdates")
