@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import CompoundSelect, Row, Select, bindparam, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from questline.engine import aggregates, ranks
+from questline.engine import aggregates, catalogue, ranks
 from questline.engine.aggregates import Aggregates, Totals
 from questline.engine.errors import UnknownUser
 from questline.engine.events import Event
@@ -177,15 +177,10 @@ async def load_learner(
     lock: bool = False,
 ) -> LearnerState:
     """Load (and with `lock`, lock) a learner and what they have done; UnknownUser if absent."""
-    if (user_id is None) == (telegram_id is None):
-        raise ValueError("give exactly one of user_id and telegram_id")
-    column, value = (
-        (_users.c.id, user_id) if user_id is not None else (_users.c.telegram_id, telegram_id)
-    )
-    query = _learners_query().where(column == value)
+    who, value = catalogue.user_key(user_id=user_id, telegram_id=telegram_id)
+    query = _learners_query().where(_users.c[who] == value)
     row = (await session.execute(query.with_for_update() if lock else query)).one_or_none()
     if row is None:
-        who = "id" if user_id is not None else "telegram_id"
         raise UnknownUser(f"unknown user: no learner with {who} {value}")
     [state] = await _states(session, [row], zone)
     return state
