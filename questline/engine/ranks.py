@@ -110,8 +110,9 @@ def _rows(table: Table, counts: Counts) -> list[dict[str, Any]]:
     ]
 
 
-def _on(table: Table, board: BoardKey) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    """The conditions that select `board`'s rows of `table` (counts or bands)."""
+def _on(table: Table, board: tuple[Any, Any]) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """The conditions that select `board`'s rows of `table` (counts or bands); `board` is a
+    (name, period start) pair of values or of bound parameters."""
     name, start = board
     return table.c.board == name, table.c.period_start == start
 
@@ -134,17 +135,11 @@ def counts_near(mine: ColumnElement[int], radius: int) -> list[Select]:
     above it, of `mine` and of the `radius` nearest below. The page's scores are among those,
     so `ranks_near` ranks them. Columns: kind, score, learners; the last two reads are
     limited, so a union of them must parenthesize or nest them."""
-
-    def on_board(table: Table) -> tuple[ColumnElement[bool], ...]:
-        return (
-            table.c.board == bindparam("board_period"),
-            table.c.period_start == bindparam("board_start"),
-        )
-
+    board = (bindparam("board_period"), bindparam("board_start"))
     score, learners = _table.c.score, _table.c.learners
     next_band = (
         select(func.min(_bands.c.band))
-        .where(*on_board(_bands), _bands.c.band > mine)
+        .where(*_on(_bands, board), _bands.c.band > mine)
         .scalar_subquery()
     )
     above = [
@@ -152,16 +147,16 @@ def counts_near(mine: ColumnElement[int], radius: int) -> list[Select]:
             literal(ABOVE).label("kind"),
             mine.label("score"),
             func.coalesce(func.sum(_bands.c.learners), 0).label("learners"),
-        ).where(*on_board(_bands), _bands.c.band > mine),
+        ).where(*_on(_bands, board), _bands.c.band > mine),
         select(literal(ABOVE), mine, func.coalesce(func.sum(learners), 0)).where(
-            *on_board(_table),
+            *_on(_table, board),
             score > mine,
             score < func.coalesce(next_band, _NO_BAND_ABOVE),
         ),
     ]
     if not radius:
         return above
-    held = select(literal(HELD), score, learners).where(*on_board(_table), learners > 0)
+    held = select(literal(HELD), score, learners).where(*_on(_table, board), learners > 0)
     higher = held.where(score > mine).order_by(score.asc()).limit(radius)
     lower = held.where(score <= mine).order_by(score.desc()).limit(radius + 1)
     return [*above, higher, lower]
