@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState, StaticPool
 
 from questline.engine.errors import QuestlineError
+from questline.engine.sqlite_driver import one_hop_dbapi
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
@@ -193,6 +194,7 @@ def create_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEngine:
         if parsed.database in (None, "", ":memory:"):
             options["poolclass"] = StaticPool
         options["connect_args"] = {"timeout": 30}
+        options["module"] = one_hop_dbapi()
     else:
         if "charset" not in parsed.query:
             parsed = parsed.update_query_dict({"charset": "utf8mb4"})
