@@ -30,7 +30,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine import periods
@@ -42,6 +42,7 @@ from questline.engine.models import (
     ProgressStatus,
     StreakFreezeGrant,
     StreakFreezeUse,
+    User,
     UserProgress,
 )
 from questline.engine.upserts import add_counts
@@ -62,6 +63,7 @@ LEARNING = frozenset({ActivityType.LESSON_COMPLETED, ActivityType.CHALLENGE_SOLV
 
 _totals = LearnerTotals.__table__
 _days = LearnerDay.__table__
+_update_totals = update(_totals).where(_totals.c.user_id == bindparam("key_user_id"))
 _grants = StreakFreezeGrant.__table__
 _uses = StreakFreezeUse.__table__
 
@@ -486,6 +488,28 @@ def figures_from_log(
 _LEARNER_ACTIVITIES = list(COUNTER_OF)
 
 
+async def with_history(session: AsyncSession, user_ids: Sequence[int]) -> set[int]:
+    """Those of `user_ids` who have anything to build figures from: an activity or a freeze
+    grant (an index probe each; a learner's first event needs nothing more)."""
+    learner = User.id
+    rows = await session.scalars(
+        select(learner).where(
+            learner.in_(user_ids),
+            or_(
+                exists().where(ActivityLog.user_id == learner),
+                exists().where(_grants.c.user_id == learner),
+            ),
+        )
+    )
+    return set(rows)
+
+
+def first_figures(user_id: int, zone: ZoneInfo) -> Aggregates:
+    """The figures of a learner who has done nothing yet: all zero, written with the first
+    event (what `build` gives for an empty log, without reading it)."""
+    return Aggregates(user_id, Totals(zone=zone.key), stored=False, ledger=Ledger([]))
+
+
 async def build(
     session: AsyncSession, user_ids: Sequence[int], zone: ZoneInfo
 ) -> dict[int, Aggregates]:
@@ -581,8 +605,7 @@ async def write(session: AsyncSession, changed: Iterable[Aggregates]) -> None:
         await session.execute(insert(_totals), inserts)
     if updates:
         await session.execute(
-            update(_totals).where(_totals.c.user_id == bindparam("key_user_id")),
-            [{**values, "key_user_id": values.pop("user_id")} for values in updates],
+            _update_totals, [{**values, "key_user_id": values.pop("user_id")} for values in updates]
         )
     if days:
         dialect = session.get_bind().dialect.name

@@ -53,6 +53,8 @@ from questline.engine.views import LeaderboardEntry
 
 _score = LeaderboardCache.total_score
 _table = LeaderboardCache.__table__
+_update_board = update(_table).where(_table.c.user_id == bindparam("key_user"))
+_insert_board = insert(_table)
 UNRANKED = 0
 """The stored rank of a learner no rebuild has ranked (new since the last, or inactive).
 Reads never use stored ranks: they count live (see `top`, `around`)."""
@@ -148,11 +150,9 @@ async def write_boards(
             old = change.stored.total_score if change.stored else None
             moves.move(ALL_TIME.key, old, change.board.total_score)
     if updates:
-        await session.execute(
-            update(_table).where(_table.c.user_id == bindparam("key_user")), updates
-        )
+        await session.execute(_update_board, updates)
     if inserts:
-        await session.execute(insert(_table), inserts)
+        await session.execute(_insert_board, inserts)
 
 
 def _entries(board: Standings, *leading: ColumnElement[Any]) -> Select:

@@ -104,6 +104,14 @@ def _learners_query() -> Select[Any]:
 
 
 @cache
+def _learner_query(who: str, lock: bool) -> Select[Any]:
+    """One learner (parameter `key`, the value of the users column `who`), as in
+    `_learners_query`; with `lock`, locked for the transaction."""
+    query = _learners_query().where(_users.c[who] == bindparam("key"))
+    return query.with_for_update() if lock else query
+
+
+@cache
 def _held_query() -> CompoundSelect:
     """The learners' (parameter `ids`) progress rows, then their awards with the points of
     each achievement (`achievement_id` set), in one read: a round trip less per event."""
@@ -135,6 +143,8 @@ async def _states(
 ) -> list[LearnerState]:
     """The state of each learner of `rows` (from `_learners_query`), in one more query."""
     ids = [row.id for row in rows]
+    unwritten = [row.id for row in rows if row.t_zone is None]
+    history = await aggregates.with_history(session, unwritten) if unwritten else set()
     progress: dict[int, dict[int, Progress]] = defaultdict(dict)
     earned: dict[int, dict[int, int]] = defaultdict(dict)
     for row in await session.execute(_held_query(), {"ids": ids}):
@@ -147,14 +157,20 @@ async def _states(
             )
         else:
             earned[row.user_id][row.achievement_id] = row.points
-    # no figures yet, or counted in another time zone: built from the log
-    built = await aggregates.build(session, [r.id for r in rows if r.t_zone != zone.key], zone)
+    # counted in another time zone, or not written yet but with a history: built from the log
+    built = await aggregates.build(
+        session,
+        [r.id for r in rows if r.t_zone != zone.key and (r.t_zone or r.id in history)],
+        zone,
+    )
     states = []
     for row in rows:
         values = row._mapping
         user = User(**{column.name: values[column] for column in _users.c})
         figures = built.get(row.id)
-        if figures is None:
+        if figures is None and row.t_zone is None:
+            figures = aggregates.first_figures(row.id, zone)
+        elif figures is None:
             totals = Totals(**{name: values[f"t_{name}"] for name in aggregates.TOTALS_FIELDS})
             figures = Aggregates(row.id, totals, stored=True)
         board = None
@@ -178,8 +194,7 @@ async def load_learner(
 ) -> LearnerState:
     """Load (and with `lock`, lock) a learner and what they have done; UnknownUser if absent."""
     who, value = catalogue.user_key(user_id=user_id, telegram_id=telegram_id)
-    query = _learners_query().where(_users.c[who] == value)
-    row = (await session.execute(query.with_for_update() if lock else query)).one_or_none()
+    row = (await session.execute(_learner_query(who, lock), {"key": value})).one_or_none()
     if row is None:
         raise UnknownUser(f"unknown user: no learner with {who} {value}")
     [state] = await _states(session, [row], zone)

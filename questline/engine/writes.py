@@ -25,6 +25,13 @@ from questline.rules.vocabulary import ActivityType
 _activity = ActivityLog.__table__
 _progress = UserProgress.__table__
 _awards = UserAchievement.__table__
+_insert_activity = insert(_activity)
+_insert_progress = insert(_progress)
+_update_progress = update(_progress).where(
+    _progress.c.user_id == bindparam("key_user"),
+    _progress.c.lesson_id == bindparam("key_lesson"),
+)
+_insert_awards = insert(_awards)
 
 
 @dataclass
@@ -71,15 +78,9 @@ class Pending:
                 inserts.append({**values, "user_id": row.user_id, "lesson_id": row.lesson_id})
                 row.stored = True
         if inserts:
-            await session.execute(insert(_progress), inserts)
+            await session.execute(_insert_progress, inserts)
         if updates:
-            await session.execute(
-                update(_progress).where(
-                    _progress.c.user_id == bindparam("key_user"),
-                    _progress.c.lesson_id == bindparam("key_lesson"),
-                ),
-                updates,
-            )
+            await session.execute(_update_progress, updates)
         await insert_awards(session, self.awards)
         await self.gains.write(session, moves)
         self.activities, self.progress, self.awards = [], {}, []
@@ -104,23 +105,23 @@ async def insert_activities(session: AsyncSession, rows: list[ActivityRow]) -> N
     if session.get_bind().dialect.name == "sqlite":
         if len(rows) == 1:
             [row] = rows
-            row.id = (await session.execute(insert(_activity).values(row.values))).lastrowid
+            row.id = (await session.execute(_insert_activity, row.values)).lastrowid
             return
-        await session.execute(insert(_activity), [row.values for row in rows])
+        await session.execute(_insert_activity, [row.values for row in rows])
         last = (await session.execute(text("SELECT last_insert_rowid()"))).scalar_one()
         for offset, row in enumerate(reversed(rows)):
             row.id = last - offset
         return
     for start in range(0, len(rows), ROWS_PER_INSERT):
         batch = rows[start : start + ROWS_PER_INSERT]
-        if len(batch) == 1 or await _consecutive_ids(session):
+        if len(batch) > 1 and await _consecutive_ids(session):
             statement = insert(_activity).values([row.values for row in batch])
             first = (await session.execute(statement)).lastrowid
             for offset, row in enumerate(batch):
                 row.id = first + offset
         else:
             for row in batch:
-                row.id = (await session.execute(insert(_activity).values(row.values))).lastrowid
+                row.id = (await session.execute(_insert_activity, row.values)).lastrowid
 
 
 async def _consecutive_ids(session: AsyncSession) -> bool:
@@ -145,7 +146,7 @@ async def insert_awards(session: AsyncSession, awards: list[AwardRow]) -> None:
     if not awards:
         return
     await session.execute(
-        insert(_awards),
+        _insert_awards,
         [
             {
                 "user_id": award.user_id,
@@ -157,7 +158,7 @@ async def insert_awards(session: AsyncSession, awards: list[AwardRow]) -> None:
         ],
     )
     await session.execute(
-        insert(_activity),
+        _insert_activity,
         [
             {
                 "user_id": award.user_id,

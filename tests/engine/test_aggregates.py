@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.engine import Engine, Event, UserProfile
@@ -180,3 +180,35 @@ async def test_recording_never_reads_the_activity_log(
             )
     reads = [s for s in sent if s.lstrip().upper().startswith("SELECT") and "activity_log" in s]
     assert sent and reads == []
+
+
+async def test_figures_missing_for_a_learner_with_a_history_are_built_from_the_log(
+    engine: Engine, db: AsyncEngine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    """Without stored figures (an upgrade, rows deleted by hand) the first event after counts
+    the history; a learner with no history at all starts from zero without reading the log."""
+    for day in range(3):
+        await engine.record(
+            Event(
+                type=A.LESSON_COMPLETED,
+                user_id=learner.id,
+                lesson_id=lessons[day].id,
+                occurred_at=T0 + timedelta(days=day),
+            )
+        )
+    async with db.begin() as connection:
+        await connection.execute(delete(LearnerDay).where(LearnerDay.user_id == learner.id))
+        await connection.execute(delete(LearnerTotals).where(LearnerTotals.user_id == learner.id))
+    await engine.record(Event(type=A.LOGIN, user_id=learner.id, occurred_at=T0 + timedelta(3)))
+    kept = await stored(db, [learner.id])
+    [totals] = kept[0]
+    row = dict(zip(LearnerTotals.__table__.columns.keys(), totals, strict=True))
+    assert (row["lessons_completed"], row["logins"], row["streak_current"]) == (3, 1, 3)
+    await engine.rebuild_aggregates()
+    assert await stored(db, [learner.id]) == kept
+
+    [newcomer] = await cohort(engine, size=1)
+    with statements(db) as sent:
+        await engine.record(Event(type=A.LOGIN, user_id=newcomer.id, occurred_at=T0))
+    assert [s for s in sent if s.lstrip().upper().startswith("SELECT activity_log")] == []
+    assert (await stored(db, [newcomer.id]))[0] != []
