@@ -119,7 +119,7 @@ class Recorder:
             module = course.published_module_of(lesson)
             event = scored_by_course(event, lesson)
             if solved_before(learner.progress, lesson.id, event):
-                return await self._first_solve(session, learners.pending, learner, lesson.id)
+                return self._first_solve(learners.pending, learner, lesson.id)
             row, change = apply_progress(learner.progress, learner.user.id, lesson.id, event)
             if row is not None:
                 learners.pending.progress[(learner.user.id, lesson.id)] = row
@@ -203,11 +203,10 @@ class Recorder:
         return Recorded(activity, awards, replayed=True)
 
     @staticmethod
-    async def _first_solve(
-        session: AsyncSession, pending: Pending, learner: LearnerState, lesson_id: int
-    ) -> Recorded:
+    def _first_solve(pending: Pending, learner: LearnerState, lesson_id: int) -> Recorded:
         """A solve of a solved challenge: nothing is written; the answer is the first solve
-        (maybe earlier in this very transaction, not yet written)."""
+        (maybe earlier in this very transaction, not yet written; if stored, its id is read
+        with the transaction's other first solves when the rows are written)."""
         for activity in pending.activities:
             values = activity.values
             if (
@@ -216,18 +215,8 @@ class Recorder:
                 and values["entity_id"] == lesson_id
             ):
                 return Recorded(activity, (), already_solved=True)
-        first = await session.scalar(
-            select(ActivityLog.id)
-            .where(
-                ActivityLog.user_id == learner.user.id,
-                ActivityLog.activity_type == ActivityType.CHALLENGE_SOLVED,
-                ActivityLog.entity_id == lesson_id,
-            )
-            .order_by(ActivityLog.id)
-            .limit(1)
-        )
-        assert first is not None, "solved_at is set with the first solve's activity"
-        return Recorded(ActivityRow({}, id=first), (), already_solved=True)
+        stored = pending.first_solves.setdefault((learner.user.id, lesson_id), ActivityRow({}))
+        return Recorded(stored, (), already_solved=True)
 
     async def award(
         self, pending: Pending, awarding: Awarding, first_round: list[ActiveRule]

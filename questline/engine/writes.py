@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, text, update
+from sqlalchemy import bindparam, func, insert, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.models import ActivityLog, UserAchievement, UserProgress
@@ -62,6 +62,9 @@ class Pending:
     progress: dict[tuple[int, int], Progress] = field(default_factory=dict)
     """Changed lesson rows by (user id, lesson id)."""
     awards: list[AwardRow] = field(default_factory=list)
+    first_solves: dict[tuple[int, int], ActivityRow] = field(default_factory=dict)
+    """The stored first solves that repeated solves answer with, by (user id, lesson id);
+    their ids are read when the rows are written."""
     gains: Gains = field(default_factory=Gains)
     """What the events and awards add to learners' week and month boards."""
 
@@ -83,7 +86,8 @@ class Pending:
             await session.execute(_update_progress, updates)
         await insert_awards(session, self.awards)
         await self.gains.write(session, moves)
-        self.activities, self.progress, self.awards = [], {}, []
+        await find_first_solves(session, self.first_solves)
+        self.activities, self.progress, self.awards, self.first_solves = [], {}, [], {}
 
 
 ROWS_PER_INSERT = 1_000
@@ -135,6 +139,25 @@ async def _consecutive_ids(session: AsyncSession) -> bool:
         ).one()
         known = connection.info["questline_consecutive_ids"] = int(mode) < 2 and int(step) == 1
     return bool(known)
+
+
+async def find_first_solves(
+    session: AsyncSession, wanted: dict[tuple[int, int], ActivityRow]
+) -> None:
+    """Set the id of each (user id, lesson id)'s first CHALLENGE_SOLVED activity, in one read."""
+    if not wanted:
+        return
+    rows = await session.execute(
+        select(_activity.c.user_id, _activity.c.entity_id, func.min(_activity.c.id))
+        .where(
+            _activity.c.activity_type == ActivityType.CHALLENGE_SOLVED,
+            tuple_(_activity.c.user_id, _activity.c.entity_id).in_(list(wanted)),
+        )
+        .group_by(_activity.c.user_id, _activity.c.entity_id)
+    )
+    for user_id, lesson_id, first in rows:
+        wanted[(user_id, lesson_id)].id = first
+    assert all(row.id is not None for row in wanted.values()), "a solved lesson has its solve"
 
 
 async def insert_awards(session: AsyncSession, awards: list[AwardRow]) -> None:

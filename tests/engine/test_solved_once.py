@@ -85,6 +85,24 @@ async def test_a_repeated_solve_event_answers_with_the_first_solve(
     assert await logged(db, learner, A.CHALLENGE_SOLVED) == 1
 
 
+async def test_repeated_solves_of_stored_solves_in_one_batch_answer_with_each_first_solve(
+    engine: Engine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    challenges = [lesson for lesson in lessons if lesson.challenge is not None][:2]
+    other = await engine.register_user(UserProfile(telegram_id=next(learner_ids)))
+
+    def solve(who: UserView, lesson: LessonView) -> Event:
+        return Event(type=A.CHALLENGE_SOLVED, user_id=who.id, lesson_id=lesson.id, score=10)
+
+    pairs = [(learner, challenges[0]), (learner, challenges[1]), (other, challenges[0])]
+    firsts = [await engine.record(solve(who, lesson)) for who, lesson in pairs]
+    again = await engine.record_many([solve(who, lesson) for who, lesson in pairs * 2])
+    assert all(result.already_solved and result.awards == () for result in again)
+    first_ids = [result.activity_id for result in firsts]
+    assert len(set(first_ids)) == 3
+    assert [result.activity_id for result in again] == first_ids * 2
+
+
 async def test_right_answers_sent_at_once_solve_once(
     engine: Engine, db: AsyncEngine, learner: UserView, lessons: list[LessonView]
 ) -> None:
