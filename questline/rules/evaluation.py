@@ -16,7 +16,7 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from typing import Any, Literal, NamedTuple
 
 import datalogic_py as _dl
@@ -143,7 +143,7 @@ class CompiledRule:
     def criteria(self) -> Any:
         return self.document.criteria
 
-    @property
+    @cached_property
     def event_reads(self) -> frozenset[str]:
         """The facts of the event (``event.*``, ``lesson.*``, ``module.*``) the rule reads."""
         return frozenset(n for n in self.reads if n.split(".", 1)[0] in EVENT_NAMESPACES)
