@@ -59,7 +59,7 @@ def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: 
 class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     """A buffered cursor whose every statement is one call on aiosqlite's thread."""
 
-    __slots__ = ("_outcome",)
+    __slots__ = ("_arraysize", "_outcome")
 
     def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
         self._adapt_connection = adapt_connection
@@ -68,6 +68,16 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         self._soft_closed_memoized = {}  # type: ignore[assignment]
         self._rows = collections.deque()
         self._outcome = _Outcome(None, [], -1, None)
+        self._arraysize = 1
+
+    @property
+    def arraysize(self) -> int:
+        """Rows per `fetchmany()` without a size (1, as the DBAPI specifies)."""
+        return self._arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._arraysize = value
 
     @property
     def description(self) -> Any:

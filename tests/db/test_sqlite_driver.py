@@ -70,6 +70,9 @@ async def test_results_carry_rows_counts_and_the_new_row_id(sqlite: AsyncEngine)
         assert list(result.keys()) == ["id", "body"]
         assert [tuple(row) for row in result] == [(1, "a!"), (2, "b!"), (3, "c!")]
         assert (await connection.execute(text("SELECT body FROM notes WHERE 0"))).all() == []
+        result = await connection.execute(text("SELECT id FROM notes ORDER BY id"))
+        assert [tuple(row) for row in result.fetchmany()] == [(1,)]
+        assert [tuple(row) for row in result.fetchmany(5)] == [(2,), (3,)]
 
 
 async def test_a_failed_statement_raises_the_usual_error_and_the_connection_goes_on(
