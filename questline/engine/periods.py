@@ -22,10 +22,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import Select, and_, bindparam, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.errors import QuestlineError
@@ -191,21 +192,39 @@ class Gains:
         await session.execute(add_counts(_table, GAIN_KEYS, _GAIN_FIELDS, dialect), rows)
 
 
+@cache
+def _active_and_stored_query(boards: int) -> Select[Any]:
+    """Learners (parameter `ids`), whether each is active, and their stored scores on
+    `boards` boards (parameters `period_N` and `start_N`), built once per number of boards."""
+    on_board = or_(
+        *(
+            and_(
+                _table.c.period == bindparam(f"period_{number}"),
+                _table.c.period_start == bindparam(f"start_{number}"),
+            )
+            for number in range(boards)
+        )
+    )
+    return (
+        select(User.id, User.is_active, _table.c.period, _table.c.period_start, _table.c.score)
+        .outerjoin(_table, and_(_table.c.user_id == User.id, on_board))
+        .where(User.id.in_(bindparam("ids", expanding=True)))
+    )
+
+
 async def _active_and_stored(
     session: AsyncSession, keys: Sequence[GainKey]
 ) -> tuple[dict[int, bool], dict[tuple[int, str, int], int]]:
     """Whether each learner of `keys` is active, and the stored scores of `keys` (absent: no
     row yet), in one read."""
-    boards = {(period.value, start) for _, period, start in keys}
-    on_board = or_(*(and_(_table.c.period == p, _table.c.period_start == s) for p, s in boards))
-    query = (
-        select(User.id, User.is_active, _table.c.period, _table.c.period_start, _table.c.score)
-        .outerjoin(_table, and_(_table.c.user_id == User.id, on_board))
-        .where(User.id.in_({user_id for user_id, _, _ in keys}))
-    )
+    boards = sorted({(period.value, start) for _, period, start in keys})
+    parameters: dict[str, Any] = {"ids": sorted({user_id for user_id, _, _ in keys})}
+    for number, (period, start) in enumerate(boards):
+        parameters[f"period_{number}"], parameters[f"start_{number}"] = period, start
+    query = _active_and_stored_query(len(boards))
     active: dict[int, bool] = {}
     stored: dict[tuple[int, str, int], int] = {}
-    for row in await session.execute(query):
+    for row in await session.execute(query, parameters):
         active[row.id] = bool(row.is_active)
         if row.period is not None:
             stored[(row.id, row.period, row.period_start)] = row.score
