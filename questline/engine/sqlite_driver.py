@@ -8,7 +8,7 @@ whole statement to the thread as one call (`_run`); the rows come back with it.
 
 Server-side cursors (streamed results) keep SQLAlchemy's cursor. The adaptor uses
 aiosqlite's `Connection._execute(function, *args)`, which runs a function on the thread: the
-only way to run more than one step per hop; tests/engine/test_sqlite_driver.py fails if a
+only way to run more than one step per hop; tests/db/test_sqlite_driver.py fails if a
 version of aiosqlite stops providing it.
 """
 
