@@ -207,8 +207,16 @@ async def test_figures_missing_for_a_learner_with_a_history_are_built_from_the_l
     await engine.rebuild_aggregates()
     assert await stored(db, [learner.id]) == kept
 
-    [newcomer] = await cohort(engine, size=1)
+    [newcomer, granted] = await cohort(engine, size=2)
     with statements(db) as sent:
         await engine.record(Event(type=A.LOGIN, user_id=newcomer.id, occurred_at=T0))
     assert [s for s in sent if s.lstrip().upper().startswith("SELECT activity_log")] == []
     assert (await stored(db, [newcomer.id]))[0] != []
+
+    # freezes granted before any event are a history too
+    await engine.grant_freezes(2, reason="welcome", user_id=granted.id, at=T0)
+    async with db.begin() as connection:
+        await connection.execute(delete(LearnerTotals).where(LearnerTotals.user_id == granted.id))
+    await engine.record(Event(type=A.LOGIN, user_id=granted.id, occurred_at=T0))
+    freezes = await engine.freezes(user_id=granted.id)
+    assert (freezes.granted, freezes.held) == (2, 2)
