@@ -141,7 +141,8 @@ def _held_query() -> CompoundSelect:
 async def _states(
     session: AsyncSession, rows: Sequence[Row[Any]], zone: ZoneInfo
 ) -> list[LearnerState]:
-    """The state of each learner of `rows` (from `_learners_query`), in one more query."""
+    """The state of each learner of `rows` (from `_learners_query`), in one more query (and
+    an index probe for learners whose figures were never written)."""
     ids = [row.id for row in rows]
     unwritten = [row.id for row in rows if row.t_zone is None]
     history = await aggregates.with_history(session, unwritten) if unwritten else set()
