@@ -3,7 +3,7 @@
 aiosqlite runs every call on the SQLite connection in its own thread, and each call is a hop
 to that thread and back through the event loop. SQLAlchemy's aiosqlite adaptor makes a call
 of each cursor step: create, execute, fetch the rows, close: three or four hops per
-statement, which made up most of the time of a `record()` on SQLite. This adaptor hands the
+statement, a large part of the time of a `record()` on SQLite. This adaptor hands the
 whole statement to the thread as one call (`_run`); the rows come back with it.
 
 Server-side cursors (streamed results) keep SQLAlchemy's cursor. The adaptor uses
