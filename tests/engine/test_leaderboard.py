@@ -6,10 +6,12 @@ import json
 from datetime import timedelta
 from itertools import count
 from pathlib import Path
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, event, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from questline.engine import Engine, Event, UserProfile, ranks
@@ -334,3 +336,32 @@ async def test_score_counts_kept_with_events_equal_a_recount(
     async with AsyncSession(db) as session, session.begin():
         await ranks.recount(session)
     assert await score_counts(db) == kept
+
+
+@pytest.mark.mysql_only
+async def test_board_pages_are_read_along_the_display_order_index(
+    engine: Engine, db: AsyncEngine, lessons: list[LessonView]
+) -> None:
+    """On MariaDB `top` and `around` read the board along its display-order index whatever
+    the optimizer's statistics say (right after a bulk load they made it sort the whole
+    board): each statement forces the index, and EXPLAIN shows it is the one read."""
+    users = [await scored(engine, 700 + n, f"L{n}", lessons[0], 10 * n) for n in range(6)]
+    sent: list[tuple[str, Any]] = []
+
+    def listen(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        if "ORDER BY" in statement and "leaderboard_cache" in statement:
+            sent.append((statement, parameters))
+
+    event.listen(db.sync_engine, "before_cursor_execute", listen)
+    try:
+        await engine.top(3)
+        await engine.around(user_id=users[3].id, radius=1)
+    finally:
+        event.remove(db.sync_engine, "before_cursor_execute", listen)
+    assert len(sent) == 2
+    async with db.connect() as connection:
+        for statement, parameters in sent:
+            assert "FORCE INDEX (ix_leaderboard_cache_display_order)" in statement
+            plan = (await connection.exec_driver_sql("EXPLAIN " + statement, parameters)).all()
+            keys = {row.key for row in plan if row.table == "leaderboard_cache"}
+            assert keys == {"ix_leaderboard_cache_display_order"}, statement
