@@ -3,7 +3,9 @@
 Measures, on one database and in one run:
 
 - events/s through ``Engine.record`` (one transaction per event) and the ceiling: bare
-  ``activity_log`` inserts through SQLAlchemy Core, one row per commit;
+  ``activity_log`` inserts through SQLAlchemy Core, one row per commit; and the same insert
+  sent in as many statements per commit as a ``record`` sends (the most any write path of
+  that many statements can reach through this driver);
 - events/s through ``Engine.record_many`` and the ceiling: the same inserts, 1,000 rows per commit;
 - 64 concurrent ``Engine.record`` callers for distinct learners (group commit) against the
   sequential figure, with latency percentiles;
@@ -231,6 +233,18 @@ async def inserts_one_per_commit(db: AsyncEngine, rows: list[dict[str, Any]]) ->
     for row in rows:
         async with db.begin() as connection:
             await connection.execute(statement, row)
+
+
+async def inserts_many_per_commit(
+    db: AsyncEngine, rows: list[dict[str, Any]], statements: int
+) -> None:
+    """Each row inserted `statements` times in its own transaction, one statement each: the
+    most a write path sending that many statements per event can do through this driver."""
+    statement = insert(ActivityLog)
+    for row in rows:
+        async with db.begin() as connection:
+            for _ in range(statements):
+                await connection.execute(statement, row)
 
 
 async def inserts_batched(db: AsyncEngine, rows: list[dict[str, Any]]) -> None:
@@ -559,7 +573,8 @@ async def run(
                 pool = await connection.scalar(text("SELECT @@innodb_buffer_pool_size"))
             print(f"innodb_buffer_pool_size {int(pool) // 2**20:,} MiB")
 
-        one = await timed(lambda: inserts_one_per_commit(db, rows))
+        with StatementTimer(db) as bare:
+            one = await timed(lambda: inserts_one_per_commit(db, rows))
         await wipe_activity(db)
         batched = await timed(lambda: inserts_batched(db, rows))
         await wipe_activity(db)
@@ -567,6 +582,10 @@ async def run(
             each = await timed(lambda: record_each(engine, events))
         async with db.connect() as connection:
             awards = await connection.scalar(select(func.count()).select_from(UserAchievement))
+        await wipe_activity(db)
+        # as many statements per commit as a record sends (BEGIN IMMEDIATE counted on SQLite)
+        inserts = max(1, round(statements.count / count - bare.count / count) + 1)
+        as_many = await timed(lambda: inserts_many_per_commit(db, rows, inserts))
         await wipe_activity(db)
         many = await timed(lambda: record_batched(engine, events))
         await wipe_activity(db)
@@ -589,6 +608,17 @@ async def run(
             f"{in_sql:.2f} / {each / count * 1e3 - in_sql:.2f} ms",
             f"ceiling: {one / count * 1e3:.2f} ms per commit",
         )
+        figures.add(
+            f"ceiling: bare inserts, {inserts} statements per commit",
+            rate(count, as_many),
+            "as many statements as a record sends",
+        )
+        figures.add(
+            "  against 1 per commit",
+            f"{one / as_many:.1%}",
+            "the most a record of as many statements can reach",
+        )
+        figures.add("  Engine.record against it", f"{as_many / each:.1%}")
         figures.add(f"ceiling: bare inserts, {BATCH:,} per commit", rate(count, batched))
         figures.add("Engine.record_many (chunks of 500)", rate(count, many))
         figures.add("  ratio", f"{batched / many:.1%}", verdict(batched / many, RECORD_MANY_TARGET))
