@@ -6,10 +6,12 @@ implementation makes the entry due again after an exponential backoff with jitte
 implementations that succeeded are remembered and not called again for that entry. An
 implementation that raises `DeliverElsewhere` leaves the entry to a process that can deliver
 it (the bot's, for the Telegram plugin) without counting an attempt; this dispatcher does not
-claim it again. After
-`max_attempts` failed attempts the entry is dead-lettered (`questline outbox list --status
-dead`, `questline outbox retry`). A dispatcher that dies leaves its claimed entries pending:
-they are claimed again when the lease ends.
+claim it again. One that raises `DeliveryHeld` delivers it a little later itself (the bot,
+inside the update that earned the award) and reports with `settle_held`; the entry stays
+claimed for `hold` meanwhile. After `max_attempts` failed attempts the entry is dead-lettered
+(`questline outbox list --status dead`, `questline outbox retry`). A dispatcher that dies
+leaves its claimed and held entries pending: they are claimed again when the lease or the
+hold ends.
 """
 
 from __future__ import annotations
@@ -35,7 +37,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 ELSEWHERE_REMEMBERED = 1000
 """How many entries left to other processes a dispatcher remembers (the oldest are forgotten,
-and claimed again at most once more)."""
+and claimed again at most once more), and how many held entries (the oldest are forgotten, and
+delivered again when their hold ends)."""
+
+
+@dataclass(frozen=True)
+class Held:
+    """An entry that plugins of this process hold (`DeliveryHeld`)."""
+
+    entry_id: int
+    token: str | None
+    """The claim it is held under; None when it was not held as a whole (another plugin failed
+    or deferred it, so it is pending for that one)."""
+    holders: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -54,12 +68,17 @@ class DispatchSettings:
     elsewhere_wait: timedelta = timedelta(seconds=1)
     """How long an entry that a plugin can deliver only in another process (`DeliverElsewhere`)
     waits before the next dispatcher may claim it (this one does not claim it again)."""
+    hold: timedelta = timedelta(minutes=3)
+    """How long an entry that a plugin holds (`DeliveryHeld`) stays claimed for it: a process
+    that dies meanwhile leaves it to the next pass after that."""
 
     def __post_init__(self) -> None:
         if self.batch < 1 or self.max_attempts < 1:
             raise ValueError("batch and max_attempts must be at least 1")
-        if self.lease <= timedelta(0) or self.poll_seconds <= 0 or self.handoff < timedelta(0):
-            raise ValueError("lease and poll interval must be positive, handoff not negative")
+        if self.lease <= timedelta(0) or self.hold <= timedelta(0) or self.poll_seconds <= 0:
+            raise ValueError("lease, hold and poll interval must be positive")
+        if self.handoff < timedelta(0):
+            raise ValueError("handoff must not be negative")
 
     def backoff(self, attempts: int, jitter: float) -> timedelta:
         """The wait after the `attempts`-th failure: base·2^(attempts-1), capped, times
@@ -85,6 +104,8 @@ class Dispatcher:
         self.jitter = jitter
         self._elsewhere: OrderedDict[int, None] = OrderedDict()
         """Entries a plugin here can deliver only in another process: not claimed again here."""
+        self._held: OrderedDict[str, Held] = OrderedDict()
+        """Entries plugins here hold, by delivery id, until they settle them."""
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -143,8 +164,20 @@ class Dispatcher:
         )
         delivered = already.union(outcome.succeeded)
         failed = outcome.failed
-        if not failed and not outcome.elsewhere:
+        if not failed and not outcome.elsewhere and not outcome.held:
             return True
+        if outcome.held:
+            whole = not failed and not outcome.elsewhere
+            self._remember_held(entry, whole, outcome.held)
+            if whole:
+                async with self.engine.sessions() as session:
+                    await outbox.hold(
+                        session,
+                        entry,
+                        delivered_to=delivered,
+                        until=self.clock() + self.settings.hold,
+                    )
+                return False
         if not failed:
             self._elsewhere[entry.id] = None
             while len(self._elsewhere) > ELSEWHERE_REMEMBERED:
@@ -183,6 +216,33 @@ class Dispatcher:
         if retry_at is None:
             log.error("outbox entry %s dead-lettered after %d attempts", entry.id, attempts)
         return False
+
+    def _remember_held(self, entry: OutboxEntry, whole: bool, holders: list[str]) -> None:
+        token = entry.claim_token if whole else None
+        self._held[entry.dedupe_id] = Held(entry.id, token, tuple(holders))
+        while len(self._held) > ELSEWHERE_REMEMBERED:
+            self._held.popitem(last=False)
+
+    async def settle_held(self, delivery_ids: Iterable[str], *, delivered: bool) -> None:
+        """Record what the plugins that held these deliveries made of them: done, or (not
+        delivered) due again at once for their usual path. Ids not held here are ignored."""
+        released = False
+        for delivery_id in delivery_ids:
+            held = self._held.pop(delivery_id, None)
+            if held is None:
+                continue
+            async with self.engine.sessions() as session:
+                await outbox.settle_held(
+                    session,
+                    held.entry_id,
+                    token=held.token,
+                    holders=held.holders,
+                    delivered=delivered,
+                    now=self.clock(),
+                )
+            released = released or not delivered
+        if released:
+            self.wake()
 
     # -- running in the background -----------------------------------------------------------
 

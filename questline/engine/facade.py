@@ -320,6 +320,12 @@ class Engine:
             self.dispatcher.start()
         return self.dispatcher
 
+    async def settle_held(self, delivery_ids: Iterable[str], *, delivered: bool) -> None:
+        """Report what became of outbox deliveries a plugin held (`DeliveryHeld`): delivered
+        (the entry is done), or not (it is due again at once, for the hook's usual path)."""
+        if self.dispatcher is not None:
+            await self.dispatcher.settle_held(delivery_ids, delivered=delivered)
+
     def start_period_closer(
         self, settings: CloserSettings | None = None, *, clock: Callable[[], datetime] = utcnow
     ) -> PeriodCloser | None:

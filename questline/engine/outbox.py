@@ -233,6 +233,63 @@ async def defer(
         )
 
 
+async def hold(
+    session: AsyncSession, entry: OutboxEntry, *, delivered_to: Iterable[str], until: datetime
+) -> None:
+    """Keep a claimed entry claimed until `until`, for a plugin that delivers it later in this
+    process (`DeliveryHeld`); the plugins that took it are remembered, and no attempt counts."""
+    async with session.begin():
+        await session.execute(
+            update(OutboxEntry)
+            .where(
+                OutboxEntry.id == entry.id,
+                OutboxEntry.status == OutboxStatus.PENDING,
+                OutboxEntry.claim_token == entry.claim_token,
+            )
+            .values(available_at=until, delivered_to=",".join(sorted(delivered_to)) or None)
+        )
+
+
+async def settle_held(
+    session: AsyncSession,
+    entry_id: int,
+    *,
+    token: str | None,
+    holders: Sequence[str],
+    delivered: bool,
+    now: datetime,
+) -> None:
+    """What the `holders` of an entry made of it (see `hold`).
+
+    `token` is the hold's claim, None when the entry was not held as a whole (another plugin
+    failed or deferred it meanwhile, so it is pending for them). Delivered: the holders are
+    remembered as done with it, and a held entry still under its claim is done. Not delivered:
+    a held entry still under its claim is due again now, for the holders' usual path.
+    """
+    async with session.begin():
+        row = (
+            await session.execute(
+                select(OutboxEntry.claim_token, OutboxEntry.delivered_to)
+                .where(OutboxEntry.id == entry_id, OutboxEntry.status == OutboxStatus.PENDING)
+                .with_for_update()
+            )
+        ).one_or_none()
+        if row is None:
+            return
+        claimed = token is not None and row.claim_token == token
+        if not delivered:
+            values: dict[str, Any] = {"claim_token": None, "available_at": now} if claimed else {}
+        elif claimed:
+            values = {"status": OutboxStatus.DONE, "delivered_at": now, "claim_token": None}
+        else:
+            names = set(row.delivered_to.split(",")) if row.delivered_to else set()
+            values = {"delivered_to": ",".join(sorted(names.union(holders)))}
+        if values:
+            await session.execute(
+                update(OutboxEntry).where(OutboxEntry.id == entry_id).values(**values)
+            )
+
+
 async def mark_failed(
     session: AsyncSession,
     entry: OutboxEntry,

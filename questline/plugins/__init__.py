@@ -10,4 +10,11 @@ class DeliverElsewhere(Exception):
     where no bot runs): the outbox entry waits for a process that can, and no attempt counts."""
 
 
-__all__ = ["DeliverElsewhere", "hookimpl"]
+class DeliveryHeld(Exception):
+    """Raised by a notification hook that has taken the entry to deliver a little later in this
+    process (the Telegram plugin, showing an update's awards inside that update): the entry
+    stays claimed until the plugin reports the outcome with `Engine.settle_held`; if the
+    process dies first, the entry is delivered again once the hold ends."""
+
+
+__all__ = ["DeliverElsewhere", "DeliveryHeld", "hookimpl"]

@@ -11,7 +11,7 @@ from typing import Any
 
 import pluggy
 
-from questline.plugins import DeliverElsewhere, hookspecs
+from questline.plugins import DeliverElsewhere, DeliveryHeld, hookspecs
 
 ENTRY_POINT_GROUP = "questline"
 DISABLE_ENV = "QUESTLINE_DISABLE_PLUGINS"
@@ -36,6 +36,8 @@ class Outcome:
     failed: list[tuple[str, Exception]] = field(default_factory=list)
     elsewhere: list[str] = field(default_factory=list)
     """Plugins that cannot deliver in this process (`DeliverElsewhere`)."""
+    held: list[str] = field(default_factory=list)
+    """Plugins that will deliver it later in this process (`DeliveryHeld`)."""
 
 
 def disabled_from_env() -> frozenset[str]:
@@ -84,6 +86,8 @@ class PluginManager(pluggy.PluginManager):
                     await result
             except DeliverElsewhere:
                 outcome.elsewhere.append(impl.plugin_name)
+            except DeliveryHeld:
+                outcome.held.append(impl.plugin_name)
             except Exception as error:
                 outcome.failed.append((impl.plugin_name, error))
             else:

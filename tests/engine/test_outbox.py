@@ -21,7 +21,7 @@ from questline.engine.models import OutboxEntry
 from questline.engine.outbox import Delivery
 from questline.engine.timestamps import utcnow
 from questline.engine.views import AwardView, LessonView, UserView
-from questline.plugins import DeliverElsewhere, hookimpl
+from questline.plugins import DeliverElsewhere, DeliveryHeld, hookimpl
 from questline.rules.vocabulary import ActivityType as A
 
 from .conftest import T0, make_engine
@@ -372,4 +372,97 @@ async def test_an_entry_a_plugin_can_deliver_only_elsewhere_waits_for_that_proce
         await other.shutdown()
     assert [slug for _, slug, _ in delivered.awards] == ["first-lesson"]
     assert len(sink.awards) == 1  # not called again
+    assert await engine.outbox_status() == {"pending": 0, "done": 2, "dead": 0}
+
+
+class Holder:
+    """A plugin that shows an award later in this process (like the bot inside an update):
+    holds its first delivery of each entry, takes later ones at once."""
+
+    def __init__(self) -> None:
+        self.held: list[str] = []
+        self.taken: list[str] = []
+
+    @hookimpl
+    def questline_award_granted(self, delivery: Delivery) -> None:
+        if delivery.id not in self.held:
+            self.held.append(delivery.id)
+            raise DeliveryHeld("shown later")
+        self.taken.append(delivery.id)
+
+
+async def held_award(
+    engine: Engine, clock: Clock, learner: UserView, lesson: LessonView
+) -> tuple[Holder, Dispatcher]:
+    """`engine` with a Holder, a Sink and a dispatcher of its own (not running), after one
+    pass over an award's entry, which the Holder held."""
+    engine.plugins.register(Sink(), name="sink")
+    holder = Holder()
+    engine.plugins.register(holder, name="holder")
+    dispatcher = engine.dispatcher = Dispatcher(engine, SETTINGS, clock=clock)
+    await engine.record(complete(learner, lesson))
+    await dispatcher.deliver_pending()
+    return holder, dispatcher
+
+
+async def test_a_held_entry_is_done_once_its_holder_delivered_it(
+    engine: Engine, db: AsyncEngine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    clock = Clock()
+    holder, _ = await held_award(engine, clock, learner, lessons[0])
+
+    award = (await entries(db))[1]
+    assert (award.status, award.attempts, award.delivered_to) == ("pending", 0, "listener,sink")
+    clock.advance(SETTINGS.lease.total_seconds())  # held longer than a lease: nobody takes it
+    assert await Dispatcher(engine, SETTINGS, clock=clock).deliver_pending() == 0
+
+    await engine.settle_held(holder.held, delivered=True)
+    assert await engine.outbox_status() == {"pending": 0, "done": 2, "dead": 0}
+    clock.advance(SETTINGS.hold.total_seconds())
+    assert await Dispatcher(engine, SETTINGS, clock=clock).deliver_pending() == 0
+    assert holder.taken == []  # shown once, by its holder
+
+
+async def test_a_held_entry_its_holder_could_not_deliver_takes_the_usual_path_at_once(
+    engine: Engine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    clock = Clock()
+    holder, dispatcher = await held_award(engine, clock, learner, lessons[0])
+
+    await engine.settle_held(holder.held, delivered=False)
+    assert await dispatcher.deliver_pending() == 1  # due now, not after the hold
+    assert holder.taken == holder.held
+    sink = engine.plugins.get_plugin("sink")
+    assert len(sink.awards) == 1  # the others are not called again
+    assert await engine.outbox_status() == {"pending": 0, "done": 2, "dead": 0}
+
+
+async def test_a_held_entry_of_a_process_that_died_is_delivered_when_the_hold_ends(
+    engine: Engine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    clock = Clock()
+    holder, _ = await held_award(engine, clock, learner, lessons[0])  # then the process dies
+
+    restarted = Dispatcher(engine, SETTINGS, clock=clock)
+    clock.advance(SETTINGS.hold.total_seconds() - 1)
+    assert await restarted.deliver_pending() == 0
+    clock.advance(1)
+    assert await restarted.deliver_pending() == 1
+    assert holder.taken == holder.held  # the same delivery id: receivers can drop a repeat
+    assert await engine.outbox_status() == {"pending": 0, "done": 2, "dead": 0}
+
+
+async def test_a_held_entry_that_another_plugin_failed_is_retried_for_that_one_only(
+    engine: Engine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    clock = Clock()
+    flaky = Sink(failures=1)
+    engine.plugins.register(flaky, name="flaky")
+    holder, dispatcher = await held_award(engine, clock, learner, lessons[0])
+
+    await engine.settle_held(holder.held, delivered=True)
+    clock.advance(60)
+    assert await dispatcher.deliver_pending() == 1
+    assert [slug for _, slug, _ in flaky.awards] == ["first-lesson"]
+    assert holder.taken == []
     assert await engine.outbox_status() == {"pending": 0, "done": 2, "dead": 0}

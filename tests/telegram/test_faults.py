@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -9,6 +10,8 @@ import pytest
 from questline.adapters.telegram.notify import DeliveryFailed
 from questline.engine import Engine, Event, UserProfile
 from questline.engine.models import ProgressStatus
+from questline.engine.outbox import AWARD_GRANTED, Delivery
+from questline.engine.timestamps import utcnow
 from questline.rules.vocabulary import ActivityType
 from tests.telegram.fake_api import Call
 from tests.telegram.harness import FakeUser, Harness
@@ -132,8 +135,66 @@ async def test_an_award_notification_is_retried_and_a_lasting_failure_raises(
     # flood control longer than the bot waits for, on every try: the hook gives up and raises
     bot.api.too_many_requests("sendPhoto", retry_after=60, times=100, chat_id=1307)
     with pytest.raises(DeliveryFailed, match="award first-solve not delivered to 1307"):
-        await plugin.questline_award_granted(engine=engine, award=result.awards[0])
+        await plugin.questline_award_granted(
+            engine=engine,
+            award=result.awards[0],
+            delivery=Delivery("d-1", AWARD_GRANTED, 1, utcnow()),
+        )
     bot.api.faults.clear()
+
+
+async def settled(engine: Engine) -> dict[str, int]:
+    """The outbox's counts once nothing is pending (within 10 s)."""
+    for _ in range(200):
+        status = await engine.outbox_status()
+        if not status["pending"]:
+            return status
+        await asyncio.sleep(0.05)
+    return await engine.outbox_status()
+
+
+def celebrations(bot: Harness, chat_id: int) -> list[Call]:
+    return [c for c in bot.api.calls if c.chat_id == chat_id and c.method == "sendPhoto"]
+
+
+async def test_an_award_the_update_could_not_show_reaches_the_learner_later_once(
+    bot: Harness, engine: Engine
+) -> None:
+    alice = await at_lesson(bot, 1308)
+    await alice.press("Start")
+    # flood control longer than the bot waits for: the update's celebration and the three
+    # tries of sending it when the update is done fail; the outbox's next pass gets through
+    bot.api.too_many_requests("sendPhoto", retry_after=60, times=4, chat_id=1308)
+    reply = await alice.press("Complete")
+    assert "Lesson completed!" in reply.texts[0]
+    assert "Next lesson ➡️" in alice.buttons()
+
+    sent = await bot.api.wait_for(
+        lambda call: call.chat_id == 1308 and call.method == "sendPhoto" and call.status == 200
+    )
+    assert sent.text.startswith("🏆 First steps (+10)")
+    assert await settled(engine) == {"pending": 0, "done": 1, "dead": 0}
+    assert [call.status for call in celebrations(bot, 1308)] == [429] * 4 + [200]
+
+
+async def test_an_award_earned_while_every_send_fails_is_sent_when_telegram_is_back(
+    bot: Harness, engine: Engine
+) -> None:
+    alice = await at_lesson(bot, 1309)
+    await alice.press("Start")
+    for method in ("editMessageText", "sendMessage", "sendPhoto"):
+        bot.api.server_error(method, 502, times=100, chat_id=1309)
+    await alice.press("Complete")  # nothing shown: not the result, not the award
+    assert not [call for call in celebrations(bot, 1309) if call.status == 200]
+    assert await engine.outbox_status() == {"pending": 1, "done": 0, "dead": 0}
+
+    bot.api.faults.clear()
+    sent = await bot.api.wait_for(
+        lambda call: call.chat_id == 1309 and call.method == "sendPhoto" and call.status == 200
+    )
+    assert sent.text.startswith("🏆 First steps (+10)")
+    assert await settled(engine) == {"pending": 0, "done": 1, "dead": 0}
+    assert len([call for call in celebrations(bot, 1309) if call.status == 200]) == 1
 
 
 async def test_notifications_keep_to_the_broadcast_limits(bot: Harness, engine: Engine) -> None:

@@ -15,7 +15,12 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 
 from questline.adapters.telegram import callbacks
-from questline.adapters.telegram.notify import Notifier, celebrate_leftovers, celebrating
+from questline.adapters.telegram.notify import (
+    Notifier,
+    celebrate_leftovers,
+    celebrating,
+    settle_celebration,
+)
 from questline.adapters.telegram.screens import notices
 from questline.adapters.telegram.session import tracking_answers
 from questline.adapters.telegram.settings import Throttle
@@ -151,7 +156,8 @@ class AnswerGuard(BaseMiddleware):
 
 class CelebrationMiddleware(BaseMiddleware):
     """Collects the awards the learner earns during an update, for the handler to show in
-    place; sends whatever the handler left when the update is done."""
+    place; sends whatever the handler left when the update is done, and settles their outbox
+    entries."""
 
     def __init__(self, notifier: Notifier) -> None:
         self.notifier = notifier
@@ -165,3 +171,4 @@ class CelebrationMiddleware(BaseMiddleware):
                 return await handler(event, data)
             finally:
                 await celebrate_leftovers(self.notifier, celebration)
+                await settle_celebration(self.notifier, celebration)

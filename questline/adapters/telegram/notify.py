@@ -2,8 +2,11 @@
 the card of the moment's biggest award as a photo, the awards as its caption, a Share button.
 
 Inside an update (the learner pressed or typed something), the awards it earns are collected
-and the handler shows them between its result and the next step (`take_awards`); whatever a
-handler leaves is sent when the update is done. Outside an update (awards from the CLI, a
+and the handler shows them between its result and the next step (`take_awards`, `shown`);
+whatever a handler leaves is sent when the update is done. Their outbox entries stay held
+until then (`DeliveryHeld`): when the update is done, those shown are settled as delivered and
+the others are left to the outbox's usual path, as is everything if the process dies first.
+Outside an update (awards from the CLI, a
 worker, an outbox), `Notifier.award_granted` sends at once, within Telegram's broadcast limits
 (30 messages a second overall, one a second per chat), retrying a bounded number of times; a
 failure that may pass raises `DeliveryFailed` so the caller can try again later.
@@ -34,7 +37,9 @@ from aiolimiter import AsyncLimiter
 from questline.adapters.telegram.i18n import use_locale
 from questline.adapters.telegram.pictures import CardMessage, celebration_card
 from questline.engine import Engine
+from questline.engine.outbox import Delivery
 from questline.engine.views import AwardView
+from questline.plugins import DeliveryHeld
 
 log = logging.getLogger(__name__)
 TRANSIENT = (TelegramServerError, TelegramNetworkError, TelegramRetryAfter, ClientDecodeError)
@@ -54,6 +59,10 @@ class Celebration:
     language: str | None = None
     """The learner's Telegram language_code: the language of the awards' texts."""
     awards: list[AwardView] = field(default_factory=list)
+    held: dict[str, str] = field(default_factory=dict)
+    """The outbox delivery id of each award collected, by slug."""
+    shown: set[str] = field(default_factory=set)
+    """The slugs of the awards the learner has been shown."""
 
 
 _current: ContextVar[Celebration | None] = ContextVar("celebration", default=None)
@@ -78,6 +87,13 @@ def take_awards() -> list[AwardView]:
         return []
     awards, celebration.awards = celebration.awards, []
     return awards
+
+
+def shown(awards: Sequence[AwardView]) -> None:
+    """Note that the learner has been shown these awards (their notifications are delivered)."""
+    celebration = _current.get()
+    if celebration is not None:
+        celebration.shown.update(award.slug for award in awards)
 
 
 def give_back(awards: Sequence[AwardView]) -> None:
@@ -111,12 +127,14 @@ class Notifier:
         self._per_chat_seconds = per_chat_seconds
         self._chats: dict[int, AsyncLimiter] = {}
 
-    async def award_granted(self, award: AwardView) -> None:
-        """The `questline_award_granted` hook: collect it for the update in progress, else send."""
+    async def award_granted(self, award: AwardView, delivery: Delivery) -> None:
+        """The `questline_award_granted` hook: collect it for the update in progress (holding
+        its delivery until the update is done), else send."""
         celebration = _current.get()
         if celebration is not None and celebration.telegram_id == award.telegram_id:
             celebration.awards.append(self.engine.award_in(award, celebration.language))
-            return
+            celebration.held[award.slug] = delivery.id
+            raise DeliveryHeld(f"award {award.slug} is shown in the update that earned it")
         await self.deliver(award.telegram_id, [award])
 
     async def deliver(self, telegram_id: int, awards: Sequence[AwardView]) -> bool:
@@ -174,4 +192,21 @@ async def celebrate_leftovers(notifier: Notifier, celebration: Celebration) -> N
     try:
         await notifier.deliver(celebration.telegram_id, awards)
     except (DeliveryFailed, TelegramAPIError) as error:
-        log.error("%s", error)
+        log.warning("%s; the outbox sends it again later", error)
+    else:
+        celebration.shown.update(award.slug for award in awards)
+
+
+async def settle_celebration(notifier: Notifier, celebration: Celebration) -> None:
+    """Settle the outbox entries of the awards an update collected: those shown are delivered,
+    the others are due again for the outbox's usual path (a message of their own)."""
+    shown = [held for slug, held in celebration.held.items() if slug in celebration.shown]
+    missed = [held for slug, held in celebration.held.items() if slug not in celebration.shown]
+    celebration.held = {}
+    try:
+        if shown:
+            await notifier.engine.settle_held(shown, delivered=True)
+        if missed:
+            await notifier.engine.settle_held(missed, delivered=False)
+    except Exception:
+        log.exception("award deliveries not settled; the outbox sends them when their hold ends")

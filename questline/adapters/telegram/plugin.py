@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from questline.adapters.telegram.notify import Notifier
     from questline.engine import Engine
+    from questline.engine.outbox import Delivery
     from questline.engine.views import AwardView
 
 log = logging.getLogger(__name__)
@@ -63,9 +64,12 @@ class TelegramPlugin:
             log.info("telegram adapter stopped")
 
     @hookimpl
-    async def questline_award_granted(self, engine: Engine, award: AwardView) -> None:
+    async def questline_award_granted(
+        self, engine: Engine, award: AwardView, delivery: Delivery
+    ) -> None:
         """Announce the award; raises DeliveryFailed when Telegram fails after bounded retries
-        (the caller may deliver it again later).
+        (the caller may deliver it again later), DeliveryHeld when the learner's update in
+        progress shows it.
 
         Where no bot runs (`questline serve`, `questline worker`, `questline outbox run`), the
         award is left to the bot's process when the deployment has a bot (TELEGRAM_BOT_TOKEN is
@@ -73,7 +77,7 @@ class TelegramPlugin:
         """
         notifier = self._notifiers.get(engine)
         if notifier is not None:
-            await notifier.award_granted(award)
+            await notifier.award_granted(award, delivery)
         elif os.environ.get(TOKEN_ENV, "").strip():
             raise DeliverElsewhere("the bot runs in another process")
 

@@ -77,6 +77,7 @@ async def conclude(
     try:
         card = await celebration_card(bot, awards, event.from_user.full_name)
         await card.send(bot, chat_id)
+        notify.shown(awards)
     except TelegramAPIError as error:
         log.warning("celebration failed, it is sent again after this update: %s", error)
         notify.give_back(awards)
