@@ -22,6 +22,7 @@ import aiomysql
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SAWarning
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -277,9 +278,16 @@ _UNREACHABLE_MYSQL_CODES = frozenset({1040, 1053, 2002, 2003, 2006, 2013})
 
 
 def database_unreachable(error: BaseException) -> bool:
-    """Whether `error` says the database could not be reached (a retry later may work), as
-    opposed to a statement or a schema that is wrong."""
+    """Whether `error` says the database could not be reached or serve us now (away, full,
+    locked by another writer past the busy timeout, no free connection in the pool: a retry
+    later may work), as opposed to a statement or a schema that is wrong."""
+    if isinstance(error, PoolTimeout):
+        return True
     if not isinstance(error, DBAPIError):
         return False
     code = getattr(error.orig, "args", (None,))[0]
-    return error.connection_invalidated or code in _UNREACHABLE_MYSQL_CODES
+    return (
+        error.connection_invalidated
+        or code in _UNREACHABLE_MYSQL_CODES
+        or "database is locked" in str(error.orig)
+    )

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 
 import pytest
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.adapters.http import problems
 from questline.adapters.http.app import create_app
 from questline.adapters.http.settings import HttpSettings
 from questline.engine import Engine, EventRejected
+from questline.engine.db import create_engine, database_unreachable
 from questline.engine.errors import ContentError, InvalidEvent, NoChallenge, UnknownUser
 from questline.engine.views import LessonView
 from tests.engine.conftest import T0, row_counts
@@ -259,6 +264,33 @@ async def test_not_ready_and_internal_error_on_an_unmigrated_database(tmp_path) 
             assert body["detail"] == "the server failed; see its log"  # no SQL leaks out
     finally:
         await engine.shutdown()
+
+
+async def test_no_free_connection_in_the_pool_is_503_not_a_server_error(
+    database_url: str, keys: Keys
+) -> None:
+    bind = create_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    engine = Engine(bind=bind)
+    app = create_app(engine)
+    try:
+        async with AsyncClient(transport=ASGITransport(app=app), base_url=BASE) as client:
+            async with bind.connect() as busy:  # the pool's only connection
+                await busy.execute(text("SELECT 1"))
+                response = await client.get("/v1/leaderboard", headers=bearer(keys.reader))
+                body = assert_problem(response, 503, "database-unavailable")
+                assert "Idempotency-Key" in body["detail"]
+                assert response.headers["retry-after"] == "5"
+            assert (await client.get("/v1/leaderboard", headers=bearer(keys.reader))).is_success
+    finally:
+        await engine.shutdown()
+
+
+def test_a_locked_database_counts_as_unreachable_and_a_wrong_statement_does_not() -> None:
+    locked = OperationalError("INSERT …", {}, sqlite3.OperationalError("database is locked"))
+    wrong = OperationalError("SELEC", {}, sqlite3.OperationalError('near "SELEC": syntax error'))
+    assert database_unreachable(locked)
+    assert database_unreachable(PoolTimeout("QueuePool limit of size 1 overflow 0 reached"))
+    assert not database_unreachable(wrong)
 
 
 @pytest.mark.parametrize(

@@ -11,12 +11,15 @@ from sqlalchemy.engine import make_url
 
 class CuttableProxy:
     """Forwards 127.0.0.1:<port> to `target`; `cut()` drops every connection and refuses new
-    ones until `restore()`."""
+    ones until `restore()`; `freeze()` keeps connections open but forwards nothing (a server
+    that stopped answering) until `restore()`."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
         self.port = 0
         self.open = True
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
 
@@ -26,6 +29,7 @@ class CuttableProxy:
 
     async def stop(self) -> None:
         self.cut()
+        self._flowing.set()  # what waits in a freeze sees the cut and ends
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -36,10 +40,18 @@ class CuttableProxy:
             writer.transport.abort()
         self._writers.clear()
 
+    def freeze(self) -> None:
+        self._flowing.clear()
+
     def restore(self) -> None:
         self.open = True
+        self._flowing.set()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not self.open:
+            writer.transport.abort()
+            return
+        await self._flowing.wait()
         if not self.open:
             writer.transport.abort()
             return
@@ -56,6 +68,9 @@ class CuttableProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with suppress(ConnectionError, OSError):
             while data := await reader.read(65536):
+                await self._flowing.wait()
+                if not self.open:
+                    break
                 writer.write(data)
                 await writer.drain()
         writer.transport.abort()

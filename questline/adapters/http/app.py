@@ -13,6 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from questline.adapters.http import problems
@@ -128,12 +129,17 @@ def create_app(
     app.state.limiter = KeyRateLimiter(settings.limits())
     for module in (events, learners, leaderboard, awards, rules, health):
         app.include_router(module.router, prefix="/v1")
-    app.add_middleware(GateMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        GateMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        request_timeout=settings.request_timeout,
+    )
     app.add_exception_handler(Problem, _problem)
     app.add_exception_handler(QuestlineError, _engine_error)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(DBAPIError, _database)
+    app.add_exception_handler(PoolTimeout, _database)
     app.add_exception_handler(Exception, _unexpected)
 
     def openapi() -> dict[str, Any]:

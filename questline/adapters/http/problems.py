@@ -161,12 +161,14 @@ class Problem(Exception):
         self.headers = headers
 
 
-def database_unavailable() -> Problem:
-    """The database failed (away, restarting, out of connections). Every write is one
-    transaction, so nothing was written: the client may send the same request again."""
+def database_unavailable(reason: str = "the database did not answer") -> Problem:
+    """The database failed (away, restarting, locked, out of connections, not answering).
+    Every write is one transaction, but one cut off while it committed may have committed:
+    sent again with the same idempotency key, it is never recorded twice."""
     return Problem(
         DATABASE_UNAVAILABLE,
-        "the database did not answer; nothing was written, send the request again",
+        f"{reason}; send the request again (a write sent again with the same Idempotency-Key "
+        "is recorded once; without a key, one cut off while committing may have been recorded)",
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 

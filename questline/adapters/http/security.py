@@ -9,6 +9,7 @@ A body sent without a declared length is cut off when it passes the limit.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -21,6 +22,7 @@ from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -115,16 +117,40 @@ def limited(receive: Receive, max_body_bytes: int) -> Receive:
 
 
 class GateMiddleware:
-    """Refuses oversized bodies and, on non-public paths, requests without a live key."""
+    """Refuses oversized bodies and, on non-public paths, requests without a live key; answers
+    503 for a request whose response has not started within `request_timeout` seconds."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, request_timeout: float) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.request_timeout = request_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = False
+
+        async def send_noting_start(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                deadline.reschedule(None)  # a stream may then run as long as it likes
+            await send(message)
+
+        # the public paths answer at once or, /v1/ready, within a bound of their own
+        limit = None if scope["path"] in PUBLIC_PATHS else self.request_timeout
+        try:
+            async with asyncio.timeout(limit) as deadline:
+                await self._gate(scope, receive, send_noting_start)
+        except TimeoutError:
+            if started or not deadline.expired():
+                raise
+            log.warning("%s: no answer within %g s", scope["path"], self.request_timeout)
+            problem = database_unavailable(f"no answer within {self.request_timeout:g} s")
+            await render(problem, Request(scope))(scope, receive, send)
+
+    async def _gate(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
         try:
             check_declared_size(request, self.max_body_bytes)
@@ -132,7 +158,7 @@ class GateMiddleware:
         except Problem as problem:
             await render(problem, request)(scope, receive, send)
             return
-        except DBAPIError as error:
+        except (DBAPIError, PoolTimeout) as error:
             if not database_unreachable(error):
                 raise
             log.warning("%s: the database failed: %s", scope["path"], error)

@@ -9,8 +9,10 @@ from limits import RateLimitItem, parse
 
 RATE_LIMIT_ENV = "QUESTLINE_HTTP_RATE_LIMIT"
 MAX_BODY_ENV = "QUESTLINE_HTTP_MAX_BODY_BYTES"
+REQUEST_TIMEOUT_ENV = "QUESTLINE_HTTP_REQUEST_TIMEOUT"
 DEFAULT_RATE_LIMIT = "6000/minute"
 DEFAULT_MAX_BODY = 1024 * 1024
+DEFAULT_REQUEST_TIMEOUT = 30.0
 MAX_BATCH = 1000
 
 
@@ -24,11 +26,16 @@ class HttpSettings:
 
     rate_limit: str = DEFAULT_RATE_LIMIT
     max_body_bytes: int = DEFAULT_MAX_BODY
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    """Seconds a request may take before its response starts (a database that stopped
+    answering); then it gets 503 database-unavailable."""
 
     def __post_init__(self) -> None:
         self.limits()
         if self.max_body_bytes < 1024:
             raise SettingsError(f"{MAX_BODY_ENV} must be at least 1024 bytes")
+        if not self.request_timeout > 0:
+            raise SettingsError(f"{REQUEST_TIMEOUT_ENV} must be a positive number of seconds")
 
     def limits(self) -> list[RateLimitItem]:
         try:
@@ -44,7 +51,15 @@ class HttpSettings:
         raw_body = os.environ.get(MAX_BODY_ENV, str(DEFAULT_MAX_BODY)).strip()
         if not raw_body.isdigit():
             raise SettingsError(f'{MAX_BODY_ENV}="{raw_body}" is not a whole number of bytes')
+        raw_timeout = os.environ.get(REQUEST_TIMEOUT_ENV, str(DEFAULT_REQUEST_TIMEOUT)).strip()
+        try:
+            timeout = float(raw_timeout)
+        except ValueError:
+            raise SettingsError(
+                f'{REQUEST_TIMEOUT_ENV}="{raw_timeout}" is not a number of seconds'
+            ) from None
         return cls(
             rate_limit=os.environ.get(RATE_LIMIT_ENV, DEFAULT_RATE_LIMIT).strip(),
             max_body_bytes=int(raw_body),
+            request_timeout=timeout,
         )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from questline.adapters.cli.runtime import ensure_migrated, one_line
 from questline.adapters.http.problems import NOT_READY, Problem
@@ -12,6 +15,7 @@ from questline.adapters.http.schemas import Health
 from questline.engine.db import DatabaseConfigError
 
 router = APIRouter(tags=["health"])
+READY_SECONDS = 5
 
 
 @router.get("/health")
@@ -22,9 +26,12 @@ async def health() -> Health:
 
 @router.get("/ready", responses=errors(503))
 async def ready(engine: EngineDep) -> Health:
-    """Readiness: the database answers and its schema is at the newest migration."""
+    """Readiness: the database answers within 5 s and its schema is at the newest migration."""
     try:
-        await ensure_migrated(engine)
-    except (DatabaseConfigError, DBAPIError, OSError) as error:
+        async with asyncio.timeout(READY_SECONDS):
+            await ensure_migrated(engine)
+    except TimeoutError:
+        raise Problem(NOT_READY, f"the database did not answer within {READY_SECONDS} s") from None
+    except (DatabaseConfigError, DBAPIError, PoolTimeout, OSError) as error:
         raise Problem(NOT_READY, one_line(error)) from None
     return Health(status="ok")

@@ -32,8 +32,9 @@ async def refuse(event: ErrorEvent, state: FSMContext | None = None) -> None:
 
 
 async def database_failed(event: ErrorEvent) -> None:
-    """The database failed (away, restarting): nothing was written (every write is one
-    transaction); the learner is asked to try again, and the bot goes on polling."""
+    """The database failed (away, restarting, locked, no free connection): the update's write
+    rolled back (or, cut off while committing, may have committed); the learner is asked to
+    try again, and the bot goes on polling."""
     log.warning("update %s: the database failed: %s", event.update.update_id, event.exception)
     await _tell(event, notices.database_unavailable())
 
