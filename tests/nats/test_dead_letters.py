@@ -64,25 +64,35 @@ async def test_poison_messages_are_dead_lettered_and_the_partition_flows(
         good_after = Event(
             type=ActivityType.LESSON_STARTED, user_id=user, lesson_id=lesson, occurred_at=T0
         )
+        # the same key again: for the same event a duplicate JetStream drops, for another
+        # event a message the engine refuses
+        keyed = good_before.model_copy(update={"idempotency_key": "once"})
+        reused = good_after.model_copy(update={"idempotency_key": "once"})
         await publisher.publish(good_before)
         await publisher.publish(unknown)
         await publisher.js.publish(settings.events_subject(partition), garbage)
         await publisher.publish(good_after)
+        await publisher.publish(keyed)
+        assert (await publisher.publish(keyed)).duplicate
+        await publisher.publish(reused)
     finally:
         await publisher.close()
 
     async with workers(url, settings, 1):
         await eventually(lambda: drained(settings), "the partition to flow past the poison")
 
-    assert await recorded_events(url) == 2
+    assert await recorded_events(url) == 3
     reasons = await dead_letters(settings)
-    assert len(reasons) == 2
+    assert len(reasons) == 3
     assert reasons[garbage.decode()].startswith("invalid event: user_id: Input should be")
-    [unknown_reason] = [reason for data, reason in reasons.items() if data != garbage.decode()]
-    assert unknown_reason == f"refused: unknown user: no learner with id {stranger}"
+    refused = sorted(reason for data, reason in reasons.items() if data != garbage.decode())
+    assert refused == [
+        'refused: idempotency key "once" was already used for a LOGIN event of this learner',
+        f"refused: unknown user: no learner with id {stranger}",
+    ]
     rows = await partition_status(settings)
-    assert [row.dead_letters for row in rows if row.partition == partition] == [2]
-    assert sum(row.dead_letters for row in rows) == 2
+    assert [row.dead_letters for row in rows if row.partition == partition] == [3]
+    assert sum(row.dead_letters for row in rows) == 3
 
 
 class Fragile:

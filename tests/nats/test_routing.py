@@ -89,6 +89,18 @@ def test_message_ids_differ_by_learner_and_key(
         assert msg_id(user, key) != msg_id(other, other_key)
 
 
+def test_a_key_used_again_for_another_event_gets_another_message_id() -> None:
+    """JetStream must not drop it as a duplicate: a worker has to refuse it (dead letter)."""
+    login = Event(type=ActivityType.LOGIN, telegram_id=7, idempotency_key="k")
+    completion = Event(
+        type=ActivityType.LESSON_COMPLETED, telegram_id=7, lesson_id=2, idempotency_key="k"
+    )
+    other_lesson = completion.model_copy(update={"lesson_id": 3})
+    later = login.model_copy(update={"occurred_at": login.occurred_at.replace(year=2030)})
+    assert len({message_id(login), message_id(completion), message_id(other_lesson)}) == 3
+    assert message_id(later) == message_id(login)  # the same event again: a replay
+
+
 def test_learner_refs_tell_user_ids_from_telegram_ids() -> None:
     assert learner_ref(Event(type=ActivityType.LOGIN, user_id=5)) == "u5"
     assert learner_ref(Event(type=ActivityType.LOGIN, telegram_id=5)) == "t5"

@@ -41,11 +41,14 @@ def with_key(event: Event) -> Event:
 
 
 def message_id(event: Event) -> str:
-    """The `Nats-Msg-Id` of a keyed event: a hex digest of learner and key.
+    """The `Nats-Msg-Id` of a keyed event: a hex digest of learner, key, type and lesson.
 
-    Keys are unique per learner, so the learner is part of the id; hashing keeps the header
-    ASCII and free of the spaces a key may hold.
+    Keys are unique per learner, so the learner is part of the id. Type and lesson are what
+    the engine compares to tell a replay from a key used again for another event: the same
+    event sent again is dropped by JetStream (the engine would answer it as a replay), while a
+    key used again for another event reaches a worker, which dead-letters it as the engine
+    refuses it. Hashing keeps the header ASCII and free of the spaces a key may hold.
     """
     assert event.idempotency_key is not None
-    material = f"{learner_ref(event)}\x00{event.idempotency_key}".encode()
-    return hashlib.blake2b(material, digest_size=16).hexdigest()
+    parts = (learner_ref(event), event.idempotency_key, event.type.value, str(event.lesson_id))
+    return hashlib.blake2b("\x00".join(parts).encode(), digest_size=16).hexdigest()
