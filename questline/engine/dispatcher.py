@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from questline.engine import outbox
 from questline.engine.background import finish_or_cancel
+from questline.engine.db import database_unreachable
 from questline.engine.models import OutboxEntry
 from questline.engine.timestamps import utcnow
 
@@ -271,11 +272,26 @@ class Dispatcher:
         self._stopping = False
 
     async def _run(self) -> None:
+        away = False  # the database was unreachable at the last pass: said once, not each pass
         while not self._stopping:
             self._wake.clear()
             try:
                 await self.deliver_pending()
-            except Exception:
-                log.exception("outbox pass failed; trying again in %ss", self.settings.poll_seconds)
+            except Exception as error:
+                if not database_unreachable(error):
+                    log.exception(
+                        "outbox pass failed; trying again in %ss", self.settings.poll_seconds
+                    )
+                elif not away:
+                    log.warning(
+                        "outbox: the database is unreachable (%s); trying again every %ss",
+                        str(error).splitlines()[0],
+                        self.settings.poll_seconds,
+                    )
+                away = database_unreachable(error)
+            else:
+                if away:
+                    log.warning("outbox: the database is back; delivering again")
+                away = False
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)

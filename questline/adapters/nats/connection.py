@@ -74,6 +74,15 @@ def stream_configs(settings: NatsSettings) -> list[StreamConfig]:
     ]
 
 
+async def close_quietly(client: Client) -> None:
+    """Close `client`; a connection that is already gone (NATS away) is only logged, so that
+    it never hides the error that ended the work."""
+    try:
+        await client.close()
+    except Exception as error:  # nats-py raises OSError, its own errors, timeouts
+        log.info("nats: closing a lost connection: %s", str(error) or type(error).__name__)
+
+
 async def ensure_streams(js: JetStreamContext, settings: NatsSettings) -> None:
     """Create the streams, or check that existing ones fit; NatsUnavailable names the stream."""
     for config in stream_configs(settings):

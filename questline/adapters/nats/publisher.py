@@ -12,7 +12,12 @@ from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
 
-from questline.adapters.nats.connection import NatsUnavailable, connect, ensure_streams
+from questline.adapters.nats.connection import (
+    NatsUnavailable,
+    close_quietly,
+    connect,
+    ensure_streams,
+)
 from questline.adapters.nats.routing import learner_ref, message_id, partition_of, with_key
 from questline.adapters.nats.settings import NatsSettings
 from questline.engine import Event
@@ -51,7 +56,7 @@ class Publisher:
         return cls(settings, client, js)
 
     async def close(self) -> None:
-        await self.client.close()
+        await close_quietly(self.client)
 
     def message(self, event: Event) -> tuple[str, bytes, dict[str, str]]:
         """Subject, payload and headers of `event`."""

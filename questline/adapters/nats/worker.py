@@ -18,7 +18,7 @@ from contextlib import suppress
 
 from nats.aio.client import Client
 
-from questline.adapters.nats.connection import connect, ensure_streams
+from questline.adapters.nats.connection import close_quietly, connect, ensure_streams
 from questline.adapters.nats.consumer import PartitionConsumer
 from questline.adapters.nats.leases import Leases
 from questline.adapters.nats.settings import NatsSettings
@@ -26,6 +26,7 @@ from questline.engine import Engine
 
 log = logging.getLogger(__name__)
 RECORDING_SLOTS = 2
+LEAVE_SECONDS = 2.0  # how long a stopping worker tries to release its leases
 
 
 def new_worker_id() -> str:
@@ -74,9 +75,22 @@ class Worker:
                 for partition in list(self.consumers):
                     self._hand_over(client, leases, partition)
                 await asyncio.gather(*self.handing_over.values(), return_exceptions=True)
-                await leases.leave()
+                await self._leave(leases)
         finally:
-            await client.close()
+            await close_quietly(client)
+
+    async def _leave(self, leases: Leases) -> None:
+        """Release the leases at once, or, NATS away, leave them to expire after their TTL."""
+        try:
+            async with asyncio.timeout(LEAVE_SECONDS):
+                await leases.leave()
+        except Exception as error:  # nats-py's errors and timeouts, OSError
+            log.warning(
+                "worker %s: leases not released (%s); they expire after %g s",
+                self.worker_id,
+                str(error) or type(error).__name__,
+                self.settings.lease_ttl,
+            )
 
     async def _balance_until_stopped(self, client: Client, leases: Leases) -> None:
         period = self.settings.lease_ttl / 3
