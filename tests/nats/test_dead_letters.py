@@ -8,7 +8,9 @@ recorded."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import nats
 from nats.js.api import ConsumerConfig
@@ -29,7 +31,7 @@ from tests.nats.helpers import drained, workers
 from tests.nats.scenario import T0, engine_on, prepare, recorded_events
 
 
-async def dead_letters(settings: NatsSettings) -> dict[str, str]:
+async def dead_letters(settings: NatsSettings, limit: int = 10) -> dict[str, str]:
     """Dead-lettered payloads → their reason."""
     client = await nats.connect(settings.url)
     try:
@@ -37,7 +39,7 @@ async def dead_letters(settings: NatsSettings) -> dict[str, str]:
         subscription = await js.pull_subscribe(
             settings.dead_subject("*"), stream=settings.dead_stream, config=ConsumerConfig()
         )
-        messages = await subscription.fetch(10, timeout=1)
+        messages = await subscription.fetch(limit, timeout=1)
         return {message.data.decode(): (message.headers or {})[REASON] for message in messages}
     finally:
         await client.close()
@@ -149,3 +151,39 @@ async def test_an_event_failing_every_delivery_is_dead_lettered_after_max_delive
     assert await recorded_events(url) == 1  # the two LOGINs of `fine` are one event
     [reason] = (await dead_letters(settings)).values()
     assert reason == "failed 2 times: the fragile store failed for this learner"
+
+
+async def test_many_refused_events_in_a_batch_cost_each_event_at_most_two_recordings(
+    settings: NatsSettings, urls: tuple[str, str]
+) -> None:
+    url = urls[0]
+    community = await prepare(url)
+    user = community.user_ids[0]
+    partition = partition_of(learner_ref(Event(type="LOGIN", user_id=user)), settings.partitions)
+    candidates = range(10**6, 10**6 + 2000)  # unknown learners, in the same partition
+    strangers = [n for n in candidates if partition_of(f"u{n}", settings.partitions) == partition]
+    strangers = strangers[:20]
+    publisher = await Publisher.open(settings)
+    try:
+        for number, stranger in enumerate(strangers):
+            at = T0 + timedelta(minutes=number)
+            for who in (user, stranger):
+                await publisher.publish(Event(type=ActivityType.LOGIN, user_id=who, occurred_at=at))
+    finally:
+        await publisher.close()
+
+    recordings = 0
+    async with workers(url, settings, 1) as [worker]:
+        record = worker.engine.recorder.record
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            nonlocal recordings
+            recordings += 1
+            return await record(*args, **kwargs)
+
+        worker.engine.recorder.record = counted  # type: ignore[method-assign]
+        await eventually(lambda: drained(settings), "the partition to flow past the poison")
+
+    assert await recorded_events(url) == len(strangers)
+    assert len(await dead_letters(settings, 100)) == len(strangers)
+    assert recordings <= 2 * 2 * len(strangers)  # each event at most twice; quadratic before

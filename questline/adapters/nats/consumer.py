@@ -160,25 +160,37 @@ class PartitionConsumer:
                 continue
             batch.append(Pending(message, event))
         attempt = max((item.message.metadata.num_delivered for item in batch), default=1)
+        await self.record_in_order(batch, attempt)
+
+    async def record_in_order(self, batch: list[Pending], attempt: int) -> bool:
+        """Record `batch` in order and settle its messages; False when stopping left some
+        to be delivered again.
+
+        A refused event is dead-lettered once what came before it is recorded, and the rest
+        goes on after it: each event is recorded at most twice however many are refused.
+        """
         while batch:
             try:
                 await self.engine.record_many([item.event for item in batch], chunk_size=len(batch))
             except EventRejected as rejected:
-                refused = batch.pop(rejected.index)
+                before, refused = batch[: rejected.index], batch[rejected.index]
+                if before and not await self.record_in_order(before, attempt):
+                    return False
                 await self.dead_letter(refused.message, f"refused: {one_line(rejected.error)}")
+                batch = batch[rejected.index + 1 :]
                 continue
             except Exception as error:
                 if not transient(error) and attempt >= self.settings.max_deliver:
-                    await self.one_by_one(batch, attempt)
-                    return
+                    return await self.one_by_one(batch, attempt)
                 if not await self.pause(f"batch of {len(batch)} (attempt {attempt})", error):
-                    return
+                    return False
                 attempt += 0 if transient(error) else 1
                 continue
             break
         for item in batch:
             await item.message.ack()
         self.recorded += len(batch)
+        return True
 
     async def pause(self, what: str, error: Exception) -> bool:
         """Log a failure and wait before trying again; False when stopping instead."""
@@ -188,8 +200,9 @@ class PartitionConsumer:
         await asyncio.sleep(RETRY_DELAY)
         return True
 
-    async def one_by_one(self, batch: list[Pending], attempts: int) -> None:
-        """Record a batch that keeps failing event by event; dead-letter those that fail."""
+    async def one_by_one(self, batch: list[Pending], attempts: int) -> bool:
+        """Record a batch that keeps failing event by event; dead-letter those that fail.
+        False when stopping left some to be delivered again."""
         for item in batch:
             while True:
                 try:
@@ -197,13 +210,14 @@ class PartitionConsumer:
                 except Exception as error:
                     if transient(error):
                         if not await self.pause("event", error):
-                            return
+                            return False
                         continue
                     await self.dead_letter(item.message, f"failed {attempts} times: {error}")
                     break
                 await item.message.ack()
                 self.recorded += 1
                 break
+        return True
 
     async def dead_letter(self, message: Msg, reason: str) -> None:
         """Copy the message to the dead-letter subject with the reason, then end it."""
