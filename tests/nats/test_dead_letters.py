@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -45,19 +46,23 @@ async def dead_letters(settings: NatsSettings, limit: int = 10) -> dict[str, str
         await client.close()
 
 
+def strangers_beside(user: int, settings: NatsSettings, count: int) -> list[int]:
+    """`count` user ids nobody has, whose events go to the partition of `user`'s."""
+    parts = settings.partitions
+    partition = partition_of(learner_ref(Event(type="LOGIN", user_id=user)), parts)
+    beside = (n for n in range(10**6, 10**7) if partition_of(f"u{n}", parts) == partition)
+    return list(islice(beside, count))
+
+
 async def test_poison_messages_are_dead_lettered_and_the_partition_flows(
     settings: NatsSettings, urls: tuple[str, str]
 ) -> None:
     url = urls[0]
     community = await prepare(url)
     user = community.user_ids[0]
+    [stranger] = strangers_beside(user, settings, 1)
     partition = partition_of(learner_ref(Event(type="LOGIN", user_id=user)), settings.partitions)
     lesson = community.lessons[0][0]
-    stranger = next(  # an unknown learner in the same partition
-        n
-        for n in range(10**6, 10**6 + 1000)
-        if partition_of(f"u{n}", settings.partitions) == partition
-    )
     publisher = await Publisher.open(settings)
     try:
         good_before = Event(type=ActivityType.LOGIN, user_id=user, occurred_at=T0)
@@ -157,12 +162,8 @@ async def test_many_refused_events_in_a_batch_cost_each_event_at_most_two_record
     settings: NatsSettings, urls: tuple[str, str]
 ) -> None:
     url = urls[0]
-    community = await prepare(url)
-    user = community.user_ids[0]
-    partition = partition_of(learner_ref(Event(type="LOGIN", user_id=user)), settings.partitions)
-    candidates = range(10**6, 10**6 + 2000)  # unknown learners, in the same partition
-    strangers = [n for n in candidates if partition_of(f"u{n}", settings.partitions) == partition]
-    strangers = strangers[:20]
+    user = (await prepare(url)).user_ids[0]
+    strangers = strangers_beside(user, settings, 20)
     publisher = await Publisher.open(settings)
     try:
         for number, stranger in enumerate(strangers):
