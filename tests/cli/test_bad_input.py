@@ -265,6 +265,26 @@ def test_skip_invalid_records_the_good_lines_and_writes_the_refused_ones(
     assert stats(engine_call)["events"] == 3
 
 
+def test_skip_invalid_with_many_refused_lines_in_one_chunk_keeps_their_order(
+    invoke: Invoke, engine_call: Callable[..., Any], tmp_path: Path
+) -> None:
+    register(invoke)
+    lines = []
+    for number in range(8):  # a good line, a line the engine refuses, a broken line, …
+        lines.append(event("LOGIN", idempotency_key=f"good-{number}"))
+        lines.append(json.dumps({**LOGIN, "telegram_id": 500_000 + number}))
+        lines.append('{"type": "LOGIN"')
+    path = write_lines(tmp_path / "messy.jsonl", lines)
+    rejects = tmp_path / "rejects.jsonl"
+    args = ("events", "ingest", "--skip-invalid", "--rejects", str(rejects), str(path))
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert "messy.jsonl: 8 event(s), 8 recorded" in result.stdout
+    refused = [json.loads(line)["line"] for line in rejects.read_text().splitlines()]
+    assert refused == sorted(number for number in range(1, 25) if number % 3 != 1)
+    assert stats(engine_call)["events"] == 8
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [

@@ -112,39 +112,63 @@ async def _record_chunk(
     rejects: Rejects | None,
 ) -> None:
     lines: list[tuple[int, str, Event]] = []
-    first, last = chunk[0][0], chunk[-1][0]
-    for number, text in chunk:
-        try:
-            lines.append((number, text, parse_line(text)))
-        except ValueError as error:
-            if rejects is None:
-                raise _stopped(path, f"line {number}", str(error), first, summary.events) from None
-            rejects.add(number, str(error), text)
+    refused: list[tuple[int, str, str]] = []
+    try:
+        for number, text in chunk:
+            try:
+                lines.append((number, text, parse_line(text)))
+            except ValueError as error:
+                if rejects is None:
+                    where = f"line {number}"
+                    raise _stopped(path, where, str(error), chunk[0][0], summary.events) from None
+                refused.append((number, str(error), text))
+        await _record_lines(engine, path, lines, summary, None if rejects is None else refused)
+    finally:
+        if rejects is not None:
+            for number, reason, text in sorted(refused):
+                rejects.add(number, reason, text)
+
+
+async def _record_lines(
+    engine: Engine,
+    path: Path,
+    lines: list[tuple[int, str, Event]],
+    summary: IngestSummary,
+    refused: list[tuple[int, str, str]] | None,
+) -> None:
+    """Record `lines` in order, in one transaction when none is refused.
+
+    A line the engine refuses stops the command; with `refused` (--skip-invalid) it is noted
+    there once the lines before it are recorded, and the rest goes on after it, so each line
+    is recorded at most twice however many are refused.
+    """
     while lines:
-        events = [event for _, _, event in lines]
         try:
+            events = [event for _, _, event in lines]
             results = await engine.record_many(events, chunk_size=len(events))
-            break
         except EventRejected as rejected:
             number, text, _ = lines[rejected.index]
             problem = one_line(rejected.error)
-            if rejects is None:
-                raise _stopped(path, f"line {number}", problem, first, summary.events) from None
-            rejects.add(number, problem, text)
-            del lines[rejected.index]  # the chunk was rolled back: record it without this line
+            if refused is None:
+                where, first = f"line {number}", lines[0][0]
+                raise _stopped(path, where, problem, first, summary.events) from None
+            await _record_lines(engine, path, lines[: rejected.index], summary, refused)
+            refused.append((number, problem, text))
+            lines = lines[rejected.index + 1 :]
+            continue
         except DBAPIError as error:
-            # the chunk's transaction was rolled back; which of its lines the database refused
-            # is not known (rows are written together), so the whole chunk is named
+            # the transaction was rolled back; which of its lines the database refused is not
+            # known (rows are written together), so every line it held is named
+            first, last = lines[0][0], lines[-1][0]
             where = f"line {first}" if first == last else f"lines {first}-{last}"
             raise _stopped(path, where, database_message(error), first, summary.events) from None
-    else:
+        for result in results:
+            summary.events += 1
+            if result.replayed:
+                summary.replays += 1
+            else:
+                summary.awards.update(award.slug for award in result.awards)
         return
-    for result in results:
-        summary.events += 1
-        if result.replayed:
-            summary.replays += 1
-        else:
-            summary.awards.update(award.slug for award in result.awards)
 
 
 async def _ingest(path: Path, chunk_size: int, rejects: Rejects | None) -> IngestSummary:
