@@ -24,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from questline.engine import outbox
 from questline.engine.background import finish_or_cancel
@@ -36,10 +36,19 @@ if TYPE_CHECKING:
     from questline.engine.facade import Engine
 
 log = logging.getLogger(__name__)
+K = TypeVar("K")
+V = TypeVar("V")
 ELSEWHERE_REMEMBERED = 1000
 """How many entries left to other processes a dispatcher remembers (the oldest are forgotten,
 and claimed again at most once more), and how many held entries (the oldest are forgotten, and
 delivered again when their hold ends)."""
+
+
+def _remember(memory: OrderedDict[K, V], key: K, value: V) -> None:
+    """Note `key` in `memory`, forgetting the oldest beyond ELSEWHERE_REMEMBERED."""
+    memory[key] = value
+    while len(memory) > ELSEWHERE_REMEMBERED:
+        memory.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -156,7 +165,7 @@ class Dispatcher:
 
     async def _deliver_one(self, entry: OutboxEntry) -> bool:
         """Call the hooks of one entry; True when all succeeded, else the failure is stored."""
-        already = set(entry.delivered_to.split(",")) if entry.delivered_to else set()
+        already = outbox.plugin_names(entry.delivered_to)
         outcome = await self.engine.plugins.adeliver(
             outbox.HOOKS[entry.topic],
             skip=already,
@@ -180,9 +189,7 @@ class Dispatcher:
                     )
                 return False
         if not failed:
-            self._elsewhere[entry.id] = None
-            while len(self._elsewhere) > ELSEWHERE_REMEMBERED:
-                self._elsewhere.popitem(last=False)
+            _remember(self._elsewhere, entry.id, None)
             async with self.engine.sessions() as session:
                 await outbox.defer(
                     session,
@@ -220,9 +227,7 @@ class Dispatcher:
 
     def _remember_held(self, entry: OutboxEntry, whole: bool, holders: list[str]) -> None:
         token = entry.claim_token if whole else None
-        self._held[entry.dedupe_id] = Held(entry.id, token, tuple(holders))
-        while len(self._held) > ELSEWHERE_REMEMBERED:
-            self._held.popitem(last=False)
+        _remember(self._held, entry.dedupe_id, Held(entry.id, token, tuple(holders)))
 
     async def settle_held(self, delivery_ids: Iterable[str], *, delivered: bool) -> None:
         """Record what the plugins that held these deliveries made of them: done, or (not
@@ -278,7 +283,8 @@ class Dispatcher:
             try:
                 await self.deliver_pending()
             except Exception as error:
-                if not database_unreachable(error):
+                unreachable = database_unreachable(error)
+                if not unreachable:
                     log.exception(
                         "outbox pass failed; trying again in %ss", self.settings.poll_seconds
                     )
@@ -288,7 +294,7 @@ class Dispatcher:
                         str(error).splitlines()[0],
                         self.settings.poll_seconds,
                     )
-                away = database_unreachable(error)
+                away = unreachable
             else:
                 if away:
                     log.warning("outbox: the database is back; delivering again")

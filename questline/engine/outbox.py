@@ -66,6 +66,16 @@ class OutboxView:
     last_error: str | None
 
 
+def plugin_names(delivered_to: str | None) -> set[str]:
+    """The plugins an entry's `delivered_to` column names."""
+    return set(delivered_to.split(",")) if delivered_to else set()
+
+
+def _delivered_to(names: Iterable[str]) -> str | None:
+    """The `delivered_to` column for these plugin names."""
+    return ",".join(sorted(names)) or None
+
+
 def award_data(award: AwardView) -> dict[str, Any]:
     """An award as JSON data."""
     data = values_of(award)
@@ -228,7 +238,7 @@ async def defer(
             .values(
                 available_at=until,
                 claim_token=None,
-                delivered_to=",".join(sorted(delivered_to)) or None,
+                delivered_to=_delivered_to(delivered_to),
             )
         )
 
@@ -246,7 +256,7 @@ async def hold(
                 OutboxEntry.status == OutboxStatus.PENDING,
                 OutboxEntry.claim_token == entry.claim_token,
             )
-            .values(available_at=until, delivered_to=",".join(sorted(delivered_to)) or None)
+            .values(available_at=until, delivered_to=_delivered_to(delivered_to))
         )
 
 
@@ -282,8 +292,8 @@ async def settle_held(
         elif claimed:
             values = {"status": OutboxStatus.DONE, "delivered_at": now, "claim_token": None}
         else:
-            names = set(row.delivered_to.split(",")) if row.delivered_to else set()
-            values = {"delivered_to": ",".join(sorted(names.union(holders)))}
+            names = plugin_names(row.delivered_to).union(holders)
+            values = {"delivered_to": _delivered_to(names)}
         if values:
             await session.execute(
                 update(OutboxEntry).where(OutboxEntry.id == entry_id).values(**values)
@@ -308,7 +318,7 @@ async def mark_failed(
                 status=OutboxStatus.PENDING if retry_at else OutboxStatus.DEAD,
                 available_at=retry_at or entry.available_at,
                 claim_token=None,
-                delivered_to=",".join(sorted(delivered_to)) or None,
+                delivered_to=_delivered_to(delivered_to),
                 last_error=error[:ERROR_LIMIT],
             )
         )

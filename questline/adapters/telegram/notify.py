@@ -64,6 +64,9 @@ class Celebration:
     shown: set[str] = field(default_factory=set)
     """The slugs of the awards the learner has been shown."""
 
+    def mark_shown(self, awards: Sequence[AwardView]) -> None:
+        self.shown.update(award.slug for award in awards)
+
 
 _current: ContextVar[Celebration | None] = ContextVar("celebration", default=None)
 
@@ -93,7 +96,7 @@ def shown(awards: Sequence[AwardView]) -> None:
     """Note that the learner has been shown these awards (their notifications are delivered)."""
     celebration = _current.get()
     if celebration is not None:
-        celebration.shown.update(award.slug for award in awards)
+        celebration.mark_shown(awards)
 
 
 def give_back(awards: Sequence[AwardView]) -> None:
@@ -194,7 +197,7 @@ async def celebrate_leftovers(notifier: Notifier, celebration: Celebration) -> N
     except (DeliveryFailed, TelegramAPIError) as error:
         log.warning("%s; the outbox sends it again later", error)
     else:
-        celebration.shown.update(award.slug for award in awards)
+        celebration.mark_shown(awards)
 
 
 async def settle_celebration(notifier: Notifier, celebration: Celebration) -> None:
