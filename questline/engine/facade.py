@@ -46,6 +46,7 @@ from questline.engine.errors import (
 from questline.engine.events import Event, UserProfile
 from questline.engine.facts import FactContext, FactsBuilder, builtin
 from questline.engine.group_commit import GroupCommit
+from questline.engine.idempotency import challenge_keys
 from questline.engine.learner import Learners, LearnerState, Recorded, load_learner
 from questline.engine.models import (
     Achievement,
@@ -718,15 +719,17 @@ class Engine:
         user_id: int | None = None,
         telegram_id: int | None = None,
         occurred_at: datetime | None = None,
+        idempotency_key: str | None = None,
     ) -> ChallengeOutcome:
         """Record an attempt at the lesson's challenge and, when the answer is right, the solve.
 
         The score is the challenge's points, decided here, never by the caller. A right answer
         to a challenge the learner has solved before is `already_solved`: the attempt is
-        recorded, no second solve, no score.
+        recorded, no second solve, no score. With an idempotency key, the same answer sent
+        again is a replay: nothing more is recorded and the first outcome is answered.
         """
         events, solved, points = await self._challenge_events(
-            lesson_id, answer, user_id, telegram_id, occurred_at
+            lesson_id, answer, user_id, telegram_id, occurred_at, idempotency_key
         )
         results = await self.record_many(events)
         awards = tuple(award for result in results for award in result.awards)
@@ -745,11 +748,12 @@ class Engine:
         answer: str,
         telegram_id: int,
         occurred_at: datetime | None = None,
+        idempotency_key: str | None = None,
     ) -> JudgedAnswer:
         """What `answer_challenge` would record and answer, without recording: for an adapter
         that hands the events to others to record (NATS workers). `awards` are left empty."""
         events, solved, points = await self._challenge_events(
-            lesson_id, answer, None, telegram_id, occurred_at
+            lesson_id, answer, None, telegram_id, occurred_at, idempotency_key
         )
         report = await self.progress(telegram_id=telegram_id)
         again = solved and any(
@@ -773,9 +777,12 @@ class Engine:
         user_id: int | None,
         telegram_id: int | None,
         occurred_at: datetime | None,
+        idempotency_key: str | None,
     ) -> tuple[list[Event], bool, int]:
         """The attempt and, for a right answer, the solve (scored by the course); whether it
-        is right; the challenge's points."""
+        is right; the challenge's points. The attempt carries `idempotency_key`, the solve
+        the key followed by `idempotency.SOLVE_KEY_SUFFIX`."""
+        attempt_key, solve_key = challenge_keys(idempotency_key)
         course = await self.course()
         lesson = course.published_lesson(lesson_id)
         if lesson.challenge is None:
@@ -785,10 +792,23 @@ class Engine:
         if occurred_at is not None:
             who["occurred_at"] = occurred_at
         solved = normalise_answer(answer) in course.answers[lesson_id]
-        events = [Event(type=ActivityType.CHALLENGE_ATTEMPTED, lesson_id=lesson_id, **who)]
+        events = [
+            Event(
+                type=ActivityType.CHALLENGE_ATTEMPTED,
+                lesson_id=lesson_id,
+                idempotency_key=attempt_key,
+                **who,
+            )
+        ]
         if solved:
             events.append(
-                Event(type=ActivityType.CHALLENGE_SOLVED, lesson_id=lesson_id, score=points, **who)
+                Event(
+                    type=ActivityType.CHALLENGE_SOLVED,
+                    lesson_id=lesson_id,
+                    score=points,
+                    idempotency_key=solve_key,
+                    **who,
+                )
             )
         return events, solved, points
 

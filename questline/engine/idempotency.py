@@ -25,7 +25,16 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-__all__ = ["MAX_KEY_BYTES", "MAX_KEY_LENGTH", "IdempotencyKey", "key_problem"]
+from questline.engine.errors import InvalidEvent
+
+__all__ = [
+    "MAX_KEY_BYTES",
+    "MAX_KEY_LENGTH",
+    "SOLVE_KEY_SUFFIX",
+    "IdempotencyKey",
+    "challenge_keys",
+    "key_problem",
+]
 
 MAX_KEY_LENGTH = 100
 MAX_KEY_BYTES = 4 * MAX_KEY_LENGTH
@@ -48,6 +57,24 @@ def key_problem(key: str) -> str | None:
         if what is not None:
             return f"must not contain {what} (U+{ord(char):04X} at position {position})"
     return None
+
+
+SOLVE_KEY_SUFFIX = ":solved"
+"""What follows a keyed answer's key in the key of its solve."""
+
+
+def challenge_keys(key: str | None) -> tuple[str | None, str | None]:
+    """The keys of a keyed answer's attempt (`key`) and solve (`key` + `SOLVE_KEY_SUFFIX`);
+    InvalidEvent if the solve's key would be too long."""
+    if key is None:
+        return None, None
+    longest = MAX_KEY_LENGTH - len(SOLVE_KEY_SUFFIX)
+    if len(key) > longest:
+        raise InvalidEvent(
+            f"idempotency_key: an answer's key must be 1 to {longest} characters, "
+            f"not {len(key)} (its solve is keyed with {SOLVE_KEY_SUFFIX!r} added)"
+        )
+    return key, key + SOLVE_KEY_SUFFIX
 
 
 class _Utf8Bytes(mysql.VARBINARY):

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.engine import Engine, Event, UserProfile
-from questline.engine.errors import NoChallenge
+from questline.engine.errors import InvalidEvent, NoChallenge
 from questline.engine.models import ActivityLog
 from questline.engine.views import ChallengeOutcome, LessonView, UserView
 from questline.rules.vocabulary import ActivityType as A
@@ -137,6 +137,38 @@ async def test_any_sequence_of_answers_solves_at_most_once(
     assert await logged(db, user, A.CHALLENGE_SOLVED) == (1 if right else 0)
     assert [outcome.already_solved for outcome in right] == [i > 0 for i in range(len(right))]
     assert sum(outcome.score or 0 for outcome in outcomes) == (10 if right else 0)
+
+
+async def test_a_keyed_answer_sent_again_is_a_replay_of_the_first(
+    engine: Engine, db: AsyncEngine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    """An adapter that keys answers (the bot, by Telegram update) can send one twice: the
+    second records nothing and answers as the first did."""
+    lesson = with_challenge(lessons)
+    ask = {"user_id": learner.id, "lesson_id": lesson.id}
+    wrong = await engine.answer_challenge(**ask, answer="int", idempotency_key="answer-1")
+    assert await engine.answer_challenge(**ask, answer="int", idempotency_key="answer-1") == wrong
+    first = await engine.answer_challenge(**ask, answer="float", idempotency_key="answer-2")
+    again = await engine.answer_challenge(**ask, answer="float", idempotency_key="answer-2")
+    assert (first.solved, first.score) == (True, 10) and first.awards
+    assert again == first
+    assert await logged(db, learner, A.CHALLENGE_ATTEMPTED) == 2
+    assert await logged(db, learner, A.CHALLENGE_SOLVED) == 1
+    judged = await engine.judge_answer(
+        telegram_id=learner.telegram_id, lesson_id=lesson.id, answer="x", idempotency_key="k"
+    )
+    assert [event.idempotency_key for event in judged.events] == ["k"]
+
+
+async def test_an_answer_key_too_long_for_its_solve_is_refused(
+    engine: Engine, db: AsyncEngine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    lesson = with_challenge(lessons)
+    with pytest.raises(InvalidEvent, match="an answer's key must be 1 to 93 characters, not 94"):
+        await engine.answer_challenge(
+            user_id=learner.id, lesson_id=lesson.id, answer="float", idempotency_key="k" * 94
+        )
+    assert await logged(db, learner, A.CHALLENGE_ATTEMPTED) == 0
 
 
 async def test_judging_an_answer_writes_nothing_and_says_what_recording_would(

@@ -17,6 +17,8 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from aiogram.types import CallbackQuery, Message
+
 from questline.engine import Engine, Event
 from questline.engine.views import ChallengeOutcome
 
@@ -25,6 +27,15 @@ if TYPE_CHECKING:
 
 SETTLE_SECONDS = 3.0
 POLL_SECONDS = 0.05
+
+
+def update_key(update: CallbackQuery | Message) -> str:
+    """The idempotency key of what a press or a message records: Telegram delivers an update
+    again when the bot stopped before confirming it, and the same press must not count twice.
+    A callback query's id is unique; a message is unique by chat and message id."""
+    if isinstance(update, CallbackQuery):
+        return f"tg-press-{update.id}"
+    return f"tg-message-{update.chat.id}-{update.message_id}"
 
 
 class Recording:
@@ -44,14 +55,17 @@ class Recording:
         else:
             await self._publish([event])
 
-    async def answer(self, *, telegram_id: int, lesson_id: int, answer: str) -> ChallengeOutcome:
-        """Judge the answer and record its attempt (and solve): the engine's verdict."""
+    async def answer(
+        self, *, telegram_id: int, lesson_id: int, answer: str, key: str
+    ) -> ChallengeOutcome:
+        """Judge the answer and record its attempt (and solve) under `key`: the engine's
+        verdict, the first one's again when the same update comes twice."""
         if self.publisher is None:
             return await self.engine.answer_challenge(
-                telegram_id=telegram_id, lesson_id=lesson_id, answer=answer
+                telegram_id=telegram_id, lesson_id=lesson_id, answer=answer, idempotency_key=key
             )
         judged = await self.engine.judge_answer(
-            telegram_id=telegram_id, lesson_id=lesson_id, answer=answer
+            telegram_id=telegram_id, lesson_id=lesson_id, answer=answer, idempotency_key=key
         )
         await self._publish(judged.events)
         return judged.outcome

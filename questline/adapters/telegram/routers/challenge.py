@@ -14,7 +14,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, User
 
 from questline.adapters.telegram.callbacks import ChoiceCb, LessonAction, LessonCb
-from questline.adapters.telegram.recording import Recording
+from questline.adapters.telegram.recording import Recording, update_key
 from questline.adapters.telegram.render import conclude, show
 from questline.adapters.telegram.routers.learning import find_lesson
 from questline.adapters.telegram.screens import Screen, notices
@@ -67,7 +67,7 @@ async def answer(
     owner = event_from_user.id
     lesson_id = int((await state.get_data())["lesson_id"])
     outcome = await recording.answer(
-        telegram_id=owner, lesson_id=lesson_id, answer=message.text or ""
+        telegram_id=owner, lesson_id=lesson_id, answer=message.text or "", key=update_key(message)
     )
     if not outcome.solved:
         await show(message, wrong_answer(owner, lesson_id))
@@ -95,7 +95,10 @@ async def choose(
         await show(callback, challenge_prompt(owner, item), toast=notices.stale_button())
         return
     outcome = await recording.answer(
-        telegram_id=owner, lesson_id=item.lesson.id, answer=challenge.options[callback_data.option]
+        telegram_id=owner,
+        lesson_id=item.lesson.id,
+        answer=challenge.options[callback_data.option],
+        key=update_key(callback),
     )
     if not outcome.solved:
         verdict = challenge_verdict(solved=False, already=False, score=None)

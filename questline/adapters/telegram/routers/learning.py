@@ -9,7 +9,7 @@ from aiogram.types import CallbackQuery, Message, User
 from questline.adapters.telegram.callbacks import LessonAction, LessonCb, ModuleCb, PageCb, ScreenCb
 from questline.adapters.telegram.callbacks import Screen as ScreenName
 from questline.adapters.telegram.i18n import _
-from questline.adapters.telegram.recording import Recording
+from questline.adapters.telegram.recording import Recording, update_key
 from questline.adapters.telegram.render import conclude, show
 from questline.adapters.telegram.screens import notices
 from questline.adapters.telegram.screens.learning import (
@@ -78,22 +78,37 @@ async def lesson_button(
     engine: Engine,
     recording: Recording,
 ) -> None:
-    """Open, start or complete a lesson; the status decides what a press may still do.
+    """Open, start or complete a lesson; the status decides what a press may still do (a
+    lesson is completed once started, as its buttons offer).
 
     A start or completion that earns awards is followed by one celebration, then the next
     step, so the buttons stay at the bottom of the chat.
     """
     owner, lesson_id = event_from_user.id, callback_data.lesson_id
     entry, item, onward = await find_lesson(engine, event_from_user, lesson_id)
-    action, notice = callback_data.action, None
+    action, notice, key = callback_data.action, None, update_key(callback)
+    if action is LessonAction.COMPLETE and item.status is ProgressStatus.NOT_STARTED:
+        screen = lesson_screen(owner, entry, item, next_module=onward)
+        await show(callback, screen, toast=notices.stale_button())
+        return
     if action is LessonAction.START and item.status is ProgressStatus.NOT_STARTED:
         await recording.record(
-            Event(type=ActivityType.LESSON_STARTED, telegram_id=owner, lesson_id=lesson_id)
+            Event(
+                type=ActivityType.LESSON_STARTED,
+                telegram_id=owner,
+                lesson_id=lesson_id,
+                idempotency_key=key,
+            )
         )
         notice = _("▶️ Lesson started. Read it, then press Complete.")
-    elif action is LessonAction.COMPLETE and item.status is not ProgressStatus.COMPLETED:
+    elif action is LessonAction.COMPLETE and item.status is ProgressStatus.IN_PROGRESS:
         await recording.record(
-            Event(type=ActivityType.LESSON_COMPLETED, telegram_id=owner, lesson_id=lesson_id)
+            Event(
+                type=ActivityType.LESSON_COMPLETED,
+                telegram_id=owner,
+                lesson_id=lesson_id,
+                idempotency_key=key,
+            )
         )
         notice = _("✅ Lesson completed!")
         today = goal_line(await engine.daily_goal(telegram_id=owner))
