@@ -23,6 +23,7 @@ import os
 from collections.abc import AsyncIterator
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import delete
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -31,6 +32,11 @@ from questline.engine.db import create_engine, is_mysql, session_factory
 from questline.engine.migrate import drop_all_tables, upgrade_database
 from questline.engine.models import Base
 from tests.support.proxy import CuttableProxy
+
+# No property test has a time limit per example: how long one takes depends on the machine and
+# what else runs on it (a deadline failed drawn-rule examples under load), never on the code.
+settings.register_profile("questline", deadline=None)
+settings.load_profile("questline")
 
 
 def _env_url() -> str | None:

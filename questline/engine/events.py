@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    field_validator,
+    model_validator,
+)
 
 from questline.engine.idempotency import MAX_KEY_LENGTH, key_problem
 from questline.engine.limits import (
@@ -34,6 +42,20 @@ MAX_SCORE = 1_000_000
 # time of any UTC offset the pattern lets through lies within EARLIEST and LATEST
 OCCURRED_AT_PATTERN = r"^(?!1000-01-0[12]|9999-12-3[01])[1-9][0-9]{3}-"
 JSON_INT_MAX = 2**53 - 1
+
+
+def _no_text_or_truth(value: Any) -> Any:
+    """Refuse what pydantic would otherwise turn into an integer but JSON Schema's `integer`
+    does not allow: a string such as "42", and true or false (42.0 stays an integer)."""
+    if isinstance(value, bool):
+        raise ValueError(f"must be an integer, not {str(value).lower()}")
+    if isinstance(value, str):
+        raise ValueError(f"must be an integer, not the string {value!r}")
+    return value
+
+
+JsonInteger = BeforeValidator(_no_text_or_truth)
+"""An `int` field's validator, for integers that arrive as JSON."""
 # idempotency_key in JSON Schema: the grammar of questline.engine.idempotency.key_problem
 KEY_SCHEMA = {
     "minLength": 1,
@@ -81,15 +103,17 @@ class Event(BaseModel):
 
     Every field is checked here against what the database can hold (see
     :mod:`questline.engine.limits`), so a bad value is refused the same way on every database.
+    Numbers are taken as the JSON Schema types them: 42 and 42.0 are integers, a string such as
+    "42" and a boolean are not.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_event_schema)
 
     type: ActivityType
-    user_id: int | None = Field(default=None, ge=1, le=INT_MAX)
-    telegram_id: int | None = Field(default=None, ge=1, le=BIGINT_MAX)
-    lesson_id: int | None = Field(default=None, ge=1, le=INT_MAX)
-    score: int | None = Field(default=None, ge=0, le=MAX_SCORE)
+    user_id: Annotated[int | None, JsonInteger] = Field(default=None, ge=1, le=INT_MAX)
+    telegram_id: Annotated[int | None, JsonInteger] = Field(default=None, ge=1, le=BIGINT_MAX)
+    lesson_id: Annotated[int | None, JsonInteger] = Field(default=None, ge=1, le=INT_MAX)
+    score: Annotated[int | None, JsonInteger] = Field(default=None, ge=0, le=MAX_SCORE)
     details: dict[str, JsonValue] = Field(default_factory=dict)
     occurred_at: datetime = Field(
         default_factory=lambda: datetime.now(UTC),
@@ -102,6 +126,15 @@ class Event(BaseModel):
     def _not_engine_only(cls, value: ActivityType) -> ActivityType:
         if value is ActivityType.ACHIEVEMENT_EARNED:
             raise ValueError("ACHIEVEMENT_EARNED is written only by the engine")
+        return value
+
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _moment_not_number(cls, value: Any) -> Any:
+        if isinstance(value, int | float):
+            raise ValueError(
+                f"occurred_at must be an ISO 8601 time with a UTC offset, not the number {value}"
+            )
         return value
 
     @field_validator("occurred_at")

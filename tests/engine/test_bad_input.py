@@ -51,6 +51,13 @@ PLUS_ONE = timezone(timedelta(hours=1))
         ({"type": "LOGIN", "user_id": 1, "details": {"score": 5}}, "goes in the event's score"),
         ({"type": "LOGIN", "user_id": 2**31}, "less than or equal to 2147483647"),
         ({"type": "LOGIN", "telegram_id": 2**63}, "less than or equal to 9223372036854775807"),
+        ({"type": "LOGIN", "telegram_id": "42"}, "must be an integer, not the string '42'"),
+        ({"type": "LOGIN", "telegram_id": True}, "must be an integer, not true"),
+        ({"type": "LOGIN", "user_id": False}, "must be an integer, not false"),
+        ({"type": "LESSON_STARTED", "user_id": 1, "lesson_id": "1"}, "not the string '1'"),
+        ({"type": "LESSON_COMPLETED", "user_id": 1, "lesson_id": 1, "score": "9"}, "string '9'"),
+        ({"type": "LOGIN", "user_id": 1.5}, "got a number with a fractional part"),
+        ({"type": "LOGIN", "user_id": 1, "occurred_at": 1700000000}, "not the number 1700000000"),
         (
             {"type": "LOGIN", "user_id": 1, "occurred_at": datetime(1, 1, 1, tzinfo=PLUS_ONE)},
             "must lie between 1000-01-02 and 9999-12-30",

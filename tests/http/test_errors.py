@@ -112,6 +112,21 @@ async def test_naive_timestamp(client: AsyncClient, writer: dict, learner: int) 
     ]
 
 
+async def test_integers_are_json_integers(client: AsyncClient, writer: dict, learner: int) -> None:
+    """What the schema calls an integer: 42.0 is one, "42" and true are not."""
+    for value, detail in (("42", "must be an integer, not the string '42'"), (True, "not true")):
+        response = await client.post(
+            "/v1/events", json={"type": "LOGIN", "telegram_id": value}, headers=writer
+        )
+        body = assert_problem(response, 422, "validation-error")
+        assert body["errors"][0]["pointer"] == "/telegram_id"
+        assert detail in body["errors"][0]["detail"]
+    response = await client.post(
+        "/v1/events", json={"type": "LOGIN", "telegram_id": float(learner)}, headers=writer
+    )
+    assert response.status_code == 201
+
+
 async def test_invalid_field_inside_a_batch_is_pointed_at(
     client: AsyncClient, writer: dict, learner: int
 ) -> None:

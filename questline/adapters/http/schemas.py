@@ -4,13 +4,13 @@ that a change inside the engine never changes the API by accident."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from questline.adapters.http.settings import MAX_BATCH
 from questline.engine import Event
-from questline.engine.events import JSON_INT_MAX
+from questline.engine.events import JSON_INT_MAX, JsonInteger
 from questline.engine.models import ProgressStatus
 from questline.engine.views import (
     AchievementStatus,
@@ -46,7 +46,7 @@ class LearnerUpdate(Strict):
 
 class ExplainRequest(Strict):
     slug: str = Field(min_length=1, max_length=100)
-    telegram_id: int = TelegramId
+    telegram_id: Annotated[int, JsonInteger] = TelegramId
 
 
 # -- responses -------------------------------------------------------------------------------
