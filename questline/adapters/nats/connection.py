@@ -55,7 +55,7 @@ def stream_configs(settings: NatsSettings) -> list[StreamConfig]:
     return [
         StreamConfig(
             name=settings.stream,
-            subjects=[settings.events_subject("*")],
+            subjects=settings.partition_subjects(),
             retention=RetentionPolicy.WORK_QUEUE,
             storage=StorageType.FILE,
             duplicate_window=settings.duplicate_window,
@@ -84,12 +84,42 @@ async def close_quietly(client: Client) -> None:
 
 
 async def ensure_streams(js: JetStreamContext, settings: NatsSettings) -> None:
-    """Create the streams, or check that existing ones fit; NatsUnavailable names the stream."""
+    """Create the streams, or check that existing ones fit; NatsUnavailable names the stream,
+    and for the events stream a partition count other than this process's."""
     for config in stream_configs(settings):
         try:
             await js.add_stream(config)
         except BadRequestError as error:
-            raise NatsUnavailable(
-                f"NATS stream {config.name} exists with another configuration "
-                f"({error.description}); delete it or choose another QUESTLINE_NATS_STREAM"
-            ) from None
+            if config.name == settings.stream:
+                await _fit_events_stream(js, settings, config, error.description)
+                continue
+            raise _other_configuration(config, error.description) from None
+
+
+async def _fit_events_stream(
+    js: JetStreamContext, settings: NatsSettings, config: StreamConfig, why: str | None
+) -> None:
+    """An events stream made before subjects were listed per partition (one wildcard) gets
+    them; one listing another number of partitions is refused."""
+    found = (await js.stream_info(settings.stream)).config.subjects or []
+    if found == [settings.events_subject("*")]:
+        try:
+            await js.update_stream(config)
+        except BadRequestError as error:
+            raise _other_configuration(config, error.description) from None
+        log.info("nats: stream %s now lists its %d partitions", config.name, settings.partitions)
+        return
+    if found != config.subjects and all(s.startswith(settings.events_subject("")) for s in found):
+        raise NatsUnavailable(
+            f"NATS stream {config.name} has {len(found)} partitions and "
+            f"QUESTLINE_NATS_PARTITIONS is {settings.partitions}: every process must use the "
+            "stream's number (change it only with an empty stream, deleted first)"
+        )
+    raise _other_configuration(config, why)
+
+
+def _other_configuration(config: StreamConfig, why: str | None) -> NatsUnavailable:
+    return NatsUnavailable(
+        f"NATS stream {config.name} exists with another configuration ({why}); "
+        "delete it or choose another QUESTLINE_NATS_STREAM"
+    )

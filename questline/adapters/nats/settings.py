@@ -70,6 +70,11 @@ class NatsSettings:
     def events_subject(self, partition: int | str) -> str:
         return f"{self.subject}.events.{partition}"
 
+    def partition_subjects(self) -> list[str]:
+        """The events stream's subjects, one per partition: a process counting partitions
+        otherwise cannot publish where no worker reads."""
+        return [self.events_subject(partition) for partition in range(self.partitions)]
+
     def awards_subject(self, user_id: int | str) -> str:
         return f"{self.subject}.awards.{user_id}"
 
