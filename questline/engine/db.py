@@ -13,15 +13,26 @@ message is one line that names the problem and never contains the password.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import math
 import os
 import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiomysql
+from pymysql.err import OperationalError as MySQLOperationalError
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SAWarning
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    NoSuchModuleError,
+    OperationalError,
+    SAWarning,
+)
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -38,9 +49,12 @@ from questline.engine.sqlite_driver import one_hop_dbapi
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "SUPPORTED_DRIVERS",
+    "BoundedSessions",
     "DatabaseConfigError",
+    "answering",
     "check_connection",
     "create_engine",
+    "database_timeout",
     "database_url",
     "is_mysql",
     "is_sqlite",
@@ -54,6 +68,9 @@ SQLITE_SYNCHRONOUS_ENV = "QUESTLINE_SQLITE_SYNCHRONOUS"
 SQLITE_SYNCHRONOUS = ("NORMAL", "FULL")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "mysql+aiomysql")
+DATABASE_TIMEOUT_ENV = "QUESTLINE_DB_TIMEOUT"
+DEFAULT_DATABASE_TIMEOUT = 60.0
+MYSQL_CONNECT_TIMEOUT = 10.0
 _EXAMPLES = "e.g. sqlite+aiosqlite:///questline.db or mysql+aiomysql://user:password@host:3306/db"
 
 
@@ -120,6 +137,54 @@ def is_mysql(target: AsyncEngine | Engine | AsyncConnection | Connection | URL |
 def is_sqlite(target: AsyncEngine | Engine | AsyncConnection | Connection | URL | str) -> bool:
     """True when the engine/connection/URL points at SQLite."""
     return _url_of(target).get_backend_name() == "sqlite"
+
+
+def database_timeout() -> float:
+    """Seconds one unit of database work may take (a transaction, a read, a connection):
+    ``$QUESTLINE_DB_TIMEOUT``, default 60."""
+    raw = os.environ.get(DATABASE_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_DATABASE_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise DatabaseConfigError(f"{DATABASE_TIMEOUT_ENV} must be a positive number of seconds")
+    return seconds
+
+
+@asynccontextmanager
+async def answering(seconds: float) -> AsyncIterator[None]:
+    """Bound the database work inside to `seconds`: a server that stopped answering (hung,
+    or behind a network that drops everything) otherwise holds a statement forever. Past
+    it, an OperationalError with the connection invalidated, as for a lost connection."""
+    deadline = asyncio.timeout(seconds)
+    try:
+        async with deadline:
+            yield
+    except TimeoutError:
+        if not deadline.expired():
+            raise
+        reason = f"no answer from the database within {seconds:g} s ({DATABASE_TIMEOUT_ENV})"
+        lost = OperationalError(None, None, TimeoutError(reason), connection_invalidated=True)
+        raise lost from None
+
+
+class BoundedSessions:
+    """Sessions from `factory` whose use must end within `seconds` (see `answering`)."""
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession], seconds: float) -> None:
+        self.factory = factory
+        self.seconds = seconds
+
+    def configure(self, **options: Any) -> None:
+        self.factory.configure(**options)
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[AsyncSession]:
+        async with answering(self.seconds), self.factory() as session:
+            yield session
 
 
 def sqlite_synchronous() -> str:
@@ -201,6 +266,7 @@ def create_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEngine:
             parsed = parsed.update_query_dict({"charset": "utf8mb4"})
         options["pool_pre_ping"] = True
         options["pool_recycle"] = 3600
+        options["async_creator"] = _mysql_connector(parsed)
         # Each statement sees what has committed: a transaction that locks one learner after
         # another (a batch) must not read an older snapshot of the second learner.
         options["isolation_level"] = "READ COMMITTED"
@@ -218,6 +284,26 @@ def create_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(synchronous))
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def _mysql_connector(url: URL) -> Callable[[], Awaitable[aiomysql.Connection]]:
+    """aiomysql's connect, bounded as a whole: its own `connect_timeout` (from the URL,
+    default 10 s here) covers opening the socket but not the server's greeting, so a server
+    that accepts and then says nothing held every connection attempt forever."""
+    _, params = url.get_dialect()().create_connect_args(url)
+    params.setdefault("connect_timeout", MYSQL_CONNECT_TIMEOUT)
+    seconds = float(params["connect_timeout"])
+
+    async def connect() -> aiomysql.Connection:
+        try:
+            async with asyncio.timeout(seconds):
+                return await aiomysql.connect(**params)
+        except TimeoutError:
+            raise MySQLOperationalError(
+                2003, f"Can't connect to MySQL server on {url.host!r} (no answer in {seconds:g} s)"
+            ) from None
+
+    return connect
 
 
 def _check_options(url: URL) -> None:
@@ -257,9 +343,10 @@ def _first_line(exc: BaseException) -> str:
 
 
 async def check_connection(engine: AsyncEngine) -> None:
-    """Open one connection and run ``SELECT 1``; failures become a one-line DatabaseConfigError."""
+    """Open one connection and run ``SELECT 1`` within QUESTLINE_DB_TIMEOUT; failures become
+    a one-line DatabaseConfigError."""
     try:
-        async with engine.connect() as conn:
+        async with answering(database_timeout()), engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
     except (DBAPIError, OSError) as exc:
         reason = _first_line(exc)

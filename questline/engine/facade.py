@@ -35,7 +35,13 @@ from questline.engine.api_keys import ApiKeyView, IssuedKey
 from questline.engine.content import ContentReport, load_course, read_course
 from questline.engine.conversations import Conversation
 from questline.engine.course import Course, normalise_answer
-from questline.engine.db import create_engine, session_factory
+from questline.engine.db import (
+    BoundedSessions,
+    answering,
+    create_engine,
+    database_timeout,
+    session_factory,
+)
 from questline.engine.dispatcher import Dispatcher, DispatchSettings
 from questline.engine.errors import (
     NoChallenge,
@@ -183,8 +189,12 @@ class Engine:
         linger: float = 0.0,
         group_size: int = DEFAULT_GROUP,
         reminder_policy: ReminderPolicy | None = None,
+        timeout: float | None = None,
     ) -> None:
         """An engine on `bind` (an AsyncEngine or a URL; default DATABASE_URL).
+
+        Every transaction, read and connection must end within `timeout` seconds (default
+        QUESTLINE_DB_TIMEOUT, 60), else it fails as a lost connection does.
 
         With `group_commit`, concurrent `record()` calls share transactions: a group is what
         arrived while the previous group was written, up to `group_size` events, after
@@ -195,7 +205,10 @@ class Engine:
         """
         self._owns_db = not isinstance(bind, AsyncEngine)
         self.db = bind if isinstance(bind, AsyncEngine) else create_engine(bind)
-        self.sessions = session_factory(self.db)
+        self.sessions = BoundedSessions(
+            session_factory(self.db),
+            database_timeout() if timeout is None else timeout,
+        )
         self.zone = zone_named(timezone)
         self.plugins = plugin_manager or build_plugin_manager()
         self.sessions.configure(info={outbox.LISTENERS: self.plugins})
@@ -1067,7 +1080,7 @@ class Engine:
     ) -> list[LeaderboardEntry]:
         """The first `limit` entries of the board of `period` (see `_board`)."""
         board = self._board(period, at)
-        async with self.db.connect() as connection:
+        async with answering(self.sessions.seconds), self.db.connect() as connection:
             return await leaderboard.top(connection, limit, board)
 
     async def around(
@@ -1082,7 +1095,7 @@ class Engine:
         """The learner's entry on the board of `period` with `radius` entries either side
         (empty if they are not on it)."""
         board = self._board(period, at)
-        async with self.db.connect() as connection:
+        async with answering(self.sessions.seconds), self.db.connect() as connection:
             entries = await leaderboard.around(
                 connection, radius, board, user_id=user_id, telegram_id=telegram_id
             )

@@ -15,6 +15,7 @@ from questline.engine.db import (
     DatabaseConfigError,
     check_connection,
     create_engine,
+    database_timeout,
     database_url,
     is_mysql,
     is_sqlite,
@@ -158,3 +159,10 @@ def test_an_unknown_sqlite_synchronous_setting_is_one_line(
     with pytest.raises(DatabaseConfigError) as info:
         create_engine("sqlite+aiosqlite:///x.db")
     assert str(info.value) == "QUESTLINE_SQLITE_SYNCHRONOUS must be NORMAL or FULL, not 'OFF'"
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "soon", "nan", "inf"])
+def test_bad_database_timeouts_are_named(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUESTLINE_DB_TIMEOUT", value)
+    with pytest.raises(DatabaseConfigError, match="QUESTLINE_DB_TIMEOUT must be a positive"):
+        database_timeout()

@@ -14,7 +14,7 @@ from rich.console import Console
 from sqlalchemy.exc import DBAPIError
 
 from questline.engine import Engine
-from questline.engine.db import DatabaseConfigError, check_connection, safe_url
+from questline.engine.db import DatabaseConfigError, answering, check_connection, safe_url
 from questline.engine.errors import QuestlineError
 from questline.engine.limits import BIGINT_MAX
 from questline.engine.migrate import current_revision, head_revision, upgrade_database
@@ -71,7 +71,8 @@ def run(work: Coroutine[Any, Any, T]) -> T:
 async def ensure_migrated(engine: Engine) -> None:
     """Fail with one line unless the engine's database answers and is at the newest revision."""
     await check_connection(engine.db)
-    current, head = await current_revision(engine.db), head_revision()
+    async with answering(engine.sessions.seconds):
+        current, head = await current_revision(engine.db), head_revision()
     if current != head:
         state = "not migrated" if current is None else f"at revision {current}, not {head}"
         raise DatabaseConfigError(
