@@ -152,7 +152,12 @@ class Aggregates:
     replace: bool = False
     late_run: int | None = None
     """After a late learning event (dated before the last learning day): the length of the
-    run of learning days that holds its day, which is its streak as of that day."""
+    run of learning days that holds its day, which is its streak as of that day. While a
+    grant's `regrown` day is judged: the run on that day."""
+    regrown: list[tuple[int, int]] = field(default_factory=list)
+    """After a grant dated before the last learning day: the learning days on which its walk
+    made a run longer than any the learner had before, with that run, oldest first; the
+    streak rules are judged there (`Recorder.award`), and the days are then forgotten."""
     ledger: Ledger | None = None
     """The learner's freeze grants and covered days, loaded when first needed."""
     frozen_added: set[int] = field(default_factory=set)
@@ -328,6 +333,7 @@ class Aggregates:
         ledger = await self.load_ledger(session)
         last = totals.last_learning_day
         assert last is not None
+        longest = totals.streak_longest
         reach = totals.streak_longest + len(ledger.frozen) + 1
         learning = await self._learning_days(session, start - 1 - reach, last)
         cursor = await self._cursor(session, ledger, learning, start - 1)
@@ -344,6 +350,8 @@ class Aggregates:
             totals.streak_longest = walked.longest
         if late_day is not None:
             self.late_run = walked.runs[late_day]
+        else:
+            self.regrown += [(day, run) for day, run in walked.peaks if run > longest]
 
     async def _cursor(
         self, session: AsyncSession, ledger: Ledger, learning: set[int], day: int

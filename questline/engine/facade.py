@@ -443,17 +443,18 @@ class Engine:
         telegram_id: int | None = None,
         at: datetime | None = None,
     ) -> FreezeReport:
-        """Give the learner `amount` streak freezes (1 to 100) for `reason`, dated `at` (now);
-        returns their freezes after it. Nothing is written for a refused grant."""
+        """Give the learner `amount` streak freezes (1 to 100) for `reason`, dated `at` (now),
+        with the streak awards that follow; returns their freezes after it. Nothing is written
+        for a refused grant."""
         moment = at or utcnow()
         text = freezes.checked_grant(amount, reason, moment)
+        course = await self.course()
 
         async def work(session: AsyncSession) -> None:
-            learner = await load_learner(
-                session, self.zone, user_id=user_id, telegram_id=telegram_id, lock=True
-            )
-            await learner.figures.grant_freezes(session, amount, moment, self.zone, reason=text)
-            await aggregates.write(session, [learner.figures])
+            learners = Learners(session, self.zone)
+            learner = await learners.locked(user_id=user_id, telegram_id=telegram_id)
+            await freezes.grant(self.recorder, course, learners, learner, amount, moment, text)
+            await learners.settle()
 
         await self._write(work)
         return await self.freezes(user_id=user_id, telegram_id=telegram_id)

@@ -85,12 +85,14 @@ class Cursor:
 @dataclass(frozen=True)
 class Walked:
     """What a walk found: covered days, the cursor at its last learning day, the longest run
-    met, and the run each learning day ended up in."""
+    met, the run each learning day ended up in, and the peaks: the learning days on which the
+    run grew past every run before it in the walk (the cursor's too), with that run."""
 
     frozen: list[int]
     cursor: Cursor
     longest: int
     runs: dict[int, int]
+    peaks: list[tuple[int, int]]
 
 
 def walk(ledger: Ledger, cursor: Cursor, learning: Iterable[int]) -> Walked:
@@ -99,6 +101,8 @@ def walk(ledger: Ledger, cursor: Cursor, learning: Iterable[int]) -> Walked:
     longest = 0
     chains: list[list[int]] = []
     finals: list[int] = []
+    peaks: list[tuple[int, int]] = []
+    best = cursor.run
     for day in sorted(learning):
         days: list[int] = []
         whole = False
@@ -112,7 +116,10 @@ def walk(ledger: Ledger, cursor: Cursor, learning: Iterable[int]) -> Walked:
             finals.append(0)
         chains[-1].append(day)
         finals[-1] = run
+        if run > best:
+            peaks.append((day, run))
+            best = run
         longest = max(longest, run)
         cursor = Cursor(day, run, cursor.used + len(days), True)
     runs = {day: final for chain, final in zip(chains, finals, strict=True) for day in chain}
-    return Walked(frozen, cursor, longest, runs)
+    return Walked(frozen, cursor, longest, runs, peaks)

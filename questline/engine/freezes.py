@@ -12,12 +12,16 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from questline.engine import outbox
 from questline.engine.catalogue import user_view
+from questline.engine.course import Course
 from questline.engine.errors import InvalidFreezeGrant
-from questline.engine.learner import LearnerState
+from questline.engine.facts import FactContext
+from questline.engine.learner import Learners, LearnerState
 from questline.engine.limits import EARLIEST, LATEST
 from questline.engine.models import Achievement, StreakFreezeGrant, StreakFreezeUse
-from questline.engine.views import FreezeGrantView, FreezeReport
+from questline.engine.recorder import Recorder
+from questline.engine.views import AwardView, FreezeGrantView, FreezeReport
 from questline.rules.limits import MAX_FREEZES
 
 MAX_REASON_LENGTH = 255
@@ -44,6 +48,35 @@ def checked_grant(amount: int, reason: str, at: datetime) -> str:
             f" not {at.isoformat()}"
         )
     return text
+
+
+async def grant(
+    recorder: Recorder,
+    course: Course,
+    learners: Learners,
+    learner: LearnerState,
+    amount: int,
+    moment: datetime,
+    reason: str,
+) -> list[AwardView]:
+    """Give a locked learner `amount` freezes at `moment` and grant the streak awards that
+    follow (docs/engine.md, "Awards after a grant"), announced through the outbox."""
+    session = learners.session
+    figures = learner.figures
+    await figures.grant_freezes(session, amount, moment, recorder.zone, reason=reason)
+    context = FactContext(
+        session=session,
+        learner=learner,
+        course=course,
+        zone=recorder.zone,
+        moment=max(moment, figures.totals.last_event_at or moment),
+        pending=learners.pending,
+    )
+    awards = await recorder.judge_grant(learners.pending, context)
+    if awards:
+        learners.totals_changed(learner)
+        outbox.stage_awards(session, learner.user.id, awards)
+    return awards
 
 
 async def report(session: AsyncSession, learner: LearnerState) -> FreezeReport:

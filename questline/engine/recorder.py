@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine import outbox
-from questline.engine.aggregates import ProgressChange
+from questline.engine.aggregates import LEARNING, ProgressChange, local_day
 from questline.engine.course import Course, scored_by_course
 from questline.engine.errors import IdempotencyKeyReused
 from questline.engine.events import LESSON_ACTIVITIES, SCORED_ACTIVITIES, Event
@@ -61,6 +61,29 @@ def award_view(user: User, rule: RuleDocument, earned_at: datetime) -> AwardView
         earned_at=earned_at,
         user_id=user.id,
         telegram_id=user.telegram_id,
+    )
+
+
+async def first_learning_at(
+    session: AsyncSession, pending: Pending, learner: LearnerState, day: int, zone: ZoneInfo
+) -> datetime:
+    """The time of the learner's first learning activity on local `day`, stored or of this
+    transaction; the day's start if it has none."""
+    start = datetime.combine(date.fromordinal(day), time(), zone).astimezone(UTC)
+    stored = await session.scalars(
+        select(ActivityLog.created_at).where(
+            ActivityLog.user_id == learner.user.id,
+            ActivityLog.activity_type.in_(LEARNING),
+            ActivityLog.created_at.between(start - timedelta(days=1), start + timedelta(days=2)),
+        )
+    )
+    ours = (
+        row.values["created_at"]
+        for row in pending.activities
+        if row.values["user_id"] == learner.user.id and row.values["activity_type"] in LEARNING
+    )
+    return min(
+        (moment for moment in (*stored, *ours) if local_day(moment, zone) == day), default=start
     )
 
 
@@ -221,12 +244,52 @@ class Recorder:
     async def award(
         self, pending: Pending, awarding: Awarding, first_round: list[ActiveRule]
     ) -> list[AwardView]:
-        """Evaluate `first_round` and grant what holds, then again until nothing new fires.
+        """Evaluate `first_round` and grant what holds, then again until nothing new fires;
+        then, if an award's freezes lengthened a run, the streak rules on its days.
 
         Awards change award counts, so rules reading them are evaluated again after each round.
         Rules the learner already holds are skipped. Granted awards are added to `pending`
         (written with the transaction's other rows; see `writes.insert_awards`).
         """
+        granted = await self._rounds(pending, awarding, first_round)
+        return granted + await self._regrown(pending, awarding)
+
+    async def judge_grant(self, pending: Pending, context: FactContext) -> list[AwardView]:
+        """After a freeze grant outside any event: the streak rules judged on each day the
+        grant lengthened a run on, then as of `context.moment`, as an event then would be."""
+        awarding = Awarding(context, None)
+        granted = await self._regrown(pending, awarding)
+        rules = self.rulebook.reading("streak", context.learner.earned.keys())
+        return granted + await self.award(pending, awarding, rules)
+
+    async def _regrown(self, pending: Pending, awarding: Awarding) -> list[AwardView]:
+        """Judge the streak rules on the days a grant lengthened a run on (`figures.regrown`),
+        each at that day's first learning activity, with the run there as `streak.current`:
+        what recording in date order, with the grant first, judged them with."""
+        learner = awarding.learner
+        figures = learner.figures
+        late = figures.late_run
+        granted: list[AwardView] = []
+        while figures.regrown:
+            day, run = figures.regrown.pop(0)
+            rules = self.rulebook.reading("streak", learner.earned.keys())
+            if not rules:
+                figures.regrown.clear()
+                break
+            figures.late_run = run
+            session = awarding.context.session
+            moment = await first_learning_at(session, pending, learner, day, self.zone)
+            context = replace(
+                awarding.context, moment=moment, activity=None, lesson=None, module=None, score=None
+            )
+            granted += await self._rounds(pending, Awarding(context, awarding.activity), rules)
+        figures.late_run = late
+        return granted
+
+    async def _rounds(
+        self, pending: Pending, awarding: Awarding, first_round: list[ActiveRule]
+    ) -> list[AwardView]:
+        """`award`'s rounds: `first_round`, then the rules reading awards, until none fires."""
         learner = awarding.learner
         earned = learner.earned.keys()
         granted: list[AwardView] = []

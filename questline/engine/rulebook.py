@@ -110,6 +110,16 @@ class RuleBook:
             if rule.achievement_id not in earned and activity in rule.compiled.affected_by
         ]
 
+    def reading(self, namespace: str, earned: Collection[int]) -> list[ActiveRule]:
+        """Rules not yet earned that read a fact of `namespace` (e.g. "streak")."""
+        prefix = f"{namespace}."
+        return [
+            rule
+            for rule in self.rules
+            if rule.achievement_id not in earned
+            and any(name.startswith(prefix) for name in rule.compiled.reads)
+        ]
+
     @staticmethod
     def reads(rules: Iterable[ActiveRule]) -> set[str]:
         """Every fact name the rules read."""

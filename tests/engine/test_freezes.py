@@ -16,9 +16,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from questline.engine import Engine, Event, UserProfile
 from questline.engine.errors import InvalidFreezeGrant, UnknownUser
 from questline.engine.freeze_walk import Cursor, Ledger, cover, walk
-from questline.engine.models import LearnerTotals, StreakFreezeGrant, StreakFreezeUse
+from questline.engine.models import (
+    Achievement,
+    LearnerTotals,
+    OutboxEntry,
+    StreakFreezeGrant,
+    StreakFreezeUse,
+    UserAchievement,
+)
 from questline.engine.timestamps import utcnow
 from questline.engine.views import LessonView, UserView
+from questline.plugins import hookimpl
 from questline.rules.vocabulary import ActivityType as A
 
 from .conftest import T0, make_engine, row_counts
@@ -112,6 +120,11 @@ def test_covered_days_keep_the_run_but_do_not_lengthen_it() -> None:
     walked = walk(Ledger([(0, 1)]), Cursor(0, 0, 0, False), [1, 2, 4, 5])
     assert walked.frozen == [3]
     assert (walked.cursor.run, walked.longest) == (4, 4)
+
+
+def test_the_walk_notes_the_days_a_run_grows_longer_than_before() -> None:
+    walked = walk(Ledger([(0, 1)]), Cursor(0, 2, 0, True), [1, 2, 4, 5, 7])
+    assert walked.peaks == [(1, 3), (2, 4), (4, 5), (5, 6)]
 
 
 # -- the engine -------------------------------------------------------------------------------
@@ -379,3 +392,162 @@ async def test_k_freezes_keep_a_streak_over_k_missed_days_and_no_more(
     assert longest == (before + after if kept else max(before, after))
     assert used == len(covered) == min(freezes, gap)
     assert given_ - used >= 0
+
+
+# -- awards after a grant ---------------------------------------------------------------------
+
+
+class Listener:
+    """Listens to awards, so that their outbox entries are written."""
+
+    @hookimpl
+    def questline_award_granted(self) -> None:
+        pass
+
+
+async def awards(db: AsyncEngine, user: UserView) -> dict[str, tuple[datetime, int | None]]:
+    """The learner's awards: slug → (earned_at, activity_id)."""
+    async with db.connect() as connection:
+        rows = await connection.execute(
+            select(Achievement.slug, UserAchievement.earned_at, UserAchievement.activity_id)
+            .join(Achievement, Achievement.id == UserAchievement.achievement_id)
+            .where(UserAchievement.user_id == user.id)
+        )
+        return {slug: (earned_at, activity) for slug, earned_at, activity in rows}
+
+
+async def load_rule(engine: Engine, tmp_path: Path, **rule: object) -> None:
+    document = {"type": "MILESTONE", "title": str(rule["slug"]), **rule}
+    (tmp_path / f"{rule['slug']}.json").write_text(json.dumps(document))
+    await engine.load_rules([tmp_path])
+
+
+async def test_a_back_dated_grant_grants_the_streak_awards_as_a_grant_first_would(
+    engine: Engine, db: AsyncEngine, lessons: list[LessonView], tmp_path: Path
+) -> None:
+    """Learning on 2 and 3 November and on the 5th, with a freeze given on the 1st: the
+    covered 4th makes a 3-day streak, whether the grant arrives before or after the events.
+    Both earn streak-3 at the 5th's completion, so its points count in that week, where a
+    rule on the week's points (first-lesson's 10, first-module's 40, streak-3's 20) follows
+    from it."""
+    engine.plugins.register(Listener(), name="listener")
+    await load_rule(
+        engine, tmp_path, slug="week-70", points=5, criteria={">=": [{"var": "week.points"}, 70]}
+    )
+    fifth = datetime(2026, 11, 5, 12, tzinfo=UTC)
+    moments = [datetime(2026, 11, 2, 12, tzinfo=UTC), datetime(2026, 11, 3, 12, tzinfo=UTC), fifth]
+
+    async def scenario(grant_first: bool) -> UserView:
+        user = await newcomer(engine)
+        steps = [("grant", None), *(("learn", moment) for moment in moments)]
+        for kind, moment in steps if grant_first else [*steps[1:], steps[0]]:
+            if kind == "grant":
+                await engine.grant_freezes(
+                    1, user_id=user.id, reason="r", at=datetime(2026, 11, 1, 1, tzinfo=UTC)
+                )
+            else:
+                await engine.record(
+                    Event(
+                        type=A.LESSON_COMPLETED,
+                        user_id=user.id,
+                        lesson_id=lessons[moments.index(moment)].id,  # type: ignore[arg-type]
+                        occurred_at=moment,  # type: ignore[arg-type]
+                    )
+                )
+        return user
+
+    first, after = await scenario(grant_first=True), await scenario(grant_first=False)
+    earned_first, earned_after = await awards(db, first), await awards(db, after)
+    slugs = {"first-lesson", "first-module", "streak-3", "week-70"}
+    assert earned_first.keys() == earned_after.keys() == slugs
+    for slug in ("streak-3", "week-70"):
+        assert earned_first[slug][0] == earned_after[slug][0] == fifth
+        assert earned_after[slug][1] is None  # no event granted it: the grant did
+    assert (await figures(db, after))[:2] == (3, 3)
+    for board in (await engine.top(10, period="week", at=fifth), await engine.top(10)):
+        scores = {entry.user_id: entry.total_score for entry in board}
+        assert scores[first.id] == scores[after.id] == 75
+    async with db.connect() as connection:
+        announced = await connection.scalars(
+            select(OutboxEntry.payload).where(
+                OutboxEntry.user_id == after.id, OutboxEntry.topic == "award.granted"
+            )
+        )
+        assert sorted(json.loads(payload)["slug"] for payload in announced) == sorted(slugs)
+
+
+async def test_a_grant_that_lengthens_no_run_grants_nothing(
+    engine: Engine, db: AsyncEngine, lessons: list[LessonView]
+) -> None:
+    user = await newcomer(engine)
+    for day in (0, 1, 4):
+        await learn(engine, lessons, user, day)
+    before = await awards(db, user)
+    await grant(engine, user, 0, 1)
+    assert await figures(db, user) == (1, 2, 1, 1, [2])
+    assert await awards(db, user) == before
+
+
+async def test_freezes_an_award_gives_dated_before_a_gap_grant_the_streak_awards(
+    engine: Engine, db: AsyncEngine, lessons: list[LessonView], tmp_path: Path
+) -> None:
+    """A late fourth completion on day 0 earns a freeze there, which covers day 1: days 0-3
+    are one run, and streak-3 comes with the event that earned the freeze."""
+    await load_rule(
+        engine,
+        tmp_path,
+        slug="ice",
+        points=0,
+        streak_freezes=1,
+        criteria={">=": [{"var": "stats.lessons_completed"}, 4]},
+    )
+    user = await newcomer(engine)
+    for day in (2, 3, 5):
+        await learn(engine, lessons, user, day)
+    result = await engine.record(
+        Event(
+            type=A.LESSON_COMPLETED,
+            user_id=user.id,
+            lesson_id=lessons[0].id,
+            occurred_at=T0 + timedelta(hours=1),
+        )
+    )
+    assert {award.slug for award in result.awards} == {"ice", "streak-3"}
+    assert await figures(db, user) == (1, 3, 1, 1, [1])
+    earned_at, activity = (await awards(db, user))["streak-3"]
+    assert (earned_at, activity) == (T0 + timedelta(days=3, hours=1), result.activity_id)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    days=st.lists(st.integers(0, 10), min_size=1, max_size=8, unique=True),
+    day=st.integers(-2, 10),
+    amount=st.integers(1, 3),
+    data=st.data(),
+)
+async def test_a_grant_earns_the_same_awards_before_or_after_the_events(
+    engine: Engine,
+    db: AsyncEngine,
+    lessons: list[LessonView],
+    days: list[int],
+    day: int,
+    amount: int,
+    data: st.DataObject,
+) -> None:
+    """The default catalog's awards (streak-3 and streak-7 among them) are the same whether a
+    grant comes first, or after the learning days (in order or shuffled)."""
+    held: list[set[str]] = []
+    for grant_first, order in ((True, sorted(days)), (False, data.draw(st.permutations(days)))):
+        user = await newcomer(engine)
+        if grant_first:
+            await grant(engine, user, day, amount)
+        for learning_day in order:
+            await learn(engine, lessons, user, learning_day)
+        if not grant_first:
+            await grant(engine, user, day, amount)
+        held.append(set(await awards(db, user)))
+    assert held[0] == held[1]

@@ -113,12 +113,13 @@ class StreakFacts(_Builtin):
 
     async def provide(self, context: FactContext, names: frozenset[str]) -> dict[str, Any]:
         """The streak as of the event's day: the run ending on the last learning day, or, for a
-        late learning event, the run that holds its day (what in-order recording saw there);
-        and the learner's freezes (held, and used on missed days)."""
+        late learning event or a day a freeze grant lengthened a run on, the run that holds
+        that day (what in-order recording saw there); and the learner's freezes (held, and
+        used on missed days)."""
         figures = context.learner.figures
         totals = figures.totals
         today = local_day(context.moment, context.zone)
-        late = figures.late_run if context.activity is not None else None
+        late = figures.late_run
         if late is None:
             late = await figures.streak_as_of(context.session, today)
         return {
