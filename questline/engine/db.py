@@ -266,12 +266,13 @@ def create_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEngine:
             parsed = parsed.update_query_dict({"charset": "utf8mb4"})
         options["pool_pre_ping"] = True
         options["pool_recycle"] = 3600
-        options["async_creator"] = _mysql_connector(parsed)
         # Each statement sees what has committed: a transaction that locks one learner after
         # another (a batch) must not read an older snapshot of the second learner.
         options["isolation_level"] = "READ COMMITTED"
     options.update(kwargs)
     _check_options(parsed)
+    if parsed.get_backend_name() == "mysql":
+        options.setdefault("async_creator", _mysql_connector(parsed))
     try:
         engine = create_async_engine(parsed, **options)
     except (ArgumentError, NoSuchModuleError, TypeError) as exc:
