@@ -191,6 +191,10 @@ def read_course(path: Path) -> CourseDocument:
     """Parse and validate a YAML or JSON course file; errors name the file and the field."""
     try:
         text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ContentError(
+            f"{path}: not UTF-8 text ({error.reason} at byte {error.start})"
+        ) from None
     except OSError as error:
         raise ContentError(f"{path}: cannot read: {error.strerror}") from error
     try:

@@ -404,6 +404,19 @@ def test_bad_course_files_are_one_line(
     assert stats(engine_call)["modules"] == 0
 
 
+def test_a_course_file_that_is_not_utf8_is_one_line(
+    invoke: Invoke, engine_call: Callable[..., Any], tmp_path: Path
+) -> None:
+    path = tmp_path / "bin.yaml"
+    path.write_bytes(b"modules: []\n\xff\xfe")
+    result = invoke("content", "load", str(path))
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: {path}: not UTF-8 text (invalid start byte at byte 12)\n",
+    )
+    assert stats(engine_call)["modules"] == 0
+
+
 # -- rule files -----------------------------------------------------------------------------
 
 RULE = '{"slug": "r", "type": "MILESTONE", "title": "R", "points": %s, "criteria": %s}'
