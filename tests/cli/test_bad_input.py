@@ -51,6 +51,10 @@ BAD_LINES = {
         '{"type": "LOGIN", "telegram_id": 1001, "details": ' + nested(17) + "}",
         "invalid event: details: at " + "/a" * 16 + ": nested more than 16 levels deep",
     ),
+    "a string cut short": (
+        '{"type": "LOGIN", "telegram_id": 1001, "details": {"note": "ab',
+        "not valid JSON (Unterminated string starting at column 60)",
+    ),
     "year 1 that is year 0 in UTC": (
         json.dumps({**LOGIN, "occurred_at": "0001-01-01T00:00:00+01:00"}),
         f"invalid event: {LATEST_AND_EARLIEST}",

@@ -73,7 +73,9 @@ def parse_line(text: str) -> Event:
     try:
         raw = json.loads(text.rstrip())
     except json.JSONDecodeError as error:
-        raise ValueError(f"not valid JSON ({error.msg} at column {error.colno})") from None
+        # some messages end in "at" themselves ("Unterminated string starting at")
+        problem = error.msg.removesuffix(" at")
+        raise ValueError(f"not valid JSON ({problem} at column {error.colno})") from None
     except RecursionError:
         raise ValueError(f"invalid event: {nesting_problem(MAX_DETAILS_DEPTH)}") from None
     if not isinstance(raw, dict):
