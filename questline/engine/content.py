@@ -30,7 +30,13 @@ from questline.engine.models import (
 from questline.engine.translations import replace, stored
 from questline.plain_errors import plain_message
 from questline.rules.limits import MAX_FILE_DEPTH, MAX_POINTS
-from questline.rules.parsing import DuplicateKeyError, TreeError, parse_json, parse_yaml
+from questline.rules.parsing import (
+    DuplicateKeyError,
+    TreeError,
+    parse_json,
+    parse_yaml,
+    without_bom,
+)
 from questline.rules.translations import (
     DEFAULT_LANGUAGE,
     LanguageCode,
@@ -190,7 +196,7 @@ def _reject_duplicates(slugs: Any, where: str) -> None:
 def read_course(path: Path) -> CourseDocument:
     """Parse and validate a YAML or JSON course file; errors name the file and the field."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = without_bom(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as error:
         raise ContentError(
             f"{path}: not UTF-8 text ({error.reason} at byte {error.start})"

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from questline.rules.limits import MAX_FILE_DEPTH
-from questline.rules.parsing import DuplicateKeyError, TreeError, parse_json, parse_yaml
+from questline.rules.parsing import (
+    DuplicateKeyError,
+    TreeError,
+    parse_json,
+    parse_yaml,
+    without_bom,
+)
 
 if TYPE_CHECKING:
     from questline.rules.document import RuleDocument
@@ -126,7 +132,7 @@ def read_rule_file(
     path = Path(path)
     source = source if source is not None else path.as_posix()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = without_bom(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         return [], [_problem(source, "", f"file is not UTF-8 text ({exc.reason})")]
     except OSError as exc:

@@ -22,13 +22,18 @@ from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node
 
 __all__ = [
+    "BOM",
     "DuplicateKeyError",
     "TreeError",
     "check_tree",
     "nesting_problem",
     "parse_json",
     "parse_yaml",
+    "without_bom",
 ]
+
+BOM = "\ufeff"
+"""The byte order mark some Windows tools write at the start of a UTF-8 file."""
 
 
 class DuplicateKeyError(ValueError):
@@ -51,6 +56,11 @@ class TreeError(ValueError):
 def nesting_problem(max_depth: int) -> str:
     """The message for data nested deeper than ``max_depth`` objects and lists."""
     return f"nested more than {max_depth} levels deep"
+
+
+def without_bom(text: str) -> str:
+    """``text`` without a byte order mark at its very start (one anywhere else stays)."""
+    return text.removeprefix(BOM)
 
 
 def _escape(key: object) -> str:

@@ -403,6 +403,54 @@ def test_ingest_refuses_a_file_that_is_not_utf8(invoke: Invoke, tmp_path: Path) 
     )
 
 
+BOM = "\ufeff"
+
+
+def test_a_byte_order_mark_may_start_an_events_file(
+    invoke: Invoke, engine_call: Callable[..., Any], tmp_path: Path
+) -> None:
+    register(invoke)
+    path = tmp_path / "bom.jsonl"
+    path.write_text(BOM + event("LOGIN") + "\n", encoding="utf-8")
+    result = invoke("events", "ingest", str(path))
+    assert result.exit_code == 0, result.output
+    assert "bom.jsonl: 1 event(s), 1 recorded" in result.output
+    assert stats(engine_call)["events"] == 1
+
+
+def test_a_byte_order_mark_on_a_later_line_is_refused(
+    invoke: Invoke, engine_call: Callable[..., Any], tmp_path: Path
+) -> None:
+    register(invoke)
+    path = write_lines(tmp_path / "bom.jsonl", [event("LOGIN"), BOM + event("LOGIN")])
+    result = invoke("events", "ingest", str(path))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: bom.jsonl, line 2: not valid JSON (a byte order mark, U+FEFF, may only start "
+        "the file) (nothing was recorded)\n"
+    )
+    assert stats(engine_call)["events"] == 0
+
+
+def test_a_byte_order_mark_may_start_course_and_rule_files(
+    invoke: Invoke, engine_call: Callable[..., Any], tmp_path: Path
+) -> None:
+    course = {"modules": [{"slug": "m", "title": "M", "order": 1}]}
+    (tmp_path / "course.json").write_text(BOM + json.dumps(course), encoding="utf-8")
+    (tmp_path / "course.yaml").write_text(BOM + "modules: []\n", encoding="utf-8")
+    rule = (CATALOG_DIR / "milestones.json").read_text(encoding="utf-8")
+    (tmp_path / "rules.json").write_text(BOM + rule, encoding="utf-8")
+    for args in (
+        ("content", "load", str(tmp_path / "course.json")),
+        ("content", "load", str(tmp_path / "course.yaml")),
+        ("rules", "validate", str(tmp_path / "rules.json")),
+        ("rules", "load", str(tmp_path / "rules.json")),
+    ):
+        result = invoke(*args)
+        assert result.exit_code == 0, (args, result.output)
+    assert stats(engine_call)["modules"] == 1
+
+
 def test_db_rebuild_aggregates_recounts_from_the_log(
     invoke: Invoke, engine_call: Callable[..., Any]
 ) -> None:

@@ -29,7 +29,7 @@ from questline.adapters.cli.runtime import console, database_message, one_line, 
 from questline.engine import Engine, Event, EventRejected
 from questline.engine.limits import MAX_DETAILS_DEPTH
 from questline.plain_errors import plain_message
-from questline.rules.parsing import nesting_problem
+from questline.rules.parsing import BOM, nesting_problem, without_bom
 
 DEFAULT_CHUNK = 500
 
@@ -70,6 +70,8 @@ def validation_message(error: ValidationError) -> str:
 
 def parse_line(text: str) -> Event:
     """One event from one line of JSON; ValueError names what is wrong."""
+    if text.startswith(BOM):
+        raise ValueError("not valid JSON (a byte order mark, U+FEFF, may only start the file)")
     try:
         raw = json.loads(text.rstrip())
     except json.JSONDecodeError as error:
@@ -87,9 +89,10 @@ def parse_line(text: str) -> Event:
 
 
 def numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Non-blank lines with their 1-based line numbers."""
+    """Non-blank lines with their 1-based line numbers; a byte order mark may start the file."""
     with path.open(encoding="utf-8") as handle:
         for number, text in enumerate(handle, start=1):
+            text = without_bom(text) if number == 1 else text
             if text.strip():
                 yield number, text
 
