@@ -1,13 +1,22 @@
 """Pydantic's validation errors in plain words, for every place that shows one to a person.
 
 Limits are named as numbers a person reads ("at most 1,000,000"), not as operators; a
-validator's own message is shown without pydantic's "Value error, " prefix.
+validator's own message is shown without pydantic's "Value error, " prefix. Names and values
+echoed from the input are cut to a readable length (:func:`shortened`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+SHOWN_CHARS = 64
+"""How much of a name or value taken from the input a message shows."""
+
+
+def shortened(text: str, limit: int = SHOWN_CHARS) -> str:
+    """``text`` as a message shows it: its first ``limit`` characters and "…" if longer."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _number(value: Any) -> str:

@@ -28,7 +28,7 @@ from questline.engine.models import (
     ModuleTranslation,
 )
 from questline.engine.translations import replace, stored
-from questline.plain_errors import plain_message
+from questline.plain_errors import plain_message, shortened
 from questline.rules.limits import MAX_FILE_DEPTH, MAX_POINTS
 from questline.rules.parsing import (
     DuplicateKeyError,
@@ -224,7 +224,7 @@ def read_course(path: Path) -> CourseDocument:
         return CourseDocument.model_validate(raw)
     except ValidationError as error:
         problems = "; ".join(
-            "".join(f"/{part}" for part in problem["loc"])
+            "".join(f"/{shortened(str(part))}" for part in problem["loc"])
             + (": " if problem["loc"] else "")
             + plain_message(problem)
             for problem in error.errors()

@@ -25,6 +25,7 @@ from questline.engine.limits import (
     MAX_DETAILS_BYTES,
     MAX_DETAILS_DEPTH,
 )
+from questline.plain_errors import shortened
 from questline.rules.parsing import TreeError, check_tree
 from questline.rules.vocabulary import ActivityType
 
@@ -50,7 +51,7 @@ def _no_text_or_truth(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError(f"must be an integer, not {str(value).lower()}")
     if isinstance(value, str):
-        raise ValueError(f"must be an integer, not the string {value!r}")
+        raise ValueError(f"must be an integer, not the string {shortened(value)!r}")
     return value
 
 

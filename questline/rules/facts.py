@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from questline.plain_errors import shortened
 from questline.rules.vocabulary import ActivityType
 
 __all__ = [
@@ -181,7 +182,7 @@ class FactCatalog:
 
     def unknown_message(self, name: str) -> str:
         hint = self.suggest(name)
-        text = f'unknown fact "{name}"'
+        text = f'unknown fact "{shortened(name)}"'
         return f'{text} (did you mean "{hint}"?)' if hint else text
 
     def markdown_table(self) -> str:

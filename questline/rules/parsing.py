@@ -21,6 +21,8 @@ from yaml.composer import ComposerError
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node
 
+from questline.plain_errors import shortened
+
 __all__ = [
     "BOM",
     "DuplicateKeyError",
@@ -65,7 +67,7 @@ def without_bom(text: str) -> str:
 
 def _escape(key: object) -> str:
     # a lone surrogate in a key is shown as its escape: the pointer must stay printable
-    text = str(key).encode("utf-8", "backslashreplace").decode("utf-8")
+    text = shortened(str(key)).encode("utf-8", "backslashreplace").decode("utf-8")
     return text.replace("~", "~0").replace("/", "~1")
 
 

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from questline.plain_errors import plain_message
+from questline.plain_errors import plain_message, shortened
 from questline.rules.analysis import (
     COMPARISONS,
     ITERATING_OPERATORS,
@@ -119,7 +119,7 @@ def _schema_message(error: Mapping[str, Any]) -> str:
         return "required field is missing"
     if kind == "extra_forbidden":
         allowed = ", ".join(RuleDocument.model_fields)
-        return f'unknown field "{name}" (allowed: {allowed})'
+        return f'unknown field "{shortened(name)}" (allowed: {allowed})'
     if kind == "string_pattern_mismatch" and name == "slug":
         return (
             "must be lowercase letters and digits, words separated by single dashes, "
@@ -158,7 +158,9 @@ def _schema_problems(raw: Mapping[str, Any], source: str, prefix: str) -> list[P
                 # union members (e.g. "icon": str | None) repeat the location; keep the first
                 loc = tuple(p for p in loc if not (isinstance(p, str) and p.endswith("]")))
                 depth = len(loc) if loc and loc[0] == "examples" else 1
-                pointer = prefix + "".join(f"/{escape_pointer(p)}" for p in loc[:depth])
+                pointer = prefix + "".join(
+                    f"/{escape_pointer(shortened(str(p)))}" for p in loc[:depth]
+                )
                 message = _schema_message(err)
             if pointer in seen:
                 continue
@@ -393,7 +395,7 @@ def _criteria_problems(
         if diag.code == "UnknownOperator" and diag.operator is not None:
             hint = difflib.get_close_matches(diag.operator, known_ops, n=1, cutoff=0.6)
             did = f' (did you mean "{hint[0]}"?)' if hint else ""
-            message = f'unknown operator "{diag.operator}"{did}'
+            message = f'unknown operator "{shortened(diag.operator)}"{did}'
         elif diag.code == "NotAnOperator":
             message = (
                 "an object with several keys is not an operator call; "

@@ -41,6 +41,8 @@ def refused(problem: str) -> str:
     return f"Error: in.jsonl, line 1: {problem} (nothing was recorded)\n"
 
 
+LONG = "f" * 100_000
+SHOWN = "f" * 64 + "…"
 LATEST_AND_EARLIEST = "occurred_at: must lie between 1000-01-02 and 9999-12-30 (UTC)"
 BAD_LINES = {
     "details 10,000 levels deep": (
@@ -50,6 +52,18 @@ BAD_LINES = {
     "details 17 levels deep": (
         '{"type": "LOGIN", "telegram_id": 1001, "details": ' + nested(17) + "}",
         "invalid event: details: at " + "/a" * 16 + ": nested more than 16 levels deep",
+    ),
+    "a field name of 100,000 characters": (
+        json.dumps({**LOGIN, LONG: 1}),
+        f"invalid event: {SHOWN}: Extra inputs are not permitted",
+    ),
+    "a telegram_id string of 100,000 characters": (
+        json.dumps({"type": "LOGIN", "telegram_id": LONG}),
+        f"invalid event: telegram_id: must be an integer, not the string '{SHOWN}'",
+    ),
+    "a details key of 100,000 characters": (
+        json.dumps({**LOGIN, "details": {LONG: [float("nan")]}}),
+        f"invalid event: details: at /{SHOWN}/0: NaN is not a JSON number; numbers must be finite",
     ),
     "a string cut short": (
         '{"type": "LOGIN", "telegram_id": 1001, "details": {"note": "ab',
@@ -384,6 +398,10 @@ COURSES = {
         "    order: 1\n    challenge: {question: Q, answers: [a], points: 1000000000000}\n",
         "/modules/0/lessons/0/challenge/points: must be at most 1,000,000",
     ),
+    "long-key.json": (
+        json.dumps({"modules": [{"slug": "m", "title": "M", "order": 1, LONG: 1}]}),
+        f"/modules/0/{SHOWN}: Extra inputs are not permitted",
+    ),
     "alias.yaml": (
         "modules:\n- {slug: m, title: &t M, description: *t, order: 1}\n",
         "not valid YAML at line 2, column 39: aliases (*name) are not supported; "
@@ -442,6 +460,19 @@ RULES = {
     "points.json": (
         RULE % ("1000000000000", '{">=": [{"var": "stats.points"}, 1]}'),
         "/points: must be at most 1,000,000",
+    ),
+    "long-field.json": (
+        RULE % ("1", f'true, "{LONG}": 1'),
+        f'/{SHOWN}: unknown field "{SHOWN}" (allowed: slug, type, title, description, '
+        "language, icon, points, streak_freezes, criteria, enabled, examples)",
+    ),
+    "long-fact.json": (
+        RULE % ("1", json.dumps({"==": [{"var": "f" * 10_000}, 1]})),
+        f'/criteria/==/0/var: unknown fact "{SHOWN}"',
+    ),
+    "long-operator.json": (
+        RULE % ("1", json.dumps({"f" * 10_000: [1, 1]})),
+        f'/criteria: unknown operator "{SHOWN}"',
     ),
     "surrogate.json": (
         RULE.replace('"R"', '"\\ud800"') % ("1", "true"),

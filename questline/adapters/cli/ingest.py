@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from questline.adapters.cli.runtime import console, database_message, one_line, open_engine, run
 from questline.engine import Engine, Event, EventRejected
 from questline.engine.limits import MAX_DETAILS_DEPTH
-from questline.plain_errors import plain_message
+from questline.plain_errors import plain_message, shortened
 from questline.rules.parsing import BOM, nesting_problem, without_bom
 
 DEFAULT_CHUNK = 500
@@ -63,7 +63,7 @@ def validation_message(error: ValidationError) -> str:
     parts = []
     for item in error.errors():
         message = plain_message(item)
-        where = ".".join(str(part) for part in item["loc"])
+        where = ".".join(shortened(str(part)) for part in item["loc"])
         parts.append(f"{where}: {message}" if where else message)
     return "; ".join(parts)
 
