@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -66,15 +67,19 @@ def week(cli_url: str, course: list[int]) -> None:
 def test_week_month_and_all_time_boards(invoke: Invoke, week: None) -> None:
     last_week = invoke("leaderboard", "--period", "week", "--at", SUNDAY, **ZONE)
     assert last_week.exit_code == 0, last_week.output
-    assert "Leaderboard, this week — top 10" in last_week.output
+    assert "Leaderboard, week 2026-03-23 – 2026-03-29 — top 10" in last_week.output
     assert rows(last_week.output) == [["1", "Ann", "90", "1", "0"]]
     this_week = invoke("leaderboard", "--period", "week", "--at", MONDAY, **ZONE)
     assert rows(this_week.output) == [["1", "Bob", "40", "1", "0"]]
     month = invoke("leaderboard", "--period", "month", "--at", MONDAY, **ZONE)
     assert rows(month.output) == [["1", "Ann", "90", "1", "0"], ["2", "Bob", "40", "1", "0"]]
+    assert "Leaderboard, March 2026 — top 10" in month.output
     assert rows(invoke("leaderboard", **ZONE).output) == rows(month.output)
     empty = invoke("leaderboard", "--period", "week", "--at", "2026-05-01T00:00Z", **ZONE)
-    assert empty.output == "nobody is on the leaderboard yet\n"
+    assert empty.output == "nobody is on the leaderboard for week 2026-04-27 – 2026-05-03\n"
+    now = datetime.now(UTC).isoformat()
+    current = invoke("leaderboard", "--period", "month", "--at", now, **ZONE)
+    assert current.output == "nobody is on the leaderboard yet\n"
 
 
 def test_close_period_awards_once(invoke: Invoke, week: None, tmp_path: Path) -> None:

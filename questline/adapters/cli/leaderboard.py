@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 
 import click
 
 from questline.adapters.cli.render import leaderboard_table
 from questline.adapters.cli.runtime import console, open_engine, run
+from questline.engine.periods import Period, moment_at, start_of
 from questline.engine.views import ClosedPeriod, LeaderboardEntry
 
 TITLES = {"all": "all time", "week": "this week", "month": "this month"}
+EMPTY = "nobody is on the leaderboard yet"
 
 
 class Moment(click.ParamType):
@@ -39,12 +41,27 @@ AT = click.option(
 )
 
 
+def period_name(period: str, at: datetime | None, zone: tzinfo) -> str | None:
+    """The week's dates or the month holding `at` in `zone`; None for all time or the current
+    week or month."""
+    if period == Period.ALL:
+        return None
+    kind = Period(period)
+    first = start_of(kind, moment_at(at).astimezone(zone).date())
+    if first == start_of(kind, moment_at(None).astimezone(zone).date()):
+        return None
+    if kind is Period.MONTH:
+        return f"{first:%B %Y}"
+    return f"week {first} – {first + timedelta(days=6)}"
+
+
 async def _board(
     top: int, period: str, at: datetime | None, rebuild: bool
-) -> tuple[list[LeaderboardEntry], int | None]:
+) -> tuple[list[LeaderboardEntry], int | None, str | None]:
     async with open_engine() as engine:
         ranked = await engine.rebuild_leaderboard() if rebuild else None
-        return await engine.top(top, period=period, at=at), ranked
+        entries = await engine.top(top, period=period, at=at)
+        return entries, ranked, period_name(period, at, engine.zone)
 
 
 @click.group(invoke_without_command=True)
@@ -65,14 +82,14 @@ def leaderboard(
     """Show a leaderboard (competition ranking: ties share a rank)."""
     if ctx.invoked_subcommand is not None:
         return
-    entries, ranked = run(_board(top, period, at, rebuild))
+    entries, ranked, name = run(_board(top, period, at, rebuild))
     out = console()
     if ranked is not None:
         out.print(f"rebuilt the ranks of {ranked} learner(s)")
     if not entries:
-        out.print("nobody is on the leaderboard yet")
+        out.print(f"nobody is on the leaderboard for {name}" if name else EMPTY)
         return
-    out.print(leaderboard_table(entries, f"Leaderboard, {TITLES[period]} — top {top}"))
+    out.print(leaderboard_table(entries, f"Leaderboard, {name or TITLES[period]} — top {top}"))
 
 
 async def _close(period: str, at: datetime | None) -> ClosedPeriod:

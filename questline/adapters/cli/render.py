@@ -43,7 +43,7 @@ def bar(ratio: float, width: int = 10) -> str:
 
 
 def leaderboard_table(entries: Iterable[LeaderboardEntry], title: str = "Leaderboard") -> Table:
-    table = Table(title=title, title_justify="left")
+    table = Table(title=title, title_justify="left", min_width=len(title))  # title on one line
     table.add_column("#", justify="right")
     table.add_column("learner")
     table.add_column("score", justify="right")
