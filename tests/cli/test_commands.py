@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -233,6 +234,20 @@ def test_ingest_then_replay(
     assert again.exit_code == 0, again.output
     assert "events.jsonl: 3 event(s), 0 recorded, 3 replay(s), 0 award(s) granted" in again.output
     assert stats(engine_call) == counts
+
+
+def test_ingest_shows_plain_progress_lines_when_stderr_is_not_a_terminal(
+    invoke: Invoke, course: list[int], tmp_path: Path
+) -> None:
+    register(invoke)
+    events = write_lines(tmp_path / "events.jsonl", lesson_events(course))
+    args = ("--chunk-size", "2", "--progress-interval", "0")
+    result = invoke("events", "ingest", str(events), *args)
+    assert result.exit_code == 0, result.output
+    progress = re.compile(r"events\.jsonl: (\d) of 3 lines, [\d,]+ events/s, (\d) recorded")
+    lines = [progress.fullmatch(line) for line in result.stderr.splitlines()]
+    assert [match and match.groups() for match in lines] == [("2", "2"), ("3", "3")]
+    assert "events.jsonl: 3 event(s), 3 recorded" in result.stdout
 
 
 def test_ingest_broken_json_names_the_line_and_writes_nothing(

@@ -7,14 +7,18 @@ events carry idempotency keys). With `--skip-invalid --rejects FILE`, a line tha
 parsed or that the engine refuses is written to the rejects file with its number and reason
 instead, and the chunk is recorded without it. A database error while a chunk is written (a
 lost connection, a constraint) stops the ingest either way, naming the chunk's lines.
+
+Progress goes to stderr: a bar on a terminal, otherwise (a log file, cron, systemd, CI) a plain
+line every `--progress-interval` seconds.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -32,6 +36,7 @@ from questline.plain_errors import plain_message, shortened
 from questline.rules.parsing import BOM, nesting_problem, without_bom
 
 DEFAULT_CHUNK = 500
+DEFAULT_PROGRESS_INTERVAL = 10.0
 
 
 class BadLine(click.ClickException):
@@ -176,7 +181,52 @@ async def _record_lines(
         return
 
 
-async def _ingest(path: Path, chunk_size: int, rejects: Rejects | None) -> IngestSummary:
+Advance = Callable[[int, IngestSummary], None]
+"""Told after each chunk: how many lines it held, and the summary so far."""
+
+
+@dataclass
+class PlainProgress:
+    """Progress as a plain line on stderr, at most once every `interval` seconds."""
+
+    name: str
+    total: int
+    interval: float
+    done: int = 0
+    started: float = field(default_factory=time.monotonic)
+    shown: float = field(default_factory=time.monotonic)
+
+    def __call__(self, lines: int, summary: IngestSummary) -> None:
+        self.done += lines
+        now = time.monotonic()
+        if now - self.shown < self.interval:
+            return
+        self.shown = now
+        rate = summary.events / max(now - self.started, 1e-6)
+        recorded = summary.events - summary.replays
+        click.echo(
+            f"{self.name}: {self.done:,} of {self.total:,} lines, {rate:,.0f} events/s, "
+            f"{recorded:,} recorded",
+            err=True,
+        )
+
+
+@contextmanager
+def progress_shown(path: Path, total: int, interval: float) -> Iterator[Advance]:
+    """A progress bar when stderr is a terminal, plain lines (:class:`PlainProgress`) if not."""
+    err = console(stderr=True)
+    if not err.is_terminal:
+        yield PlainProgress(path.name, total, interval)
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=err) as progress:
+        task = progress.add_task(f"ingesting {path.name}", total=total)
+        yield lambda lines, _: progress.advance(task, lines)
+
+
+async def _ingest(
+    path: Path, chunk_size: int, rejects: Rejects | None, interval: float
+) -> IngestSummary:
     try:
         total = sum(1 for _ in numbered_lines(path))
     except UnicodeDecodeError as error:
@@ -184,14 +234,12 @@ async def _ingest(path: Path, chunk_size: int, rejects: Rejects | None) -> Inges
             f"{path.name}: not UTF-8 text ({error.reason} at byte {error.start})"
         ) from None
     summary = IngestSummary()
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     async with open_engine() as engine:
-        with Progress(*columns, TimeElapsedColumn(), console=console()) as progress:
-            task = progress.add_task(f"ingesting {path.name}", total=total)
+        with progress_shown(path, total, interval) as advance:
             lines = numbered_lines(path)
             while chunk := list(islice(lines, chunk_size)):
                 await _record_chunk(engine, path, chunk, summary, rejects)
-                progress.advance(task, len(chunk))
+                advance(len(chunk), summary)
     return summary
 
 
@@ -241,7 +289,20 @@ def events() -> None:
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="With --skip-invalid: the JSON Lines file of refused lines (line, reason, text).",
 )
-def ingest(file: Path, chunk_size: int, skip_invalid: bool, rejects_path: Path | None) -> None:
+@click.option(
+    "--progress-interval",
+    default=DEFAULT_PROGRESS_INTERVAL,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="When stderr is not a terminal: seconds between plain progress lines.",
+)
+def ingest(
+    file: Path,
+    chunk_size: int,
+    skip_invalid: bool,
+    rejects_path: Path | None,
+    progress_interval: float,
+) -> None:
     """Record the events of a JSON Lines file, one event object per line.
 
     Fields: type, user_id or telegram_id, lesson_id, score, details, occurred_at (ISO 8601 with
@@ -256,7 +317,7 @@ def ingest(file: Path, chunk_size: int, skip_invalid: bool, rejects_path: Path |
         rejects = None
         if rejects_path is not None:
             rejects = Rejects(stack.enter_context(rejects_path.open("w", encoding="utf-8")))
-        summary = run(_ingest(file, chunk_size, rejects))
+        summary = run(_ingest(file, chunk_size, rejects, progress_interval))
     awarded = sum(summary.awards.values())
     refused = f", {rejects.count} rejected (see {rejects_path})" if rejects else ""
     click.echo(

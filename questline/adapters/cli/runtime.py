@@ -34,9 +34,9 @@ def plugin_manager() -> PluginManager:
     return build_plugin_manager()
 
 
-def console() -> Console:
-    """A rich console on the current stdout (looked up at print time)."""
-    return Console(highlight=False)
+def console(*, stderr: bool = False) -> Console:
+    """A rich console on the current stdout, or stderr (looked up at print time)."""
+    return Console(highlight=False, stderr=stderr)
 
 
 def one_line(error: BaseException) -> str:
