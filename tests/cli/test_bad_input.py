@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -16,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
+from sqlalchemy.exc import OperationalError
 
+from questline.adapters.cli.runtime import database_message
 from questline.engine.db import create_engine, is_sqlite
 from questline.engine.limits import MAX_DETAILS_BYTES
 from questline.rules.loading import CATALOG_DIR
@@ -243,6 +246,39 @@ def test_a_database_error_names_the_lines_and_what_was_committed(
     assert again.exit_code == 0, again.output
     assert "flaky.jsonl: 5 event(s), 3 recorded, 2 replay(s)" in again.stdout
     assert stats(engine_call)["events"] == 5
+
+
+def test_a_database_locked_by_another_writer_is_named(
+    invoke: Invoke,
+    cli_url: str,
+    engine_call: Callable[..., Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another process holds SQLite's write lock past the busy timeout (shortened here)."""
+    if not is_sqlite(cli_url):
+        pytest.skip("SQLite's write lock")
+    register(invoke)
+    monkeypatch.setattr("questline.engine.db.SQLITE_BUSY_TIMEOUT_MS", 50)
+    holder = sqlite3.connect(make_url(cli_url).database or "", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        result = invoke(
+            "events", "ingest", str(write_lines(tmp_path / "in.jsonl", [event("LOGIN")]))
+        )
+    finally:
+        holder.close()
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: database {cli_url} is locked by another writer; nothing was written, and "
+        "running the command again once it is done is safe\n",
+    )
+    assert stats(engine_call)["events"] == 0
+
+
+def test_a_lock_met_while_writing_is_named() -> None:
+    error = OperationalError("INSERT …", {}, sqlite3.OperationalError("database is locked"))
+    assert database_message(error) == "database error: the database is locked by another writer"
 
 
 def test_skip_invalid_records_the_good_lines_and_writes_the_refused_ones(
