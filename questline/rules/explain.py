@@ -18,6 +18,7 @@ from questline.rules.analysis import (
     _conjuncts,
     _part_progress,
     _threshold,
+    _var_name,
     fact_reads,
     operator_call,
     progress,
@@ -106,18 +107,24 @@ def _fmt(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False) if not isinstance(value, int) else str(value)
 
 
+def _shown(value: Any, locale: str | None) -> str:
+    """A fact's value in a sentence: no value (null, missing) is "none"."""
+    return _word("missing", locale) if value is None or value is MISSING else _fmt(value)
+
+
 def _threshold_shortfall(
-    part: ProgressPart, catalog: FactCatalog, locale: str | None = None
+    part: ProgressPart, facts: Mapping[str, Any], catalog: FactCatalog, locale: str | None = None
 ) -> Shortfall:
     spec = catalog.get(part.fact)
     current, target = part.current, part.target
     if part.op == "==":
         name = fact_name(part.fact, locale) if locale else None
-        noun = name or (spec.noun if spec and spec.noun else part.fact)
-        text = (
-            f"{_word('exactly', locale)} {_fmt(target)} {noun}"
-            f" ({_word('now', locale)} {_fmt(current)})"
-        )
+        now = f"({_word('now', locale)} {_shown(lookup_fact(facts, part.fact), locale)})"
+        if _is_count(part.fact, catalog):  # "needs exactly 5 completed lessons"
+            noun = name or (spec.noun if spec and spec.noun else part.fact)
+            text = f"{_word('exactly', locale)} {_fmt(target)} {noun} {now}"
+        else:  # a rank, an hour…: "needs your rank last month == 1"
+            text = f"{_word('needs', locale)} {name or part.fact} {part.op} {_fmt(target)} {now}"
         return Shortfall("exact", text, part.fact, current, target, part.pointer)
     missing = part.missing
     step = more_phrase(part.fact, int(missing), locale) if float(missing).is_integer() else None
@@ -161,6 +168,8 @@ def _render(node: Any, locale: str | None = None) -> str:
         return "(" + f" {joiner} ".join(inner(a) for a in args) + ")"
     if op == "!":
         return f"{_word('not', locale)} {inner(args[0])}" if args else "not"
+    if op == "!!" and args:  # a value is needed: the fact itself names it
+        return inner(args[0])
     return json.dumps(node, ensure_ascii=False)
 
 
@@ -170,11 +179,14 @@ def _condition_shortfall(
     facts: Mapping[str, Any],
     evaluator: RuleEvaluator,
     locale: str | None = None,
+    *,
+    unmet: bool = False,
 ) -> Shortfall | None:
+    """The shortfall of a false condition (or of one `unmet` whatever it evaluates to)."""
     traced = evaluator.trace(node, facts)
     if traced["error"]:
         return Shortfall("error", f"{_render(node)} could not be evaluated: {traced['error']}")
-    if evaluator.truthy(traced["result"]):
+    if not unmet and evaluator.truthy(traced["result"]):
         return None
     values: dict[str, Any] = {}
     for read in fact_reads(node):
@@ -182,7 +194,7 @@ def _condition_shortfall(
             value = lookup_fact(facts, read.name)
             values[read.name] = None if value is MISSING else value
     shown = ", ".join(
-        f"{fact_name(k, locale) if locale else k} {_word('is', locale)} {_fmt(v)}"
+        f"{fact_name(k, locale) if locale else k} {_word('is', locale)} {_shown(v, locale)}"
         for k, v in values.items()
     )
     rendered = _render(node, locale)
@@ -217,6 +229,30 @@ def _closest_branch(
     return -negative_index, branch
 
 
+def _presence_test(node: Any) -> str | None:
+    """The fact that ``{"!!": {"var": fact}}`` tests for a value, if ``node`` is such a test."""
+    call = operator_call(node)
+    if call is None or call[0] != "!!":
+        return None
+    args = call[1] if isinstance(call[1], list) else [call[1]]
+    return _var_name(args[0]) if len(args) == 1 else None
+
+
+def _unset_guards(conjuncts: list[tuple[Any, str]], facts: Mapping[str, Any]) -> set[str]:
+    """Facts without a value whose presence test guards other conditions of the ``and``
+    (``!!`` rank and rank <= 3): those conditions explain what is needed, the test does not
+    (null reads as 0, so they may even hold)."""
+    tested = {_presence_test(node) for node, _ in conjuncts} - {None}
+    unset = {fact for fact in tested if lookup_fact(facts, fact) in (None, MISSING)}
+    guarded = {
+        read.name
+        for node, _ in conjuncts
+        if _presence_test(node) is None
+        for read in fact_reads(node)
+    }
+    return {fact for fact in unset if fact in guarded}
+
+
 def _is_count(fact: str, catalog: FactCatalog) -> bool:
     spec = catalog.get(fact)
     return spec is not None and spec.type.is_numeric and spec.noun is not None
@@ -247,7 +283,15 @@ def explain(
     if holds:
         return Explanation(True, ())
     shortfalls: list[Shortfall] = []
-    for node, pointer in _conjuncts(criteria, ""):
+    conjuncts = list(_conjuncts(criteria, ""))
+    unset = _unset_guards(conjuncts, facts)
+    for node, pointer in conjuncts:
+        if _presence_test(node) in unset:
+            continue
+        if unset & {read.name for read in fact_reads(node)}:
+            found = _condition_shortfall(node, pointer, facts, evaluator, locale, unmet=True)
+            shortfalls.extend([found] if found else [])
+            continue
         call = operator_call(node)
         branches = call[1] if call is not None and call[0] == "or" else None
         closest = _closest_branch(branches, facts, catalog) if isinstance(branches, list) else None
@@ -265,7 +309,7 @@ def explain(
         spec = catalog.get(part.fact) if part is not None else None
         if state is not None and (spec is None or spec.type.is_numeric):
             if not state.satisfied:
-                shortfalls.append(_threshold_shortfall(state, catalog, locale))
+                shortfalls.append(_threshold_shortfall(state, facts, catalog, locale))
             continue
         found = _condition_shortfall(node, pointer, facts, evaluator, locale)
         if found is not None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from questline.adapters.cli import QuestlineGroup
@@ -177,6 +178,25 @@ def test_rules_diff_says_what_a_load_would_change_and_writes_nothing(
     broken.write_text('{"slug": "x"')
     refused = invoke("rules", "diff", str(broken))
     assert refused.exit_code == 1 and "invalid JSON" in refused.output
+
+
+@pytest.mark.parametrize(
+    ("slug", "language", "needed"),
+    [
+        ("weekly-podium", "en", ": needs your rank last week <= 3 (your rank last week is none)"),
+        ("monthly-champion", None, " needs leaderboard.last_month_rank == 1 (now none)"),
+        ("monthly-champion", "ru", ": нужно ваше место в прошлом месяце == 1 (сейчас нет)"),
+    ],
+)
+def test_rules_explain_a_rank_the_learner_does_not_have(
+    invoke: Invoke, slug: str, language: str | None, needed: str
+) -> None:
+    assert invoke("rules", "load", str(CATALOG_DIR)).exit_code == 0
+    register(invoke)
+    args = ("--lang", language) if language else ()
+    explained = invoke("rules", "explain", slug, "--user", str(LEARNER), *args)
+    assert explained.exit_code == 0, explained.output
+    assert explained.output.splitlines()[-1] == f"Ada{needed}"
 
 
 def test_rules_explain_and_preview(invoke: Invoke, course: list[int], tmp_path: Path) -> None:
