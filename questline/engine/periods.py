@@ -30,6 +30,7 @@ from sqlalchemy import Select, and_, bindparam, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.errors import QuestlineError
+from questline.engine.limits import EARLIEST, LATEST
 from questline.engine.models import (
     Achievement,
     ActivityLog,
@@ -70,11 +71,15 @@ def period_named(name: str) -> Period:
 
 
 def moment_at(at: datetime | None) -> datetime:
-    """`at` as a UTC moment (default: now); a time without a time zone is refused."""
+    """`at` as a UTC moment (default: now); a time without a time zone, or outside the
+    times an event may have (EARLIEST to LATEST), is refused."""
     if at is None:
         return utcnow()
     if at.tzinfo is None or at.utcoffset() is None:
         raise QuestlineError(f"time {at.isoformat()} has no time zone (give a UTC offset)")
+    if not EARLIEST <= at <= LATEST:
+        bounds = f"{EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC)"
+        raise QuestlineError(f"time {at.isoformat()} must lie between {bounds}")
     return at.astimezone(UTC)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -351,6 +351,20 @@ async def test_an_empty_week_closes_with_no_awards(berlin: Engine) -> None:
         (lambda e: e.top(5, period="year"), 'unknown period "year" (use one of: week, month, all)'),
         (lambda e: e.around(user_id=1, period="Week"), 'unknown period "Week"'),
         (lambda e: e.top(5, period="week", at=datetime(2026, 3, 30)), "has no time zone"),
+        (
+            lambda e: e.top(
+                5,
+                period="month",
+                at=datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-1))),
+            ),
+            "must lie between 1000-01-02 and 9999-12-30 (UTC)",
+        ),
+        (
+            lambda e: e.around(
+                user_id=1, period="week", at=datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1)))
+            ),
+            "must lie between",
+        ),
         (lambda e: e.close_period("all"), '"all" never closes'),
         (lambda e: e.close_period("fortnight"), 'unknown period "fortnight"'),
         (lambda e: e.close_period("week", at=datetime(2026, 3, 30)), "has no time zone"),
