@@ -237,6 +237,31 @@ async def test_validation_of_path_and_query(client: AsyncClient, keys: Keys) -> 
     assert assert_problem(response, 422, "validation-error")["errors"][0]["parameter"] == "limit"
 
 
+@pytest.mark.parametrize(
+    ("at", "detail"),
+    [
+        ("2026-03-15T12:00:00", "time 2026-03-15T12:00:00 has no time zone (give a UTC offset)"),
+        (
+            "9999-12-31T23:59:59-01:00",
+            "time 9999-12-31T23:59:59-01:00 must lie between 1000-01-02 and 9999-12-30 (UTC)",
+        ),
+        (
+            "0001-01-01T00:00:00+01:00",
+            "time 0001-01-01T00:00:00+01:00 must lie between 1000-01-02 and 9999-12-30 (UTC)",
+        ),
+    ],
+)
+async def test_leaderboard_time_without_an_offset_or_out_of_range(
+    client: AsyncClient, keys: Keys, at: str, detail: str
+) -> None:
+    for period in ("week", "month"):
+        response = await client.get(
+            "/v1/leaderboard", params={"period": period, "at": at}, headers=bearer(keys.reader)
+        )
+        body = assert_problem(response, 422, "validation-error")
+        assert body["errors"] == [{"parameter": "at", "detail": detail}]
+
+
 async def test_invalid_rule_and_unknown_rule(client: AsyncClient, keys: Keys, learner: int) -> None:
     admin = bearer(keys.admin)
     rule = {"slug": "Bad Slug", "type": "LESSON_COMPLETED", "title": "x", "points": 1}

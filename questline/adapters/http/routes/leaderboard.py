@@ -7,13 +7,16 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import AfterValidator
 
 from questline.adapters.http.routes.common import AUTH_ERRORS, EngineDep, errors
 from questline.adapters.http.schemas import Leaderboard, Standing
 from questline.adapters.http.security import require
 from questline.engine.api_keys import Scope
+from questline.engine.errors import QuestlineError
+from questline.engine.events import OCCURRED_AT_PATTERN
 from questline.engine.limits import BIGINT_MAX
-from questline.engine.periods import Period
+from questline.engine.periods import Period, moment_at
 
 MAX_LIMIT = 100
 
@@ -22,6 +25,17 @@ router = APIRouter(
     dependencies=[Depends(require(Scope.READ))],
     responses=errors(*AUTH_ERRORS, 404, 422),
 )
+
+
+def _moment(value: datetime) -> datetime:
+    """A time the engine takes for a period: with a UTC offset, within occurred_at's years."""
+    try:
+        return moment_at(value)
+    except QuestlineError as error:
+        raise ValueError(str(error)) from None
+
+
+Moment = Annotated[datetime, AfterValidator(_moment)]
 
 
 @router.get("/leaderboard")
@@ -42,10 +56,11 @@ async def leaderboard(
         ),
     ] = Period.ALL,
     at: Annotated[
-        datetime | None,
+        Moment | None,
         Query(
             description="For `week` and `month`: the period holding this time (ISO 8601 with "
-            "a UTC offset); default now"
+            "a UTC offset, from 1000-01-02 to 9999-12-30 in UTC); default now",
+            json_schema_extra={"pattern": OCCURRED_AT_PATTERN},
         ),
     ] = None,
 ) -> Leaderboard:
