@@ -229,6 +229,28 @@ async def test_unknown_route_and_method(client: AsyncClient, keys: Keys) -> None
     assert response.headers["allow"] == "POST"
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("DELETE", "/v1/learners/42", "GET, HEAD, PUT"),
+        ("POST", "/v1/learners/42/rank", "GET, HEAD"),
+        ("HEAD", "/v1/events", "POST"),
+        ("GET", "/v1/rules:explain", "POST"),
+    ],
+)
+async def test_allow_lists_every_method_of_the_path(
+    client: AsyncClient, keys: Keys, method: str, path: str, allow: str
+) -> None:
+    response = await client.request(method, path, headers=bearer(keys.admin))
+    assert response.status_code == 405
+    assert response.headers["allow"] == allow
+    if method == "HEAD":
+        assert response.content == b""
+    else:
+        body = assert_problem(response, 405, "method-not-allowed")
+        assert body["detail"] == f"{method} is not allowed on {path}"
+
+
 async def test_validation_of_path_and_query(client: AsyncClient, keys: Keys) -> None:
     response = await client.get("/v1/learners/abc", headers=bearer(keys.reader))
     body = assert_problem(response, 422, "validation-error")

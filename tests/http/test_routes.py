@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
 from httpx import AsyncClient
 
+from questline.adapters.http.plugin import plugin
 from questline.engine import Engine
 from questline.engine.views import LessonView
 from tests.engine.conftest import T0
@@ -28,6 +30,41 @@ def completed(telegram_id: int, lesson: LessonView, **extra: object) -> dict:
 async def test_health_and_ready_need_no_key(client: AsyncClient) -> None:
     assert (await client.get("/v1/health")).json() == {"status": "ok"}
     assert (await client.get("/v1/ready")).json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("path", "key", "status"),
+    [
+        ("/v1/health", None, 200),
+        ("/v1/leaderboard?limit=3", "reader", 200),
+        ("/v1/learners/1001/progress", "reader", 200),
+        ("/v1/learners/999", "reader", 404),
+        ("/v1/leaderboard", None, 401),
+        ("/v1/achievements", "reader", 403),
+    ],
+)
+async def test_head_answers_as_get_without_content(
+    client: AsyncClient, keys: Keys, learner: int, path: str, key: str | None, status: int
+) -> None:
+    headers = bearer(getattr(keys, key)) if key else {}
+    get = await client.get(path, headers=headers)
+    head = await client.head(path, headers=headers)
+    assert (get.status_code, head.status_code) == (status, status)
+    assert head.content == b""
+    for name in ("content-type", "content-length", "www-authenticate"):
+        assert head.headers.get(name) == get.headers.get(name)
+
+
+async def test_head_on_the_award_stream_ends_once_its_headers_are_sent(
+    client: AsyncClient, keys: Keys, engine: Engine
+) -> None:
+    response = await asyncio.wait_for(
+        client.head("/v1/awards/stream", headers=bearer(keys.reader)), 5
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.content == b""
+    assert plugin.streams(engine).subscribers == 0
 
 
 async def test_put_registers_then_updates_and_get_reads(client: AsyncClient, keys: Keys) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from questline.adapters.http import problems
+from questline.adapters.http.methods import HeadAsGet
 from questline.adapters.http.plugin import plugin
 from questline.adapters.http.problems import Problem
 from questline.adapters.http.routes import awards, events, health, leaderboard, learners, rules
@@ -134,6 +135,7 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         request_timeout=settings.request_timeout,
     )
+    app.add_middleware(HeadAsGet)  # outside the gate, which then sees a GET
     app.add_exception_handler(Problem, _problem)
     app.add_exception_handler(QuestlineError, _engine_error)
     app.add_exception_handler(RequestValidationError, _validation)

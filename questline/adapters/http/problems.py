@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from questline.adapters.http.methods import allowed_methods
 from questline.engine import EventRejected
 from questline.engine.errors import (
     IdempotencyKeyReused,
@@ -233,6 +234,8 @@ def from_validation(error: RequestValidationError) -> Problem:
 def from_http(error: StarletteHTTPException, request: Request) -> Problem:
     kind = HTTP_STATUSES.get(error.status_code, INTERNAL)
     headers = dict(error.headers) if error.headers else None
+    if kind is METHOD_NOT_ALLOWED:  # the route's own Allow names only its own methods
+        headers = {"Allow": ", ".join(allowed_methods(request.scope))}
     detail = {
         NOT_FOUND: f"no route at {request.url.path}",
         METHOD_NOT_ALLOWED: f"{request.method} is not allowed on {request.url.path}",
