@@ -45,6 +45,31 @@ async def test_malformed_json(client: AsyncClient, writer: dict, db: AsyncEngine
     assert await row_counts(db) == before
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/v1/events"),
+        ("POST", "/v1/events:batch"),
+        ("PUT", "/v1/learners/1001"),
+        ("POST", "/v1/rules:validate"),
+        ("POST", "/v1/rules:explain"),
+    ],
+)
+async def test_an_empty_body_is_malformed_json(
+    client: AsyncClient, keys: Keys, db: AsyncEngine, method: str, path: str
+) -> None:
+    before = await row_counts(db)
+    response = await client.request(
+        method,
+        path,
+        content=b"",
+        headers={**bearer(keys.admin), "Content-Type": "application/json"},
+    )
+    body = assert_problem(response, 400, "malformed-json")
+    assert body["detail"] == "the body is empty; send a JSON document"
+    assert await row_counts(db) == before
+
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
 async def test_wrong_content_type(
     client: AsyncClient, writer: dict, learner: int, content_type: str | None

@@ -8,6 +8,7 @@ from fastapi import Depends, Header, Request
 
 from questline.adapters.http.problems import (
     KINDS,
+    MALFORMED_JSON,
     UNSUPPORTED_MEDIA_TYPE,
     Problem,
     ProblemDetails,
@@ -59,14 +60,17 @@ def _preferred_language(
 LanguageDep = Annotated[str | None, Depends(_preferred_language)]
 
 
-def json_body(request: Request) -> None:
-    """Refuse a body that is not declared as JSON (application/json or any +json type)."""
+async def json_body(request: Request) -> None:
+    """Refuse a body that is not declared as JSON (application/json or any +json type), and
+    an empty one (no JSON at all, which FastAPI would take as a missing body)."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json" and not (
         media.startswith("application/") and media.endswith("+json")
     ):
         shown = media or "none"
         raise Problem(UNSUPPORTED_MEDIA_TYPE, f"send the body as application/json (got {shown})")
+    if not await request.body():
+        raise Problem(MALFORMED_JSON, "the body is empty; send a JSON document")
 
 
 AUTH_ERRORS = (401, 403, 429)
