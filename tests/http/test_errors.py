@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 
@@ -282,6 +283,76 @@ async def test_validation_of_path_and_query(client: AsyncClient, keys: Keys) -> 
     assert body["errors"][0]["parameter"] == "telegram_id"
     response = await client.get("/v1/leaderboard?limit=0", headers=bearer(keys.reader))
     assert assert_problem(response, 422, "validation-error")["errors"][0]["parameter"] == "limit"
+
+
+TOO_BIG = 2**53  # one past the largest integer every JSON reader holds exactly
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload", "where"),
+    [
+        ("POST", "/v1/events", {"type": "LOGIN", "telegram_id": TOO_BIG}, "/telegram_id"),
+        (
+            "POST",
+            "/v1/events:batch",
+            {"events": [{"type": "LOGIN", "telegram_id": TOO_BIG}]},
+            "/events/0/telegram_id",
+        ),
+        (
+            "POST",
+            "/v1/rules:explain",
+            {"slug": "first-lesson", "telegram_id": TOO_BIG},
+            "/telegram_id",
+        ),
+        ("PUT", f"/v1/learners/{TOO_BIG}", {}, "telegram_id"),
+        ("GET", f"/v1/learners/{TOO_BIG}/progress", None, "telegram_id"),
+        ("GET", f"/v1/leaderboard?around={TOO_BIG}", None, "around"),
+        ("GET", f"/v1/awards/stream?telegram_id={TOO_BIG}", None, "telegram_id"),
+    ],
+)
+async def test_every_telegram_id_stops_at_2_to_the_53_minus_1(
+    client: AsyncClient,
+    keys: Keys,
+    db: AsyncEngine,
+    method: str,
+    path: str,
+    payload: dict | None,
+    where: str,
+) -> None:
+    before = await row_counts(db)
+    # bounded: a stream that took the id would never end
+    response = await asyncio.wait_for(
+        client.request(method, path, json=payload, headers=bearer(keys.admin)), 10
+    )
+    body = assert_problem(response, 422, "validation-error")
+    field = "pointer" if where.startswith("/") else "parameter"
+    assert body["errors"] == [{field: where, "detail": "must be at most 9,007,199,254,740,991"}]
+    assert await row_counts(db) == before
+
+
+async def test_the_largest_telegram_id_is_taken(
+    client: AsyncClient, keys: Keys, writer: dict
+) -> None:
+    largest = TOO_BIG - 1
+    assert (await client.put(f"/v1/learners/{largest}", json={}, headers=writer)).status_code == 200
+    response = await client.post("/v1/events", json=login(largest), headers=writer)
+    assert response.status_code == 201, response.text
+    response = await client.get(f"/v1/leaderboard?around={largest}", headers=bearer(keys.reader))
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/learners/1.0", "/v1/learners/+1", "/v1/learners/1e3", "/v1/leaderboard?around=1.0"],
+)
+async def test_a_telegram_id_in_a_path_or_query_is_digits_only(
+    client: AsyncClient, keys: Keys, learner: int, path: str
+) -> None:
+    response = await client.get(path, headers=bearer(keys.reader))
+    body = assert_problem(response, 422, "validation-error")
+    [error] = body["errors"]
+    assert error["parameter"] in ("telegram_id", "around")
+    assert error["detail"].startswith("must be written in digits 0-9, not ")
 
 
 @pytest.mark.parametrize(

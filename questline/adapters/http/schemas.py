@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from annotated_types import Interval
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue
 
 from questline.adapters.http.settings import MAX_BATCH
-from questline.engine import Event
+from questline.engine import Event as EngineEvent
 from questline.engine.events import JSON_INT_MAX, JsonInteger
 from questline.engine.models import ProgressStatus
 from questline.engine.views import (
@@ -22,6 +23,19 @@ from questline.engine.views import (
 )
 
 TelegramId = Field(ge=1, le=JSON_INT_MAX, description="The learner's Telegram id")
+"""Every Telegram id the API takes is 1 to 2^53 - 1, the largest integer every JSON reader
+holds exactly (Telegram ids fit); the engine itself takes up to BIGINT."""
+
+
+def _digits(value: Any) -> Any:
+    """A Telegram id in a path or query is written in digits: "1.0" or "+1" is not one."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError(f"must be written in digits 0-9, not {value!r}")
+    return value
+
+
+TelegramIdParam = Annotated[int, Interval(ge=1, le=JSON_INT_MAX), BeforeValidator(_digits)]
+"""A Telegram id as a path or query parameter."""
 
 
 class Strict(BaseModel):
@@ -29,6 +43,14 @@ class Strict(BaseModel):
 
 
 # -- requests --------------------------------------------------------------------------------
+
+
+class Event(EngineEvent):
+    """One thing a learner did. Identify the learner by `user_id` or by `telegram_id` (at
+    most 2^53 - 1, as everywhere in the API). Numbers are taken as the JSON Schema types
+    them: 42 and 42.0 are integers, a string such as "42" and a boolean are not."""
+
+    telegram_id: Annotated[int | None, JsonInteger] = Field(default=None, ge=1, le=JSON_INT_MAX)
 
 
 class EventBatch(Strict):

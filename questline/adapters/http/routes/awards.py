@@ -10,10 +10,9 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from questline.adapters.http.plugin import plugin
 from questline.adapters.http.routes.common import AUTH_ERRORS, EngineDep, errors
-from questline.adapters.http.schemas import Award
+from questline.adapters.http.schemas import Award, TelegramIdParam
 from questline.adapters.http.security import require
 from questline.engine.api_keys import Scope
-from questline.engine.limits import BIGINT_MAX
 
 router = APIRouter(
     tags=["awards"],
@@ -35,7 +34,7 @@ router = APIRouter(
 async def award_stream(
     engine: EngineDep,
     telegram_id: Annotated[
-        int | None, Query(ge=1, le=BIGINT_MAX, description="Only this learner's awards")
+        TelegramIdParam | None, Query(description="Only this learner's awards")
     ] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """Each award granted from now on as an `award` event; `id` is "<user_id>:<slug>"."""

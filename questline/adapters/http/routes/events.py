@@ -24,6 +24,7 @@ from questline.adapters.http.schemas import (
     Queued,
     Recorded,
 )
+from questline.adapters.http.schemas import Event as JsonEvent
 from questline.adapters.http.security import require
 from questline.adapters.http.settings import MAX_BATCH
 from questline.adapters.nats.publisher import Publisher, PublishFailed
@@ -105,7 +106,7 @@ async def queue_all(publisher: Publisher, events: list[Event]) -> BatchQueued:
     },
 )
 async def record_event(
-    event: Event,
+    event: JsonEvent,
     response: Response,
     engine: EngineDep,
     publisher: PublisherDep,

@@ -10,12 +10,11 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import AfterValidator
 
 from questline.adapters.http.routes.common import AUTH_ERRORS, EngineDep, errors
-from questline.adapters.http.schemas import Leaderboard, Standing
+from questline.adapters.http.schemas import Leaderboard, Standing, TelegramIdParam
 from questline.adapters.http.security import require
 from questline.engine.api_keys import Scope
 from questline.engine.errors import QuestlineError
 from questline.engine.events import OCCURRED_AT_PATTERN
-from questline.engine.limits import BIGINT_MAX
 from questline.engine.periods import Period, moment_at
 
 MAX_LIMIT = 100
@@ -43,10 +42,8 @@ async def leaderboard(
     engine: EngineDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many entries")] = 10,
     around: Annotated[
-        int | None,
-        Query(
-            ge=1, le=BIGINT_MAX, description="A Telegram id: `limit` entries around that learner"
-        ),
+        TelegramIdParam | None,
+        Query(description="A Telegram id: `limit` entries around that learner"),
     ] = None,
     period: Annotated[
         Period,

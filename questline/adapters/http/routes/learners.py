@@ -22,14 +22,14 @@ from questline.adapters.http.schemas import (
     Progress,
     Rank,
     Standing,
+    TelegramIdParam,
 )
 from questline.adapters.http.security import require
 from questline.engine import UserProfile
 from questline.engine.api_keys import Scope
-from questline.engine.limits import BIGINT_MAX
 
 router = APIRouter(prefix="/learners", tags=["learners"], responses=errors(*AUTH_ERRORS, 404, 422))
-TelegramId = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="The learner's Telegram id")]
+TelegramId = Annotated[TelegramIdParam, Path(description="The learner's Telegram id")]
 READ = [Depends(require(Scope.READ))]
 
 LEARNER_LINKS = {
