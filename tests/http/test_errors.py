@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.adapters.http import problems
 from questline.adapters.http.app import create_app
-from questline.adapters.http.settings import HttpSettings
+from questline.adapters.http.settings import RATE_LIMIT_ENV, HttpSettings, SettingsError
 from questline.engine import Engine, EventRejected
 from questline.engine.db import create_engine, database_unreachable
 from questline.engine.errors import ContentError, InvalidEvent, NoChallenge, UnknownUser
@@ -406,6 +406,19 @@ async def test_rate_limit_per_key(engine: Engine, keys: Keys) -> None:
         assert 1 <= int(response.headers["retry-after"]) <= 60
         # another key has its own allowance
         assert (await client.get("/v1/leaderboard", headers=bearer(keys.admin))).is_success
+
+
+@pytest.mark.parametrize("rate", ["0/second", "100/hour; 0/second", "00/minute"])
+def test_a_rate_limit_that_allows_nothing_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, rate: str
+) -> None:
+    monkeypatch.setenv(RATE_LIMIT_ENV, rate)
+    with pytest.raises(SettingsError) as refused:
+        HttpSettings.from_env()
+    assert str(refused.value) == (
+        f'QUESTLINE_HTTP_RATE_LIMIT="{rate}" allows no request at all '
+        "(each limit must allow at least 1)"
+    )
 
 
 async def test_not_ready_and_internal_error_on_an_unmigrated_database(tmp_path) -> None:

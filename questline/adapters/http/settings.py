@@ -39,12 +39,18 @@ class HttpSettings:
 
     def limits(self) -> list[RateLimitItem]:
         try:
-            return [parse(part) for part in self.rate_limit.split(";") if part.strip()]
+            limits = [parse(part) for part in self.rate_limit.split(";") if part.strip()]
         except ValueError:
             raise SettingsError(
                 f'{RATE_LIMIT_ENV}="{self.rate_limit}" is not a rate limit '
                 '(write e.g. "100/second" or "100/second; 5000/hour")'
             ) from None
+        if any(limit.amount < 1 for limit in limits):
+            raise SettingsError(
+                f'{RATE_LIMIT_ENV}="{self.rate_limit}" allows no request at all '
+                "(each limit must allow at least 1)"
+            )
+        return limits
 
     @classmethod
     def from_env(cls) -> HttpSettings:
