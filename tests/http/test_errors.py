@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 
 import pytest
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -17,7 +20,7 @@ from questline.adapters.http import problems
 from questline.adapters.http.app import create_app
 from questline.adapters.http.settings import RATE_LIMIT_ENV, HttpSettings, SettingsError
 from questline.engine import Engine, EventRejected
-from questline.engine.db import create_engine, database_unreachable
+from questline.engine.db import create_engine, database_unreachable, is_mysql
 from questline.engine.errors import ContentError, InvalidEvent, NoChallenge, UnknownUser
 from questline.engine.views import LessonView
 from tests.engine.conftest import T0, row_counts
@@ -454,6 +457,39 @@ async def test_no_free_connection_in_the_pool_is_503_not_a_server_error(
             assert (await client.get("/v1/leaderboard", headers=bearer(keys.reader))).is_success
     finally:
         await engine.shutdown()
+
+
+async def test_a_locked_sqlite_database_gets_503_at_the_deadline_not_when_it_is_unlocked(
+    engine: Engine, keys: Keys, learner: int, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another connection holds SQLite's write lock for 8 s: the 503 leaves at the 1 s
+    deadline, while the cut-off request waits out the lock in the background and then gives
+    its connection back."""
+    if is_mysql(database_url):
+        pytest.skip("SQLite only")
+    app = create_app(engine, HttpSettings(request_timeout=1))
+    holder = sqlite3.connect(make_url(database_url).database, isolation_level=None)
+    try:
+        async with AsyncClient(transport=ASGITransport(app=app), base_url=BASE) as client:
+            holder.execute("BEGIN EXCLUSIVE")
+            asyncio.get_running_loop().call_later(8, holder.rollback)
+            started = time.monotonic()
+            response = await client.post(
+                "/v1/events", json=login(learner), headers=bearer(keys.writer)
+            )
+            assert time.monotonic() - started < 5
+            body = assert_problem(response, 503, "database-unavailable")
+            assert "no answer within 1 s" in body["detail"]
+            while engine.db.pool.checkedout():  # the cut-off request is still finishing
+                assert time.monotonic() - started < 30
+                await asyncio.sleep(0.1)
+            response = await client.post(
+                "/v1/events", json=login(learner), headers=bearer(keys.writer)
+            )
+            assert response.status_code == 201, response.text
+    finally:
+        holder.close()
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
 def test_a_locked_database_counts_as_unreachable_and_a_wrong_statement_does_not() -> None:

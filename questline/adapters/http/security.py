@@ -118,37 +118,70 @@ def limited(receive: Receive, max_body_bytes: int) -> Receive:
 
 class GateMiddleware:
     """Refuses oversized bodies and, on non-public paths, requests without a live key; answers
-    503 for a request whose response has not started within `request_timeout` seconds."""
+    503 for a request whose response has not started within `request_timeout` seconds.
+
+    The 503 leaves at the deadline: the request's work is cancelled and left to finish in the
+    background, since its cleanup may itself wait on the database (a rollback queued behind a
+    statement that waits for SQLite's lock). Whatever it sends after the deadline is dropped,
+    and an error it ends with is logged.
+    """
 
     def __init__(self, app: ASGIApp, max_body_bytes: int, request_timeout: float) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.request_timeout = request_timeout
+        self._finishing: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
+        started = late = False
 
-        async def send_noting_start(message: Message) -> None:
+        async def send_in_time(message: Message) -> None:
             nonlocal started
+            if late:
+                return  # the 503 went out in its place
             if message["type"] == "http.response.start":
                 started = True
-                deadline.reschedule(None)  # a stream may then run as long as it likes
+                if not deadline.expired():
+                    deadline.reschedule(None)  # a stream may then run as long as it likes
             await send(message)
 
         # the public paths answer at once or, /v1/ready, within a bound of their own
         limit = None if scope["path"] in PUBLIC_PATHS else self.request_timeout
+        work = asyncio.create_task(self._gate(scope, receive, send_in_time))
         try:
             async with asyncio.timeout(limit) as deadline:
-                await self._gate(scope, receive, send_noting_start)
+                await asyncio.shield(work)
+            return
         except TimeoutError:
-            if started or not deadline.expired():
+            if not deadline.expired():
                 raise
-            log.warning("%s: no answer within %g s", scope["path"], self.request_timeout)
-            problem = database_unavailable(f"no answer within {self.request_timeout:g} s")
-            await render(problem, Request(scope))(scope, receive, send)
+        except asyncio.CancelledError:
+            work.cancel()  # cancelled from outside: the work ends first, as if not shielded
+            await work
+            raise
+        if started:  # the response started as the deadline passed: it goes on
+            await work
+            return
+        late = True
+        work.cancel()
+        self._finish_in_background(work)
+        log.warning("%s: no answer within %g s", scope["path"], self.request_timeout)
+        problem = database_unavailable(f"no answer within {self.request_timeout:g} s")
+        await render(problem, Request(scope))(scope, receive, send)
+
+    def _finish_in_background(self, work: asyncio.Task[None]) -> None:
+        """Keep cancelled work until it ends (its connection then goes back to the pool), and
+        log an error it ends with."""
+        self._finishing.add(work)
+        work.add_done_callback(self._finished)
+
+    def _finished(self, work: asyncio.Task[None]) -> None:
+        self._finishing.discard(work)
+        if not work.cancelled() and work.exception() is not None:
+            log.error("a request cut off at its deadline failed", exc_info=work.exception())
 
     async def _gate(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
