@@ -51,6 +51,7 @@ __all__ = [
     "SUPPORTED_DRIVERS",
     "BoundedSessions",
     "DatabaseConfigError",
+    "DatabaseLocked",
     "answering",
     "check_connection",
     "create_engine",
@@ -61,6 +62,7 @@ __all__ = [
     "parse_database_url",
     "safe_url",
     "session_factory",
+    "sqlite_locked",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///questline.db"
@@ -76,6 +78,16 @@ _EXAMPLES = "e.g. sqlite+aiosqlite:///questline.db or mysql+aiomysql://user:pass
 
 class DatabaseConfigError(QuestlineError):
     """The database is misconfigured or unreachable; ``str(error)`` is one line for the user."""
+
+
+class DatabaseLocked(DatabaseConfigError):
+    """SQLite's write lock was held by another process past the busy timeout."""
+
+
+def sqlite_locked(error: BaseException | None) -> bool:
+    """Whether `error` is SQLite's "database is locked": another process kept the write lock
+    past the busy timeout."""
+    return isinstance(error, DBAPIError) and "database is locked" in str(error.orig)
 
 
 def database_url() -> str:
@@ -350,6 +362,10 @@ async def check_connection(engine: AsyncEngine) -> None:
         async with answering(database_timeout()), engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
     except (DBAPIError, OSError) as exc:
+        if sqlite_locked(exc):  # connected; its first transaction waited for another writer
+            raise DatabaseLocked(
+                f"database {safe_url(engine.url)} is locked by another writer"
+            ) from None
         reason = _first_line(exc)
         password = engine.url.password
         if password:
@@ -374,8 +390,4 @@ def database_unreachable(error: BaseException) -> bool:
     if not isinstance(error, DBAPIError):
         return False
     code = getattr(error.orig, "args", (None,))[0]
-    return (
-        error.connection_invalidated
-        or code in _UNREACHABLE_MYSQL_CODES
-        or "database is locked" in str(error.orig)
-    )
+    return error.connection_invalidated or code in _UNREACHABLE_MYSQL_CODES or sqlite_locked(error)

@@ -41,6 +41,7 @@ from questline.engine.db import (
     create_engine,
     database_timeout,
     session_factory,
+    sqlite_locked,
 )
 from questline.engine.dispatcher import Dispatcher, DispatchSettings
 from questline.engine.errors import (
@@ -157,7 +158,7 @@ class BackfillReport:
 
 def _retryable(error: OperationalError) -> bool:
     code = getattr(error.orig, "args", (None,))[0]
-    return code in RETRYABLE_MYSQL_ERRORS or "database is locked" in str(error.orig)
+    return code in RETRYABLE_MYSQL_ERRORS or sqlite_locked(error)
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterable[list[T]]:

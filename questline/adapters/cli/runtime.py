@@ -14,7 +14,14 @@ from rich.console import Console
 from sqlalchemy.exc import DBAPIError
 
 from questline.engine import Engine
-from questline.engine.db import DatabaseConfigError, answering, check_connection, safe_url
+from questline.engine.db import (
+    DatabaseConfigError,
+    DatabaseLocked,
+    answering,
+    check_connection,
+    safe_url,
+    sqlite_locked,
+)
 from questline.engine.errors import QuestlineError
 from questline.engine.limits import BIGINT_MAX
 from questline.engine.migrate import current_revision, head_revision, upgrade_database
@@ -45,19 +52,10 @@ def one_line(error: BaseException) -> str:
     return "; ".join(lines) or type(error).__name__
 
 
-LOCKED = "locked by another writer"
-
-
-def locked(error: BaseException | None) -> bool:
-    """Whether `error` is SQLite's "database is locked": another process kept the write lock
-    past the busy timeout."""
-    return isinstance(error, DBAPIError) and "database is locked" in str(error.orig)
-
-
 def database_message(error: DBAPIError) -> str:
     """A database error as one line: `database error: <the driver's first line>`."""
-    if locked(error):
-        return f"database error: the database is {LOCKED}"
+    if sqlite_locked(error):
+        return "database error: the database is locked by another writer"
     reason = one_line(error.orig) if error.orig is not None else one_line(error)
     return f"database error: {reason}"
 
@@ -83,13 +81,9 @@ async def ensure_migrated(engine: Engine) -> None:
     """Fail with one line unless the engine's database answers and is at the newest revision."""
     try:
         await check_connection(engine.db)
-    except DatabaseConfigError as error:
-        # the connection was made; its first transaction waited for another writer's lock
-        if not locked(error.__context__):
-            raise
-        raise DatabaseConfigError(
-            f"database {safe_url(engine.db.url)} is {LOCKED}; nothing was written, and running "
-            "the command again once it is done is safe"
+    except DatabaseLocked as error:
+        raise DatabaseLocked(
+            f"{error}; nothing was written, and running the command again once it is done is safe"
         ) from None
     async with answering(engine.sessions.seconds):
         current, head = await current_revision(engine.db), head_revision()
