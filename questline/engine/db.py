@@ -60,6 +60,7 @@ __all__ = [
     "is_mysql",
     "is_sqlite",
     "parse_database_url",
+    "reading",
     "safe_url",
     "session_factory",
     "sqlite_locked",
@@ -184,18 +185,26 @@ async def answering(seconds: float) -> AsyncIterator[None]:
 
 
 class BoundedSessions:
-    """Sessions from `factory` whose use must end within `seconds` (see `answering`)."""
+    """Sessions on `engine` whose use must end within `seconds` (see `answering`): for work
+    that may write (calling the object), or that only reads (`reading()`)."""
 
-    def __init__(self, factory: async_sessionmaker[AsyncSession], seconds: float) -> None:
-        self.factory = factory
+    def __init__(self, engine: AsyncEngine, seconds: float) -> None:
+        self.factories = (session_factory(engine), session_factory(reading(engine)))
         self.seconds = seconds
 
     def configure(self, **options: Any) -> None:
-        self.factory.configure(**options)
+        for factory in self.factories:
+            factory.configure(**options)
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[AsyncSession]:
-        async with answering(self.seconds), self.factory() as session:
+        async with answering(self.seconds), self.factories[0]() as session:
+            yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session that only reads: on SQLite it never waits for another writer."""
+        async with answering(self.seconds), self.factories[1]() as session:
             yield session
 
 
@@ -224,11 +233,24 @@ def _sqlite_pragmas(synchronous: str) -> Any:
     return on_connect
 
 
+READING = "questline_reading"
+"""Execution option of connections whose transactions only read (see `reading`)."""
+
+
+def reading(engine: AsyncEngine) -> AsyncEngine:
+    """`engine` (the same pool) for work that only reads. On SQLite its transactions start
+    with a deferred BEGIN: a snapshot of the write-ahead log that another process's write
+    transaction does not hold up; a write inside one would fail under contention."""
+    return engine.execution_options(**{READING: True})
+
+
 def _sqlite_on_begin(connection: Connection) -> None:
-    # Take the write lock when the transaction starts: two concurrent read-then-write
-    # transactions would otherwise deadlock on the lock upgrade and one would fail at once
-    # with "database is locked". Savepoints also need the transaction to be explicit.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A transaction that may write takes the write lock when it starts: two concurrent
+    # read-then-write transactions would otherwise deadlock on the lock upgrade and one would
+    # fail at once with "database is locked". Savepoints also need the transaction to be
+    # explicit. One that only reads takes no lock (WAL: readers and the writer never wait).
+    reads = connection.get_execution_options().get(READING, False)
+    connection.exec_driver_sql("BEGIN" if reads else "BEGIN IMMEDIATE")
 
 
 def _in_transaction(driver_connection: Any) -> bool:
@@ -359,7 +381,7 @@ async def check_connection(engine: AsyncEngine) -> None:
     """Open one connection and run ``SELECT 1`` within QUESTLINE_DB_TIMEOUT; failures become
     a one-line DatabaseConfigError."""
     try:
-        async with answering(database_timeout()), engine.connect() as conn:
+        async with answering(database_timeout()), reading(engine).connect() as conn:
             await conn.execute(text("SELECT 1"))
     except (DBAPIError, OSError) as exc:
         if sqlite_locked(exc):  # connected; its first transaction waited for another writer

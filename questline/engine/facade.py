@@ -40,7 +40,7 @@ from questline.engine.db import (
     answering,
     create_engine,
     database_timeout,
-    session_factory,
+    reading,
     sqlite_locked,
 )
 from questline.engine.dispatcher import Dispatcher, DispatchSettings
@@ -206,10 +206,8 @@ class Engine:
         """
         self._owns_db = not isinstance(bind, AsyncEngine)
         self.db = bind if isinstance(bind, AsyncEngine) else create_engine(bind)
-        self.sessions = BoundedSessions(
-            session_factory(self.db),
-            database_timeout() if timeout is None else timeout,
-        )
+        self.sessions = BoundedSessions(self.db, database_timeout() if timeout is None else timeout)
+        self.reader = reading(self.db)
         self.zone = zone_named(timezone)
         self.plugins = plugin_manager or build_plugin_manager()
         self.sessions.configure(info={outbox.LISTENERS: self.plugins})
@@ -266,7 +264,7 @@ class Engine:
         The engine keeps both in memory; content or rules changed by another process are
         seen after a reload (this engine's own load_content/load_rules reload by themselves).
         """
-        async with self.sessions() as session:
+        async with self.sessions.reading() as session:
             rows = await session.scalars(select(Achievement).order_by(Achievement.id))
             self.rulebook.replace(rows, await stored(session, AchievementTranslation))
             self._course = await Course.load(session)
@@ -358,13 +356,13 @@ class Engine:
 
     async def outbox_status(self) -> dict[str, int]:
         """Outbox entries per status: pending, done, dead."""
-        async with self.sessions() as session:
+        async with self.sessions.reading() as session:
             return await outbox.counts(session)
 
     async def outbox_entries(
         self, *, status: str | None = None, limit: int = 20
     ) -> list[outbox.OutboxView]:
-        async with self.sessions() as session:
+        async with self.sessions.reading() as session:
             return await outbox.entries(session, status=status, limit=limit)
 
     async def retry_outbox(self, ids: Sequence[int] | None = None) -> int:
@@ -427,7 +425,7 @@ class Engine:
         at: datetime | None = None,
     ) -> DailyGoal:
         """The learner's daily goal and where they stand on the local day of `at` (now)."""
-        async with self.sessions() as session:
+        async with self.sessions.reading() as session:
             learner = await load_learner(
                 session, self.zone, user_id=user_id, telegram_id=telegram_id
             )
@@ -464,7 +462,7 @@ class Engine:
         self, *, user_id: int | None = None, telegram_id: int | None = None
     ) -> FreezeReport:
         """The learner's streak freezes: held, given, used, every grant and the covered days."""
-        async with self.sessions() as session:
+        async with self.sessions.reading() as session:
             learner = await load_learner(
                 session, self.zone, user_id=user_id, telegram_id=telegram_id
             )
@@ -476,7 +474,7 @@ class Engine:
         self, *, user_id: int | None = None, telegram_id: int | None = None
     ) -> ReminderSettingsView:
         """The learner's reminders (time zone None: never set up)."""
-        async with self.sessions() as session:
+        async with self.sessions.reading() as session:
             user = await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
             return reminders.view(await reminders.stored(session, user.id), self.reminder_policy)
 
@@ -525,7 +523,7 @@ class Engine:
         """The learner talks to the bot again: lift the hold a 403 put on their reminders.
         Returns whether there was one (an unknown learner has none)."""
         now = moment_at(at)
-        async with self.sessions() as session:
+        async with self.sessions.reading() as session:
             try:
                 user = await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
             except UnknownUser:
@@ -600,7 +598,7 @@ class Engine:
     async def find_user(
         self, *, user_id: int | None = None, telegram_id: int | None = None
     ) -> UserView | None:
-        async with self.sessions() as session:
+        async with self.sessions.reading() as session:
             try:
                 user = await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
             except UnknownUser:
@@ -830,7 +828,7 @@ class Engine:
     async def recorded(self, *, telegram_id: int, idempotency_key: str) -> bool:
         """Whether the learner's event with this idempotency key has been recorded (by this
         process or another, e.g. a NATS worker)."""
-        async with self.sessions() as session:
+        async with self.sessions.reading() as session:
             found = await session.scalar(
                 select(ActivityLog.id)
                 .join(User, User.id == ActivityLog.user_id)
@@ -868,7 +866,7 @@ class Engine:
         """What `load_rules(paths)` would change, rule by rule, and for how many holders;
         writes nothing (RulesError if a file is bad, as for loading)."""
         documents = self.validate_rules(paths)
-        async with self.sessions() as session:
+        async with self.sessions.reading() as session:
             return await diff_rules(session, documents)
 
     def _rule_by_slug(self, slug: str) -> ActiveRule:
@@ -964,7 +962,7 @@ class Engine:
         compiled = self.rulebook.evaluator.compile(document)
         course = await self.course()
         qualifying = []
-        async with self.sessions() as session:
+        async with self.sessions.reading() as session:
             holders = await session.scalar(
                 select(func.count())
                 .select_from(UserAchievement)
@@ -1013,7 +1011,7 @@ class Engine:
     ) -> ProgressReport:
         """Per-module lesson statuses, totals and streaks of one learner."""
         course = await self.course()
-        async with self.sessions() as session:
+        async with self.sessions.reading() as session:
             learner = await load_learner(
                 session, self.zone, user_id=user_id, telegram_id=telegram_id
             )
@@ -1041,7 +1039,7 @@ class Engine:
         and what is missing, phrased for a learner in `locale`'s language when it is given;
         titles and descriptions in `language` (default: `locale`'s)."""
         course = await self.course()
-        async with self.sessions() as session:
+        async with self.sessions.reading() as session:
             learner = await load_learner(
                 session, self.zone, user_id=user_id, telegram_id=telegram_id
             )
@@ -1064,7 +1062,7 @@ class Engine:
         """The learner's activities per local day over the last `weeks` weeks (Monday-start
         weeks, the last one holding the day of `at`, default now), in the engine's zone."""
         first, last = calendar.window(at or utcnow(), self.zone, weeks)
-        async with self.sessions() as session:
+        async with self.sessions.reading() as session:
             user = await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
             counts = await calendar.day_counts(session, user.id, self.zone, first, last)
             return ActivityCalendar(catalogue.user_view(user), first, last, counts)
@@ -1082,7 +1080,7 @@ class Engine:
     ) -> list[LeaderboardEntry]:
         """The first `limit` entries of the board of `period` (see `_board`)."""
         board = self._board(period, at)
-        async with answering(self.sessions.seconds), self.db.connect() as connection:
+        async with answering(self.sessions.seconds), self.reader.connect() as connection:
             return await leaderboard.top(connection, limit, board)
 
     async def around(
@@ -1097,12 +1095,12 @@ class Engine:
         """The learner's entry on the board of `period` with `radius` entries either side
         (empty if they are not on it)."""
         board = self._board(period, at)
-        async with answering(self.sessions.seconds), self.db.connect() as connection:
+        async with answering(self.sessions.seconds), self.reader.connect() as connection:
             entries = await leaderboard.around(
                 connection, radius, board, user_id=user_id, telegram_id=telegram_id
             )
         if not entries:  # not on the board, or no such learner (UnknownUser)
-            async with self.sessions() as session:
+            async with self.sessions.reading() as session:
                 await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
         return entries
 
@@ -1158,7 +1156,7 @@ class Engine:
 
     async def stats(self) -> dict[str, int]:
         """Counts of what the database holds, for administrators."""
-        async with self.sessions() as session:
+        async with self.sessions.reading() as session:
             counts = {}
             for name, model in (
                 ("users", User),
@@ -1177,7 +1175,7 @@ class Engine:
 
     async def conversation(self, key: str) -> Conversation:
         """Where the conversation `key` of an adapter stands (no state, no data if unknown)."""
-        async with self.sessions() as session:
+        async with self.sessions.reading() as session:
             return await conversations.read(session, key)
 
     async def set_conversation_state(self, key: str, state: str | None) -> None:
@@ -1210,7 +1208,7 @@ class Engine:
         return await self._write(lambda session: api_keys.issue(session, name, parsed))
 
     async def list_api_keys(self) -> list[ApiKeyView]:
-        async with self.sessions() as session:
+        async with self.sessions.reading() as session:
             return await api_keys.listing(session)
 
     async def revoke_api_key(self, ref: str) -> ApiKeyView:
@@ -1219,6 +1217,6 @@ class Engine:
 
     async def authenticate(self, secret: str) -> ApiKeyView | None:
         """The live key whose secret this is, or None (never issued, or revoked)."""
-        async with self.sessions() as session:
+        async with self.sessions.reading() as session:
             key = await api_keys.find(session, secret)
         return key if key is not None and key.revoked_at is None else None

@@ -18,7 +18,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from questline.engine.db import DatabaseConfigError, create_engine
+from questline.engine.db import DatabaseConfigError, create_engine, reading
 
 __all__ = [
     "MIGRATIONS_DIR",
@@ -67,13 +67,15 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-async def _run(engine_or_url: AsyncEngine | URL | str | None, fn, *args) -> object:
+async def _run(
+    engine_or_url: AsyncEngine | URL | str | None, fn, *args, reads_only: bool = False
+) -> object:
     owned = not isinstance(engine_or_url, AsyncEngine)
     engine = create_engine(engine_or_url) if owned else engine_or_url
     try:
         # A plain connect() (not begin()): env.py then manages the transactions itself and,
         # on SQLite, switches foreign keys off around the table rebuilds.
-        async with engine.connect() as connection:
+        async with (reading(engine) if reads_only else engine).connect() as connection:
             return await connection.run_sync(fn, *args)
     finally:
         if owned:
@@ -110,4 +112,4 @@ async def downgrade_database(engine_or_url: AsyncEngine | URL | str | None, revi
 
 async def current_revision(engine_or_url: AsyncEngine | URL | str | None = None) -> str | None:
     """The revision the database is at, or None for an unmigrated database."""
-    return await _run(engine_or_url, _current)  # type: ignore[return-value]
+    return await _run(engine_or_url, _current, reads_only=True)  # type: ignore[return-value]

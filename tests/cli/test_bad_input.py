@@ -248,14 +248,12 @@ def test_a_database_error_names_the_lines_and_what_was_committed(
     assert stats(engine_call)["events"] == 5
 
 
-def test_a_database_locked_by_another_writer_is_named(
-    invoke: Invoke,
-    cli_url: str,
-    engine_call: Callable[..., Any],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Another process holds SQLite's write lock past the busy timeout (shortened here)."""
+@pytest.fixture
+def another_writer(
+    invoke: Invoke, cli_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[sqlite3.Connection]:
+    """Another process's write transaction on the SQLite test database (a registered learner),
+    holding the write lock past the busy timeout (shortened here) while the test runs."""
     if not is_sqlite(cli_url):
         pytest.skip("SQLite's write lock")
     register(invoke)
@@ -263,17 +261,37 @@ def test_a_database_locked_by_another_writer_is_named(
     holder = sqlite3.connect(make_url(cli_url).database or "", isolation_level=None)
     try:
         holder.execute("BEGIN IMMEDIATE")
-        result = invoke(
-            "events", "ingest", str(write_lines(tmp_path / "in.jsonl", [event("LOGIN")]))
-        )
+        yield holder
     finally:
         holder.close()
+
+
+def test_a_database_locked_by_another_writer_is_named(
+    invoke: Invoke,
+    another_writer: sqlite3.Connection,
+    engine_call: Callable[..., Any],
+    tmp_path: Path,
+) -> None:
+    result = invoke("events", "ingest", str(write_lines(tmp_path / "in.jsonl", [event("LOGIN")])))
     assert (result.exit_code, result.stderr) == (
         1,
-        f"Error: database {cli_url} is locked by another writer; nothing was written, and "
-        "running the command again once it is done is safe\n",
+        "Error: in.jsonl, line 1: database error: the database is locked by another writer "
+        "(nothing was recorded)\n",
     )
     assert stats(engine_call)["events"] == 0
+
+
+def test_reading_commands_answer_while_another_process_writes(
+    invoke: Invoke, another_writer: sqlite3.Connection
+) -> None:
+    """SQLite in WAL mode: what only reads needs no lock (the writer's work is not seen)."""
+    another_writer.execute("DELETE FROM outbox")
+    results = [
+        invoke(*command)
+        for command in (["leaderboard", "--top", "3"], ["outbox", "status"], ["db", "current"])
+    ]
+    assert [(result.exit_code, result.stderr) for result in results] == [(0, "")] * 3
+    assert "(up to date)" in results[2].stdout
 
 
 def test_a_lock_met_while_writing_is_named() -> None:
