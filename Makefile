@@ -60,4 +60,10 @@ test-plugins: $(STAMP)
 	env -u DATABASE_URL $(BIN)/pytest $(addsuffix /tests,$(PLUGINS))
 	MYSQL_TEST_URL=$(MYSQL_TEST_URL) scripts/test-mysql.sh $(BIN)/pytest $(addsuffix /tests,$(PLUGINS))
 
-test: lock-check lint test-sqlite test-mysql test-plugins
+# The SQLite and MariaDB legs run side by side (they share nothing: a temporary SQLite file,
+# the questline_test database, NATS streams named per test); each leg's output is printed
+# whole when it ends, with its pytest summary line.
+test: lock-check lint
+	@echo "make test: the SQLite and MariaDB legs run side by side; each prints its output when it ends"
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-mysql
+	@$(MAKE) --no-print-directory test-plugins
