@@ -432,9 +432,24 @@ def test_ingest_refuses_a_file_that_is_not_utf8(invoke: Invoke, tmp_path: Path) 
     path.write_bytes(b'{"type": "LOGIN", "details": {"name": "Jos\xe9"}}\n')
     result = invoke("events", "ingest", str(path))
     assert result.exit_code == 1
-    assert (
-        result.stderr
-        == "Error: latin1.jsonl: not UTF-8 text (invalid continuation byte at byte 42)\n"
+    assert result.stderr == (
+        "Error: latin1.jsonl, line 1: not UTF-8 text (invalid continuation byte at byte 42)\n"
+    )
+
+
+def test_a_byte_that_is_not_utf8_is_placed_in_the_file(invoke: Invoke, tmp_path: Path) -> None:
+    """Past the first 8 KB the byte is counted from the file's start, not from its block;
+    lines end at LF, CRLF or a lone CR, as they are read."""
+    path = tmp_path / "long.jsonl"
+    lines = [event("LOGIN") + end for end in ("\n", "\r\n", "\r") * 100]
+    head = "".join(lines).encode("utf-8")
+    assert len(head) > 3 * 8192
+    path.write_bytes(head + b'{"type": "LOGIN", "details": {"name": "Jos\xe9"}}\n')
+    result = invoke("events", "ingest", str(path))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: long.jsonl, line 301: not UTF-8 text (invalid continuation byte at byte "
+        f"{len(head) + 42})\n"
     )
 
 

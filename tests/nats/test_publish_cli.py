@@ -42,7 +42,11 @@ async def test_a_file_that_is_not_utf8_is_refused(nats_env: dict[str, str], tmp_
     path.write_bytes(GOOD.encode() + b"\n" + '{"details": {"é": 1}}'.encode("latin-1") + b"\n")
     result = await invoke(["events", "publish", str(path)], nats_env)
     assert result.exit_code == 1
-    assert result.output.startswith("Error: latin1.jsonl: not UTF-8 text (invalid continuation")
+    offset = len(GOOD) + 1 + len('{"details": {"')  # counted from the file's start
+    assert result.output == (
+        f"Error: latin1.jsonl, line 2: not UTF-8 text (invalid continuation byte at byte "
+        f"{offset})\n"
+    )
 
 
 async def test_publishing_needs_the_url(tmp_path: Path) -> None:

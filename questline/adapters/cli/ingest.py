@@ -94,12 +94,38 @@ def parse_line(text: str) -> Event:
 
 
 def numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Non-blank lines with their 1-based line numbers; a byte order mark may start the file."""
+    """Non-blank lines with their 1-based line numbers; a byte order mark may start the file.
+
+    Bytes that are not UTF-8 raise UnicodeDecodeError, whose offset counts from the start of
+    the block being decoded: :func:`not_utf8` says where they lie in the file.
+    """
     with path.open(encoding="utf-8") as handle:
         for number, text in enumerate(handle, start=1):
             text = without_bom(text) if number == 1 else text
             if text.strip():
                 yield number, text
+
+
+def _line_breaks(data: bytes) -> int:
+    """How many lines `data` ends, as text mode reads them: at LF, CRLF or a lone CR."""
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+
+def not_utf8(path: Path) -> str:
+    """`path` and where its first bytes that are not UTF-8 lie: the line, and the offset of
+    the first bad byte from the start of the file."""
+    number, offset = 1, 0
+    with path.open("rb") as handle:
+        for raw in handle:
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                number += _line_breaks(raw[: error.start])
+                where = f"byte {offset + error.start}"
+                return f"{path.name}, line {number}: not UTF-8 text ({error.reason} at {where})"
+            number += _line_breaks(raw)
+            offset += len(raw)
+    return f"{path.name}: not UTF-8 text"  # it changed since it was read
 
 
 def _stopped(path: Path, where: str, problem: str, chunk_start: int, recorded: int) -> BadLine:
@@ -229,10 +255,8 @@ async def _ingest(
 ) -> IngestSummary:
     try:
         total = sum(1 for _ in numbered_lines(path))
-    except UnicodeDecodeError as error:
-        raise BadLine(
-            f"{path.name}: not UTF-8 text ({error.reason} at byte {error.start})"
-        ) from None
+    except UnicodeDecodeError:
+        raise BadLine(not_utf8(path)) from None
     summary = IngestSummary()
     async with open_engine() as engine:
         with progress_shown(path, total, interval) as advance:

@@ -12,7 +12,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from questline.adapters.cli.ingest import BadLine, numbered_lines, parse_line
+from questline.adapters.cli.ingest import BadLine, not_utf8, numbered_lines, parse_line
 from questline.adapters.cli.runtime import console, open_engine, run
 from questline.adapters.nats.settings import URL_ENV, NatsSettings, NatsSettingsError
 from questline.engine import Event
@@ -41,10 +41,8 @@ def checked_count(path: Path) -> int:
                     f"{path.name}, line {number}: {problem} (nothing was published)"
                 ) from None
             count += 1
-    except UnicodeDecodeError as error:
-        raise BadLine(
-            f"{path.name}: not UTF-8 text ({error.reason} at byte {error.start})"
-        ) from None
+    except UnicodeDecodeError:
+        raise BadLine(not_utf8(path)) from None
     return count
 
 
