@@ -315,6 +315,40 @@ def test_ingest_keeps_earlier_chunks(
     assert stats(engine_call)["events"] == 2
 
 
+def test_ingest_tells_replays_and_solved_challenges_from_recorded_events(
+    invoke: Invoke, course: list[int], engine_call: Callable[..., Any], tmp_path: Path
+) -> None:
+    """A replay (its key recorded before) and a challenge solved again write nothing: the
+    summary and the message of a stopped ingest do not count them as recorded."""
+    register(invoke)
+    first = write_lines(tmp_path / "first.jsonl", [event("LOGIN", idempotency_key="k1")])
+    assert invoke("events", "ingest", str(first)).exit_code == 0
+    lines = [
+        event("LOGIN", idempotency_key="k1"),
+        event("CHALLENGE_SOLVED", course[0]),
+        event("CHALLENGE_SOLVED", course[0]),
+        event("LOGIN"),
+    ]
+    result = invoke("events", "ingest", str(write_lines(tmp_path / "again.jsonl", lines)))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(
+        "again.jsonl: 4 event(s), 2 recorded, 1 replay(s), 1 challenge(s) already solved, "
+        "0 award(s) granted\n"
+    )
+    assert stats(engine_call)["events"] == 3
+
+    path = write_lines(tmp_path / "stopped.jsonl", [*lines, event("LOGIN", course[0])])
+    result = invoke("events", "ingest", "--chunk-size", "2", str(path))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: stopped.jsonl, line 5: invalid event: LOGIN takes no lesson_id "
+        "(1 event(s) before line 5 were recorded and 1 replay(s) and 2 challenge(s) already "
+        "solved were not, nothing from it on; re-running the file is safe for events that "
+        "carry an idempotency_key)\n"
+    )
+    assert stats(engine_call)["events"] == 4
+
+
 # -- awards, leaderboard, progress -----------------------------------------------------------
 
 

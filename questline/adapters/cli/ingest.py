@@ -37,6 +37,7 @@ from questline.rules.parsing import BOM, nesting_problem, without_bom
 
 DEFAULT_CHUNK = 500
 DEFAULT_PROGRESS_INTERVAL = 10.0
+ALREADY_SOLVED = "challenge(s) already solved"
 
 
 class BadLine(click.ClickException):
@@ -58,9 +59,23 @@ class Rejects:
 
 @dataclass
 class IngestSummary:
+    """What the events recorded so far did: `replays` carried an idempotency key recorded
+    before and `already_solved` solved a challenge solved before; neither wrote anything."""
+
     events: int = 0
     replays: int = 0
+    already_solved: int = 0
     awards: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def recorded(self) -> int:
+        """Events written now, the rest being replays and challenges already solved."""
+        return self.events - self.replays - self.already_solved
+
+    def not_written(self) -> list[str]:
+        """The events that wrote nothing, by kind ("2 replay(s)"): the kinds there are."""
+        kinds = ((self.replays, "replay(s)"), (self.already_solved, ALREADY_SOLVED))
+        return [f"{count} {kind}" for count, kind in kinds if count]
 
 
 def validation_message(error: ValidationError) -> str:
@@ -128,13 +143,18 @@ def not_utf8(path: Path) -> str:
     return f"{path.name}: not UTF-8 text"  # it changed since it was read
 
 
-def _stopped(path: Path, where: str, problem: str, chunk_start: int, recorded: int) -> BadLine:
-    done = (
-        f"{recorded} event(s) before line {chunk_start} were recorded, nothing from it on; "
-        f"re-running the file is safe for events that carry an idempotency_key"
-        if recorded
-        else "nothing was recorded"
-    )
+def _stopped(
+    path: Path, where: str, problem: str, chunk_start: int, summary: IngestSummary
+) -> BadLine:
+    done = "nothing was recorded"
+    if summary.events:
+        skipped = " and ".join(summary.not_written())
+        also = f" and {skipped} were not" if skipped else ""
+        done = (
+            f"{summary.recorded} event(s) before line {chunk_start} were recorded{also}, "
+            f"nothing from it on; re-running the file is safe for events that carry an "
+            f"idempotency_key"
+        )
     # a lone surrogate echoed from the line (a field name) is shown as its escape
     problem = problem.encode("utf-8", "backslashreplace").decode("utf-8")
     return BadLine(f"{path.name}, {where}: {problem} ({done})")
@@ -156,7 +176,7 @@ async def _record_chunk(
             except ValueError as error:
                 if rejects is None:
                     where = f"line {number}"
-                    raise _stopped(path, where, str(error), chunk[0][0], summary.events) from None
+                    raise _stopped(path, where, str(error), chunk[0][0], summary) from None
                 refused.append((number, str(error), text))
         await _record_lines(engine, path, lines, summary, None if rejects is None else refused)
     finally:
@@ -187,7 +207,7 @@ async def _record_lines(
             problem = one_line(rejected.error)
             if refused is None:
                 where, first = f"line {number}", lines[0][0]
-                raise _stopped(path, where, problem, first, summary.events) from None
+                raise _stopped(path, where, problem, first, summary) from None
             await _record_lines(engine, path, lines[: rejected.index], summary, refused)
             refused.append((number, problem, text))
             lines = lines[rejected.index + 1 :]
@@ -197,11 +217,13 @@ async def _record_lines(
             # known (rows are written together), so every line it held is named
             first, last = lines[0][0], lines[-1][0]
             where = f"line {first}" if first == last else f"lines {first}-{last}"
-            raise _stopped(path, where, database_message(error), first, summary.events) from None
+            raise _stopped(path, where, database_message(error), first, summary) from None
         for result in results:
             summary.events += 1
             if result.replayed:
                 summary.replays += 1
+            elif result.already_solved:
+                summary.already_solved += 1
             else:
                 summary.awards.update(award.slug for award in result.awards)
         return
@@ -229,10 +251,9 @@ class PlainProgress:
             return
         self.shown = now
         rate = summary.events / max(now - self.started, 1e-6)
-        recorded = summary.events - summary.replays
         click.echo(
             f"{self.name}: {self.done:,} of {self.total:,} lines, {rate:,.0f} events/s, "
-            f"{recorded:,} recorded",
+            f"{summary.recorded:,} recorded",
             err=True,
         )
 
@@ -343,10 +364,11 @@ def ingest(
             rejects = Rejects(stack.enter_context(rejects_path.open("w", encoding="utf-8")))
         summary = run(_ingest(file, chunk_size, rejects, progress_interval))
     awarded = sum(summary.awards.values())
+    solved = f", {summary.already_solved} {ALREADY_SOLVED}" if summary.already_solved else ""
     refused = f", {rejects.count} rejected (see {rejects_path})" if rejects else ""
     click.echo(
-        f"{file.name}: {summary.events} event(s), {summary.events - summary.replays} recorded, "
-        f"{summary.replays} replay(s), {awarded} award(s) granted{refused}"
+        f"{file.name}: {summary.events} event(s), {summary.recorded} recorded, "
+        f"{summary.replays} replay(s){solved}, {awarded} award(s) granted{refused}"
     )
     for slug, count in sorted(summary.awards.items()):
         click.echo(f"  {slug}: {count}")
