@@ -20,6 +20,7 @@ import os
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import aiomysql
@@ -59,6 +60,7 @@ __all__ = [
     "database_url",
     "is_mysql",
     "is_sqlite",
+    "missing_sqlite_file",
     "parse_database_url",
     "reading",
     "safe_url",
@@ -150,6 +152,14 @@ def is_mysql(target: AsyncEngine | Engine | AsyncConnection | Connection | URL |
 def is_sqlite(target: AsyncEngine | Engine | AsyncConnection | Connection | URL | str) -> bool:
     """True when the engine/connection/URL points at SQLite."""
     return _url_of(target).get_backend_name() == "sqlite"
+
+
+def missing_sqlite_file(url: URL) -> bool:
+    """Whether `url` names a SQLite database file that does not exist: connecting would
+    create it, empty."""
+    if url.get_backend_name() != "sqlite" or "uri" in url.query:
+        return False  # a URI filename (?uri=true) may name no file at all
+    return url.database not in (None, "", ":memory:") and not Path(url.database).exists()
 
 
 def database_timeout() -> float:

@@ -438,7 +438,16 @@ def test_bad_database_url_is_one_line(tmp_path: Path) -> None:
 
 
 def test_unmigrated_database_asks_for_upgrade(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    path = tmp_path / "fresh.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    result = run_cli(["leaderboard"], {"DATABASE_URL": url})
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: database {url} is not migrated (its file does not exist); "
+        "run `questline db upgrade`\n"
+    )
+    assert not path.exists()  # not created empty by connecting
+    path.touch()
     result = run_cli(["leaderboard"], {"DATABASE_URL": url})
     assert result.exit_code == 1
     assert result.stderr == (f"Error: database {url} is not migrated; run `questline db upgrade`\n")

@@ -82,4 +82,5 @@ def test_serve_refuses_bad_settings_and_unmigrated_databases(invoke: Invoke, tmp
     empty = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
     result = invoke("serve", "--port", "0", DATABASE_URL=empty)
     assert result.exit_code == 1
-    assert "is not migrated; run `questline db upgrade`" in result.output
+    assert "is not migrated (its file does not exist); run `questline db upgrade`" in result.output
+    assert not (tmp_path / "empty.db").exists()  # not created empty by connecting

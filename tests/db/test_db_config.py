@@ -6,7 +6,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.engine import db as dbmod
@@ -19,6 +19,7 @@ from questline.engine.db import (
     database_url,
     is_mysql,
     is_sqlite,
+    missing_sqlite_file,
 )
 
 
@@ -120,6 +121,19 @@ async def test_in_memory_sqlite_shares_one_connection() -> None:
             assert await connection.scalar(text("PRAGMA foreign_keys")) == 1
     finally:
         await engine.dispose()
+
+
+def test_only_a_sqlite_file_that_does_not_exist_is_missing(tmp_path: Path) -> None:
+    (tmp_path / "there.db").touch()
+    assert missing_sqlite_file(make_url(f"sqlite+aiosqlite:///{tmp_path / 'gone.db'}"))
+    not_missing = [
+        f"sqlite+aiosqlite:///{tmp_path / 'there.db'}",
+        "sqlite+aiosqlite://",
+        "sqlite+aiosqlite:///:memory:",
+        f"sqlite+aiosqlite:///file:{tmp_path / 'gone.db'}?mode=memory&uri=true",
+        "mysql+aiomysql://user:secret@localhost:3306/db",
+    ]
+    assert not any(missing_sqlite_file(make_url(url)) for url in not_missing)
 
 
 def test_is_mysql_accepts_strings_urls_and_engines() -> None:

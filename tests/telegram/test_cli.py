@@ -229,5 +229,7 @@ async def test_a_database_never_migrated_is_one_line(tmp_path: Path) -> None:
     code, log = await run_until_exit(environment(TELEGRAM_BOT_TOKEN=TOKEN, DATABASE_URL=url))
     assert code == 1
     assert log.splitlines() == [
-        f"Error: database {url} is not migrated; run `questline db upgrade`"
+        f"Error: database {url} is not migrated (its file does not exist); "
+        "run `questline db upgrade`"
     ]
+    assert not (tmp_path / "empty.db").exists()

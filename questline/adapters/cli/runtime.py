@@ -19,6 +19,7 @@ from questline.engine.db import (
     DatabaseLocked,
     answering,
     check_connection,
+    missing_sqlite_file,
     safe_url,
     sqlite_locked,
 )
@@ -78,20 +79,27 @@ def run(work: Coroutine[Any, Any, T]) -> T:
 
 
 async def ensure_migrated(engine: Engine) -> None:
-    """Fail with one line unless the engine's database answers and is at the newest revision."""
-    try:
-        await check_connection(engine.db)
-    except DatabaseLocked as error:
-        raise DatabaseLocked(
-            f"{error}; nothing was written, and running the command again once it is done is safe"
-        ) from None
-    async with answering(engine.sessions.seconds):
-        current, head = await current_revision(engine.db), head_revision()
-    if current != head:
+    """Fail with one line unless the engine's database answers and is at the newest revision.
+
+    A SQLite file that does not exist is not connected to, which would create it empty."""
+    if missing_sqlite_file(engine.db.url):
+        state = "not migrated (its file does not exist)"
+    else:
+        try:
+            await check_connection(engine.db)
+        except DatabaseLocked as error:
+            raise DatabaseLocked(
+                f"{error}; nothing was written, and running the command again once it is done "
+                "is safe"
+            ) from None
+        async with answering(engine.sessions.seconds):
+            current, head = await current_revision(engine.db), head_revision()
+        if current == head:
+            return
         state = "not migrated" if current is None else f"at revision {current}, not {head}"
-        raise DatabaseConfigError(
-            f"database {safe_url(engine.db.url)} is {state}; run `questline db upgrade`"
-        )
+    raise DatabaseConfigError(
+        f"database {safe_url(engine.db.url)} is {state}; run `questline db upgrade`"
+    )
 
 
 def make_engine(url: str | None = None) -> Engine:
