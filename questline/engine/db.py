@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import math
 import os
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -46,6 +45,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState, StaticPool
 
 from questline.engine.errors import QuestlineError
 from questline.engine.sqlite_driver import one_hop_dbapi
+from questline.environment import seconds_from_env
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
@@ -165,16 +165,7 @@ def missing_sqlite_file(url: URL) -> bool:
 def database_timeout() -> float:
     """Seconds one unit of database work may take (a transaction, a read, a connection):
     ``$QUESTLINE_DB_TIMEOUT``, default 60."""
-    raw = os.environ.get(DATABASE_TIMEOUT_ENV, "").strip()
-    if not raw:
-        return DEFAULT_DATABASE_TIMEOUT
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = math.nan
-    if not (math.isfinite(seconds) and seconds > 0):
-        raise DatabaseConfigError(f"{DATABASE_TIMEOUT_ENV} must be a positive number of seconds")
-    return seconds
+    return seconds_from_env(DATABASE_TIMEOUT_ENV, DEFAULT_DATABASE_TIMEOUT, DatabaseConfigError)
 
 
 @asynccontextmanager

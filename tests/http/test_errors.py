@@ -18,7 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.adapters.http import problems
 from questline.adapters.http.app import create_app
-from questline.adapters.http.settings import RATE_LIMIT_ENV, HttpSettings, SettingsError
+from questline.adapters.http.settings import (
+    DEFAULT_REQUEST_TIMEOUT,
+    RATE_LIMIT_ENV,
+    REQUEST_TIMEOUT_ENV,
+    HttpSettings,
+    SettingsError,
+)
 from questline.engine import Engine, EventRejected
 from questline.engine.db import create_engine, database_unreachable, is_mysql
 from questline.engine.errors import ContentError, InvalidEvent, NoChallenge, UnknownUser
@@ -409,6 +415,23 @@ async def test_rate_limit_per_key(engine: Engine, keys: Keys) -> None:
         assert 1 <= int(response.headers["retry-after"]) <= 60
         # another key has its own allowance
         assert (await client.get("/v1/leaderboard", headers=bearer(keys.admin))).is_success
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-1", "nan", "inf"])
+def test_a_bad_request_timeout_is_named_with_its_value(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv(REQUEST_TIMEOUT_ENV, value)
+    with pytest.raises(SettingsError) as refused:
+        HttpSettings.from_env()
+    assert str(refused.value) == (
+        f'QUESTLINE_HTTP_REQUEST_TIMEOUT="{value}" is not a positive number of seconds'
+    )
+
+
+def test_a_blank_request_timeout_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(REQUEST_TIMEOUT_ENV, " ")
+    assert HttpSettings.from_env().request_timeout == DEFAULT_REQUEST_TIMEOUT
 
 
 @pytest.mark.parametrize("rate", ["0/second", "100/hour; 0/second", "00/minute"])

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
 
+from questline.environment import seconds_from_env
+
 RATE_LIMIT_ENV = "QUESTLINE_HTTP_RATE_LIMIT"
 MAX_BODY_ENV = "QUESTLINE_HTTP_MAX_BODY_BYTES"
 REQUEST_TIMEOUT_ENV = "QUESTLINE_HTTP_REQUEST_TIMEOUT"
@@ -57,15 +59,10 @@ class HttpSettings:
         raw_body = os.environ.get(MAX_BODY_ENV, str(DEFAULT_MAX_BODY)).strip()
         if not raw_body.isdigit():
             raise SettingsError(f'{MAX_BODY_ENV}="{raw_body}" is not a whole number of bytes')
-        raw_timeout = os.environ.get(REQUEST_TIMEOUT_ENV, str(DEFAULT_REQUEST_TIMEOUT)).strip()
-        try:
-            timeout = float(raw_timeout)
-        except ValueError:
-            raise SettingsError(
-                f'{REQUEST_TIMEOUT_ENV}="{raw_timeout}" is not a number of seconds'
-            ) from None
         return cls(
             rate_limit=os.environ.get(RATE_LIMIT_ENV, DEFAULT_RATE_LIMIT).strip(),
             max_body_bytes=int(raw_body),
-            request_timeout=timeout,
+            request_timeout=seconds_from_env(
+                REQUEST_TIMEOUT_ENV, DEFAULT_REQUEST_TIMEOUT, SettingsError
+            ),
         )

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from questline.engine.errors import QuestlineError
+from questline.environment import seconds_from_env
 
 URL_ENV = "QUESTLINE_NATS_URL"
 PREFIX = "QUESTLINE_NATS_"
@@ -103,12 +104,6 @@ class NatsSettings:
                     raise NatsSettingsError(f'{PREFIX}{name.upper()}="{raw}" is not a whole number')
                 values[name] = int(raw)
         for name in ("duplicate_window", "ack_wait", "lease_ttl"):
-            raw = os.environ.get(PREFIX + name.upper(), "").strip()
-            if raw:
-                try:
-                    values[name] = float(raw)
-                except ValueError:
-                    raise NatsSettingsError(
-                        f'{PREFIX}{name.upper()}="{raw}" is not a number of seconds'
-                    ) from None
+            default = getattr(cls, name)
+            values[name] = seconds_from_env(PREFIX + name.upper(), default, NatsSettingsError)
         return cls(**values)  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 from questline.engine.errors import QuestlineError
+from questline.environment import seconds_from_env
 
 TIMEOUT_ENV = "QUESTLINE_WEBHOOKS_TIMEOUT"
 MAX_FAILURES_ENV = "QUESTLINE_WEBHOOKS_MAX_FAILURES"
@@ -19,17 +20,17 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         return cls(
-            timeout=_number(TIMEOUT_ENV, float, cls.timeout),
-            max_failures=int(_number(MAX_FAILURES_ENV, int, cls.max_failures)),
+            timeout=seconds_from_env(TIMEOUT_ENV, cls.timeout, QuestlineError),
+            max_failures=_whole_number(MAX_FAILURES_ENV, cls.max_failures),
         )
 
 
-def _number(name: str, kind: type[float] | type[int], default: float) -> float:
+def _whole_number(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     try:
-        value = kind(raw)
+        value = int(raw)
     except ValueError:
         raise QuestlineError(f"{name} must be a positive number, not {raw!r}") from None
     if value <= 0:

@@ -1,0 +1,27 @@
+"""The plugin's settings from the environment: a bad value is named with its variable."""
+
+from __future__ import annotations
+
+import pytest
+from questline_webhooks.settings import MAX_FAILURES_ENV, TIMEOUT_ENV, Settings
+
+from questline.engine.errors import QuestlineError
+
+
+def test_the_defaults_and_set_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(TIMEOUT_ENV, raising=False)
+    monkeypatch.delenv(MAX_FAILURES_ENV, raising=False)
+    assert Settings.from_env() == Settings(timeout=10.0, max_failures=5)
+    monkeypatch.setenv(TIMEOUT_ENV, "2.5")
+    monkeypatch.setenv(MAX_FAILURES_ENV, "3")
+    assert Settings.from_env() == Settings(timeout=2.5, max_failures=3)
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-1", "nan", "inf"])
+def test_a_bad_timeout_is_named_with_its_value(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv(TIMEOUT_ENV, value)
+    with pytest.raises(QuestlineError) as refused:
+        Settings.from_env()
+    assert str(refused.value) == (
+        f'QUESTLINE_WEBHOOKS_TIMEOUT="{value}" is not a positive number of seconds'
+    )
