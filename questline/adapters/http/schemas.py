@@ -22,9 +22,12 @@ from questline.engine.views import (
     UserView,
 )
 
-TelegramId = Field(ge=1, le=JSON_INT_MAX, description="The learner's Telegram id")
+TELEGRAM_IDS = Interval(ge=1, le=JSON_INT_MAX)
 """Every Telegram id the API takes is 1 to 2^53 - 1, the largest integer every JSON reader
 holds exactly (Telegram ids fit); the engine itself takes up to BIGINT."""
+
+TelegramId = Annotated[int, TELEGRAM_IDS, JsonInteger]
+"""A Telegram id in a request body."""
 
 
 def _digits(value: Any) -> Any:
@@ -34,7 +37,7 @@ def _digits(value: Any) -> Any:
     return value
 
 
-TelegramIdParam = Annotated[int, Interval(ge=1, le=JSON_INT_MAX), BeforeValidator(_digits)]
+TelegramIdParam = Annotated[int, TELEGRAM_IDS, BeforeValidator(_digits)]
 """A Telegram id as a path or query parameter."""
 
 
@@ -50,7 +53,7 @@ class Event(EngineEvent):
     most 2^53 - 1, as everywhere in the API). Numbers are taken as the JSON Schema types
     them: 42 and 42.0 are integers, a string such as "42" and a boolean are not."""
 
-    telegram_id: Annotated[int | None, JsonInteger] = Field(default=None, ge=1, le=JSON_INT_MAX)
+    telegram_id: TelegramId | None = None
 
 
 class EventBatch(Strict):
@@ -68,7 +71,7 @@ class LearnerUpdate(Strict):
 
 class ExplainRequest(Strict):
     slug: str = Field(min_length=1, max_length=100)
-    telegram_id: Annotated[int, JsonInteger] = TelegramId
+    telegram_id: TelegramId = Field(description="The learner's Telegram id")
 
 
 # -- responses -------------------------------------------------------------------------------
