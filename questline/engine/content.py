@@ -35,6 +35,7 @@ from questline.rules.parsing import (
     TreeError,
     parse_json,
     parse_yaml,
+    utf8_problem,
     without_bom,
 )
 from questline.rules.translations import (
@@ -198,9 +199,7 @@ def read_course(path: Path) -> CourseDocument:
     try:
         text = without_bom(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as error:
-        raise ContentError(
-            f"{path}: not UTF-8 text ({error.reason} at byte {error.start})"
-        ) from None
+        raise ContentError(f"{path}: {utf8_problem(error.reason, error.start)}") from None
     except OSError as error:
         raise ContentError(f"{path}: cannot read: {error.strerror}") from error
     try:

@@ -31,6 +31,7 @@ __all__ = [
     "nesting_problem",
     "parse_json",
     "parse_yaml",
+    "utf8_problem",
     "without_bom",
 ]
 
@@ -53,6 +54,12 @@ class TreeError(ValueError):
         self.pointer = pointer
         self.problem = problem
         super().__init__(f"{pointer}: {problem}" if pointer else problem)
+
+
+def utf8_problem(reason: str, offset: int) -> str:
+    """The message for a file that is not UTF-8 text: the decoder's reason, and the offset of
+    the first bad byte from the start of the file."""
+    return f"not UTF-8 text ({reason} at byte {offset})"
 
 
 def nesting_problem(max_depth: int) -> str:

@@ -33,7 +33,7 @@ from questline.adapters.cli.runtime import console, database_message, one_line, 
 from questline.engine import Engine, Event, EventRejected
 from questline.engine.limits import MAX_DETAILS_DEPTH
 from questline.plain_errors import plain_message, shortened
-from questline.rules.parsing import BOM, nesting_problem, without_bom
+from questline.rules.parsing import BOM, nesting_problem, utf8_problem, without_bom
 
 DEFAULT_CHUNK = 500
 DEFAULT_PROGRESS_INTERVAL = 10.0
@@ -136,8 +136,8 @@ def not_utf8(path: Path) -> str:
                 raw.decode("utf-8")
             except UnicodeDecodeError as error:
                 number += _line_breaks(raw[: error.start])
-                where = f"byte {offset + error.start}"
-                return f"{path.name}, line {number}: not UTF-8 text ({error.reason} at {where})"
+                problem = utf8_problem(error.reason, offset + error.start)
+                return f"{path.name}, line {number}: {problem}"
             number += _line_breaks(raw)
             offset += len(raw)
     return f"{path.name}: not UTF-8 text"  # it changed since it was read
