@@ -32,3 +32,16 @@ def test_a_long_value_is_shortened(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(Refused) as refused:
         seconds_from_env(NAME, 7.0, Refused)
     assert str(refused.value) == f'{NAME}="{"9" * 64}…" is not a positive number of seconds'
+
+
+@pytest.mark.parametrize(("raw", "seconds"), [("0", 0.0), ("", 7.0), ("3", 3.0)])
+def test_zero_where_it_is_allowed(raw: str, seconds: float) -> None:
+    environ = {NAME: raw}
+    assert seconds_from_env(NAME, 7.0, Refused, zero_allowed=True, environ=environ) == seconds
+
+
+@pytest.mark.parametrize("raw", ["-1", "inf", "soon"])
+def test_a_bad_value_where_zero_is_allowed(raw: str) -> None:
+    with pytest.raises(Refused) as refused:
+        seconds_from_env(NAME, 7.0, Refused, zero_allowed=True, environ={NAME: raw})
+    assert str(refused.value) == f'{NAME}="{raw}" is not a number of seconds from 0'

@@ -22,6 +22,7 @@ from questline.engine.errors import QuestlineError
 from questline.engine.periods import Period
 from questline.engine.timestamps import utcnow
 from questline.engine.views import ClosedPeriod
+from questline.environment import seconds_from_env
 
 if TYPE_CHECKING:
     from questline.engine.facade import Engine
@@ -50,13 +51,11 @@ class CloserSettings:
         env = os.environ if environ is None else environ
         if env.get("QUESTLINE_CLOSE_PERIODS", "1").strip() == "0":
             return None
-        grace = env.get("QUESTLINE_CLOSE_GRACE", "").strip()
-        if not grace:
-            return cls()
-        try:
-            return cls(grace=timedelta(seconds=float(grace)))
-        except ValueError:
-            raise QuestlineError(f'QUESTLINE_CLOSE_GRACE must be seconds, not "{grace}"') from None
+        default = cls().grace.total_seconds()
+        grace = seconds_from_env(
+            "QUESTLINE_CLOSE_GRACE", default, QuestlineError, zero_allowed=True, environ=env
+        )
+        return cls(grace=timedelta(seconds=grace))
 
 
 class PeriodCloser:

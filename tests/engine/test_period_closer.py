@@ -116,8 +116,15 @@ def test_closing_is_configured_from_the_environment() -> None:
     assert CloserSettings.from_env({"QUESTLINE_CLOSE_GRACE": "30"}) == CloserSettings(
         grace=timedelta(seconds=30)
     )
-    with pytest.raises(QuestlineError, match='QUESTLINE_CLOSE_GRACE must be seconds, not "soon"'):
-        CloserSettings.from_env({"QUESTLINE_CLOSE_GRACE": "soon"})
+    assert CloserSettings.from_env({"QUESTLINE_CLOSE_GRACE": "0"}) == CloserSettings(
+        grace=timedelta(0)
+    )
+    for bad in ("soon", "inf", "-1"):
+        with pytest.raises(QuestlineError) as refused:
+            CloserSettings.from_env({"QUESTLINE_CLOSE_GRACE": bad})
+        assert str(refused.value) == (
+            f'QUESTLINE_CLOSE_GRACE="{bad}" is not a number of seconds from 0'
+        )
     with pytest.raises(QuestlineError, match="grace not negative"):
         CloserSettings(grace=timedelta(seconds=-1))
 
