@@ -17,6 +17,7 @@ from questline.adapters.cli import QuestlineGroup
 from questline.adapters.cli.demo import SAMPLE_COURSE
 from questline.adapters.cli.runtime import plugin_manager
 from questline.engine import Engine
+from questline.engine.migrate import head_revision
 from questline.plugins import hookimpl
 from questline.rules.loading import CATALOG_DIR
 from tests.cli.conftest import Invoke, run_cli, write_lines
@@ -454,7 +455,15 @@ def test_unmigrated_database_asks_for_upgrade(tmp_path: Path) -> None:
 
 
 def test_db_upgrade_and_current(tmp_path: Path) -> None:
-    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'new.db'}"}
+    path = tmp_path / "new.db"
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{path}"}
+    before = run_cli(["db", "current"], env)
+    assert (before.exit_code, before.stdout) == (
+        0,
+        f"{env['DATABASE_URL']}: no database file yet (newest is {head_revision()}; "
+        "run `questline db upgrade`)\n",
+    )
+    assert not path.exists()  # not created empty by connecting
     first = run_cli(["db", "upgrade"], env)
     assert first.exit_code == 0, first.output
     assert "migrated from an empty database to revision" in first.output

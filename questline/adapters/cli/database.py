@@ -5,8 +5,15 @@ from __future__ import annotations
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from questline.adapters.cli.runtime import console, open_engine, run
-from questline.engine.db import check_connection, create_engine, database_url, safe_url
+from questline.adapters.cli.runtime import console, open_engine, reported_errors, run
+from questline.engine.db import (
+    check_connection,
+    create_engine,
+    database_url,
+    missing_sqlite_file,
+    parse_database_url,
+    safe_url,
+)
 from questline.engine.migrate import current_revision, head_revision, upgrade_database
 
 
@@ -49,10 +56,17 @@ async def _current() -> str | None:
 @db.command()
 def current() -> None:
     """Show the database's revision and whether it is the newest."""
-    revision = run(_current())
     head = head_revision()
-    state = "up to date" if revision == head else f"newest is {head}; run `questline db upgrade`"
-    click.echo(f"{safe_url(database_url())}: revision {revision or 'none (empty)'} ({state})")
+    upgrade = f"newest is {head}; run `questline db upgrade`"
+    where = safe_url(database_url())
+    with reported_errors():
+        missing = missing_sqlite_file(parse_database_url())
+    if missing:  # connecting would create the file
+        click.echo(f"{where}: no database file yet ({upgrade})")
+        return
+    revision = run(_current())
+    state = "up to date" if revision == head else upgrade
+    click.echo(f"{where}: revision {revision or 'none (empty)'} ({state})")
 
 
 async def _rebuild_aggregates() -> int:
