@@ -12,9 +12,9 @@ due again later). A claim whose lease ran out unsettled is taken again by any sc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import Enum, StrEnum
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -22,9 +22,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from questline.engine.aggregates import local_day
+from questline.engine.aggregates import LEARNING, local_day
 from questline.engine.errors import InvalidReminder
-from questline.engine.models import LearnerTotals, ReminderSend, ReminderSettings, User
+from questline.engine.models import (
+    ActivityLog,
+    LearnerTotals,
+    ReminderSend,
+    ReminderSettings,
+    User,
+)
 from questline.engine.reminder_times import (
     ReminderPolicy,
     minute_of,
@@ -72,14 +78,21 @@ class Changes:
 
 @dataclass(frozen=True)
 class Learning:
-    """What a reminder needs to know of the learner's streak on the engine's day."""
+    """What a reminder needs to know of the learner: their streak on the engine's day, and
+    whether they learned on the reminder's own (local) day."""
 
     learned_today: bool
+    """On the engine's day: the day that breaks the streak."""
     streak: int
+    learned_that_day: bool = False
+    """On the learner's local day the reminder is for."""
 
     def worth(self, kind: Kind) -> bool:
-        """Nothing is sent to a learner who learned today; the nudge needs a streak to keep."""
-        return not self.learned_today and (kind is Kind.DAILY or self.streak >= 1)
+        """The daily reminder is for a learner who has not learned on their day; the nudge is
+        for a streak to keep, not yet kept on the engine's day."""
+        if kind is Kind.DAILY:
+            return not self.learned_that_day
+        return not self.learned_today and self.streak >= 1
 
 
 def view(row: ReminderSettings | None, policy: ReminderPolicy) -> ReminderSettingsView:
@@ -152,20 +165,56 @@ async def unblock(
 
 
 async def learning(
-    session: AsyncSession, user_ids: Sequence[int], today: int
+    session: AsyncSession, days: Mapping[int, tuple[date, tzinfo]], today: int
 ) -> dict[int, Learning]:
-    """Each learner's streak facts on the engine's local day `today`, from their totals row."""
+    """Each learner's (of `days`: their reminder's local day and zone) streak facts on the
+    engine's local day `today`, from their totals row, and whether they learned on their day."""
+    user_ids = list(days)
     rows = await session.execute(
         select(
             LearnerTotals.user_id, LearnerTotals.streak_current, LearnerTotals.last_learning_day
         ).where(LearnerTotals.user_id.in_(user_ids))
     )
-    found = {
-        user_id: Learning(last >= today, current if last >= today - 1 else 0)
+    streaks = {
+        user_id: (last >= today, current if last >= today - 1 else 0)
         for user_id, current, last in rows
         if last is not None
     }
-    return {user_id: found.get(user_id, Learning(False, 0)) for user_id in user_ids}
+    learned = await _learned_on(session, days)
+    return {
+        user_id: Learning(*streaks.get(user_id, (False, 0)), user_id in learned)
+        for user_id in user_ids
+    }
+
+
+async def _learned_on(session: AsyncSession, days: Mapping[int, tuple[date, tzinfo]]) -> set[int]:
+    """The learners with a learning activity on their local day (one indexed read of the
+    learners' learning activities over the span of those days)."""
+    windows = {user_id: day_span(day, zone) for user_id, (day, zone) in days.items()}
+    if not windows:
+        return set()
+    rows = await session.execute(
+        select(ActivityLog.user_id, ActivityLog.created_at).where(
+            ActivityLog.user_id.in_(list(windows)),
+            ActivityLog.activity_type.in_(LEARNING),
+            ActivityLog.created_at >= min(start for start, _ in windows.values()),
+            ActivityLog.created_at < max(end for _, end in windows.values()),
+        )
+    )
+    return {
+        user_id for user_id, moment in rows if windows[user_id][0] <= moment < windows[user_id][1]
+    }
+
+
+def _zone(row: ReminderSettings | None) -> tzinfo:
+    return zone_of(row.time_zone) if row is not None else UTC
+
+
+def day_span(day: date, zone: tzinfo) -> tuple[datetime, datetime]:
+    """Local `day` in `zone` as UTC moments [start, end) (DST-safe: 23 or 25 hours long)."""
+    start = datetime.combine(day, time(), zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
+    return start, end
 
 
 async def learners(session: AsyncSession, user_ids: Sequence[int]) -> dict[int, User]:
@@ -232,11 +281,12 @@ async def _retake(
     )
     if not sends:
         return []
-    ids = [send.user_id for send in sends]
-    users, facts = await learners(session, ids), await learning(session, ids, today)
+    rows = {send.user_id: await stored(session, send.user_id) for send in sends}
+    days = {send.user_id: (date.fromordinal(send.day), _zone(rows[send.user_id])) for send in sends}
+    users, facts = await learners(session, list(days)), await learning(session, days, today)
     claims = []
     for send in sends:
-        row, user = await stored(session, send.user_id), users.get(send.user_id)
+        row, user = rows[send.user_id], users.get(send.user_id)
         day = date.fromordinal(send.day)
         if send.attempts >= policy.max_attempts:
             _settle_row(send, Status.FAILED, now)
@@ -275,12 +325,14 @@ async def _claim_new(
     )
     if not rows:
         return []
-    ids = [row.user_id for row in rows]
-    users, facts = await learners(session, ids), await learning(session, ids, today)
+    days = {}
+    for row in rows:
+        zone = _zone(row)
+        days[row.user_id] = (getattr(row, due.key).astimezone(zone).date(), zone)
+    users, facts = await learners(session, list(days)), await learning(session, days, today)
     wanted: dict[int, tuple[ReminderSettings, date]] = {}
     for row in rows:
-        moment = getattr(row, due.key)
-        day = moment.astimezone(zone_of(row.time_zone)).date()
+        day = days[row.user_id][0]
         schedule(row, policy, now)
         if sendable(row, users.get(row.user_id), day, now, policy) and facts[row.user_id].worth(
             kind

@@ -178,6 +178,42 @@ async def learn_on(engine: Engine, user: UserView, lessons: list[LessonView], da
         )
 
 
+@pytest.mark.parametrize(
+    ("zone", "daily_at", "learned", "reminded"),
+    [
+        # 10:00 in Los Angeles (17:00 UTC): no reminder at 18:00 that day (01:00 UTC, the
+        # engine's next day); the day before's and the day after's go out
+        (
+            "America/Los_Angeles",
+            time(18, 0),
+            timedelta(hours=17),
+            [timedelta(hours=1), timedelta(hours=49)],
+        ),
+        # 08:30 in Tokyo (23:30 UTC, the engine's day before): no reminder at 09:00 that day
+        ("Asia/Tokyo", time(9, 0), timedelta(hours=23, minutes=30), [timedelta(0), timedelta(2)]),
+    ],
+)
+async def test_the_daily_reminder_skips_a_learner_who_learned_on_their_own_day(
+    engine: Engine,
+    lessons: list[LessonView],
+    zone: str,
+    daily_at: time,
+    learned: timedelta,
+    reminded: list[timedelta],
+) -> None:
+    """The engine's days are UTC days here; the learner's day is the one in their zone."""
+    user = await learner(engine, zone, daily_at=daily_at, streak_nudge=False)
+    await engine.record(
+        Event(
+            type=A.LESSON_COMPLETED,
+            user_id=user.id,
+            lesson_id=lessons[0].id,
+            occurred_at=SPRING + learned,
+        )
+    )
+    assert await sweep(engine, SPRING, hours=50) == [SPRING + after for after in reminded]
+
+
 async def test_the_streak_nudge_comes_in_the_evening_only_when_the_streak_is_at_risk(
     engine: Engine, lessons: list[LessonView]
 ) -> None:
