@@ -556,6 +556,16 @@ class Engine:
 
         return await self._write(work)
 
+    async def reminder_sending(self, claim: ReminderClaim, *, at: datetime | None = None) -> bool:
+        """About to send `claim`: its lease starts again from `at` (now), to cover this send;
+        False if it was retaken or settled meanwhile (another sender has it: do not send)."""
+        now = moment_at(at)
+
+        async def work(session: AsyncSession) -> bool:
+            return await reminders.renew(session, claim, now, self.reminder_policy)
+
+        return await self._write(work)
+
     async def reminder_sent(self, claim: ReminderClaim, *, at: datetime | None = None) -> bool:
         """Telegram accepted the reminder; False if the claim had been retaken or settled."""
         now = moment_at(at)

@@ -372,6 +372,21 @@ def _settle_row(send: ReminderSend, status: Status, now: datetime) -> None:
     send.settled_at = now
 
 
+async def _update_claim(session: AsyncSession, claim: ReminderClaim, **values: object) -> bool:
+    """Set `values` on the claim's row if it is still this claim (same attempt, still
+    sending); False if it was retaken or settled meanwhile."""
+    result = await session.execute(
+        update(ReminderSend)
+        .where(
+            ReminderSend.id == claim.id,
+            ReminderSend.attempts == claim.attempt,
+            ReminderSend.status == Status.SENDING,
+        )
+        .values(**values)
+    )
+    return result.rowcount == 1
+
+
 async def settle(
     session: AsyncSession,
     claim: ReminderClaim,
@@ -381,36 +396,28 @@ async def settle(
     error: str | None = None,
 ) -> bool:
     """Record how the claim ended; False if it is no longer this claim (retaken or settled)."""
-    result = await session.execute(
-        update(ReminderSend)
-        .where(
-            ReminderSend.id == claim.id,
-            ReminderSend.attempts == claim.attempt,
-            ReminderSend.status == Status.SENDING,
-        )
-        .values(
-            status=status.value,
-            settled_at=now,
-            last_error=error[:ERROR_LIMIT] if error else None,
-        )
+    return await _update_claim(
+        session,
+        claim,
+        status=status.value,
+        settled_at=now,
+        last_error=error[:ERROR_LIMIT] if error else None,
     )
-    return result.rowcount == 1
+
+
+async def renew(
+    session: AsyncSession, claim: ReminderClaim, now: datetime, policy: ReminderPolicy
+) -> bool:
+    """Start the claim's lease again from `now`, as its sender is about to send it; False if
+    it is no longer this claim (retaken by another sender, or settled): then it must not go."""
+    return await _update_claim(session, claim, lease_until=now + policy.lease)
 
 
 async def postpone(
     session: AsyncSession, claim: ReminderClaim, retry_at: datetime, error: str
 ) -> bool:
     """Leave the claim "sending", to be taken again at `retry_at` (Telegram asked to wait)."""
-    result = await session.execute(
-        update(ReminderSend)
-        .where(
-            ReminderSend.id == claim.id,
-            ReminderSend.attempts == claim.attempt,
-            ReminderSend.status == Status.SENDING,
-        )
-        .values(lease_until=retry_at, last_error=error[:ERROR_LIMIT])
-    )
-    return result.rowcount == 1
+    return await _update_claim(session, claim, lease_until=retry_at, last_error=error[:ERROR_LIMIT])
 
 
 async def block(session: AsyncSession, claim: ReminderClaim, now: datetime) -> bool:

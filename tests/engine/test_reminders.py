@@ -296,6 +296,23 @@ async def test_telegram_asking_to_wait_retries_later_once_and_gives_up_after_max
     assert not await engine.reminder_sent(retaken, at=later)
 
 
+async def test_a_sender_renews_its_lease_before_sending_and_never_sends_a_retaken_claim(
+    engine: Engine,
+) -> None:
+    await learner(engine, "UTC", daily_at=time(9, 0), streak_nudge=False)
+    nine, lease = SPRING + timedelta(hours=9), engine.reminder_policy.lease
+    [slow] = await engine.due_reminders(nine)
+    # its sender took longer than the lease: another scheduler took the claim back
+    [taken] = await engine.due_reminders(nine + lease)
+    assert (taken.id, taken.attempt) == (slow.id, slow.attempt + 1)
+    assert not await engine.reminder_sending(slow, at=nine + lease)
+    # the new sender's lease starts again as it sends: nobody takes the claim meanwhile
+    sending = nine + lease + lease / 2
+    assert await engine.reminder_sending(taken, at=sending)
+    assert await engine.due_reminders(sending + lease - timedelta(seconds=1)) == []
+    assert await engine.reminder_sent(taken, at=sending + lease - timedelta(seconds=1))
+
+
 async def test_a_claim_retaken_after_the_day_or_in_quiet_hours_expires(engine: Engine) -> None:
     await learner(engine, "UTC", daily_at=time(21, 50), streak_nudge=False)
     start = SPRING + timedelta(hours=21, minutes=50)

@@ -4,6 +4,7 @@ once, /stop_reminders, forged buttons, and the runner's own scheduler loop."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import datetime, time, timedelta
 
@@ -137,6 +138,33 @@ async def test_telegram_asking_to_wait_delays_the_reminder_without_losing_or_dou
     assert await tick(bot, BERLIN_SIX_PM + timedelta(seconds=60)) == []
     assert len(await tick(bot, BERLIN_SIX_PM + timedelta(seconds=121))) == 1
     assert await tick(bot, BERLIN_SIX_PM + timedelta(minutes=30)) == []
+
+
+async def test_a_reminder_telegram_puts_off_never_holds_the_sender(bot: Harness) -> None:
+    """A 429 the session would wait out elsewhere (30 s is within its limit) puts the claim
+    off at once: no sleep holds the scheduler, its lease or a stop."""
+    alice = await started(bot, 1211)
+    await berlin_at_six(bot, alice)
+    bot.api.too_many_requests("sendMessage", retry_after=30, chat_id=1211)
+    async with asyncio.timeout(10):
+        assert await tick(bot, BERLIN_SIX_PM) == []
+    assert [call.status for call in bot.api.sent_to(1211) if call.status == 429] == [429]
+    assert await tick(bot, BERLIN_SIX_PM + timedelta(seconds=20)) == []
+    assert len(await tick(bot, BERLIN_SIX_PM + timedelta(seconds=31))) == 1
+
+
+async def test_a_stopping_scheduler_hands_back_what_it_has_not_sent(bot: Harness) -> None:
+    learners = [await started(bot, chat) for chat in (1212, 1213, 1214)]
+    for user in learners:
+        await berlin_at_six(bot, user)
+    scheduler = bot.running.runner.reminders  # type: ignore[attr-defined]
+    move_to(bot, BERLIN_SIX_PM)
+    sending = asyncio.create_task(scheduler.tick())
+    await bot.api.wait_for(lambda call: "Time to learn" in call.text)
+    await scheduler.stop()  # asked during the first send
+    assert await sending == 1
+    scheduler._stopping.clear()  # a scheduler started again (another process, a restart)
+    assert len(await tick(bot, BERLIN_SIX_PM + timedelta(seconds=1))) == 2
 
 
 async def test_stop_reminders_and_back_on_in_settings(bot: Harness, engine: Engine) -> None:

@@ -1,11 +1,13 @@
 """The reminder scheduler of a bot process: every `interval` seconds it claims the reminders
 due now from the engine and sends them, each in its learner's language.
 
-Telegram's answer settles each claim: accepted → sent; 403 (the learner blocked the bot) →
+Each claim's lease is renewed just before its send (not sent if another scheduler took it
+back). Telegram's answer settles it: accepted → sent; 403 (the learner blocked the bot) →
 blocked, and the learner gets no more until they talk to the bot again; 429 → due again after
-the `retry_after` Telegram asked for; 5xx or no connection → due again a minute per attempt
-later; any other refusal (400, chat not found) → failed. The engine makes the claims, so
-several bot processes may run schedulers side by side. Time comes from the `now` clock given.
+the `retry_after` Telegram asked for (never waited for here); 5xx or no connection → due again
+a minute per attempt later; any other refusal (400, chat not found) → failed. The engine
+makes the claims, so several bot processes may run schedulers side by side. Time comes from
+the `now` clock given.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from aiogram.exceptions import (
 from questline.adapters.telegram.i18n import use_locale
 from questline.adapters.telegram.notify import Notifier
 from questline.adapters.telegram.screens.reminders import reminder
+from questline.adapters.telegram.session import without_flood_waits
 from questline.engine import Engine
 from questline.engine.views import ReminderClaim
 
@@ -60,21 +63,39 @@ class ReminderScheduler:
         self._task: asyncio.Task[None] | None = None
 
     async def tick(self) -> int:
-        """Claim and send everything due now; returns how many reminders Telegram accepted."""
+        """Claim and send everything due now; returns how many reminders Telegram accepted.
+        Once `stop` was asked for, the claims not sent yet are handed back, due at once."""
         sent = 0
-        while True:
+        while not self._stopping.is_set():
             claims = await self.engine.due_reminders(self.now(), self.batch)
-            for claim in claims:
+            for index, claim in enumerate(claims):
+                if self._stopping.is_set():
+                    await self._hand_back(claims[index:])
+                    return sent
                 sent += await self._send(claim)
             if len(claims) < self.batch:
-                return sent
+                break
+        return sent
+
+    async def _hand_back(self, claims: list[ReminderClaim]) -> None:
+        """Leave claims for the next scheduler (this process is stopping), due at once."""
+        for claim in claims:
+            await self.engine.reminder_failed(
+                claim, "not sent: the bot stopped", retry_at=self.now(), at=self.now()
+            )
 
     async def _send(self, claim: ReminderClaim) -> bool:
         with use_locale(claim.language_code):
             screen = reminder(claim)
+        if not await self.engine.reminder_sending(claim, at=self.now()):
+            log.info("reminder %s: another sender has taken it; not sent here", claim.id)
+            return False
         try:
             await self.notifier.pace(claim.telegram_id)
-            await self.bot.send_message(claim.telegram_id, screen.text, reply_markup=screen.markup)
+            with without_flood_waits():  # a 429 puts the claim off (below), never sleeps
+                await self.bot.send_message(
+                    claim.telegram_id, screen.text, reply_markup=screen.markup
+                )
         except TelegramForbiddenError:
             log.info("reminder %s: learner %s blocked the bot", claim.id, claim.telegram_id)
             await self.engine.reminder_blocked(claim, at=self.now())
@@ -115,7 +136,7 @@ class ReminderScheduler:
                 log.exception("sending reminders failed; trying again in %s s", self.interval)
 
     async def stop(self) -> None:
-        """Stop the loop after the tick in progress, if any."""
+        """Stop the loop after the send in progress, if any (the tick hands the rest back)."""
         self._stopping.set()
         if self._task is not None:
             await self._task

@@ -36,12 +36,27 @@ log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
 
 
+_flood_waits: ContextVar[bool] = ContextVar("flood_control_waits", default=True)
+
+
+@contextmanager
+def without_flood_waits() -> Iterator[None]:
+    """Within the block a 429 is raised at once, never waited for: for a sender that puts
+    the work off itself (the reminder scheduler), so neither its lease nor a stop waits on
+    Telegram's `retry_after`."""
+    token = _flood_waits.set(False)
+    try:
+        yield
+    finally:
+        _flood_waits.reset(token)
+
+
 class RetryMiddleware(BaseRequestMiddleware):
     """Retry a call Telegram asked to repeat (429) or failed on its side (5xx).
 
-    At most `attempts` tries in all; a `retry_after` longer than `max_wait` seconds is not
-    waited for (the error is raised at once). getUpdates is left to the polling loop, which
-    has its own backoff.
+    At most `attempts` tries in all; a `retry_after` longer than `max_wait` seconds (or any,
+    inside `without_flood_waits`) is not waited for: the error is raised at once.
+    getUpdates is left to the polling loop, which has its own backoff.
     """
 
     def __init__(
@@ -69,7 +84,11 @@ class RetryMiddleware(BaseRequestMiddleware):
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as error:
-                if attempt == self.attempts or error.retry_after > self.max_wait:
+                if (
+                    attempt == self.attempts
+                    or error.retry_after > self.max_wait
+                    or not _flood_waits.get()
+                ):
                     raise
                 delay: float = error.retry_after
             except (TelegramServerError, ClientDecodeError) as error:
