@@ -4,21 +4,26 @@ answer gives 503 not-queued (never a silently dropped event)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-from httpx import ASGITransport, AsyncClient
+from httpx import ASGITransport, AsyncClient, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.adapters.http.app import create_app
+from questline.adapters.http.keys import KeyCheck
+from questline.adapters.http.settings import HttpSettings
 from questline.adapters.nats.publisher import Publisher
 from questline.adapters.nats.settings import NatsSettings
-from questline.engine import UserProfile
+from questline.engine import Engine, UserProfile
+from tests.engine.conftest import make_engine
 from tests.http.conftest import BASE, assert_problem, bearer
 from tests.nats.conftest import eventually
 from tests.nats.helpers import drained, workers
 from tests.nats.scenario import recorded_events
+from tests.support.proxy import CuttableProxy, through
 
 EVENT = {"type": "LOGIN", "telegram_id": 4242, "occurred_at": "2026-03-02T09:00:00+00:00"}
 
@@ -33,8 +38,6 @@ class Api:
 @pytest.fixture
 async def api(db: AsyncEngine, settings: NatsSettings) -> AsyncIterator[Api]:
     """The API queueing to NATS, with learner 4242 and a key allowed to write events."""
-    from tests.engine.conftest import make_engine
-
     engine = await make_engine(db)
     await engine.register_user(UserProfile(telegram_id=4242, first_name="Ada"))
     writer = (await engine.create_api_key("writer", ["events:write"])).secret
@@ -102,3 +105,48 @@ async def test_a_batch_is_queued_in_order_and_recorded_by_a_worker(
     refused = await client.post("/v1/events:batch", json={"events": logins}, headers=headers)
     body = assert_problem(refused, 503, "not-queued")
     assert body["detail"].startswith("NATS did not accept the events: ")
+
+
+@pytest.mark.mysql_only
+async def test_events_are_queued_while_the_database_is_away(
+    db: AsyncEngine, database_url: str, settings: NatsSettings, proxy: CuttableProxy
+) -> None:
+    """The key check needs the database; a key it confirmed lately is still admitted while
+    the database is away or does not answer, so queueing does not wait for the database."""
+    setup = await make_engine(db)
+    await setup.register_user(UserProfile(telegram_id=4242, first_name="Ada"))
+    writer = (await setup.create_api_key("writer", ["events:write"])).secret
+    unseen = (await setup.create_api_key("unseen", ["events:write"])).secret
+    await setup.shutdown()
+    engine = Engine(through(database_url, proxy))
+    await engine.startup()
+    publisher = await Publisher.open(settings)
+    clock = [0.0]
+    app = create_app(engine, HttpSettings(request_timeout=10), publisher=publisher)
+    app.state.keys = KeyCheck(engine, trust=60, patience=1, clock=lambda: clock[0])
+    try:
+        async with AsyncClient(transport=ASGITransport(app=app), base_url=BASE) as client:
+
+            async def post(key: str, idempotency_key: str) -> Response:
+                headers = {**bearer(key), "Idempotency-Key": idempotency_key}
+                return await client.post("/v1/events", json=EVENT, headers=headers)
+
+            assert (await post(writer, "before")).status_code == 202  # the key is confirmed
+            for away in (proxy.freeze, proxy.cut):
+                away()
+                started = time.monotonic()
+                queued = await post(writer, f"while-{away.__name__}")
+                assert queued.status_code == 202, queued.text
+                assert time.monotonic() - started < 5
+                assert_problem(await post(unseen, "never-confirmed"), 503, "database-unavailable")
+                proxy.restore()
+            proxy.cut()
+            clock[0] = 61  # confirmed longer ago than the trust window
+            assert_problem(await post(writer, "too-late"), 503, "database-unavailable")
+            proxy.restore()
+    finally:
+        await publisher.close()
+        await engine.shutdown()
+    async with workers(database_url, settings, 1):
+        await eventually(lambda: drained(settings), "the queued events recorded")
+    assert await recorded_events(database_url) == 3

@@ -17,6 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from questline.adapters.http import problems
+from questline.adapters.http.keys import KeyCheck
 from questline.adapters.http.methods import HeadAsGet
 from questline.adapters.http.plugin import plugin
 from questline.adapters.http.problems import Problem
@@ -128,6 +129,7 @@ def create_app(
     app.state.engine = engine
     app.state.publisher = publisher
     app.state.limiter = KeyRateLimiter(settings.limits())
+    app.state.keys = KeyCheck(engine)
     for module in (events, learners, leaderboard, awards, rules, health):
         app.include_router(module.router, prefix="/v1")
     app.add_middleware(

@@ -26,6 +26,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from questline.adapters.http.keys import KeyCheck
 from questline.adapters.http.problems import (
     BODY_TOO_LARGE,
     FORBIDDEN,
@@ -35,7 +36,6 @@ from questline.adapters.http.problems import (
     database_unavailable,
     render,
 )
-from questline.engine import Engine
 from questline.engine.api_keys import ApiKeyView
 from questline.engine.api_keys import Scope as KeyScope
 from questline.engine.db import database_unreachable
@@ -76,8 +76,8 @@ async def admit(request: Request) -> ApiKeyView:
         raise Problem(
             UNAUTHORIZED, "send an API key as `Authorization: Bearer <key>`", headers=CHALLENGE
         )
-    engine: Engine = request.app.state.engine
-    key = await engine.authenticate(secret.strip())
+    keys: KeyCheck = request.app.state.keys
+    key = await keys.live_key(secret.strip())
     if key is None:
         raise Problem(UNAUTHORIZED, "the API key is unknown or revoked", headers=CHALLENGE)
     limiter: KeyRateLimiter = request.app.state.limiter
