@@ -23,10 +23,15 @@ _UTC_NAMES = {"utc", "gmt", "z"}
 ZONE_HINT = "use an IANA name such as Europe/Berlin or a UTC offset such as +03:00"
 
 
+NOT_ZONES = frozenset({"localtime", "posixrules", "factory"})
+"""Files of the zone database that name no place: the server's own zone (which follows the
+machine's configuration, not the learner), POSIX rules, "Factory" (no zone set)."""
+
+
 @cache
 def _zone_names() -> dict[str, str]:
     """IANA zone names by their lower-case spelling (read once)."""
-    return {name.lower(): name for name in available_timezones()}
+    return {name.lower(): name for name in available_timezones() if name.lower() not in NOT_ZONES}
 
 
 def parse_zone(text: str) -> str:
