@@ -85,6 +85,28 @@ async def test_a_solved_challenge_is_solved_once(
     assert await solves(db, 1503) == 1
 
 
+async def test_a_sticker_for_an_answer_asks_the_question_again(
+    bot: Harness, db: AsyncEngine
+) -> None:
+    alice = await at_variables(bot, 1504)
+    await alice.press("Answer")
+    update = alice.message_update("")
+    del update["message"]["text"]
+    update["message"]["sticker"] = {
+        "file_id": "sticker-1",
+        "file_unique_id": "s1",
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+    }
+    reply = await bot.exchange(alice, update, pause=1.0)
+    assert len(reply.texts) == 1 and "Send your answer as a message." in reply.texts[0]
+    assert "Correct! +10 points." in (await alice.send("5")).text  # the question still waits
+    assert await solves(db, 1504) == 1
+
+
 async def test_awards_come_between_the_result_and_the_next_step_in_one_message(
     bot: Harness, engine: Engine, tmp_path: Path
 ) -> None:

@@ -76,6 +76,16 @@ async def answer(
     await _solved(message, engine, event_from_user, lesson_id, outcome)
 
 
+async def not_an_answer(
+    message: Message, event_from_user: User, engine: Engine, state: FSMContext
+) -> None:
+    """A sticker, photo or other message without text while a question waits: ask it again
+    (it says how to answer); nothing is judged or recorded."""
+    lesson_id = int((await state.get_data())["lesson_id"])
+    _, item, _ = await find_lesson(engine, event_from_user, lesson_id)
+    await show(message, challenge_prompt(event_from_user.id, item))
+
+
 async def choose(
     callback: CallbackQuery,
     callback_data: ChoiceCb,
@@ -128,4 +138,5 @@ def make_router() -> Router:
     router.callback_query.register(ask, LessonCb.filter(F.action == LessonAction.ANSWER))
     router.callback_query.register(choose, ChoiceCb.filter())
     router.message.register(answer, Challenge.answering, F.text, ~F.text.startswith("/"))
+    router.message.register(not_an_answer, Challenge.answering, ~F.text)
     return router
