@@ -194,13 +194,18 @@ class Event(BaseModel):
         return self
 
 
+NAME_LENGTH = 100
+"""Characters of a username, first or last name the users table holds."""
+LANGUAGE_LENGTH = 10
+
+
 class UserProfile(BaseModel):
     """A learner as Telegram describes them; registering twice updates the profile."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     telegram_id: int = Field(ge=1, le=BIGINT_MAX)
-    username: str | None = Field(default=None, max_length=100)
-    first_name: str | None = Field(default=None, max_length=100)
-    last_name: str | None = Field(default=None, max_length=100)
-    language_code: str | None = Field(default=None, max_length=10)
+    username: str | None = Field(default=None, max_length=NAME_LENGTH)
+    first_name: str | None = Field(default=None, max_length=NAME_LENGTH)
+    last_name: str | None = Field(default=None, max_length=NAME_LENGTH)
+    language_code: str | None = Field(default=None, max_length=LANGUAGE_LENGTH)

@@ -91,6 +91,15 @@ async def test_forged_callbacks_get_a_polite_answer_and_change_nothing(
     assert set((await statuses(engine, 501)).values()) == {ProgressStatus.NOT_STARTED}
 
 
+async def test_a_name_longer_than_the_engine_holds_is_cut(bot: Harness, engine: Engine) -> None:
+    """Telegram's names are shorter; a Bot API server that sends longer ones is answered too."""
+    long = bot.user(1109, "Ada" * 50, last_name="L" * 300, language_code="x" * 40)
+    reply = await long.send("/start")
+    assert reply.texts, "the learner got no answer"
+    user = await engine.find_user(telegram_id=1109)
+    assert user is not None and user.first_name == ("Ada" * 50)[:100]
+
+
 async def test_someone_elses_buttons_do_nothing(bot: Harness, engine: Engine) -> None:
     alice, mallory = await started(bot, 601), await started(bot, 602, "Mallory")
     await alice.press("Modules")

@@ -16,6 +16,7 @@ from questline.adapters.telegram import notify
 from questline.adapters.telegram.pictures import celebration_card
 from questline.adapters.telegram.screens import Screen
 from questline.engine import UserProfile
+from questline.engine.events import LANGUAGE_LENGTH, NAME_LENGTH
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +86,16 @@ async def conclude(
 
 
 def profile(user: User) -> UserProfile:
-    """The engine's profile of a Telegram user."""
+    """The engine's profile of a Telegram user; names are cut to what the engine holds
+    (Telegram's own limits are lower, but nothing here rests on that)."""
     return UserProfile(
         telegram_id=user.id,
-        username=user.username,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        language_code=user.language_code,
+        username=_cut(user.username, NAME_LENGTH),
+        first_name=_cut(user.first_name, NAME_LENGTH),
+        last_name=_cut(user.last_name, NAME_LENGTH),
+        language_code=_cut(user.language_code, LANGUAGE_LENGTH),
     )
+
+
+def _cut(text: str | None, length: int) -> str | None:
+    return text[:length] if text is not None else None
