@@ -109,7 +109,11 @@ async def test_a_batch_is_queued_in_order_and_recorded_by_a_worker(
 
 @pytest.mark.mysql_only
 async def test_events_are_queued_while_the_database_is_away(
-    db: AsyncEngine, database_url: str, settings: NatsSettings, proxy: CuttableProxy
+    db: AsyncEngine,
+    database_url: str,
+    settings: NatsSettings,
+    proxy: CuttableProxy,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The key check needs the database; a key it confirmed lately is still admitted while
     the database is away or does not answer, so queueing does not wait for the database."""
@@ -144,9 +148,14 @@ async def test_events_are_queued_while_the_database_is_away(
             clock[0] = 61  # confirmed longer ago than the trust window
             assert_problem(await post(writer, "too-late"), 503, "database-unavailable")
             proxy.restore()
+            assert (await post(writer, "after")).status_code == 202
     finally:
         await publisher.close()
         await engine.shutdown()
+    said = [r.getMessage() for r in caplog.records if r.name == "questline.adapters.http.keys"]
+    assert len(said) == 2  # once when the database went away, once when it answered again
+    assert "keys confirmed in the last 60 s are admitted meanwhile" in said[0]
+    assert said[1] == "the database answers again: API keys are looked up again"
     async with workers(database_url, settings, 1):
         await eventually(lambda: drained(settings), "the queued events recorded")
-    assert await recorded_events(database_url) == 3
+    assert await recorded_events(database_url) == 4

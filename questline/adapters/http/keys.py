@@ -46,6 +46,8 @@ class KeyCheck:
         self.patience = patience
         self.clock = clock
         self._confirmed: OrderedDict[str, tuple[ApiKeyView, float]] = OrderedDict()
+        self._trusting = False
+        """Whether keys are admitted on their confirmation alone (the database is away)."""
 
     async def live_key(self, secret: str) -> ApiKeyView | None:
         """The live key `secret` is, or None (never issued, or revoked). A database error
@@ -61,18 +63,30 @@ class KeyCheck:
         except TimeoutError:
             if recent is None or not deadline.expired():
                 raise
-            log.warning("key %s: no answer from the database; admitted as confirmed", recent.prefix)
-            return recent
+            return self._on_trust(recent, f"no answer within {self.patience:g} s")
         except (DBAPIError, PoolTimeout) as error:
             if recent is None or not database_unreachable(error):
                 raise
-            log.warning("key %s: the database is away; admitted as confirmed", recent.prefix)
-            return recent
+            return self._on_trust(recent, "the database is away")
+        if self._trusting:
+            self._trusting = False
+            log.warning("the database answers again: API keys are looked up again")
         self._confirmed.pop(fingerprint, None)
         if key is not None:
             self._confirmed[fingerprint] = (key, self.clock())
             while len(self._confirmed) > REMEMBERED:
                 self._confirmed.popitem(last=False)
+        return key
+
+    def _on_trust(self, key: ApiKeyView, reason: str) -> ApiKeyView:
+        """Admit `key` as recently confirmed, saying so once per outage."""
+        if not self._trusting:
+            self._trusting = True
+            log.warning(
+                "API keys: %s; keys confirmed in the last %g s are admitted meanwhile",
+                reason,
+                self.trust,
+            )
         return key
 
     def _recent(self, fingerprint: str) -> ApiKeyView | None:
