@@ -9,6 +9,7 @@ database that does not use it.
 from __future__ import annotations
 
 import base64
+import logging
 import secrets
 import time
 from collections.abc import Iterable
@@ -33,8 +34,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from questline.engine.db import sqlite_locked
 from questline.engine.errors import QuestlineError
 from questline.engine.timestamps import UTCDateTime, utcnow
 
@@ -124,7 +127,12 @@ class Outcome:
         return f"HTTP {self.status_code}" if self.status_code is not None else str(self.error)
 
 
+log = logging.getLogger(__name__)
+
 RECHECK_SECONDS = 10.0
+RECORD_ATTEMPTS = 4
+# MySQL/MariaDB: deadlock found; lock wait timeout. Both mean "run the transaction again".
+RETRYABLE_MYSQL_ERRORS = {1213, 1205}
 _present: set[int] = set()
 _absent_since: dict[int, float] = {}
 
@@ -249,8 +257,56 @@ async def record_attempt(
     max_failures: int,
 ) -> str | None:
     """Store an attempt and update the endpoint's failure count; returns why the endpoint
-    was just disabled (410 Gone, or `max_failures` failures in a row), else None."""
+    was just disabled (410 Gone, or `max_failures` failures in a row), else None.
+
+    One transaction, run again from scratch (up to RECORD_ATTEMPTS times) when the database
+    answers a deadlock, a lock wait timeout or SQLite's "database is locked": the POST has
+    been made, so its outcome must not be lost to a conflict between recorders."""
+    for attempt in range(1, RECORD_ATTEMPTS + 1):
+        try:
+            return await _record_attempt(
+                db,
+                endpoint,
+                message_id=message_id,
+                topic=topic,
+                body=body,
+                outcome=outcome,
+                max_failures=max_failures,
+            )
+        except OperationalError as error:
+            if attempt == RECORD_ATTEMPTS or not _retryable(error):
+                raise
+            log.warning("recording a webhook attempt retried after: %s", error.orig)
+    raise AssertionError("unreachable")
+
+
+def _retryable(error: OperationalError) -> bool:
+    code = getattr(error.orig, "args", (None,))[0]
+    return code in RETRYABLE_MYSQL_ERRORS or sqlite_locked(error)
+
+
+async def _record_attempt(
+    db: AsyncEngine,
+    endpoint: Endpoint,
+    *,
+    message_id: str,
+    topic: str,
+    body: str,
+    outcome: Outcome,
+    max_failures: int,
+) -> str | None:
     async with db.begin() as connection:
+        # The endpoint's row is locked before anything else. Inserting the delivery row
+        # share-locks it (MySQL/MariaDB check the foreign key that way), and updating it
+        # needs the exclusive lock: when that came second, two recorders for one endpoint
+        # each held the shared lock, waited for each other and one failed with a deadlock
+        # (1213). Locked first, recorders queue; the failure count read here is then the
+        # latest, and so is the attempt number below.
+        previous = await connection.scalar(
+            select(endpoints.c.failures).where(endpoints.c.id == endpoint.id).with_for_update()
+        )
+        if previous is None:
+            return None  # removed while the POST was under way: nothing left to record it for
         earlier = await connection.scalar(
             select(func.count()).where(
                 deliveries.c.endpoint_id == endpoint.id, deliveries.c.message_id == message_id
@@ -270,19 +326,12 @@ async def record_attempt(
             )
         )
         if outcome.ok:
-            await connection.execute(
-                update(endpoints).where(endpoints.c.id == endpoint.id).values(failures=0)
-            )
-            return None
-        failures = (
-            int(
-                await connection.scalar(
-                    select(endpoints.c.failures).where(endpoints.c.id == endpoint.id)
+            if previous:
+                await connection.execute(
+                    update(endpoints).where(endpoints.c.id == endpoint.id).values(failures=0)
                 )
-                or 0
-            )
-            + 1
-        )
+            return None
+        failures = int(previous) + 1
         reason = None
         if outcome.status_code == 410:
             reason = "the receiver answered 410 Gone"
