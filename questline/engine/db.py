@@ -63,6 +63,7 @@ __all__ = [
     "missing_sqlite_file",
     "parse_database_url",
     "reading",
+    "retryable",
     "safe_url",
     "session_factory",
     "sqlite_locked",
@@ -91,6 +92,19 @@ def sqlite_locked(error: BaseException | None) -> bool:
     """Whether `error` is SQLite's "database is locked": another process kept the write lock
     past the busy timeout."""
     return isinstance(error, DBAPIError) and "database is locked" in str(error.orig)
+
+
+# MySQL/MariaDB: deadlock found; lock wait timeout. Both mean "run the transaction again".
+_RETRYABLE_MYSQL_CODES = frozenset({1213, 1205})
+
+
+def retryable(error: BaseException) -> bool:
+    """Whether the database asks for the failed transaction to run again from its start
+    (a deadlock, a lock wait timeout, SQLite locked past the busy timeout)."""
+    code = getattr(getattr(error, "orig", None), "args", (None,))[0]
+    return isinstance(error, DBAPIError) and (
+        code in _RETRYABLE_MYSQL_CODES or sqlite_locked(error)
+    )
 
 
 def database_url() -> str:

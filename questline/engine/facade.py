@@ -41,7 +41,7 @@ from questline.engine.db import (
     create_engine,
     database_timeout,
     reading,
-    sqlite_locked,
+    retryable,
 )
 from questline.engine.dispatcher import Dispatcher, DispatchSettings
 from questline.engine.errors import (
@@ -123,8 +123,6 @@ DEFAULT_CHUNK = 500
 DEFAULT_GROUP = 256
 MAX_REMINDER_BATCH = 1000
 WRITE_ATTEMPTS = 4
-# MySQL/MariaDB: deadlock found; lock wait timeout. Both mean "try the transaction again".
-RETRYABLE_MYSQL_ERRORS = {1213, 1205}
 BUILTIN_FACTS_PLUGIN = "questline.facts"
 
 
@@ -154,11 +152,6 @@ class Committed:
 class BackfillReport:
     users: int
     awards: tuple[AwardView, ...]
-
-
-def _retryable(error: OperationalError) -> bool:
-    code = getattr(error.orig, "args", (None,))[0]
-    return code in RETRYABLE_MYSQL_ERRORS or sqlite_locked(error)
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterable[list[T]]:
@@ -307,7 +300,7 @@ class Engine:
                         entries = await outbox.write_staged(session, available_at=hold_until)
                     return result, entries
             except OperationalError as error:
-                if attempt == WRITE_ATTEMPTS or not _retryable(error):
+                if attempt == WRITE_ATTEMPTS or not retryable(error):
                     raise
                 log.warning("transaction retried after: %s", error.orig)
             except IntegrityError as error:

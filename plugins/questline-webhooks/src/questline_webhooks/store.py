@@ -37,7 +37,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from questline.engine.db import sqlite_locked
+from questline.engine.db import retryable
 from questline.engine.errors import QuestlineError
 from questline.engine.timestamps import UTCDateTime, utcnow
 
@@ -131,8 +131,6 @@ log = logging.getLogger(__name__)
 
 RECHECK_SECONDS = 10.0
 RECORD_ATTEMPTS = 4
-# MySQL/MariaDB: deadlock found; lock wait timeout. Both mean "run the transaction again".
-RETRYABLE_MYSQL_ERRORS = {1213, 1205}
 _present: set[int] = set()
 _absent_since: dict[int, float] = {}
 
@@ -274,15 +272,10 @@ async def record_attempt(
                 max_failures=max_failures,
             )
         except OperationalError as error:
-            if attempt == RECORD_ATTEMPTS or not _retryable(error):
+            if attempt == RECORD_ATTEMPTS or not retryable(error):
                 raise
             log.warning("recording a webhook attempt retried after: %s", error.orig)
     raise AssertionError("unreachable")
-
-
-def _retryable(error: OperationalError) -> bool:
-    code = getattr(error.orig, "args", (None,))[0]
-    return code in RETRYABLE_MYSQL_ERRORS or sqlite_locked(error)
 
 
 async def _record_attempt(
