@@ -7,6 +7,7 @@ import logging
 import signal
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -16,6 +17,9 @@ from questline.adapters.cli.ingest import BadLine, not_utf8, numbered_lines, par
 from questline.adapters.cli.runtime import console, open_engine, run
 from questline.adapters.nats.settings import URL_ENV, NatsSettings, NatsSettingsError
 from questline.engine import Event
+
+if TYPE_CHECKING:
+    from questline.adapters.nats.publisher import Published
 
 
 def settings_or_fail() -> NatsSettings:
@@ -51,7 +55,7 @@ def events_of(path: Path) -> Iterator[Event]:
         yield parse_line(text)
 
 
-async def _publish(path: Path, settings: NatsSettings, total: int) -> int:
+async def _publish(path: Path, settings: NatsSettings, total: int) -> Published:
     from questline.adapters.nats.publisher import Publisher
 
     publisher = await Publisher.open(settings)
@@ -73,12 +77,15 @@ def publish(file: Path) -> None:
 
     Every line is validated as `questline events ingest` does before anything is sent; each
     event goes to its learner's partition and is acknowledged by JetStream. Workers
-    (`questline worker`) record them. Publishing a file again is safe.
+    (`questline worker`) record them. Publishing a file again is safe for the lines with an
+    idempotency_key or an occurred_at; a line with neither is an event of the moment it is
+    published, and publishing it again is another event.
     """
     settings = settings_or_fail()
     total = checked_count(file)
     published = run(_publish(file, settings, total))
-    click.echo(f"{file.name}: {published} event(s) published to {settings.stream}")
+    already = f" ({published.duplicates} already there)" if published.duplicates else ""
+    click.echo(f"{file.name}: {published.count} event(s) published to {settings.stream}{already}")
 
 
 def partition_list(text: str, partitions: int) -> list[int]:

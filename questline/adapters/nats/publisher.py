@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from itertools import islice
 
 from nats.aio.client import Client
@@ -29,6 +30,15 @@ WINDOW = 256  # messages in flight while a file is published
 
 class PublishFailed(QuestlineError):
     """JetStream did not acknowledge an event in time; it may or may not be stored."""
+
+
+@dataclass(frozen=True)
+class Published:
+    """What `publish_all` sent: `count` events, of which `duplicates` JetStream already held
+    (the same event published before, within the duplicate window)."""
+
+    count: int
+    duplicates: int
 
 
 class Publisher:
@@ -88,17 +98,19 @@ class Publisher:
         *,
         retry_for: float = 60.0,
         progress: Callable[[int], None] | None = None,
-    ) -> int:
+    ) -> Published:
         """Publish `events` in order, `WINDOW` at a time, each window fully acknowledged
         before the next; a window with a failure is published again whole (its stored
-        messages are dropped as duplicates). Returns how many were published."""
-        published = 0
+        messages are dropped as duplicates). Returns how many were published, and how many
+        of them JetStream already held (dropped as duplicates)."""
+        published = duplicates = 0
         for window in _windows(events):
-            await self._publish_window([self.message(event) for event in window], retry_for)
+            acks = await self._publish_window([self.message(e) for e in window], retry_for)
             published += len(window)
+            duplicates += sum(1 for ack in acks if ack.duplicate)
             if progress is not None:
                 progress(len(window))
-        return published
+        return Published(published, duplicates)
 
     async def publish_batch(
         self, events: Iterable[Event], *, retry_for: float = 0.0
