@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import re
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -125,8 +126,8 @@ def parse_database_url(url: str | URL | None = None) -> URL:
             raise DatabaseConfigError(
                 f"DATABASE_URL is not a valid database URL ({_EXAMPLES})"
             ) from None
-    driver = f"{parsed.get_backend_name()}+{parsed.get_driver_name()}"
-    if "+" not in parsed.drivername or driver not in SUPPORTED_DRIVERS:
+    driver = parsed.drivername  # as written: naming the driver loads it, and may fail
+    if driver not in SUPPORTED_DRIVERS:
         raise DatabaseConfigError(
             f"unsupported database driver {parsed.drivername!r} in DATABASE_URL; "
             f"supported: {', '.join(SUPPORTED_DRIVERS)} ({_EXAMPLES})"
@@ -387,6 +388,14 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+def _without_password(text: str, password: object) -> str:
+    """`text` with the password, where it stands as a word of its own, replaced by ``***``
+    (a database named after it, e.g. questline_test for password questline, stays legible)."""
+    if not password:
+        return text
+    return re.sub(rf"(?<!\w){re.escape(str(password))}(?!\w)", "***", text)
+
+
 def _first_line(exc: BaseException) -> str:
     message = str(getattr(exc, "orig", None) or exc).strip()
     return message.splitlines()[0] if message else type(exc).__name__
@@ -403,10 +412,7 @@ async def check_connection(engine: AsyncEngine) -> None:
             raise DatabaseLocked(
                 f"database {safe_url(engine.url)} is locked by another writer"
             ) from None
-        reason = _first_line(exc)
-        password = engine.url.password
-        if password:
-            reason = reason.replace(str(password), "***")
+        reason = _without_password(_first_line(exc), engine.url.password)
         raise DatabaseConfigError(
             f"cannot connect to database {safe_url(engine.url)}: {reason}"
         ) from None

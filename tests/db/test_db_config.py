@@ -45,6 +45,7 @@ def test_environment_selects_database(monkeypatch: pytest.MonkeyPatch) -> None:
         ("not a url", "not a valid database URL"),
         ("postgresql+asyncpg://u:secret@h/db", "unsupported database driver 'postgresql+asyncpg'"),
         ("sqlite:///x.db", "unsupported database driver 'sqlite'"),
+        ("postgres://u:secret@h/db", "unsupported database driver 'postgres'"),
         ("mysql+pymysql://u:secret@h/db", "unsupported database driver 'mysql+pymysql'"),
         ("mysql+aiomysql://u:secret@h:3306/", "names no database"),
     ],
@@ -98,6 +99,21 @@ async def test_wrong_mysql_password_is_one_line(database_url: str) -> None:
         await engine.dispose()
     assert "definitely-wrong-pw" not in str(info.value)
     assert "Access denied" in str(info.value)
+
+
+@pytest.mark.mysql_only
+async def test_a_database_named_after_the_password_is_shown_whole(database_url: str) -> None:
+    """The password is hidden where it stands alone, not inside other names."""
+    url = make_url(database_url)
+    password = str(url.password)
+    missing = url.set(database=f"{password}_nonexistent_db")
+    engine = create_engine(missing)
+    try:
+        with pytest.raises(DatabaseConfigError) as info:
+            await check_connection(engine)
+    finally:
+        await engine.dispose()
+    assert f"'{password}_nonexistent_db'" in str(info.value)
 
 
 async def test_check_connection_passes_on_test_database(db: AsyncEngine) -> None:
