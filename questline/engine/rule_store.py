@@ -62,6 +62,9 @@ class RuleChange:
     """Learners who hold the achievement; they keep it whatever changes."""
     points_before: int | None
     points_after: int
+    enabled: bool = True
+    """Whether the document leaves the rule enabled (with `enabled` among `changed`: the
+    rule is disabled, or enabled again)."""
 
     @property
     def points_per_holder(self) -> int:
@@ -86,7 +89,9 @@ async def diff_rules(session: AsyncSession, documents: Sequence[RuleDocument]) -
     for document in documents:
         row = existing.get(document.slug)
         if row is None:
-            changes.append(RuleChange(document.slug, True, (), 0, None, document.points))
+            changes.append(
+                RuleChange(document.slug, True, (), 0, None, document.points, document.enabled)
+            )
             continue
         changed = tuple(
             name for name, value in _values(document).items() if getattr(row, name) != value
@@ -95,7 +100,9 @@ async def diff_rules(session: AsyncSession, documents: Sequence[RuleDocument]) -
             changed += ("translations",)
         count = int(holders.get(row.id, 0))
         changes.append(
-            RuleChange(document.slug, False, changed, count, row.points, document.points)
+            RuleChange(
+                document.slug, False, changed, count, row.points, document.points, document.enabled
+            )
         )
     return changes
 

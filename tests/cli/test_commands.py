@@ -168,7 +168,7 @@ def test_rules_diff_says_what_a_load_would_change_and_writes_nothing(
     result = invoke("rules", "diff", str(path))
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
-        "first-lesson: points 10 → 25, enabled; 1 learner(s) hold it and keep it;"
+        "first-lesson: points 10 → 25, disabled; 1 learner(s) hold it and keep it;"
         " each of their totals +15 (+15 in all)",
         "brand-new: new rule (7 points)",
         "ten-lessons: unchanged",

@@ -94,15 +94,20 @@ def change_line(change: RuleChange) -> str:
         return f"{change.slug}: new rule ({change.points_after} points)"
     if not change.changed:
         return f"{change.slug}: unchanged"
-    fields = ", ".join(
-        f"points {change.points_before} → {change.points_after}" if name == "points" else name
-        for name in change.changed
-    )
+    fields = ", ".join(_field_change(change, name) for name in change.changed)
     holders = f"{change.holders} learner(s) hold it and keep it"
     delta = change.points_per_holder
     if delta and change.holders:
         holders += f"; each of their totals {delta:+d} ({delta * change.holders:+d} in all)"
     return f"{change.slug}: {fields}; {holders}"
+
+
+def _field_change(change: RuleChange, name: str) -> str:
+    if name == "points":
+        return f"points {change.points_before} → {change.points_after}"
+    if name == "enabled":
+        return "enabled again" if change.enabled else "disabled"
+    return name
 
 
 @rules.command()
