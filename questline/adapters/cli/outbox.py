@@ -82,17 +82,20 @@ def retry(ids: tuple[int, ...], all_dead: bool) -> None:
     click.echo(f"{count} entr{'y' if count == 1 else 'ies'} pending again")
 
 
-async def _run(settings: DispatchSettings, once: bool) -> int:
+async def _run_once(settings: DispatchSettings) -> tuple[int, dict[str, int]]:
+    """Deliver what is due once; how many entries were handled, and the outbox after."""
     async with open_engine() as engine:
-        if once:
-            return await engine.deliver_outbox(settings)
+        return await engine.deliver_outbox(settings), await engine.outbox_status()
+
+
+async def _run(settings: DispatchSettings) -> None:
+    async with open_engine() as engine:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         engine.start_dispatcher(settings)
         await stop.wait()
-        return 0
 
 
 @outbox.command("run")
@@ -133,6 +136,12 @@ def run_dispatcher(
         max_attempts=max_attempts,
         backoff_base=timedelta(seconds=backoff),
     )
-    delivered = run(_run(settings, once))
-    if once:
-        click.echo(f"{delivered} entr{'y' if delivered == 1 else 'ies'} settled")
+    if not once:
+        run(_run(settings))
+        return
+    handled, status = run(_run_once(settings))
+    # handled: delivered, or failed and due again later (still pending)
+    click.echo(
+        f"{handled} entr{'y' if handled == 1 else 'ies'} handled; now "
+        + "  ".join(f"{name}: {count}" for name, count in status.items())
+    )
