@@ -313,16 +313,26 @@ def _part_progress(
     return ProgressPart(part.fact, op, current, target, ratio, satisfied, part.pointer)
 
 
+def criteria_of(rule: Any) -> Any:
+    """The criteria of ``rule``: a compiled rule or a rule document (an object, or its JSON
+    mapping with a ``criteria`` member), or bare criteria as they are."""
+    if hasattr(rule, "criteria"):
+        return rule.criteria
+    if isinstance(rule, Mapping) and "criteria" in rule:  # no JsonLogic operator has the name
+        return rule["criteria"]
+    return rule
+
+
 def progress(
     rule: Any, facts: Mapping[str, Any], catalog: FactCatalog | None = None
 ) -> RuleProgress | None:
     """Progress of a threshold rule on ``facts``; ``None`` for rules of other shapes.
 
-    ``rule`` is a compiled rule, a rule document or bare criteria. The ratio is the minimum
-    over the parts, each ``current / target`` capped at 1; it is 1 exactly when the rule holds.
+    ``rule`` is a compiled rule, a rule document or bare criteria (see `criteria_of`). The
+    ratio is the minimum over the parts, each ``current / target`` capped at 1; it is 1
+    exactly when the rule holds.
     """
-    criteria = rule.criteria if hasattr(rule, "criteria") else rule
-    parts = threshold_parts(criteria, catalog)
+    parts = threshold_parts(criteria_of(rule), catalog)
     if parts is None:
         return None
     states: list[ProgressPart] = []

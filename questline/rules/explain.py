@@ -19,6 +19,7 @@ from questline.rules.analysis import (
     _part_progress,
     _threshold,
     _var_name,
+    criteria_of,
     fact_reads,
     operator_call,
     progress,
@@ -275,7 +276,7 @@ def explain(
     """
     evaluator = evaluator if evaluator is not None else RuleEvaluator(catalog)
     catalog = catalog if catalog is not None else evaluator.catalog
-    criteria = rule.criteria if hasattr(rule, "criteria") else rule
+    criteria = criteria_of(rule)
     try:
         holds = evaluator.truthy(evaluator.apply(criteria, dict(facts)))
     except RuleEvaluationError as exc:

@@ -43,6 +43,14 @@ def test_progress_single_threshold() -> None:
     assert not p.complete
 
 
+def test_a_rule_document_as_json_is_read_for_its_criteria() -> None:
+    """The document as loaded from a rule file (a mapping), as the docs' snippets pass it."""
+    document = by_slug("ten-lessons").model_dump(mode="json")
+    p = progress(document, FACTS, CATALOG)
+    assert p is not None and p.ratio == pytest.approx(0.7)
+    assert explain(document, FACTS).text == explain(by_slug("ten-lessons"), FACTS).text
+
+
 def test_progress_and_of_thresholds_is_min_of_parts() -> None:
     p = progress(by_slug("well-rounded"), FACTS, CATALOG)
     assert p is not None
