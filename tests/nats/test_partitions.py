@@ -15,6 +15,7 @@ from nats.js.errors import NoStreamResponseError
 from questline.adapters.nats.connection import NatsUnavailable
 from questline.adapters.nats.publisher import Publisher
 from questline.adapters.nats.settings import NatsSettings
+from questline.adapters.nats.status import partition_status
 from questline.engine import Event
 from questline.rules.vocabulary import ActivityType
 
@@ -29,6 +30,19 @@ async def test_a_process_counting_other_partitions_is_refused(settings: NatsSett
             f"{partitions}: every process must use the stream's number",
         ):
             await Publisher.open(replace(settings, partitions=partitions))
+
+
+async def test_worker_status_refuses_settings_that_do_not_fit_the_stream(
+    settings: NatsSettings,
+) -> None:
+    """A status read with other settings would show partitions or subjects nobody uses."""
+    publisher = await Publisher.open(settings)
+    await publisher.close()
+    assert len(await partition_status(settings)) == settings.partitions
+    with pytest.raises(NatsUnavailable, match="every process must use the stream's number"):
+        await partition_status(replace(settings, partitions=settings.partitions * 2))
+    with pytest.raises(NatsUnavailable, match="every process must use the stream's subject"):
+        await partition_status(replace(settings, subject=f"{settings.subject}x"))
 
 
 async def test_nothing_is_stored_where_no_partition_is(settings: NatsSettings) -> None:

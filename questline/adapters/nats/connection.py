@@ -9,7 +9,7 @@ import nats
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import BadRequestError
+from nats.js.errors import BadRequestError, NotFoundError
 
 from questline.adapters.nats.settings import NatsSettings
 from questline.engine.errors import QuestlineError
@@ -109,13 +109,37 @@ async def _fit_events_stream(
             raise _other_configuration(config, error.description) from None
         log.info("nats: stream %s now lists its %d partitions", config.name, settings.partitions)
         return
-    if found != config.subjects and all(s.startswith(settings.events_subject("")) for s in found):
-        raise NatsUnavailable(
-            f"NATS stream {config.name} has {len(found)} partitions and "
+    raise _misfit(settings, found) or _other_configuration(config, why)
+
+
+def _misfit(settings: NatsSettings, found: list[str]) -> NatsUnavailable | None:
+    """Why the events stream, listing the subjects `found`, does not fit `settings` (None if
+    it fits: its partition subjects, or the one wildcard of earlier versions)."""
+    if found in (settings.partition_subjects(), [settings.events_subject("*")]):
+        return None
+    if all(subject.startswith(settings.events_subject("")) for subject in found):
+        return NatsUnavailable(
+            f"NATS stream {settings.stream} has {len(found)} partitions and "
             f"QUESTLINE_NATS_PARTITIONS is {settings.partitions}: every process must use the "
             "stream's number (change it only with an empty stream, deleted first)"
         )
-    raise _other_configuration(config, why)
+    return NatsUnavailable(
+        f"NATS stream {settings.stream} holds the subjects {', '.join(found[:2])}…, not "
+        f"those of QUESTLINE_NATS_SUBJECT={settings.subject} ({settings.events_subject('N')}): "
+        "every process must use the stream's subject"
+    )
+
+
+async def check_events_stream(js: JetStreamContext, settings: NatsSettings) -> None:
+    """Refuse settings that do not fit the existing events stream (another number of
+    partitions, another subject) without changing anything; no stream is not a misfit."""
+    try:
+        found = (await js.stream_info(settings.stream)).config.subjects or []
+    except NotFoundError:
+        return
+    misfit = _misfit(settings, found)
+    if misfit is not None:
+        raise misfit
 
 
 def _other_configuration(config: StreamConfig, why: str | None) -> NatsUnavailable:

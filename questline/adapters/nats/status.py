@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
-from questline.adapters.nats.connection import connect
+from questline.adapters.nats.connection import check_events_stream, connect
 from questline.adapters.nats.leases import Leases
 from questline.adapters.nats.settings import NatsSettings
 
@@ -35,6 +35,7 @@ async def partition_status(settings: NatsSettings) -> list[PartitionStatus]:
     client = await connect(settings)
     try:
         js = client.jetstream()
+        await check_events_stream(js, settings)
         stored = await _subject_counts(js, settings.stream)
         dead = await _subject_counts(js, settings.dead_stream)
         try:
