@@ -1,5 +1,5 @@
-"""The built-in fact providers (user, event, stats, streak, module, lesson, leaderboard), as a
-plugin.
+"""The built-in fact providers (user, event, stats, streak, module, lesson, rule, goal, today,
+week, month, leaderboard), as a plugin.
 
 They compute everything from the learner state the engine already holds (lesson rows, awards
 and the learner's aggregates): no queries, and nothing that grows with the learner's history.
