@@ -99,6 +99,10 @@ def _event_schema(schema: dict[str, Any]) -> None:
     ]
 
 
+ENGINE_ONLY = frozenset({ActivityType.ACHIEVEMENT_EARNED})
+"""Activity types the engine writes itself; no caller may send them."""
+
+
 class Event(BaseModel):
     """One thing a learner did. Identify the learner by `user_id` or by `telegram_id`.
 
@@ -122,11 +126,21 @@ class Event(BaseModel):
     )
     idempotency_key: str | None = Field(default=None, json_schema_extra=KEY_SCHEMA)
 
+    @field_validator("type", mode="before")
+    @classmethod
+    def _known_type(cls, value: Any) -> Any:
+        """An unknown type is told the types a caller may send (not ACHIEVEMENT_EARNED)."""
+        if isinstance(value, str) and value in set(ActivityType):
+            return value
+        shown = json.dumps(value, ensure_ascii=False, default=str)
+        sendable = ", ".join(kind for kind in ActivityType if kind not in ENGINE_ONLY)
+        raise ValueError(f"unknown event type {shortened(shown)}; one of {sendable}")
+
     @field_validator("type")
     @classmethod
     def _not_engine_only(cls, value: ActivityType) -> ActivityType:
-        if value is ActivityType.ACHIEVEMENT_EARNED:
-            raise ValueError("ACHIEVEMENT_EARNED is written only by the engine")
+        if value in ENGINE_ONLY:
+            raise ValueError(f"{value} is written only by the engine")
         return value
 
     @field_validator("occurred_at", mode="before")

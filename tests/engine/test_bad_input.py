@@ -33,7 +33,12 @@ PLUS_ONE = timezone(timedelta(hours=1))
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"type": "LESSON_FINISHED", "user_id": 1, "lesson_id": 1}, "Input should be"),
+        (
+            {"type": "LESSON_FINISHED", "user_id": 1, "lesson_id": 1},
+            'unknown event type "LESSON_FINISHED"; one of LESSON_STARTED, LESSON_COMPLETED, '
+            "CHALLENGE_ATTEMPTED, CHALLENGE_SOLVED, LOGIN",
+        ),
+        ({"type": 7, "user_id": 1}, "unknown event type 7; one of LESSON_STARTED"),
         ({"type": "ACHIEVEMENT_EARNED", "user_id": 1}, "written only by the engine"),
         (
             {"type": "LESSON_COMPLETED", "user_id": 1, "lesson_id": 1, "score": -1},
