@@ -129,6 +129,14 @@ def test_bad_settings_are_named(
         NatsSettings.from_env()
 
 
+@pytest.mark.parametrize("url", ["http://127.0.0.1:4222", "nats://a:4222, https://b:4222"])
+def test_a_url_of_another_protocol_is_named(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("QUESTLINE_NATS_URL", url)
+    with pytest.raises(NatsSettingsError, match="is not a NATS URL") as refused:
+        NatsSettings.from_env()
+    assert str(refused.value).startswith(f'QUESTLINE_NATS_URL="{url}": http')
+
+
 def test_no_url_means_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("QUESTLINE_NATS_URL", raising=False)
     assert NatsSettings.from_env() is None

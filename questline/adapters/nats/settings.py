@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 from questline.engine.errors import QuestlineError
 from questline.environment import seconds_from_env
+from questline.plain_errors import shortened
 
 URL_ENV = "QUESTLINE_NATS_URL"
+NATS_SCHEMES = frozenset({"nats", "tls", "ws", "wss"})
 PREFIX = "QUESTLINE_NATS_"
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
@@ -39,6 +41,13 @@ class NatsSettings:
     max_deliver: int = 5  # deliveries before a batch failing for no engine reason is dead-lettered
 
     def __post_init__(self) -> None:
+        for server in self.url.split(","):
+            scheme, separator, _ = server.strip().partition("://")
+            if separator and scheme.lower() not in NATS_SCHEMES:
+                raise NatsSettingsError(
+                    f'{URL_ENV}="{shortened(self.url)}": {scheme}:// is not a NATS URL '
+                    "(nats://, tls://, ws:// or wss://, e.g. nats://127.0.0.1:4222)"
+                )
         if not NAME.match(self.stream):
             raise NatsSettingsError(
                 f'{PREFIX}STREAM="{self.stream}": use 1 to 32 letters, digits, "_" or "-"'
