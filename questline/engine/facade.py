@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import difflib
 import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -103,6 +104,7 @@ from questline.engine.views import (
     ReminderSettingsView,
     UserView,
 )
+from questline.plain_errors import shortened
 from questline.plugins.manager import PluginManager, build_plugin_manager
 from questline.rules import (
     DEFAULT_OPS_BUDGET,
@@ -873,10 +875,12 @@ class Engine:
             return await diff_rules(session, documents)
 
     def _rule_by_slug(self, slug: str) -> ActiveRule:
-        for rule in self.rulebook.rules:
-            if rule.slug == slug:
-                return rule
-        raise RulesError(f'no enabled rule with slug "{slug}"')
+        slugs = {rule.slug: rule for rule in self.rulebook.rules}
+        if slug in slugs:
+            return slugs[slug]
+        close = difflib.get_close_matches(slug, slugs, n=1, cutoff=0.6)
+        hint = f' (did you mean "{close[0]}"?)' if close else ""
+        raise RulesError(f'no enabled rule with slug "{shortened(slug)}"{hint}')
 
     async def backfill(self, slug: str, *, chunk_size: int = DEFAULT_CHUNK) -> BackfillReport:
         """Evaluate a loaded rule for every learner, in chunks, awarding idempotently.

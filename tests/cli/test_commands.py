@@ -370,6 +370,10 @@ def test_backfill_leaderboard_and_progress(
     missing = invoke("awards", "backfill", "nope")
     assert missing.exit_code == 1
     assert missing.stderr == 'Error: no enabled rule with slug "nope"\n'
+    typo = invoke("awards", "backfill", "ten-lesson")
+    assert typo.stderr == (
+        'Error: no enabled rule with slug "ten-lesson" (did you mean "ten-lessons"?)\n'
+    )
 
     board = invoke("leaderboard", "--top", "5", "--rebuild")
     assert board.exit_code == 0, board.output
