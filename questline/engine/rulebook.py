@@ -87,6 +87,7 @@ class RuleBook:
                 continue
             try:
                 rule = self.evaluator.compile(document_of(achievement))
+                self._check_reads(rule)
             except (ValueError, TypeError) as error:
                 log.error("achievement %s is not loaded: %s", achievement.slug, error)
                 continue
@@ -97,6 +98,14 @@ class RuleBook:
             compiled.append(ActiveRule(achievement.id, rule, texts))
         self.rules = tuple(compiled)
         self._by_slug = {rule.slug: rule for rule in self.rules}
+
+    def _check_reads(self, rule: CompiledRule) -> None:
+        """A stored rule reading a fact no provider supplies (its plugin was uninstalled)
+        would be judged with the fact missing: refused, as the validator refuses it."""
+        catalog = self.evaluator.catalog
+        unknown = sorted(name for name in rule.reads if name not in catalog)
+        if unknown:
+            raise ValueError(f"it reads {catalog.unknown_message(unknown[0])}")
 
     def rule(self, slug: str) -> ActiveRule | None:
         """The rule in force with this slug, if any."""

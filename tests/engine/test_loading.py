@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.engine import Engine, Event, UserProfile
+from questline.engine.models import Achievement
 from questline.engine.views import LessonView, UserView
 from questline.rules import RuleDocument
 from questline.rules.loading import CATALOG_DIR
+from questline.rules.vocabulary import AchievementType
 from questline.rules.vocabulary import ActivityType as A
 
 from .conftest import SAMPLE_COURSE, row_counts
@@ -153,3 +157,25 @@ async def test_challenge_options_round_trip_and_update_by_slug(
     assert again.updated == [] and "basics/decisions" in again.unchanged
     assert (await engine.load_content(course(None))).updated == ["basics/decisions"]
     assert await options() == ()
+
+
+async def test_a_stored_rule_reading_a_fact_no_plugin_supplies_is_not_loaded(
+    engine: Engine, db: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Stored while a plugin supplied `forum.posts`; that plugin is gone now."""
+    async with db.begin() as connection:
+        await connection.execute(
+            insert(Achievement).values(
+                slug="forum-ten",
+                type=AchievementType.MILESTONE,
+                title="Ten posts",
+                points=5,
+                criteria=json.dumps({">=": [{"var": "forum.posts"}, 10]}),
+            )
+        )
+    await engine.reload()
+    assert engine.rulebook.rule("forum-ten") is None
+    assert engine.rulebook.rule("first-lesson") is not None
+    assert 'achievement forum-ten is not loaded: it reads unknown fact "forum.posts"' in (
+        caplog.text
+    )
