@@ -20,11 +20,10 @@ import pymysql
 import pytest
 from questline_webhooks import store
 from sqlalchemy.exc import OperationalError
-from support import FAST, Receiver, subscribe
+from support import FAST, Receiver, complete_first_lesson, subscribe
 
-from questline.engine import Engine, Event, UserProfile
+from questline.engine import Engine
 from questline.engine.dispatcher import Dispatcher
-from questline.rules.vocabulary import ActivityType
 
 CONCURRENT = 12  # below the pool's 15 connections: every recording has its own
 ROUNDS = 4
@@ -93,17 +92,8 @@ async def test_three_dispatchers_at_once_post_each_message_once(
     engine: Engine, receiver: Receiver
 ) -> None:
     endpoint = await subscribe(engine, receiver, "award.granted", "event.recorded")
-    lesson = (await engine.modules())[0].lessons[0]
     for learner in range(LEARNERS):
-        user = await engine.register_user(UserProfile(telegram_id=700 + learner, first_name="Ada"))
-        await engine.record(
-            Event(
-                type=ActivityType.LESSON_COMPLETED,
-                user_id=user.id,
-                lesson_id=lesson.id,
-                score=90,
-            )
-        )
+        await complete_first_lesson(engine, 700 + learner)
     pending = (await engine.outbox_status())["pending"]
     assert pending >= 2 * LEARNERS  # an event.recorded and at least one award.granted each
 
