@@ -6,7 +6,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import URL, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.engine import db as dbmod
@@ -65,40 +65,33 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-async def test_unreachable_mysql_is_one_line_without_password() -> None:
-    engine = create_engine(f"mysql+aiomysql://someone:s3cr3t@127.0.0.1:{_closed_port()}/q")
-    try:
-        with pytest.raises(DatabaseConfigError) as info:
-            await check_connection(engine)
-    finally:
-        await engine.dispose()
-    message = str(info.value)
-    assert message.startswith("cannot connect to database mysql+aiomysql://someone:***@127.0.0.1")
-    assert "s3cr3t" not in message and "\n" not in message
-
-
-async def test_unopenable_sqlite_file_is_one_line(tmp_path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/x.db")
-    try:
-        with pytest.raises(DatabaseConfigError, match="cannot connect to database"):
-            await check_connection(engine)
-    finally:
-        await engine.dispose()
-
-
-@pytest.mark.mysql_only
-async def test_wrong_mysql_password_is_one_line(database_url: str) -> None:
-    from sqlalchemy.engine import make_url
-
-    url = make_url(database_url).set(password="definitely-wrong-pw")
+async def refusal(url: str | URL) -> str:
+    """The DatabaseConfigError `check_connection` raises for `url`, as text."""
     engine = create_engine(url)
     try:
         with pytest.raises(DatabaseConfigError) as info:
             await check_connection(engine)
     finally:
         await engine.dispose()
-    assert "definitely-wrong-pw" not in str(info.value)
-    assert "Access denied" in str(info.value)
+    return str(info.value)
+
+
+async def test_unreachable_mysql_is_one_line_without_password() -> None:
+    message = await refusal(f"mysql+aiomysql://someone:s3cr3t@127.0.0.1:{_closed_port()}/q")
+    assert message.startswith("cannot connect to database mysql+aiomysql://someone:***@127.0.0.1")
+    assert "s3cr3t" not in message and "\n" not in message
+
+
+async def test_unopenable_sqlite_file_is_one_line(tmp_path) -> None:
+    message = await refusal(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/x.db")
+    assert "cannot connect to database" in message
+
+
+@pytest.mark.mysql_only
+async def test_wrong_mysql_password_is_one_line(database_url: str) -> None:
+    message = await refusal(make_url(database_url).set(password="definitely-wrong-pw"))
+    assert "definitely-wrong-pw" not in message
+    assert "Access denied" in message
 
 
 @pytest.mark.mysql_only
@@ -106,14 +99,8 @@ async def test_a_database_named_after_the_password_is_shown_whole(database_url: 
     """The password is hidden where it stands alone, not inside other names."""
     url = make_url(database_url)
     password = str(url.password)
-    missing = url.set(database=f"{password}_nonexistent_db")
-    engine = create_engine(missing)
-    try:
-        with pytest.raises(DatabaseConfigError) as info:
-            await check_connection(engine)
-    finally:
-        await engine.dispose()
-    assert f"'{password}_nonexistent_db'" in str(info.value)
+    message = await refusal(url.set(database=f"{password}_nonexistent_db"))
+    assert f"'{password}_nonexistent_db'" in message
 
 
 async def test_check_connection_passes_on_test_database(db: AsyncEngine) -> None:
