@@ -95,19 +95,6 @@ def sqlite_locked(error: BaseException | None) -> bool:
     return isinstance(error, DBAPIError) and "database is locked" in str(error.orig)
 
 
-# MySQL/MariaDB: deadlock found; lock wait timeout. Both mean "run the transaction again".
-_RETRYABLE_MYSQL_CODES = frozenset({1213, 1205})
-
-
-def retryable(error: BaseException) -> bool:
-    """Whether the database asks for the failed transaction to run again from its start
-    (a deadlock, a lock wait timeout, SQLite locked past the busy timeout)."""
-    code = getattr(getattr(error, "orig", None), "args", (None,))[0]
-    return isinstance(error, DBAPIError) and (
-        code in _RETRYABLE_MYSQL_CODES or sqlite_locked(error)
-    )
-
-
 def database_url() -> str:
     """The configured database URL: ``$DATABASE_URL``, else the default SQLite file."""
     return os.environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
@@ -432,5 +419,23 @@ def database_unreachable(error: BaseException) -> bool:
         return True
     if not isinstance(error, DBAPIError):
         return False
-    code = getattr(error.orig, "args", (None,))[0]
+    code = _driver_code(error)
     return error.connection_invalidated or code in _UNREACHABLE_MYSQL_CODES or sqlite_locked(error)
+
+
+# MySQL/MariaDB: deadlock found; lock wait timeout. Both mean "run the transaction again".
+_RETRYABLE_MYSQL_CODES = frozenset({1213, 1205})
+
+
+def retryable(error: BaseException) -> bool:
+    """Whether the database asks for the failed transaction to run again from its start
+    (a deadlock, a lock wait timeout, SQLite locked past the busy timeout)."""
+    return isinstance(error, DBAPIError) and (
+        _driver_code(error) in _RETRYABLE_MYSQL_CODES or sqlite_locked(error)
+    )
+
+
+def _driver_code(error: DBAPIError) -> object:
+    """The driver's error code: MySQL's error number (the first argument); other drivers'
+    first argument, which no code set here matches."""
+    return (getattr(error.orig, "args", None) or (None,))[0]
