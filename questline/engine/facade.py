@@ -515,8 +515,8 @@ class Engine:
         telegram_id: int | None = None,
         at: datetime | None = None,
     ) -> bool:
-        """The learner talks to the bot again: lift the hold a 403 put on their reminders.
-        Returns whether there was one (an unknown learner has none)."""
+        """The learner talks to the bot again: lift the hold a 403 (or `reminders_away`) put
+        on their reminders. Returns whether there was one (an unknown learner has none)."""
         now = moment_at(at)
         async with self.sessions.reading() as session:
             try:
@@ -530,6 +530,27 @@ class Engine:
 
         async def work(session: AsyncSession) -> bool:
             return await reminders.unblock(session, learner, self.reminder_policy, now)
+
+        return await self._write(work)
+
+    async def reminders_away(
+        self,
+        *,
+        user_id: int | None = None,
+        telegram_id: int | None = None,
+        at: datetime | None = None,
+    ) -> bool:
+        """The learner blocked the bot (Telegram says so at once, before any 403): hold their
+        reminders until `reminders_back`. Returns whether a hold began (an unknown learner,
+        or one who never set up reminders, has none to hold)."""
+        now = moment_at(at)
+
+        async def work(session: AsyncSession) -> bool:
+            try:
+                user = await catalogue.find_user(session, user_id=user_id, telegram_id=telegram_id)
+            except UnknownUser:
+                return False
+            return await reminders.hold(session, user.id, now)
 
         return await self._write(work)
 

@@ -424,8 +424,16 @@ async def block(session: AsyncSession, claim: ReminderClaim, now: datetime) -> b
     """Settle the claim as blocked and hold the learner's reminders until they are back."""
     if not await settle(session, claim, Status.BLOCKED, now, error="blocked by the learner"):
         return False
-    row = await session.get(ReminderSettings, claim.user_id, with_for_update=True)
-    if row is not None:
-        row.blocked_at = now
-        row.daily_due_at = row.streak_due_at = None
+    await hold(session, claim.user_id, now)
+    return True
+
+
+async def hold(session: AsyncSession, user_id: int, now: datetime) -> bool:
+    """Hold the learner's reminders (they blocked the bot) until they are back; False if
+    they have no reminder settings or the hold is already on."""
+    row = await session.get(ReminderSettings, user_id, with_for_update=True)
+    if row is None or row.blocked_at is not None:
+        return False
+    row.blocked_at = now
+    row.daily_due_at = row.streak_due_at = None
     return True

@@ -253,6 +253,22 @@ async def test_a_blocked_learner_gets_nothing_until_they_are_back(engine: Engine
     assert await sweep(engine, back, hours=24) == [SPRING + timedelta(days=5, hours=9)]
 
 
+async def test_a_learner_who_blocks_the_bot_is_held_before_any_reminder_fails(
+    engine: Engine,
+) -> None:
+    user = await learner(engine, "UTC", daily_at=time(9, 0), streak_nudge=False)
+    assert await engine.reminders_away(user_id=user.id, at=SPRING)
+    assert not await engine.reminders_away(user_id=user.id, at=SPRING)
+    assert (await engine.reminder_settings(user_id=user.id)).blocked
+    assert await sweep(engine, SPRING, hours=48) == []
+    back = SPRING + timedelta(days=2, hours=10)
+    assert await engine.reminders_back(user_id=user.id, at=back)
+    assert await sweep(engine, back, hours=24) == [SPRING + timedelta(days=3, hours=9)]
+    assert not await engine.reminders_away(telegram_id=1, at=back)  # no such learner
+    never_set_up = await engine.register_user(UserProfile(telegram_id=777_001, first_name="N"))
+    assert not await engine.reminders_away(user_id=never_set_up.id, at=back)
+
+
 async def test_stopped_reminders_resume_where_they_were(engine: Engine) -> None:
     user = await learner(engine, "UTC", daily_at=time(9, 0), streak_nudge=False)
     await engine.set_reminders(user_id=user.id, stopped=True, at=SPRING)

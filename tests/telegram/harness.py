@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from aiogram import BaseMiddleware, Dispatcher
 from aiogram.types import TelegramObject, Update
 
-from tests.telegram.fake_api import Call, FakeBotAPI
+from tests.telegram.fake_api import BOT_USER, Call, FakeBotAPI
 
 WAIT_SECONDS = 15
 
@@ -186,6 +186,12 @@ def callback_buttons(message: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _bot_as(status: str) -> dict[str, Any]:
+    """The bot as a chat member of `status` ("member", "kicked"…)."""
+    bot = {"id": BOT_USER["id"], "is_bot": True, "first_name": BOT_USER["first_name"]}
+    return {"status": status, "user": bot} | ({"until_date": 0} if status == "kicked" else {})
+
+
 class FakeUser:
     """A Telegram user in a private chat with the bot."""
 
@@ -219,6 +225,22 @@ class FakeUser:
             "text": text,
         }
         return {"message": message}
+
+    async def change_membership(
+        self, old: str, new: str, *, chat: dict[str, Any] | None = None, pause: float = 1.0
+    ) -> Reply:
+        """Block (`new="kicked"`) or unblock (`new="member"`) the bot in this private chat (or
+        in `chat`): Telegram's `my_chat_member` update."""
+        update = {
+            "my_chat_member": {
+                "chat": chat or self.chat,
+                "from": self.profile,
+                "date": int(time.time()),
+                "old_chat_member": _bot_as(old),
+                "new_chat_member": _bot_as(new),
+            }
+        }
+        return await self.harness.exchange(self, update, pause=pause)
 
     async def send(self, text: str, *, pause: float = 1.0) -> Reply:
         """Type `text` in the chat."""

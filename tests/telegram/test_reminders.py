@@ -127,6 +127,37 @@ async def test_a_learner_who_blocked_the_bot_gets_nothing_until_they_are_back(
     assert len(await tick(bot, BERLIN_SIX_PM + timedelta(days=3))) == 1
 
 
+async def test_blocking_and_unblocking_the_bot_hold_and_resume_reminders_at_once(
+    bot: Harness, engine: Engine
+) -> None:
+    alice = await started(bot, 1210)
+    await berlin_at_six(bot, alice)
+    mark = len(bot.api.calls)
+    await alice.change_membership("member", "kicked")
+    assert (await engine.reminder_settings(telegram_id=1210)).blocked
+    assert await tick(bot, BERLIN_SIX_PM) == []
+    assert [call for call in bot.api.calls[mark:] if call.chat_id == 1210] == []  # no 403 first
+
+    move_to(bot, BERLIN_SIX_PM + timedelta(hours=1))
+    await alice.change_membership("kicked", "member")  # unblocked without pressing "Restart"
+    assert not (await engine.reminder_settings(telegram_id=1210)).blocked
+    assert len(await tick(bot, BERLIN_SIX_PM + timedelta(days=1))) == 1
+
+
+async def test_membership_news_of_strangers_and_groups_changes_nothing(
+    bot: Harness, engine: Engine
+) -> None:
+    stranger = bot.user(1211, "Sam")
+    reply = await stranger.change_membership("member", "kicked")
+    assert reply.calls == []
+    assert await engine.find_user(telegram_id=1211) is None
+    alice = await started(bot, 1212)
+    await berlin_at_six(bot, alice)
+    group = {"id": -1001212, "type": "supergroup", "title": "Study group"}
+    await alice.change_membership("member", "kicked", chat=group)  # removed from a group
+    assert not (await engine.reminder_settings(telegram_id=1212)).blocked
+
+
 async def test_telegram_asking_to_wait_delays_the_reminder_without_losing_or_doubling_it(
     bot: Harness,
 ) -> None:

@@ -12,6 +12,7 @@ from questline.adapters.telegram.routers import (
     groups,
     leaderboard,
     learning,
+    membership,
     progress,
     settings,
     start,
@@ -23,6 +24,7 @@ def all_routers() -> list[Router]:
     return [
         errors.make_router(),
         groups.make_router(),
+        membership.make_router(),
         admin.make_router(),
         start.make_router(),
         learning.make_router(),
