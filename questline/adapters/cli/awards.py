@@ -7,7 +7,7 @@ from collections import Counter
 import click
 
 from questline.adapters.cli.runtime import console, open_engine, run
-from questline.engine.facade import BackfillReport
+from questline.engine.facets.rules import BackfillReport
 
 
 @click.group()

@@ -17,8 +17,7 @@ from questline.adapters.cli.runtime import (
     open_engine,
     run,
 )
-from questline.engine.facade import RulesReport
-from questline.engine.rule_store import RuleChange
+from questline.engine.rule_store import RuleChange, RulesReport
 from questline.engine.views import AchievementStatus, UserView
 from questline.rules import RuleDocument, examples_command_lines, validate_command_lines
 from questline.rules.phrases import LANGUAGES
