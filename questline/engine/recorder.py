@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -88,6 +89,20 @@ async def first_learning_at(
 
 
 HOLDERS = "rule.holders"
+
+
+async def stored_holders(session: AsyncSession, rules: Iterable[ActiveRule]) -> dict[int, int]:
+    """How many learners hold each achievement a rule reading `rule.holders` awards, by
+    achievement id, as stored (for reading: no lock, nothing of a transaction's own)."""
+    wanted = {rule.achievement_id for rule in rules if HOLDERS in rule.compiled.reads}
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(UserAchievement.achievement_id, func.count())
+        .where(UserAchievement.achievement_id.in_(wanted))
+        .group_by(UserAchievement.achievement_id)
+    )
+    return dict.fromkeys(wanted, 0) | {achievement: int(held) for achievement, held in rows}
 
 
 async def count_holders(

@@ -88,22 +88,29 @@ def locked_statuses(
     facts: Mapping[str, Any],
     locale: str | None = None,
     language: str | None = None,
+    holders: Mapping[int, int] | None = None,
 ) -> list[AchievementStatus]:
     """The rules in force the learner has not earned, with progress and what is missing
-    (phrased for `locale` when given), their texts in `language`.
+    (phrased for `locale` when given), their texts in `language`; a rule reading
+    `rule.holders` sees its own achievement's count in `holders` (by achievement id).
 
     Outside an event, a rule about an event (it reads a fact of the event) is explained by its
-    description.
+    description, with no progress (an event's facts have no value between events).
     """
     evaluator = rulebook.evaluator
+    holders = holders or {}
     statuses = []
     for rule in rulebook.rules:
         if rule.achievement_id in learner.earned:
             continue
+        own = facts
+        if rule.achievement_id in holders:
+            own = {**facts, "rule": {"holders": holders[rule.achievement_id]}}
+        about_an_event = bool(rule.compiled.event_reads)
         shortfalls = (
             ()
-            if rule.compiled.event_reads
-            else explain(rule.compiled, facts, evaluator, locale=locale).shortfalls
+            if about_an_event
+            else explain(rule.compiled, own, evaluator, locale=locale).shortfalls
         )
         texts = rule.texts(language)
         statuses.append(
@@ -111,7 +118,9 @@ def locked_statuses(
                 rule.document,
                 texts,
                 earned_at=None,
-                progress=rule_progress(rule.compiled, facts, evaluator.catalog),
+                progress=None
+                if about_an_event
+                else rule_progress(rule.compiled, own, evaluator.catalog),
                 shortfalls=shortfalls,
                 explanation="; ".join(item.text for item in shortfalls) or texts.description,
             )

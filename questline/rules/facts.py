@@ -295,7 +295,7 @@ def _builtin_specs() -> list[FactSpec]:
         FactSpec(
             "event.local_hour",
             i,
-            "Hour of the event in the learner's time zone (0-23).",
+            "Hour of the event in the engine's time zone (0-23).",
             _ALL_BUT_AWARDS,
             minimum=0,
             maximum=23,
@@ -303,7 +303,7 @@ def _builtin_specs() -> list[FactSpec]:
         FactSpec(
             "event.local_weekday",
             i,
-            "Weekday of the event in the learner's time zone (1 = Monday ... 7 = Sunday).",
+            "Weekday of the event in the engine's time zone (1 = Monday ... 7 = Sunday).",
             _ALL_BUT_AWARDS,
             minimum=1,
             maximum=7,
@@ -311,7 +311,7 @@ def _builtin_specs() -> list[FactSpec]:
         FactSpec(
             "event.local_date",
             s,
-            'Date of the event in the learner\'s time zone, "YYYY-MM-DD".',
+            'Date of the event in the engine\'s time zone, "YYYY-MM-DD".',
             _ALL_BUT_AWARDS,
         ),
         FactSpec(
@@ -605,7 +605,7 @@ def _builtin_specs() -> list[FactSpec]:
 
 
 def _window_specs(namespace: str, period: str) -> list[FactSpec]:
-    """Counts within a calendar period of the learner's time zone, up to the event (or now)."""
+    """Counts within a calendar period of the engine's time zone, up to the event (or now)."""
     i = FactType.INT
     return [
         FactSpec(

@@ -172,7 +172,7 @@ async def test_rules_about_the_event_are_explained_by_their_description(
 ) -> None:
     statuses = {s.slug: s for s in await engine.achievements(user_id=learner.id)}
     owl = statuses["night-owl"]
-    assert (owl.earned_at, owl.shortfalls) == (None, ())
+    assert (owl.earned_at, owl.shortfalls, owl.progress) == (None, (), None)
     assert (
         owl.explanation
         == owl.description

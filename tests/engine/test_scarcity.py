@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.engine import Engine, Event, UserProfile
-from questline.engine.views import LessonView, UserView
+from questline.engine.views import AchievementStatus, LessonView, UserView
 from questline.rules import RuleDocument
 from questline.rules.vocabulary import ActivityType as A
 
@@ -102,3 +102,31 @@ async def test_backfill_and_preview_see_the_holders(
     report = await engine.backfill("first-three", chunk_size=2)
     assert [award.user_id for award in report.awards] == [user.id for user in users[:3]]
     assert await engine.preview(document) == []  # three hold it now
+
+
+async def test_a_learner_is_told_when_the_places_are_taken(
+    engine: Engine, lessons: list[LessonView], tmp_path: Path
+) -> None:
+    await with_rule(engine, tmp_path)
+    users = await learners(engine, 5)
+
+    async def first_three_for(user: UserView) -> AchievementStatus:
+        [status] = [
+            s for s in await engine.achievements(user_id=user.id) if s.slug == "first-three"
+        ]
+        return status
+
+    early = await first_three_for(users[4])
+    assert [shortfall.fact for shortfall in early.shortfalls] == ["stats.lessons_completed"]
+    for user in users[:3]:
+        await engine.record(completion(user, lessons[0]))
+    late = await first_three_for(users[4])
+    assert late.earned_at is None
+    assert [(s.fact, s.current) for s in late.shortfalls] == [
+        ("stats.lessons_completed", 0),
+        ("rule.holders", 3),
+    ]
+    assert "rule.holders" in (late.explanation or "")
+    await engine.record(completion(users[3], lessons[0]))  # too late: nothing awarded
+    [closed] = (await first_three_for(users[3])).shortfalls
+    assert (closed.fact, closed.current) == ("rule.holders", 3)

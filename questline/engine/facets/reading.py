@@ -11,6 +11,7 @@ from questline.engine import calendar, catalogue
 from questline.engine.facets.base import EngineBase
 from questline.engine.learner import load_learner
 from questline.engine.models import Achievement, ActivityLog, Lesson, Module, User, UserAchievement
+from questline.engine.recorder import stored_holders
 from questline.engine.reports import (
     PROGRESS_FACTS,
     earned_statuses,
@@ -92,9 +93,12 @@ class Reading(EngineBase):
             facts = await self.facts.build(
                 self._context(session, course, learner), self.rulebook.reads(locked)
             )
+            holders = await stored_holders(session, locked)
             language = language or locale
             earned = await earned_statuses(session, learner, self.rulebook, language)
-            return earned + locked_statuses(self.rulebook, learner, facts, locale, language)
+            return earned + locked_statuses(
+                self.rulebook, learner, facts, locale, language, holders
+            )
 
     async def activity_calendar(
         self,

@@ -27,9 +27,10 @@ class FactContext:
     `learner` holds what the engine has loaded about the learner (progress rows by lesson,
     aggregates, earned achievements), current as of this event; `session` does not see this
     transaction's rows yet (they are written when its work is settled). `moment` is when the
-    facts are taken (the event's time, or now); `zone` is the learner's time zone for anything
-    counted in days; `module` is the lesson's module with its published lessons; `pending` is
-    what this transaction has not written yet (its week and month gains, its awards), if any.
+    facts are taken (the event's time, or now); `zone` is the engine's time zone
+    (QUESTLINE_TIMEZONE), in which days are counted; `module` is the lesson's module with its
+    published lessons; `pending` is what this transaction has not written yet (its week and
+    month gains, its awards), if any.
     Providers read; they never write.
     """
 
