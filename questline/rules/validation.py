@@ -110,6 +110,22 @@ class ValidationReport:
 _FIELD_LIMITS = {"slug": MAX_SLUG_LENGTH, "title": MAX_TITLE_LENGTH, "icon": MAX_ICON_LENGTH}
 
 
+OPERATOR_SPELLINGS = {
+    "gte": ">=",
+    "ge": ">=",
+    "gt": ">",
+    "lte": "<=",
+    "le": "<=",
+    "lt": "<",
+    "eq": "==",
+    "equals": "==",
+    "ne": "!=",
+    "neq": "!=",
+    "not": "!",
+}
+"""Names other rule languages give JsonLogic's comparison operators, for a hint."""
+
+
 def _schema_message(error: Mapping[str, Any]) -> str:
     kind = error["type"]
     loc = error["loc"]
@@ -393,7 +409,12 @@ def _criteria_problems(
     for diag in evaluator.check(criteria):
         pointer = base + diag.pointer
         if diag.code == "UnknownOperator" and diag.operator is not None:
-            hint = difflib.get_close_matches(diag.operator, known_ops, n=1, cutoff=0.6)
+            spelled = OPERATOR_SPELLINGS.get(diag.operator.lower())
+            hint = (
+                [spelled]
+                if spelled
+                else difflib.get_close_matches(diag.operator, known_ops, n=1, cutoff=0.6)
+            )
             did = f' (did you mean "{hint[0]}"?)' if hint else ""
             message = f'unknown operator "{shortened(diag.operator)}"{did}'
         elif diag.code == "NotAnOperator":

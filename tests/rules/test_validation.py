@@ -110,6 +110,14 @@ def test_unknown_operator_with_suggestion() -> None:
     ]
 
 
+def test_an_operator_named_as_other_rule_languages_do_is_spelled_for_jsonlogic() -> None:
+    facts = [{"var": "stats.logins"}, 3]
+    assert messages(with_criteria({"and": [{"gte": facts}, {"NEQ": facts}]})) == [
+        'rules/streaks.json: /criteria/and/0: unknown operator "gte" (did you mean ">="?)',
+        'rules/streaks.json: /criteria/and/1: unknown operator "NEQ" (did you mean "!="?)',
+    ]
+
+
 def test_unknown_operator_is_not_passed_through() -> None:
     assert messages(with_criteria({"qwxz": []})) == [
         'rules/streaks.json: /criteria: unknown operator "qwxz"'
