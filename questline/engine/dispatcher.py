@@ -155,12 +155,12 @@ class Dispatcher:
             )
 
     async def _deliver_all(self, entries: list[OutboxEntry]) -> int:
-        """Deliver a claimed batch; the delivered entries are marked done together, at the end
-        (a crash before that only means they are delivered again)."""
-        done = [entry.id for entry in entries if await self._deliver_one(entry)]
-        if done:
-            async with self.engine.sessions() as session:
-                await outbox.mark_done(session, done, now=self.clock())
+        """Deliver a claimed batch, each entry marked done as soon as its hooks have taken it:
+        a process killed in the middle of a batch delivers again only the entry it was at."""
+        for entry in entries:
+            if await self._deliver_one(entry):
+                async with self.engine.sessions() as session:
+                    await outbox.mark_done(session, [entry.id], now=self.clock())
         return len(entries)
 
     async def _deliver_one(self, entry: OutboxEntry) -> bool:
