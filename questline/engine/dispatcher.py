@@ -156,8 +156,19 @@ class Dispatcher:
 
     async def _deliver_all(self, entries: list[OutboxEntry]) -> int:
         """Deliver a claimed batch, each entry marked done as soon as its hooks have taken it:
-        a process killed in the middle of a batch delivers again only the entry it was at."""
+        a process killed in the middle of a batch delivers again only the entry it was at.
+
+        A batch whose deliveries are slow (Telegram asking to wait) can outlast its lease:
+        past half of it, each entry's lease is renewed just before it goes, and an entry
+        another dispatcher has taken meanwhile is left to it."""
+        claimed_at = self.clock()
         for entry in entries:
+            if self.clock() - claimed_at >= self.settings.lease / 2:
+                async with self.engine.sessions() as session:
+                    if not await outbox.renew(
+                        session, entry, now=self.clock(), lease=self.settings.lease
+                    ):
+                        continue
             if await self._deliver_one(entry):
                 async with self.engine.sessions() as session:
                     await outbox.mark_done(session, [entry.id], now=self.clock())

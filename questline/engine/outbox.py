@@ -217,6 +217,24 @@ async def claim(
         return list(rows)
 
 
+async def renew(
+    session: AsyncSession, entry: OutboxEntry, *, now: datetime, lease: timedelta
+) -> bool:
+    """Start the claim's lease again from `now`; False if the entry is no longer this claim's
+    (its lease ran out and another dispatcher took it, or it was settled)."""
+    async with session.begin():
+        renewed = await session.execute(
+            update(OutboxEntry)
+            .where(
+                OutboxEntry.id == entry.id,
+                OutboxEntry.claim_token == entry.claim_token,
+                OutboxEntry.status == OutboxStatus.PENDING,
+            )
+            .values(available_at=now + lease)
+        )
+    return renewed.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
 async def mark_done(session: AsyncSession, ids: Sequence[int], *, now: datetime) -> None:
     async with session.begin():
         await session.execute(

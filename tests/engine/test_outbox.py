@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
@@ -249,6 +250,39 @@ async def test_concurrent_dispatchers_deliver_each_entry_once(
     assert sum(counts) == status["done"] and status["pending"] == 0
     ids = [dedupe_id for dedupe_id, _, _ in sink.awards]
     assert len(ids) == len(set(ids)) > 1
+
+
+async def test_a_batch_that_outlasts_its_lease_leaves_what_another_dispatcher_took(
+    engine: Engine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    """The first delivery takes longer than the lease (Telegram asked to wait); meanwhile a
+    second dispatcher takes the whole batch again. The entry in hand may go twice (at least
+    once); the entries after it go once."""
+    clock = Clock()
+    slow, other = (
+        Dispatcher(engine, SETTINGS, clock=clock),
+        Dispatcher(engine, SETTINGS, clock=clock),
+    )
+    heard: list[str] = []
+
+    class Slow:
+        @hookimpl
+        async def questline_event_recorded(self, delivery: Delivery) -> None:
+            heard.append(delivery.id)
+            if len(heard) == 1:
+                clock.advance(SETTINGS.lease.total_seconds() + 1)
+                assert await other.deliver_pending() == 3
+
+    engine.plugins.register(Slow(), name="slow")
+    await engine.record_many(
+        [
+            Event(type=A.LOGIN, user_id=learner.id, occurred_at=T0, idempotency_key=f"k{n}")
+            for n in range(3)
+        ]
+    )
+    assert await slow.deliver_pending() == 3  # claimed 3, delivered 1, left 2 to the other
+    assert sorted(Counter(heard).values()) == [1, 1, 2] and heard[0] == heard[1]
+    assert await engine.outbox_status() == {"pending": 0, "done": 3, "dead": 0}
 
 
 async def test_a_topic_nobody_listens_to_is_not_written(
