@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 
-async def finish_or_cancel(task: asyncio.Task[None], grace: float) -> None:
+async def finish_or_cancel(task: asyncio.Task[Any], grace: float) -> None:
     """Wait up to `grace` seconds for `task` (already told to stop) to end, then cancel it.
 
     A pass is not cancelled at once: work cut off in a database driver's thread (SQLite's,

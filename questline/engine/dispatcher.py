@@ -75,6 +75,9 @@ class DispatchSettings:
     handoff: timedelta = timedelta(seconds=30)
     """How long entries this process commits wait for its own hand-over (in the committing
     task, so an update's awards reach that update) before any background pass may take them."""
+    handoff_wait: timedelta = timedelta(seconds=5)
+    """How long the committing task waits for its hand-over's hooks before it goes on (an HTTP
+    request answers, a bot update ends); slower hooks finish in the background."""
     elsewhere_wait: timedelta = timedelta(seconds=1)
     """How long an entry that a plugin can deliver only in another process (`DeliverElsewhere`)
     waits before the next dispatcher may claim it (this one does not claim it again)."""
@@ -87,8 +90,8 @@ class DispatchSettings:
             raise ValueError("batch and max_attempts must be at least 1")
         if self.lease <= timedelta(0) or self.hold <= timedelta(0) or self.poll_seconds <= 0:
             raise ValueError("lease, hold and poll interval must be positive")
-        if self.handoff < timedelta(0):
-            raise ValueError("handoff must not be negative")
+        if self.handoff < timedelta(0) or self.handoff_wait < timedelta(0):
+            raise ValueError("handoff and handoff_wait must not be negative")
 
     def backoff(self, attempts: int, jitter: float) -> timedelta:
         """The wait after the `attempts`-th failure: base·2^(attempts-1), capped, times
@@ -119,6 +122,8 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._handovers: set[asyncio.Task[int]] = set()
+        """Hand-overs whose callers stopped waiting for them (`hand_over`)."""
 
     # -- delivering --------------------------------------------------------------------------
 
@@ -128,6 +133,19 @@ class Dispatcher:
         while not self._stopping and (batch := await self._claim(None)):
             settled += await self._deliver_all(batch)
         return settled
+
+    async def hand_over(self, ids: Iterable[int]) -> None:
+        """Deliver entries this process has just committed, in a task that inherits the
+        caller's context (the bot's update in progress sees its awards), waiting for it at
+        most `handoff_wait`: a slow hook delays no caller longer (an HTTP request would time
+        out although its event committed), it finishes in the background."""
+        ids = list(ids)
+        if not ids:
+            return
+        delivery = asyncio.create_task(self.deliver(ids))
+        self._handovers.add(delivery)
+        delivery.add_done_callback(self._handovers.discard)
+        await asyncio.wait({delivery}, timeout=self.settings.handoff_wait.total_seconds())
 
     async def deliver(self, ids: Iterable[int]) -> int:
         """Deliver the given entries now (those just committed by this process), if still due.
@@ -277,13 +295,13 @@ class Dispatcher:
         self._wake.set()
 
     async def stop(self, grace: float = 10.0) -> None:
-        """Stop the background task once the batch in hand is delivered and marked, waiting
-        at most `grace` seconds; a batch cut short is left to its lease."""
-        if self._task is None:
-            return
+        """Stop the background task and the hand-overs still running once the batch in hand is
+        delivered and marked, waiting at most `grace` seconds; what is cut short is left to its
+        lease."""
         self._stopping = True
         self._wake.set()
-        await finish_or_cancel(self._task, grace)
+        pending = [*self._handovers, *([self._task] if self._task is not None else [])]
+        await asyncio.gather(*(finish_or_cancel(task, grace) for task in pending))
         self._task = None
         self._stopping = False
 

@@ -63,6 +63,9 @@ class Celebration:
     """The outbox delivery id of each award collected, by slug."""
     shown: set[str] = field(default_factory=set)
     """The slugs of the awards the learner has been shown."""
+    open: bool = True
+    """False once the update is done: an award's hook that comes later (after a slow plugin's
+    hook) sends it instead."""
 
     def mark_shown(self, awards: Sequence[AwardView]) -> None:
         self.shown.update(award.slug for award in awards)
@@ -80,6 +83,7 @@ def celebrating(telegram_id: int, language: str | None = None) -> Iterator[Celeb
     try:
         yield celebration
     finally:
+        celebration.open = False
         _current.reset(token)
 
 
@@ -134,7 +138,11 @@ class Notifier:
         """The `questline_award_granted` hook: collect it for the update in progress (holding
         its delivery until the update is done), else send."""
         celebration = _current.get()
-        if celebration is not None and celebration.telegram_id == award.telegram_id:
+        if (
+            celebration is not None
+            and celebration.open
+            and celebration.telegram_id == award.telegram_id
+        ):
             celebration.awards.append(self.engine.award_in(award, celebration.language))
             celebration.held[award.slug] = delivery.id
             raise DeliveryHeld(f"award {award.slug} is shown in the update that earned it")

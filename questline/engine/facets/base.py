@@ -191,10 +191,10 @@ class EngineBase:
         raise AssertionError("unreachable")
 
     async def _hand_over(self, entry_ids: Iterable[int]) -> None:
-        """Deliver just-committed outbox entries in the calling task (its context, e.g. the
-        bot's update in progress, sees the hooks' calls); the rest is the background's."""
+        """Deliver just-committed outbox entries in the caller's context (e.g. the bot's update
+        in progress sees the hooks' calls), waiting a bounded time (`Dispatcher.hand_over`)."""
         if self.dispatcher is not None:
-            await self.dispatcher.deliver(entry_ids)
+            await self.dispatcher.hand_over(entry_ids)
 
     async def find_user(
         self, *, user_id: int | None = None, telegram_id: int | None = None
