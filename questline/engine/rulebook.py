@@ -17,6 +17,12 @@ from questline.rules.vocabulary import ActivityType
 log = logging.getLogger(__name__)
 
 
+def judgeable(rule: CompiledRule, facts: Mapping[str, Any]) -> bool:
+    """Whether `rule` is judged on `facts`: it applies (`applies`: its event facts have values)
+    and every namespace it reads is there (a plugin whose provider failed leaves its own out)."""
+    return applies(rule, facts) and rule.namespaces <= facts.keys()
+
+
 @dataclass(frozen=True)
 class RuleTexts:
     """What a learner reads of an achievement, in one language."""
@@ -148,8 +154,9 @@ class RuleBook:
 
     def fired(self, rules: list[ActiveRule], facts: Mapping[str, Any]) -> list[ActiveRule]:
         """The rules that hold on `facts`; a rule that errors is logged with its slug, not fired.
-        A rule reading an event fact that `facts` has no value for does not apply (`applies`)."""
-        rules = [rule for rule in rules if applies(rule.compiled, facts)]
+        A rule reading an event fact that `facts` has no value for, or a namespace `facts`
+        lacks (its plugin's provider failed), is not judged (`judgeable`)."""
+        rules = [rule for rule in rules if judgeable(rule.compiled, facts)]
         if not rules:
             return []
         results = self.evaluator.evaluate_many([rule.compiled for rule in rules], facts)

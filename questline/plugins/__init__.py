@@ -17,4 +17,11 @@ class DeliveryHeld(Exception):
     process dies first, the entry is delivered again once the hold ends."""
 
 
-__all__ = ["DeliverElsewhere", "DeliveryHeld", "hookimpl"]
+class PluginError(Exception):
+    """A plugin could not be loaded or set up; the message names it."""
+
+
+DISABLE_ENV = "QUESTLINE_DISABLE_PLUGINS"
+"""Plugin names, comma-separated, that are not loaded."""
+
+__all__ = ["DISABLE_ENV", "DeliverElsewhere", "DeliveryHeld", "PluginError", "hookimpl"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import inspect
 import logging
 import os
@@ -11,10 +12,9 @@ from typing import Any
 
 import pluggy
 
-from questline.plugins import DeliverElsewhere, DeliveryHeld, hookspecs
+from questline.plugins import DISABLE_ENV, DeliverElsewhere, DeliveryHeld, PluginError, hookspecs
 
 ENTRY_POINT_GROUP = "questline"
-DISABLE_ENV = "QUESTLINE_DISABLE_PLUGINS"
 
 log = logging.getLogger(__name__)
 
@@ -116,9 +116,43 @@ def build_plugin_manager(
     Plugins named in `disabled` (default: QUESTLINE_DISABLE_PLUGINS) are blocked by name.
     """
     manager = PluginManager()
-    for name in disabled_from_env() if disabled is None else disabled:
+    blocked = disabled_from_env() if disabled is None else frozenset(disabled)
+    for name in blocked:
         manager.set_blocked(name)
     if load_entry_points:
-        manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        installed = {entry_point.name for entry_point in _entry_points()}
+        unknown = sorted(blocked - installed - {BUILTIN_FACTS})
+        if unknown and disabled is None:
+            log.warning(
+                "%s names %s, but no installed plugin is called so (installed: %s)",
+                DISABLE_ENV,
+                ", ".join(f'"{name}"' for name in unknown),
+                ", ".join(sorted(installed | {BUILTIN_FACTS})),
+            )
+        _load_each(manager)
     manager.check_pending()
     return manager
+
+
+BUILTIN_FACTS = "questline.facts"
+"""The name the engine registers its built-in fact providers under (blocking it removes them)."""
+
+
+def _entry_points() -> list[importlib.metadata.EntryPoint]:
+    return list(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
+
+
+def _load_each(manager: PluginManager) -> None:
+    """Load the installed plugins that are not blocked; one that cannot be loaded or whose
+    hooks do not fit their specifications is a PluginError naming it."""
+    for entry_point in _entry_points():
+        if manager.is_blocked(entry_point.name) or manager.has_plugin(entry_point.name):
+            continue
+        try:
+            manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name=entry_point.name)
+        except Exception as error:
+            raise PluginError(
+                f'plugin "{entry_point.name}" ({entry_point.value}) cannot be loaded: '
+                f"{type(error).__name__}: {error}; uninstall it, or start without it with "
+                f"{DISABLE_ENV}={entry_point.name}"
+            ) from error

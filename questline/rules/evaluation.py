@@ -144,6 +144,11 @@ class CompiledRule:
         return self.document.criteria
 
     @cached_property
+    def namespaces(self) -> frozenset[str]:
+        """The fact namespaces the rule reads (``stats``, ``event``, a plugin's own…)."""
+        return frozenset(name.split(".", 1)[0] for name in self.reads)
+
+    @cached_property
     def event_reads(self) -> frozenset[str]:
         """The facts of the event (``event.*``, ``lesson.*``, ``module.*``) the rule reads."""
         return frozenset(n for n in self.reads if n.split(".", 1)[0] in EVENT_NAMESPACES)

@@ -99,19 +99,25 @@ def _record_line(name: str, data: bytes) -> str:
     return f"{name},sha256={digest},{len(data)}"
 
 
-def write_wheel(folder: Path) -> Path:
-    """A pure-Python wheel holding the plugin module and its `questline` entry point."""
-    info = f"{DIST}-{VERSION}.dist-info"
+def write_wheel(
+    folder: Path,
+    dist: str = DIST,
+    modules: dict[str, str] | None = None,
+    entry_point: str = f"throwaway = {DIST}",
+) -> Path:
+    """A pure-Python wheel holding the plugin's `modules` (default: the throwaway plugin) and
+    its `questline` entry point."""
+    info = f"{dist}-{VERSION}.dist-info"
     files = {
-        f"{DIST}.py": PLUGIN_SOURCE,
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {DIST}\nVersion: {VERSION}\n",
+        **({f"{DIST}.py": PLUGIN_SOURCE} if modules is None else modules),
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {dist}\nVersion: {VERSION}\n",
         f"{info}/WHEEL": (
             "Wheel-Version: 1.0\nGenerator: questline-tests\n"
             "Root-Is-Purelib: true\nTag: py3-none-any\n"
         ),
-        f"{info}/entry_points.txt": f"[questline]\nthrowaway = {DIST}\n",
+        f"{info}/entry_points.txt": f"[questline]\n{entry_point}\n",
     }
-    path = folder / f"{DIST}-{VERSION}-py3-none-any.whl"
+    path = folder / f"{dist}-{VERSION}-py3-none-any.whl"
     with zipfile.ZipFile(path, "w") as wheel:
         records = []
         for name, text in files.items():
@@ -123,11 +129,8 @@ def write_wheel(folder: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The folder pip installed the throwaway distribution into (not yet on sys.path)."""
-    build = tmp_path_factory.mktemp("throwaway-build")
-    target = tmp_path_factory.mktemp("throwaway-site")
+def pip_install(wheel: Path, target: Path) -> None:
+    """Install `wheel` into the folder `target` (offline, no dependencies)."""
     subprocess.run(
         [
             sys.executable,
@@ -141,11 +144,18 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             "--disable-pip-version-check",
             "--target",
             str(target),
-            str(write_wheel(build)),
+            str(wheel),
         ],
         check=True,
         timeout=120,
     )
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The folder pip installed the throwaway distribution into (not yet on sys.path)."""
+    target = tmp_path_factory.mktemp("throwaway-site")
+    pip_install(write_wheel(tmp_path_factory.mktemp("throwaway-build")), target)
     yield target
     sys.modules.pop(DIST, None)
 

@@ -26,6 +26,7 @@ from questline.engine.db import (
 from questline.engine.errors import QuestlineError
 from questline.engine.limits import BIGINT_MAX
 from questline.engine.migrate import current_revision, head_revision, upgrade_database
+from questline.plugins import PluginError
 from questline.plugins.manager import PluginManager, build_plugin_manager
 
 T = TypeVar("T")
@@ -66,7 +67,7 @@ def reported_errors() -> Iterator[None]:
     """Turn questline's and the database's errors into one line on stderr and exit code 1."""
     try:
         yield
-    except (QuestlineError, DatabaseConfigError) as error:
+    except (QuestlineError, DatabaseConfigError, PluginError) as error:
         raise click.ClickException(one_line(error)) from None
     except DBAPIError as error:
         raise click.ClickException(database_message(error)) from None

@@ -31,7 +31,8 @@ from questline.engine.rulebook import RuleBook
 from questline.engine.timestamps import utcnow
 from questline.engine.translations import stored
 from questline.engine.views import RecordResult, UserView
-from questline.plugins.manager import PluginManager, build_plugin_manager
+from questline.plugins import PluginError
+from questline.plugins.manager import BUILTIN_FACTS, PluginManager, build_plugin_manager
 from questline.rules import DEFAULT_OPS_BUDGET, OperatorRegistry, RuleEvaluator
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,6 @@ T = TypeVar("T")
 DEFAULT_CHUNK = 500
 DEFAULT_GROUP = 256
 WRITE_ATTEMPTS = 4
-BUILTIN_FACTS_PLUGIN = "questline.facts"
 
 
 def zone_named(name: str) -> ZoneInfo:
@@ -50,6 +50,22 @@ def zone_named(name: str) -> ZoneInfo:
         raise QuestlineError(
             f'unknown time zone "{name}" (use an IANA name such as "UTC")'
         ) from None
+
+
+def plugin_operators(plugins: PluginManager) -> OperatorRegistry:
+    """The custom operators every plugin gives; a plugin whose operators cannot be registered
+    (not a mapping, a name already taken) is a PluginError naming it."""
+    operators = OperatorRegistry()
+    for impl in reversed(plugins.hook.questline_operators.get_hookimpls()):
+        try:
+            for name, function in impl.function().items():
+                operators.register(name, function)
+        except Exception as error:
+            raise PluginError(
+                f'plugin "{impl.plugin_name}" failed in questline_operators: '
+                f"{type(error).__name__}: {error}"
+            ) from error
+    return operators
 
 
 class EngineBase:
@@ -88,15 +104,10 @@ class EngineBase:
         self.zone = zone_named(timezone)
         self.plugins = plugin_manager or build_plugin_manager()
         self.sessions.configure(info={outbox.LISTENERS: self.plugins})
-        if self.plugins.get_plugin(BUILTIN_FACTS_PLUGIN) is None:
-            self.plugins.register(builtin, name=BUILTIN_FACTS_PLUGIN)
-        self.facts = FactsBuilder(
-            provider for group in self.plugins.hook.questline_fact_providers() for provider in group
-        )
-        self.operators = OperatorRegistry()
-        for group in self.plugins.hook.questline_operators():
-            for name, function in group.items():
-                self.operators.register(name, function)
+        if self.plugins.get_plugin(BUILTIN_FACTS) is None:
+            self.plugins.register(builtin, name=BUILTIN_FACTS)
+        self.facts = FactsBuilder.from_plugins(self.plugins, trusted=BUILTIN_FACTS)
+        self.operators = plugin_operators(self.plugins)
         self.rulebook = RuleBook(
             RuleEvaluator(self.facts.catalog, self.operators, ops_budget=ops_budget)
         )

@@ -20,11 +20,10 @@ from questline.engine.learner import Learners, load_learner
 from questline.engine.models import Achievement, User, UserAchievement
 from questline.engine.recorder import HOLDERS, Awarding
 from questline.engine.rule_store import RuleChange, RulesReport, diff_rules, store_rules
-from questline.engine.rulebook import ActiveRule
+from questline.engine.rulebook import ActiveRule, judgeable
 from questline.engine.views import AwardView, UserView
 from questline.plain_errors import shortened
 from questline.rules import Problem, RuleDocument, validate_document
-from questline.rules.evaluation import applies
 from questline.rules.loading import RuleLoadError, load_rules
 
 
@@ -168,7 +167,7 @@ class Rules(EngineBase):
                     if HOLDERS in compiled.reads:
                         facts["rule"] = {"holders": holders}
                     if (
-                        applies(compiled, facts)
+                        judgeable(compiled, facts)
                         and self.rulebook.evaluator.evaluate_many([compiled], facts)[compiled.slug]
                         is True
                     ):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine.course import Course
@@ -16,8 +18,12 @@ from questline.engine.learner import LearnerState
 from questline.engine.models import User
 from questline.engine.views import LessonView, ModuleView
 from questline.engine.writes import Pending
+from questline.plugins import DISABLE_ENV, PluginError
+from questline.plugins.manager import PluginManager
 from questline.rules.facts import FactCatalog, FactSpec
 from questline.rules.vocabulary import ActivityType
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -66,25 +72,55 @@ class FactProvider(Protocol):
 
 
 class FactsBuilder:
-    """Routes fact names to providers and assembles the nested facts document."""
+    """Routes fact names to providers and assembles the nested facts document.
 
-    def __init__(self, providers: Iterable[FactProvider]) -> None:
+    A plugin's provider that fails (raises, or returns something other than a mapping) is
+    logged with the plugin's name, and its namespace is left out of the document: the rules
+    reading it are not judged on that document (`RuleBook.fired`), the others are. The engine's
+    own providers, and database errors of any provider, are not contained: they fail the work.
+    """
+
+    def __init__(self, providers: Iterable[tuple[str, FactProvider]], *, trusted: str) -> None:
+        """`providers` by the name of the plugin that gave each; `trusted` names the engine's
+        own plugin."""
         self.catalog = FactCatalog()
         self._providers: dict[str, FactProvider] = {}
-        for provider in providers:
-            if provider.namespace in self._providers:
-                raise ValueError(f"two fact providers claim namespace {provider.namespace!r}")
-            self._providers[provider.namespace] = provider
+        self._owners: dict[str, str] = {}
+        self._trusted = trusted
+        for owner, provider in providers:
+            namespace = provider.namespace
+            if namespace in self._providers:
+                raise PluginError(
+                    f'plugins "{self._owners[namespace]}" and "{owner}" both provide the facts '
+                    f'of namespace "{namespace}"; disable one with {DISABLE_ENV}'
+                )
+            self._providers[namespace] = provider
+            self._owners[namespace] = owner
             for spec in provider.specs():
-                if spec.namespace != provider.namespace:
-                    raise ValueError(
-                        f"provider of {provider.namespace!r} declares fact {spec.name!r} "
-                        "outside its namespace"
+                if spec.namespace != namespace:
+                    raise PluginError(
+                        f'plugin "{owner}": its provider of "{namespace}" declares fact '
+                        f'"{spec.name}" outside its namespace'
                     )
                 self.catalog.register(spec)
 
+    @classmethod
+    def from_plugins(cls, plugins: PluginManager, *, trusted: str) -> FactsBuilder:
+        """The providers every plugin's `questline_fact_providers` gives, in hook order."""
+        providers: list[tuple[str, FactProvider]] = []
+        for impl in reversed(plugins.hook.questline_fact_providers.get_hookimpls()):
+            try:
+                providers.extend((impl.plugin_name, provider) for provider in impl.function())
+            except Exception as error:
+                raise PluginError(
+                    f'plugin "{impl.plugin_name}" failed in questline_fact_providers: '
+                    f"{type(error).__name__}: {error}"
+                ) from error
+        return cls(providers, trusted=trusted)
+
     async def build(self, context: FactContext, names: Iterable[str]) -> dict[str, Any]:
-        """The facts document holding (at least) every fact in `names`."""
+        """The facts document holding (at least) every fact in `names`, but those of a plugin
+        whose provider failed."""
         wanted: dict[str, set[str]] = defaultdict(set)
         for name in names:
             namespace, _, leaf = name.partition(".")
@@ -92,7 +128,30 @@ class FactsBuilder:
                 wanted[namespace].add(leaf.split(".", 1)[0])
         document: dict[str, Any] = {}
         for namespace, leaves in wanted.items():
-            document[namespace] = await self._providers[namespace].provide(
-                context, frozenset(leaves)
-            )
+            provider, owner = self._providers[namespace], self._owners[namespace]
+            if owner == self._trusted:
+                document[namespace] = await provider.provide(context, frozenset(leaves))
+                continue
+            try:
+                provided = await provider.provide(context, frozenset(leaves))
+            except DBAPIError:
+                raise
+            except Exception as error:
+                self._failed(owner, namespace, f"{type(error).__name__}: {error}", error)
+                continue
+            if not isinstance(provided, Mapping):
+                kind = type(provided).__name__
+                self._failed(owner, namespace, f"it returned a {kind}, not a mapping of facts")
+                continue
+            document[namespace] = provided
         return document
+
+    @staticmethod
+    def _failed(owner: str, namespace: str, why: str, error: Exception | None = None) -> None:
+        log.error(
+            'plugin "%s": the facts of "%s" failed (%s); rules reading them are not judged',
+            owner,
+            namespace,
+            why,
+            exc_info=error,
+        )

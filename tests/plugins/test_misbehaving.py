@@ -1,0 +1,163 @@
+"""Plugins that misbehave are named, and a failing fact provider costs only its own rules."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from questline.engine import Engine, Event
+from questline.plugins import PluginError, hookimpl
+from questline.plugins.manager import DISABLE_ENV, PluginManager, build_plugin_manager
+from questline.rules.facts import FactSpec, FactType
+from questline.rules.vocabulary import ActivityType
+
+from .conftest import T0, course_engine, first_lesson, register
+from .test_entry_point import pip_install, write_wheel
+
+KARMA_RULE = {
+    "slug": "good-karma",
+    "type": "MILESTONE",
+    "title": "Good karma",
+    "points": 5,
+    "criteria": {">=": [{"var": "karma.points"}, 100]},
+}
+QUIET_RULE = {
+    "slug": "quiet-on-the-forum",
+    "type": "MILESTONE",
+    "title": "Quiet on the forum",
+    "points": 1,
+    "criteria": {"<": [{"var": "karma.points"}, 10]},  # would hold on a missing (null) karma
+}
+
+
+class KarmaFacts:
+    """A forum's karma, which the forum sometimes fails to tell (`answer`)."""
+
+    namespace = "karma"
+
+    def __init__(self) -> None:
+        self.answer: Any = {"points": 500}
+
+    def specs(self) -> list[FactSpec]:
+        return [
+            FactSpec(
+                name="karma.points",
+                type=FactType.INT,
+                description="Karma on the forum.",
+                changed_by=frozenset(ActivityType),
+            )
+        ]
+
+    async def provide(self, context: object, names: frozenset[str]) -> Any:
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+class KarmaPlugin:
+    def __init__(self) -> None:
+        self.facts = KarmaFacts()
+
+    @hookimpl
+    def questline_fact_providers(self) -> list[KarmaFacts]:
+        return [self.facts]
+
+
+def manager_with(**plugins: object) -> PluginManager:
+    manager = build_plugin_manager(load_entry_points=False)
+    for name, plugin in plugins.items():
+        manager.register(plugin, name=name)
+    return manager
+
+
+async def karma_engine(db: AsyncEngine, karma: KarmaPlugin, tmp_path: Path) -> Engine:
+    engine = await course_engine(db, manager_with(karma=karma))
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "karma.json").write_text(json.dumps([KARMA_RULE, QUIET_RULE]))
+    await engine.load_rules([rules])
+    return engine
+
+
+@pytest.mark.parametrize(
+    ("answer", "logged"),
+    [
+        (RuntimeError("the forum is down"), "RuntimeError: the forum is down"),
+        ([500], "it returned a list, not a mapping of facts"),
+    ],
+)
+async def test_a_failing_fact_provider_costs_only_the_rules_reading_its_facts(
+    db: AsyncEngine,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    answer: Any,
+    logged: str,
+) -> None:
+    karma = KarmaPlugin()
+    engine = await karma_engine(db, karma, tmp_path)
+    user = await register(engine)
+    lesson = await first_lesson(engine)
+    karma.facts.answer = answer
+    with caplog.at_level(logging.ERROR):
+        result = await engine.record(
+            Event(
+                type=ActivityType.LESSON_COMPLETED,
+                user_id=user.id,
+                lesson_id=lesson.id,
+                occurred_at=T0,
+            )
+        )
+    assert [award.slug for award in result.awards] == ["first-lesson"]  # the event counts
+    assert f'plugin "karma": the facts of "karma" failed ({logged})' in caplog.text
+
+    karma.facts.answer = {"points": 500}  # the forum is back: the next event judges it
+    later = await engine.record(Event(type=ActivityType.LOGIN, user_id=user.id, occurred_at=T0))
+    assert [award.slug for award in later.awards] == ["good-karma"]
+    await engine.shutdown()
+
+
+def test_two_plugins_claiming_one_namespace_are_both_named() -> None:
+    with pytest.raises(PluginError) as refused:
+        Engine(
+            "sqlite+aiosqlite://",
+            plugin_manager=manager_with(karma=KarmaPlugin(), again=KarmaPlugin()),
+        )
+    assert str(refused.value) == (
+        'plugins "again" and "karma" both provide the facts of namespace "karma"; '
+        f"disable one with {DISABLE_ENV}"
+    )
+
+
+def test_a_plugin_giving_operators_that_are_not_a_mapping_is_named() -> None:
+    class Wrong:
+        @hookimpl
+        def questline_operators(self) -> int:
+            return 3
+
+    with pytest.raises(PluginError, match='plugin "wrong" failed in questline_operators'):
+        Engine("sqlite+aiosqlite://", plugin_manager=manager_with(wrong=Wrong()))
+
+
+def test_a_plugin_that_cannot_be_imported_is_named_with_the_way_to_start_without_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    wheel = write_wheel(tmp_path, "broken_plugin", {}, "broken = broken_plugin_missing_module")
+    pip_install(wheel, tmp_path / "site")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.delenv(DISABLE_ENV, raising=False)
+    with pytest.raises(PluginError) as refused:
+        build_plugin_manager()
+    message = str(refused.value)
+    assert message.startswith('plugin "broken" (broken_plugin_missing_module) cannot be loaded: ')
+    assert "ModuleNotFoundError" in message and f"{DISABLE_ENV}=broken" in message
+
+    monkeypatch.setenv(DISABLE_ENV, "broken, brokn")
+    with caplog.at_level(logging.WARNING):
+        manager = build_plugin_manager()
+    assert manager.is_blocked("broken")
+    assert f'{DISABLE_ENV} names "brokn", but no installed plugin is called so' in caplog.text
