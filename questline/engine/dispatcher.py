@@ -31,6 +31,7 @@ from questline.engine.background import finish_or_cancel
 from questline.engine.db import database_unreachable
 from questline.engine.models import OutboxEntry
 from questline.engine.timestamps import utcnow
+from questline.plugins import RetryLater
 
 if TYPE_CHECKING:
     from questline.engine.facade import Engine
@@ -232,7 +233,9 @@ class Dispatcher:
             error = "; ".join(f"{name}: {type(exc).__name__}: {exc}" for name, exc in failed)
             retry_at = None
             if attempts < self.settings.max_attempts:
-                retry_at = self.clock() + self.settings.backoff(attempts, self.jitter())
+                asked = max((e.seconds for _, e in failed if isinstance(e, RetryLater)), default=0)
+                wait = max(self.settings.backoff(attempts, self.jitter()), timedelta(seconds=asked))
+                retry_at = self.clock() + wait
             await outbox.mark_failed(
                 session,
                 entry,

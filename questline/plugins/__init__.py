@@ -17,6 +17,16 @@ class DeliveryHeld(Exception):
     process dies first, the entry is delivered again once the hold ends."""
 
 
+class RetryLater(Exception):
+    """Raised by a notification hook whose receiver asked to wait (Telegram's 429 and its
+    `retry_after`): the entry fails this attempt and is due again no sooner than `seconds`
+    from now (or after its usual backoff, if that is longer)."""
+
+    def __init__(self, message: str, seconds: float) -> None:
+        super().__init__(message)
+        self.seconds = seconds
+
+
 class PluginError(Exception):
     """A plugin could not be loaded or set up; the message names it."""
 
@@ -24,4 +34,11 @@ class PluginError(Exception):
 DISABLE_ENV = "QUESTLINE_DISABLE_PLUGINS"
 """Plugin names, comma-separated, that are not loaded."""
 
-__all__ = ["DISABLE_ENV", "DeliverElsewhere", "DeliveryHeld", "PluginError", "hookimpl"]
+__all__ = [
+    "DISABLE_ENV",
+    "DeliverElsewhere",
+    "DeliveryHeld",
+    "PluginError",
+    "RetryLater",
+    "hookimpl",
+]

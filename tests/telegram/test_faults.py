@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 import pytest
 
@@ -132,14 +133,35 @@ async def test_an_award_notification_is_retried_and_a_lasting_failure_raises(
 
     plugin = engine.plugins.get_plugin("telegram")
     result = await engine.answer_challenge(telegram_id=1307, lesson_id=variables, answer="5")
-    # flood control longer than the bot waits for, on every try: the hook gives up and raises
-    bot.api.too_many_requests("sendPhoto", retry_after=60, times=100, chat_id=1307)
+    # Telegram's 5xx on every try: the hook gives up after its retries and raises
+    bot.api.server_error("sendPhoto", 502, times=100, chat_id=1307)
     with pytest.raises(DeliveryFailed, match="award first-solve not delivered to 1307"):
         await plugin.questline_award_granted(
             engine=engine,
             award=result.awards[0],
             delivery=Delivery("d-1", AWARD_GRANTED, 1, utcnow()),
         )
+    bot.api.faults.clear()
+
+
+async def test_telegram_asking_to_wait_puts_the_award_off_that_long_and_no_sooner(
+    bot: Harness, engine: Engine
+) -> None:
+    await bot.user(1310, "Alice").send("/start")
+    # flood control longer than the session waits for by itself (30 s)
+    bot.api.too_many_requests("sendPhoto", retry_after=120, times=100, chat_id=1310)
+    before = utcnow()
+    await engine.record(
+        Event(
+            type=ActivityType.LESSON_COMPLETED,
+            telegram_id=1310,
+            lesson_id=await lesson_id(engine, "variables"),
+        )
+    )
+    [entry] = await engine.outbox_entries(status="pending")
+    assert entry.attempts == 1 and "Telegram" in (entry.last_error or "")
+    assert entry.available_at >= before + timedelta(seconds=120)  # not the 2 s backoff
+    assert [call.status for call in celebrations(bot, 1310)] == [429]  # no retries meanwhile
     bot.api.faults.clear()
 
 
@@ -162,9 +184,9 @@ async def test_an_award_the_update_could_not_show_reaches_the_learner_later_once
 ) -> None:
     alice = await at_lesson(bot, 1308)
     await alice.press("Start")
-    # flood control longer than the bot waits for: the update's celebration and the three
-    # tries of sending it when the update is done fail; the outbox's next pass gets through
-    bot.api.too_many_requests("sendPhoto", retry_after=60, times=4, chat_id=1308)
+    # a 5xx past the session's retries: the update's celebration and the send when the update
+    # is done fail; the outbox's next pass gets through
+    bot.api.server_error("sendPhoto", 502, times=8, chat_id=1308)
     reply = await alice.press("Complete")
     assert "Lesson completed!" in reply.texts[0]
     assert "Next lesson ➡️" in alice.buttons()
@@ -174,7 +196,7 @@ async def test_an_award_the_update_could_not_show_reaches_the_learner_later_once
     )
     assert sent.text.startswith("🏆 First steps (+10)")
     assert await settled(engine) == {"pending": 0, "done": 1, "dead": 0}
-    assert [call.status for call in celebrations(bot, 1308)] == [429] * 4 + [200]
+    assert [call.status for call in celebrations(bot, 1308)] == [502] * 8 + [200]
 
 
 async def test_an_award_earned_while_every_send_fails_is_sent_when_telegram_is_back(

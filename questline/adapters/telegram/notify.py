@@ -9,7 +9,9 @@ the others are left to the outbox's usual path, as is everything if the process 
 Outside an update (awards from the CLI, a
 worker, an outbox), `Notifier.award_granted` sends at once, within Telegram's broadcast limits
 (30 messages a second overall, one a second per chat), retrying a bounded number of times; a
-failure that may pass raises `DeliveryFailed` so the caller can try again later.
+failure that may pass raises `DeliveryFailed` so the caller can try again later, and Telegram
+asking to wait longer than the session waits by itself raises `RetryLater` with its
+`retry_after` (the outbox then waits at least that long).
 """
 
 from __future__ import annotations
@@ -39,10 +41,10 @@ from questline.adapters.telegram.pictures import CardMessage, celebration_card
 from questline.engine import Engine
 from questline.engine.outbox import Delivery
 from questline.engine.views import AwardView
-from questline.plugins import DeliveryHeld
+from questline.plugins import DeliveryHeld, RetryLater
 
 log = logging.getLogger(__name__)
-TRANSIENT = (TelegramServerError, TelegramNetworkError, TelegramRetryAfter, ClientDecodeError)
+TRANSIENT = (TelegramServerError, TelegramNetworkError, ClientDecodeError)
 PERMANENT = (TelegramForbiddenError, TelegramBadRequest)
 PRUNE_ABOVE = 10_000
 
@@ -165,6 +167,10 @@ class Notifier:
             except PERMANENT as error:
                 log.info("award %s not delivered to %s: %s", slugs, telegram_id, error.message)
                 return False
+            except TelegramRetryAfter as error:  # not sooner than Telegram says: the outbox waits
+                raise RetryLater(
+                    f"award {slugs} not delivered to {telegram_id}: {error}", error.retry_after
+                ) from error
             except TRANSIENT as error:
                 if attempt == self.attempts:
                     raise DeliveryFailed(
@@ -202,7 +208,7 @@ async def celebrate_leftovers(notifier: Notifier, celebration: Celebration) -> N
         return
     try:
         await notifier.deliver(celebration.telegram_id, awards)
-    except (DeliveryFailed, TelegramAPIError) as error:
+    except (DeliveryFailed, RetryLater, TelegramAPIError) as error:
         log.warning("%s; the outbox sends it again later", error)
     else:
         celebration.mark_shown(awards)
