@@ -63,3 +63,8 @@ class InvalidFreezeGrant(QuestlineError):
 
 class InvalidReminder(QuestlineError):
     """A reminder setting that cannot be used (unknown time zone, a time in quiet hours…)."""
+
+
+class CallerLeft(QuestlineError):
+    """The caller of `record()` stopped waiting (cancelled: an HTTP request that timed out)
+    before its event's transaction committed; the event is not recorded."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine import aggregates, catalogue, freezes, goals
 from questline.engine.course import normalise_answer
-from questline.engine.errors import NoChallenge, QuestlineError
+from questline.engine.errors import CallerLeft, NoChallenge, QuestlineError
 from questline.engine.events import Event, UserProfile
 from questline.engine.facets.adapters import AdapterState
 from questline.engine.facets.base import DEFAULT_CHUNK
@@ -203,29 +204,40 @@ class Engine(Reminders, Rules, Reading, Boards, OutboxControl, AdapterState):
             )
         return group
 
-    async def _record_alone(self, event: Event) -> Committed:
+    async def _record_alone(
+        self, event: Event, wanted: Callable[[], bool] | None = None
+    ) -> Committed:
+        """Record one event in a transaction of its own; with `wanted`, only if its caller
+        still waits when the transaction is about to commit (else CallerLeft, rolled back)."""
         course = await self.course()
 
         async def work(session: AsyncSession) -> RecordResult:
             learners = Learners(session, self.zone)
             recorded = await self.recorder.record(session, course, learners, event)
             await learners.settle()
+            if wanted is not None and not wanted():
+                raise CallerLeft("the caller stopped waiting before the event was recorded")
             return recorded.result()
 
         result, entries = await self._transact(work, retry_conflicts=True)
         return Committed.of(result, entries)
 
-    async def _record_group(self, events: list[Event]) -> list[Committed | BaseException]:
+    async def _record_group(
+        self, events: list[Event], wanted: Callable[[int], bool]
+    ) -> list[Committed | BaseException]:
         """Record `events` in one transaction, in order; a refused event is its own outcome.
 
         A refused event raises before anything of it is gathered, so the others are written
-        as if it had not been sent. If the group's transaction fails as a whole, each event is
-        recorded alone, so that only the event at fault fails. Runs in the group's drain task:
-        nothing here may call hooks (they belong to each caller's task).
+        as if it had not been sent. An event whose caller has stopped waiting (`wanted(i)` is
+        false: an HTTP request that timed out while the group waited for the database) is not
+        recorded: if that is seen only once the group is written, the group runs again without
+        it. If the group's transaction fails as a whole, each event is recorded alone, so that
+        only the event at fault fails. Runs in the group's drain task: nothing here may call
+        hooks (they belong to each caller's task).
         """
         if len(events) == 1:
             try:
-                return [await self._record_alone(events[0])]
+                return [await self._record_alone(events[0], lambda: wanted(0))]
             except Exception as error:
                 return [error]
         course = await self.course()
@@ -234,22 +246,36 @@ class Engine(Reminders, Rules, Reading, Boards, OutboxControl, AdapterState):
             learners = Learners(session, self.zone)
             await learners.preload(events)
             outcomes: list[Recorded | QuestlineError] = []
-            for event in events:
+            for index, event in enumerate(events):
                 try:
+                    if not wanted(index):
+                        raise CallerLeft("the caller stopped waiting")
                     outcomes.append(await self.recorder.record(session, course, learners, event))
                 except QuestlineError as error:
                     outcomes.append(error)
             await learners.settle()
+            left = [
+                index
+                for index, outcome in enumerate(outcomes)
+                if not isinstance(outcome, QuestlineError) and not wanted(index)
+            ]
+            if left:
+                raise CallerLeft(f"{len(left)} caller(s) stopped waiting; the group runs again")
             return outcomes
 
         try:
-            outcomes, entries = await self._transact(work, retry_conflicts=True)
+            while True:
+                try:
+                    outcomes, entries = await self._transact(work, retry_conflicts=True)
+                    break
+                except CallerLeft:
+                    continue  # rolled back; the callers that left are skipped this time
         except Exception:
             log.warning("a group of %d events failed; recording each alone", len(events))
             alone: list[Committed | BaseException] = []
-            for event in events:
+            for index, event in enumerate(events):
                 try:
-                    alone.append(await self._record_alone(event))
+                    alone.append(await self._record_alone(event, partial(wanted, index)))
                 except Exception as error:
                     alone.append(error)
             return alone

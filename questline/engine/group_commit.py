@@ -11,22 +11,28 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 E = TypeVar("E")
 R = TypeVar("R")
+Wanted = Callable[[int], bool]
+"""Whether the caller of a group's item (by index) still waits for it."""
 
 
 class GroupCommit(Generic[E, R]):
     """Gathers concurrent submissions and runs them in groups through `run_group`.
 
-    `run_group(items)` returns one outcome per item, in order: a result, or the exception
-    that item's caller gets. It must not raise.
+    `run_group(items, wanted)` returns one outcome per item, in order: a result, or the
+    exception that item's caller gets. It must not raise. `wanted(i)` tells whether the caller
+    of item `i` still waits (a caller cancelled meanwhile does not: its item should not take
+    effect if that can still be helped).
     """
 
     def __init__(
         self,
-        run_group: Callable[[list[E]], Awaitable[Sequence[R | BaseException]]],
+        run_group: Callable[
+            [list[E], Callable[[int], bool]], Awaitable[Sequence[R | BaseException]]
+        ],
         *,
         linger: float = 0.0,
         max_events: int = 256,
@@ -67,7 +73,7 @@ class GroupCommit(Generic[E, R]):
             if not live:
                 continue
             try:
-                outcomes = await self._run_group([item for item, _ in live])
+                outcomes = await self._run_group([item for item, _ in live], _waiting(live))
             except BaseException as error:  # cancelled while writing: nobody may hang
                 for _, future in live:
                     if not future.done():
@@ -80,3 +86,8 @@ class GroupCommit(Generic[E, R]):
                     future.set_exception(outcome)
                 else:
                     future.set_result(outcome)
+
+
+def _waiting(group: Sequence[tuple[object, asyncio.Future[Any]]]) -> Wanted:
+    """`wanted` for `group`: a caller that was cancelled no longer waits."""
+    return lambda index: not group[index][1].cancelled()

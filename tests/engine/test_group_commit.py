@@ -11,10 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event as sa_event
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.engine import Engine, Event, UserProfile
 from questline.engine.errors import QuestlineError
+from questline.engine.models import ActivityLog, User
 from questline.engine.views import LessonView, UserView
 from questline.rules.vocabulary import ActivityType as A
 
@@ -137,3 +139,31 @@ async def test_concurrent_calls_share_transactions(
 def test_bad_group_settings_are_refused() -> None:
     with pytest.raises(QuestlineError, match="linger must be >= 0"):
         Engine("sqlite+aiosqlite://", linger=-1)
+
+
+@pytest.mark.parametrize("others", [0, 2], ids=["alone", "in-a-group"])
+async def test_an_event_whose_caller_gave_up_waiting_for_the_database_is_not_recorded(
+    engine: Engine, db: AsyncEngine, learner: UserView, others: int
+) -> None:
+    """The caller (an HTTP request past its timeout) is cancelled while its transaction waits
+    for a lock another connection holds; once the lock is free, nothing of its event is
+    written, and the events of callers still waiting are."""
+    patient = await cohort(engine)
+    async with db.connect() as other, other.begin():  # SQLite: the write lock; MySQL: the row
+        await other.execute(select(User.id).where(User.id == learner.id).with_for_update())
+        gave_up = asyncio.create_task(
+            engine.record(Event(type=A.LOGIN, user_id=learner.id, occurred_at=T0))
+        )
+        waiting = [
+            asyncio.create_task(engine.record(Event(type=A.LOGIN, user_id=user.id, occurred_at=T0)))
+            for user in patient[:others]
+        ]
+        await asyncio.sleep(0.3)
+        gave_up.cancel()
+    assert all(not result.replayed for result in await asyncio.gather(*waiting))
+    await engine.record(Event(type=A.LOGIN, user_id=learner.id, occurred_at=T0 + timedelta(1)))
+    async with db.connect() as connection:
+        logins = await connection.scalar(
+            select(func.count()).where(ActivityLog.user_id == learner.id)
+        )
+    assert logins == 1  # the later one only
