@@ -31,3 +31,14 @@ def test_every_problem_response_is_problem_json() -> None:
                         path,
                         status,
                     )
+
+
+def test_every_route_that_reads_the_database_lists_its_503() -> None:
+    committed = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    missing = [
+        (method, path)
+        for path, item in committed["paths"].items()
+        for method, operation in item.items()
+        if path not in ("/v1/health", "/v1/openapi.json") and "503" not in operation["responses"]
+    ]
+    assert missing == []

@@ -73,7 +73,7 @@ async def json_body(request: Request) -> None:
         raise Problem(MALFORMED_JSON, "the body is empty; send a JSON document")
 
 
-AUTH_ERRORS = (401, 403, 429)
+AUTH_ERRORS = (401, 403, 429, 503)  # 503: the database (or the key check) did not answer
 BODY_ERRORS = (400, 413, 415, 422)
 
 
