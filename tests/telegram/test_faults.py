@@ -133,14 +133,17 @@ async def test_an_award_notification_is_retried_and_a_lasting_failure_raises(
 
     plugin = engine.plugins.get_plugin("telegram")
     result = await engine.answer_challenge(telegram_id=1307, lesson_id=variables, answer="5")
-    # Telegram's 5xx on every try: the hook gives up after its retries and raises
+    # Telegram's 5xx on every try: the hook gives up after the session's four tries and
+    # raises, for the outbox's backoff to pace the next (no retries of its own on top)
     bot.api.server_error("sendPhoto", 502, times=100, chat_id=1307)
+    mark = len(celebrations(bot, 1307))
     with pytest.raises(DeliveryFailed, match="award first-solve not delivered to 1307"):
         await plugin.questline_award_granted(
             engine=engine,
             award=result.awards[0],
             delivery=Delivery("d-1", AWARD_GRANTED, 1, utcnow()),
         )
+    assert [call.status for call in celebrations(bot, 1307)[mark:]] == [502] * 4
     bot.api.faults.clear()
 
 

@@ -44,7 +44,8 @@ from questline.engine.views import AwardView
 from questline.plugins import DeliveryHeld, RetryLater
 
 log = logging.getLogger(__name__)
-TRANSIENT = (TelegramServerError, TelegramNetworkError, ClientDecodeError)
+SERVER_SIDE = (TelegramServerError, ClientDecodeError)
+"""Failures the session's RetryMiddleware retries by itself (a 5xx, a proxy's error page)."""
 PERMANENT = (TelegramForbiddenError, TelegramBadRequest)
 PRUNE_ABOVE = 10_000
 
@@ -153,7 +154,9 @@ class Notifier:
     async def deliver(self, telegram_id: int, awards: Sequence[AwardView]) -> bool:
         """Send one celebration of `awards`, in the learner's language; False if the learner
         cannot be reached (blocked the bot…), DeliveryFailed if Telegram still fails after the
-        retries."""
+        session's retries (and, for a network error, this method's), RetryLater if Telegram
+        asks to wait longer than the session does. Failures end here quickly, so that the
+        outbox's backoff paces the retries during an outage, not one entry at a time."""
         user = await self.engine.find_user(telegram_id=telegram_id)
         language = user.language_code if user else None
         awards = [self.engine.award_in(award, language) for award in awards]
@@ -171,7 +174,11 @@ class Notifier:
                 raise RetryLater(
                     f"award {slugs} not delivered to {telegram_id}: {error}", error.retry_after
                 ) from error
-            except TRANSIENT as error:
+            except SERVER_SIDE as error:  # the session has retried it already
+                raise DeliveryFailed(
+                    f"award {slugs} not delivered to {telegram_id}: {error}"
+                ) from error
+            except TelegramNetworkError as error:
                 if attempt == self.attempts:
                     raise DeliveryFailed(
                         f"award {slugs} not delivered to {telegram_id}: {error}"
