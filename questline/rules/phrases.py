@@ -119,9 +119,9 @@ PHRASES: dict[str, Phrase] = {
             ),
         ),
     ),
-    "event.local_hour": _named("the hour, your time", "час по вашему времени"),
+    "event.local_hour": _named("the hour, the community's time", "час по времени сообщества"),
     "event.local_weekday": _named("the day of the week", "день недели"),
-    "event.local_date": _named("the date, your time", "дата по вашему времени"),
+    "event.local_date": _named("the date, the community's time", "дата по времени сообщества"),
     "event.timestamp": _named("the time of the event", "время события"),
     "stats.lessons_started": Phrase(
         {"en": "lessons started", "ru": "начатые уроки"},

@@ -176,7 +176,7 @@ async def test_rules_about_the_event_are_explained_by_their_description(
     assert (
         owl.explanation
         == owl.description
-        == ("Complete a lesson between 22:00 and 04:59 your time.")
+        == ("Complete a lesson between 22:00 and 04:59, the community's time.")
     )
 
 

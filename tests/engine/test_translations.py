@@ -127,7 +127,7 @@ async def test_achievements_and_awards_read_in_the_learner_language(engine: Engi
     assert statuses["first-lesson"].title == "Первые шаги" and statuses["first-lesson"].earned_at
     assert statuses["streak-7"].title == "Неделя учёбы"
     assert statuses["night-owl"].explanation == (
-        "Пройдите урок между 22:00 и 04:59 по вашему времени."
+        "Пройдите урок между 22:00 и 04:59 по времени сообщества."
     )
     english = {s.slug: s for s in await engine.achievements(user_id=user.id, language="en")}
     assert english["first-lesson"].title == "First steps"

@@ -71,8 +71,8 @@ def test_other_conditions_name_their_facts_in_the_learners_language() -> None:
     }
     facts = {"event": {"local_hour": 14}}
     assert explain(night, facts, locale="ru").text == (
-        "нужно час по вашему времени >= 22 или час по вашему времени < 5"
-        " (час по вашему времени — 14)"
+        "нужно час по времени сообщества >= 22 или час по времени сообщества < 5"
+        " (час по времени сообщества — 14)"
     )
     assert explain(night, facts).text == (
         "needs event.local_hour >= 22 or event.local_hour < 5 (event.local_hour is 14)"
