@@ -15,6 +15,7 @@ from typing import Any
 
 import nats
 from nats.js.api import ConsumerConfig
+from sqlalchemy.exc import DataError
 
 from questline.adapters.nats.consumer import REASON
 from questline.adapters.nats.publisher import Publisher
@@ -106,7 +107,8 @@ async def test_poison_messages_are_dead_lettered_and_the_partition_flows(
 
 
 class Fragile:
-    """A plugin whose fact provider fails, every time, for one learner."""
+    """A plugin whose fact provider fails, every time, for one learner, with a database error
+    (a plugin's other failures cost only its own rules: the event is recorded)."""
 
     namespace = "fragile"
 
@@ -118,7 +120,8 @@ class Fragile:
 
     async def provide(self, context: FactContext, names: frozenset[str]) -> dict[str, bool]:
         if context.user.id == self.broken_user:
-            raise RuntimeError("the fragile store failed for this learner")
+            failure = ValueError("the fragile store failed for this learner")
+            raise DataError("SELECT fragile", {}, failure)
         return {"ok": False}
 
     @hookimpl
@@ -158,7 +161,7 @@ async def test_an_event_failing_every_delivery_is_dead_lettered_after_max_delive
 
     assert await recorded_events(url) == 1  # the two LOGINs of `fine` are one event
     [reason] = (await dead_letters(settings)).values()
-    assert reason == "failed 2 times: the fragile store failed for this learner"
+    assert reason.startswith("failed 2 times: (builtins.ValueError) the fragile store failed")
 
 
 async def test_many_refused_events_in_a_batch_cost_each_event_at_most_two_recordings(
