@@ -56,6 +56,26 @@ async def test_malformed_json(client: AsyncClient, writer: dict, db: AsyncEngine
 
 
 @pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b'{"type": "LOGIN", "telegram_id": 1\xff}', "'utf-8' codec can't decode byte 0xff"),
+        (b'{"type": "LOGIN", "telegram_id": ' + b"9" * 5000 + b"}", "Exceeds the limit (4300"),
+    ],
+    ids=["not-utf-8", "a-5000-digit-number"],
+)
+async def test_a_body_json_cannot_read_says_why(
+    client: AsyncClient, writer: dict, db: AsyncEngine, content: bytes, reason: str
+) -> None:
+    before = await row_counts(db)
+    response = await client.post(
+        "/v1/events", content=content, headers={**writer, "Content-Type": "application/json"}
+    )
+    body = assert_problem(response, 400, "malformed-json")
+    assert body["detail"].startswith("the body could not be read as UTF-8 JSON: " + reason)
+    assert await row_counts(db) == before
+
+
+@pytest.mark.parametrize(
     ("method", "path"),
     [
         ("POST", "/v1/events"),

@@ -239,6 +239,13 @@ def from_http(error: StarletteHTTPException, request: Request) -> Problem:
     detail = {
         NOT_FOUND: f"no route at {request.url.path}",
         METHOD_NOT_ALLOWED: f"{request.method} is not allowed on {request.url.path}",
-        MALFORMED_JSON: "the body is not UTF-8 JSON",
+        MALFORMED_JSON: "the body could not be read as UTF-8 JSON" + _cause(error),
     }.get(kind, str(error.detail))
     return Problem(kind, detail, headers=headers)
+
+
+def _cause(error: Exception) -> str:
+    """Why parsing failed, when the parser said (a byte that is not UTF-8, an integer longer
+    than Python reads: 4,300 digits), as ": <its first line>"."""
+    cause = error.__cause__
+    return f": {str(cause).splitlines()[0]}" if cause is not None and str(cause) else ""
