@@ -101,6 +101,17 @@ class DispatchSettings:
         return delay * (0.5 + jitter / 2)
 
 
+MAX_ASKED_WAIT = timedelta(days=1)
+"""The longest wait a receiver's `RetryLater` is granted."""
+
+
+def _asked_wait(failed: list[tuple[str, Exception]]) -> timedelta:
+    """The longest wait the failed hooks' receivers asked for (`RetryLater`), at most a day."""
+    asked = [e.seconds for _, e in failed if isinstance(e, RetryLater)]
+    seconds = max((s for s in asked if s == s and s > 0), default=0.0)  # no NaN, no negative
+    return timedelta(seconds=min(seconds, MAX_ASKED_WAIT.total_seconds()))
+
+
 class Dispatcher:
     """Delivers one engine's outbox to that engine's plugins."""
 
@@ -179,8 +190,10 @@ class Dispatcher:
 
         A batch whose deliveries are slow (Telegram asking to wait) can outlast its lease:
         past half of it, each entry's lease is renewed just before it goes, and an entry
-        another dispatcher has taken meanwhile is left to it."""
+        another dispatcher has taken meanwhile is left to it. Returns how many it handled
+        (those left to another are not counted)."""
         claimed_at = self.clock()
+        handled = 0
         for entry in entries:
             if self.clock() - claimed_at >= self.settings.lease / 2:
                 async with self.engine.sessions() as session:
@@ -188,10 +201,11 @@ class Dispatcher:
                         session, entry, now=self.clock(), lease=self.settings.lease
                     ):
                         continue
+            handled += 1
             if await self._deliver_one(entry):
                 async with self.engine.sessions() as session:
                     await outbox.mark_done(session, [entry.id], now=self.clock())
-        return len(entries)
+        return handled
 
     async def _deliver_one(self, entry: OutboxEntry) -> bool:
         """Call the hooks of one entry; True when all succeeded, else the failure is stored."""
@@ -233,8 +247,7 @@ class Dispatcher:
             error = "; ".join(f"{name}: {type(exc).__name__}: {exc}" for name, exc in failed)
             retry_at = None
             if attempts < self.settings.max_attempts:
-                asked = max((e.seconds for _, e in failed if isinstance(e, RetryLater)), default=0)
-                wait = max(self.settings.backoff(attempts, self.jitter()), timedelta(seconds=asked))
+                wait = max(self.settings.backoff(attempts, self.jitter()), _asked_wait(failed))
                 retry_at = self.clock() + wait
             await outbox.mark_failed(
                 session,

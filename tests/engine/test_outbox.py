@@ -22,7 +22,7 @@ from questline.engine.models import OutboxEntry
 from questline.engine.outbox import Delivery
 from questline.engine.timestamps import utcnow
 from questline.engine.views import AwardView, LessonView, UserView
-from questline.plugins import DeliverElsewhere, DeliveryHeld, hookimpl
+from questline.plugins import DeliverElsewhere, DeliveryHeld, RetryLater, hookimpl
 from questline.rules.vocabulary import ActivityType as A
 
 from .conftest import T0, make_engine
@@ -280,9 +280,31 @@ async def test_a_batch_that_outlasts_its_lease_leaves_what_another_dispatcher_to
             for n in range(3)
         ]
     )
-    assert await slow.deliver_pending() == 3  # claimed 3, delivered 1, left 2 to the other
+    assert await slow.deliver_pending() == 1  # claimed 3, delivered 1, left 2 to the other
     assert sorted(Counter(heard).values()) == [1, 1, 2] and heard[0] == heard[1]
     assert await engine.outbox_status() == {"pending": 0, "done": 3, "dead": 0}
+
+
+@pytest.mark.parametrize(
+    ("seconds", "waited"),
+    [(40, timedelta(seconds=40)), (1e12, timedelta(days=1)), (float("nan"), None), (-5, None)],
+)
+async def test_a_receiver_asking_to_wait_is_not_tried_sooner_and_at_most_a_day_later(
+    engine: Engine, learner: UserView, seconds: float, waited: timedelta | None
+) -> None:
+    class Busy:
+        @hookimpl
+        def questline_event_recorded(self) -> None:
+            raise RetryLater("the receiver asks to wait", seconds)
+
+    engine.plugins.register(Busy(), name="busy")
+    clock = Clock()
+    await engine.record(Event(type=A.LOGIN, user_id=learner.id, occurred_at=T0))
+    assert await Dispatcher(engine, SETTINGS, clock=clock).deliver_pending() == 1
+    [entry] = await engine.outbox_entries(status="pending")
+    assert entry.attempts == 1 and "the receiver asks to wait" in (entry.last_error or "")
+    backoff = entry.available_at - clock.now
+    assert backoff == waited if waited is not None else backoff <= SETTINGS.backoff_base
 
 
 async def test_a_topic_nobody_listens_to_is_not_written(

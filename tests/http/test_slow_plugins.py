@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
 
 import pytest
 from httpx import AsyncClient
 
-from questline.adapters.http.settings import HttpSettings
+from questline.adapters.http.settings import DISPATCH, HttpSettings
 from questline.engine import Engine
-from questline.engine.dispatcher import DispatchSettings
 from questline.engine.outbox import Delivery
 from questline.plugins import hookimpl
 from tests.http.conftest import Keys, bearer
@@ -41,7 +39,7 @@ async def test_an_event_is_answered_before_a_slow_hook_ends_and_the_hook_still_h
 ) -> None:
     listener = SlowListener()
     engine.plugins.register(listener, name="slow-listener")
-    engine.start_dispatcher(DispatchSettings(handoff_wait=timedelta(seconds=0.2)))
+    engine.start_dispatcher(DISPATCH)  # as `questline serve` does
     started = time.monotonic()
     response = await client.post(
         "/v1/events", json={"type": "LOGIN", "telegram_id": learner}, headers=bearer(keys.writer)

@@ -121,6 +121,22 @@ async def test_a_failing_fact_provider_costs_only_the_rules_reading_its_facts(
     await engine.shutdown()
 
 
+async def test_a_provider_whose_namespace_does_not_apply_answers_none(
+    db: AsyncEngine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    karma = KarmaPlugin()
+    engine = await karma_engine(db, karma, tmp_path)
+    user = await register(engine)
+    karma.facts.answer = None  # documented: "Return None when the namespace does not apply"
+    with caplog.at_level(logging.ERROR):
+        result = await engine.record(
+            Event(type=ActivityType.LOGIN, user_id=user.id, occurred_at=T0)
+        )
+    assert [award.slug for award in result.awards] == ["quiet-on-the-forum"]  # null < 10
+    assert "failed" not in caplog.text
+    await engine.shutdown()
+
+
 def test_two_plugins_claiming_one_namespace_are_both_named() -> None:
     with pytest.raises(PluginError) as refused:
         Engine(

@@ -23,7 +23,7 @@ from questline.adapters.http.plugin import plugin
 from questline.adapters.http.problems import Problem
 from questline.adapters.http.routes import awards, events, health, leaderboard, learners, rules
 from questline.adapters.http.security import GateMiddleware, KeyRateLimiter
-from questline.adapters.http.settings import HttpSettings
+from questline.adapters.http.settings import DISPATCH, HttpSettings
 from questline.adapters.nats.publisher import Publisher
 from questline.engine import Engine
 from questline.engine.db import database_unreachable
@@ -109,7 +109,7 @@ def create_app(
         if manage_engine:
             await engine.startup()
             plugin.streams(engine)
-            engine.start_dispatcher()
+            engine.start_dispatcher(DISPATCH)
         try:
             yield
         finally:

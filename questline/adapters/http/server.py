@@ -14,7 +14,7 @@ import uvicorn
 
 from questline.adapters.http.app import create_app
 from questline.adapters.http.plugin import plugin
-from questline.adapters.http.settings import HttpSettings
+from questline.adapters.http.settings import DISPATCH, HttpSettings
 from questline.adapters.http.streams import AwardStreams
 from questline.engine import Engine
 
@@ -64,7 +64,7 @@ async def serve(engine: Engine, settings: HttpSettings, host: str, port: int) ->
     from questline.adapters.nats.plugin import plugin as nats_plugin
 
     app = create_app(engine, settings, publisher=await nats_plugin.publisher(engine))
-    engine.start_dispatcher()  # outbox (issue 11): awards reach the award stream from here
+    engine.start_dispatcher(DISPATCH)  # outbox (issue 11): awards reach the award stream
     engine.start_period_closer()
     config = uvicorn.Config(
         app,

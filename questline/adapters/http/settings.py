@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 
 from limits import RateLimitItem, parse
 
+from questline.engine.dispatcher import DispatchSettings
 from questline.environment import seconds_from_env
 
 RATE_LIMIT_ENV = "QUESTLINE_HTTP_RATE_LIMIT"
@@ -16,6 +18,11 @@ DEFAULT_RATE_LIMIT = "6000/minute"
 DEFAULT_MAX_BODY = 1024 * 1024
 DEFAULT_REQUEST_TIMEOUT = 30.0
 MAX_BATCH = 1000
+DISPATCH = DispatchSettings(handoff_wait=timedelta(0))
+"""The API's outbox: an answer never waits for plugin hooks (its awards are in the answer; the
+award stream and other hooks get them in the background), so a slow hook, or a claim waiting
+for the database after the commit, cannot turn a recorded event into a 503 past the request
+timeout."""
 
 
 class SettingsError(ValueError):

@@ -74,7 +74,7 @@ class FactProvider(Protocol):
 class FactsBuilder:
     """Routes fact names to providers and assembles the nested facts document.
 
-    A plugin's provider that fails (raises, or returns something other than a mapping) is
+    A plugin's provider that fails (raises, or returns neither a mapping nor None) is
     logged with the plugin's name, and its namespace is left out of the document: the rules
     reading it are not judged on that document (`RuleBook.fired`), the others are. The engine's
     own providers, and database errors of any provider, are not contained: they fail the work.
@@ -139,7 +139,7 @@ class FactsBuilder:
             except Exception as error:
                 self._failed(owner, namespace, f"{type(error).__name__}: {error}", error)
                 continue
-            if not isinstance(provided, Mapping):
+            if provided is not None and not isinstance(provided, Mapping):
                 kind = type(provided).__name__
                 self._failed(owner, namespace, f"it returned a {kind}, not a mapping of facts")
                 continue
