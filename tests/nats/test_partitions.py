@@ -4,6 +4,7 @@ worker reads."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 import nats
@@ -16,8 +17,12 @@ from questline.adapters.nats.connection import NatsUnavailable
 from questline.adapters.nats.publisher import Publisher
 from questline.adapters.nats.settings import NatsSettings
 from questline.adapters.nats.status import partition_status
+from questline.adapters.nats.worker import Worker
 from questline.engine import Event
 from questline.rules.vocabulary import ActivityType
+from tests.nats.conftest import eventually
+from tests.nats.helpers import drained
+from tests.nats.scenario import T0, engine_on, prepare, recorded_events
 
 
 async def test_a_process_counting_other_partitions_is_refused(settings: NatsSettings) -> None:
@@ -78,4 +83,54 @@ async def test_a_stream_of_one_wildcard_subject_gets_its_partitions(
         assert info.config.subjects == settings.partition_subjects()
         assert info.state.messages == 2
     finally:
+        await client.close()
+
+
+async def test_workers_pinned_to_halves_of_the_partitions_consume_every_one(
+    settings: NatsSettings, urls: tuple[str, str]
+) -> None:
+    """`questline worker --partitions 0-1` and `--partitions 2-3`: each is the only taker of
+    its half, so each takes all of it (a share counted over every live worker left half of
+    each half unconsumed)."""
+    url = urls[0]
+    community = await prepare(url)
+    publisher = await Publisher.open(settings)
+    try:
+        for user in community.user_ids:
+            await publisher.publish(Event(type=ActivityType.LOGIN, user_id=user, occurred_at=T0))
+    finally:
+        await publisher.close()
+    half = settings.partitions // 2
+    halves = [list(range(half)), list(range(half, settings.partitions))]
+    engines = [engine_on(url) for _ in halves]
+    pinned = [Worker(engine, settings, part) for engine, part in zip(engines, halves, strict=True)]
+    running = [asyncio.create_task(worker.run()) for worker in pinned]
+    try:
+        await eventually(lambda: drained(settings), "every partition's events recorded")
+    finally:
+        for worker in pinned:
+            worker.stop()
+        await asyncio.gather(*running)
+        for engine in engines:
+            await engine.shutdown()
+    assert await recorded_events(url) == len(community.user_ids)
+
+
+async def test_a_stream_taking_the_subjects_of_the_events_stream_is_named(
+    settings: NatsSettings,
+) -> None:
+    client = await nats.connect(settings.url)
+    other = f"{settings.stream}OTHER"
+    try:
+        await client.jetstream().add_stream(
+            StreamConfig(name=other, subjects=[f"{settings.subject}.>"], storage=StorageType.FILE)
+        )
+        with pytest.raises(
+            NatsUnavailable,
+            match=f"NATS stream {settings.stream} cannot be created .*: another stream takes "
+            f"subjects under {settings.subject}.events",
+        ):
+            await Publisher.open(settings)
+    finally:
+        await client.jetstream().delete_stream(other)
         await client.close()

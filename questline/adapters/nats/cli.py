@@ -84,7 +84,12 @@ def publish(file: Path) -> None:
     settings = settings_or_fail()
     total = checked_count(file)
     published = run(_publish(file, settings, total))
-    already = f" ({published.duplicates} already there)" if published.duplicates else ""
+    already = (
+        f" ({published.duplicates} dropped by JetStream as published in the last "
+        f"{settings.duplicate_window:g} s)"
+        if published.duplicates
+        else ""
+    )
     click.echo(f"{file.name}: {published.count} event(s) published to {settings.stream}{already}")
 
 

@@ -101,7 +101,14 @@ async def _fit_events_stream(
 ) -> None:
     """An events stream made before subjects were listed per partition (one wildcard) gets
     them; one listing another number of partitions is refused."""
-    found = (await js.stream_info(settings.stream)).config.subjects or []
+    try:
+        found = (await js.stream_info(settings.stream)).config.subjects or []
+    except NotFoundError:  # not there: another stream holds its subjects
+        raise NatsUnavailable(
+            f"NATS stream {settings.stream} cannot be created ({why}): another stream takes "
+            f"subjects under {settings.events_subject('*')}; delete it or choose another "
+            "QUESTLINE_NATS_SUBJECT"
+        ) from None
     if found == [settings.events_subject("*")]:
         try:
             await js.update_stream(config)

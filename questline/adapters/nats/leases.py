@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections import Counter
+from collections.abc import Sequence
 from contextlib import suppress
+from fractions import Fraction
 
 from nats.js import JetStreamContext
 from nats.js.errors import APIError, KeyWrongLastSequenceError, NoKeysError, NotFoundError
@@ -41,20 +44,39 @@ class Leases:
         kv = await js.create_key_value(bucket=bucket, ttl=ttl, history=1)
         return cls(kv, worker_id, ttl)
 
-    async def announce(self) -> None:
-        """Tell the others this worker is alive (expires after the TTL)."""
-        await self.kv.put(WORKER + self.worker_id, b"")
+    async def announce(self, partitions: Sequence[int]) -> None:
+        """Tell the others this worker is alive and which partitions it may take (expires
+        after the TTL)."""
+        await self.kv.put(WORKER + self.worker_id, ",".join(map(str, partitions)).encode())
 
-    async def live_workers(self) -> int:
+    async def share(self, partitions: Sequence[int]) -> int:
+        """How many of `partitions` (those this worker may take) it should hold with the
+        workers alive now: each partition's work split evenly among the live workers that may
+        take it (a worker pinned to other partitions takes none of these off it)."""
+        takers = Counter({partition: 0 for partition in partitions})
+        for announced in await self._announcements():
+            takers.update(list(takers) if announced is None else announced & takers.keys())
+        owed = sum((Fraction(1, max(1, count)) for count in takers.values()), Fraction(0))
+        return min(len(partitions), math.ceil(owed))
+
+    async def _announcements(self) -> list[set[int] | None]:
+        """The partitions each live worker may take (None: all, as a worker announcing nothing
+        does)."""
         try:
             keys = await self.kv.keys()
         except NoKeysError:
-            return 1
-        return max(1, sum(1 for key in keys if key.startswith(WORKER)))
-
-    async def share(self, partitions: int) -> int:
-        """How many partitions this worker should hold with the workers alive now."""
-        return math.ceil(partitions / await self.live_workers())
+            return []
+        announced: list[set[int] | None] = []
+        for key in keys:
+            if not key.startswith(WORKER):
+                continue
+            try:
+                entry = await self.kv.get(key)
+            except NotFoundError:
+                continue  # left or expired meanwhile
+            text = (entry.value or b"").decode()
+            announced.append({int(part) for part in text.split(",")} if text else None)
+        return announced
 
     async def acquire(self, partition: int) -> bool:
         """Take `partition` if no live worker holds it."""

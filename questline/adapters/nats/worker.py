@@ -103,14 +103,14 @@ class Worker:
                 await asyncio.wait_for(self.stopping.wait(), period)
 
     async def _balance(self, client: Client, leases: Leases) -> None:
-        await leases.announce()
+        await leases.announce(self.partitions)
         lost = await leases.renew()
         if lost:
             log.warning("worker %s: leases lost (expired): %s", self.worker_id, lost)
         for partition in lost:
             self._stop(partition)
         self._reap()
-        share = min(len(self.partitions), await leases.share(len(self.partitions)))
+        share = await leases.share(self.partitions)
         kept = sorted(set(leases.held) - set(self.handing_over))
         for partition in kept[share:]:
             self._hand_over(client, leases, partition)
