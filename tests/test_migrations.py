@@ -132,6 +132,15 @@ async def test_downgrade_to_base_leaves_no_trace(url: str) -> None:
     assert await _run_sync(url, _tables) <= {"alembic_version"}
 
 
+@pytest.mark.mysql_only  # SQLite's write lock serializes them by itself
+async def test_two_processes_upgrading_at_once_both_succeed(url: str) -> None:
+    """Two `questline db upgrade` started together (a deployment starting two servers): one
+    migrates, the other waits for it and finds nothing left to do."""
+    await asyncio.gather(upgrade_database(url), upgrade_database(url))
+    assert await current_revision(url) == HEAD
+    assert await _run_sync(url, _diff) == []
+
+
 async def test_upgrade_downgrade_upgrade_cycle(url: str) -> None:
     await upgrade_database(url)
     await downgrade_database(url, "base")

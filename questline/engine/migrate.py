@@ -8,6 +8,8 @@ from a checkout). ``alembic.ini`` points at the same directory for the ``alembic
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -82,12 +84,42 @@ async def _run(
             await engine.dispose()
 
 
+MIGRATION_LOCK = "questline.migrations"
+LOCK_WAIT_SECONDS = 600
+
+
+@contextmanager
+def _migrating_alone(connection: Connection) -> Iterator[None]:
+    """One migrating process at a time on MySQL/MariaDB, by a named lock: their DDL commits
+    as it goes, so two `db upgrade` would both create the same table and one would fail.
+    (SQLite's write lock already makes the second wait, then find the work done.)"""
+    if connection.dialect.name not in ("mysql", "mariadb"):
+        yield
+        return
+    taken = connection.exec_driver_sql(
+        f"SELECT GET_LOCK('{MIGRATION_LOCK}', {LOCK_WAIT_SECONDS})"
+    ).scalar()
+    connection.commit()  # the lock belongs to the session, not the transaction
+    if taken != 1:
+        raise DatabaseConfigError(
+            f"another process has been migrating the database for {LOCK_WAIT_SECONDS} s; "
+            "run the command again once it is done"
+        )
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"SELECT RELEASE_LOCK('{MIGRATION_LOCK}')")
+        connection.commit()
+
+
 def _upgrade(connection: Connection, revision: str) -> None:
-    command.upgrade(alembic_config(connection), revision)
+    with _migrating_alone(connection):
+        command.upgrade(alembic_config(connection), revision)
 
 
 def _downgrade(connection: Connection, revision: str) -> None:
-    command.downgrade(alembic_config(connection), revision)
+    with _migrating_alone(connection):
+        command.downgrade(alembic_config(connection), revision)
 
 
 def _current(connection: Connection) -> str | None:
