@@ -132,7 +132,7 @@ async def test_downgrade_to_base_leaves_no_trace(url: str) -> None:
     assert await _run_sync(url, _tables) <= {"alembic_version"}
 
 
-@pytest.mark.mysql_only  # SQLite's write lock serializes them by itself
+@pytest.mark.mysql_only  # the named lock is for MySQL; on SQLite the write lock orders them
 async def test_two_processes_upgrading_at_once_both_succeed(url: str) -> None:
     """Two `questline db upgrade` started together (a deployment starting two servers): one
     migrates, the other waits for it and finds nothing left to do."""
