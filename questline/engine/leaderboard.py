@@ -216,6 +216,10 @@ def _dialect_of(reader: Reader) -> str:
     return bind.dialect.name
 
 
+MAX_TOP = 10_000
+"""The most entries `top` reads at once."""
+
+
 async def top(session: Reader, limit: int, board: Standings = ALL_TIME) -> list[LeaderboardEntry]:
     """The first `limit` entries of the board in display order.
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import threading
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -589,3 +591,68 @@ def test_db_rebuild_aggregates_recounts_from_the_log(
     assert result.exit_code == 0, result.output
     assert "aggregates rebuilt for 1 learner(s) from the activity log" in result.output
     assert engine_call(figures) == (3, 3)
+
+
+def _fed(path: Path, data: bytes) -> threading.Thread:
+    """A named pipe at `path`, fed `data` by a thread (as `<(cat file)` or a shell pipe)."""
+    os.mkfifo(path)
+
+    def feed() -> None:
+        with path.open("wb") as pipe:
+            pipe.write(data)
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    return feeder
+
+
+def test_ingest_reads_a_pipe_once(invoke: Invoke, tmp_path: Path) -> None:
+    register(invoke)
+    lines = [event("LOGIN", idempotency_key=f"pipe-{n}") for n in range(3)]
+    feeder = _fed(tmp_path / "events", "\n".join(lines).encode() + b"\n")
+    result = invoke("events", "ingest", str(tmp_path / "events"))
+    feeder.join(5)
+    assert result.exit_code == 0, result.output
+    assert "events: 3 event(s), 3 recorded" in result.output
+
+
+def test_a_byte_that_is_not_utf8_late_in_a_pipe_stops_with_what_was_recorded(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    register(invoke)
+    lines = [event("LOGIN", idempotency_key=f"late-{n}") for n in range(400)]
+    data = "\n".join(lines).encode() + b'\n{"type": "LOGIN", "details": {"x": "\xff"}}\n'
+    feeder = _fed(tmp_path / "events", data)
+    result = invoke("events", "ingest", "--chunk-size", "50", str(tmp_path / "events"))
+    feeder.join(5)
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("Error: events: not UTF-8 (invalid start byte) (")
+    assert "event(s) before line" in line and "were recorded" in line
+
+
+def test_rejects_are_written_only_once_the_database_is_there(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    events = tmp_path / "events.jsonl"
+    events.write_text(event("LOGIN") + "\n")
+    missing = tmp_path / "no-such-folder" / "rejects.jsonl"
+    result = invoke("events", "ingest", str(events), "--skip-invalid", "--rejects", str(missing))
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: cannot write --rejects {missing}: No such file or directory\n",
+    )
+    earlier = tmp_path / "rejects.jsonl"
+    earlier.write_text("kept\n")
+    unmigrated = f"sqlite+aiosqlite:///{tmp_path / 'none.db'}"
+    result = invoke(
+        "events",
+        "ingest",
+        str(events),
+        "--skip-invalid",
+        "--rejects",
+        str(earlier),
+        DATABASE_URL=unmigrated,
+    )
+    assert result.exit_code == 1 and "not migrated" in result.stderr
+    assert earlier.read_text() == "kept\n"

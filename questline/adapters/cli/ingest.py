@@ -146,18 +146,22 @@ def not_utf8(path: Path) -> str:
 def _stopped(
     path: Path, where: str, problem: str, chunk_start: int, summary: IngestSummary
 ) -> BadLine:
-    done = "nothing was recorded"
-    if summary.events:
-        skipped = " and ".join(summary.not_written())
-        also = f" and {skipped} were not" if skipped else ""
-        done = (
-            f"{summary.recorded} event(s) before line {chunk_start} were recorded{also}, "
-            f"nothing from it on; re-running the file is safe for events that carry an "
-            f"idempotency_key"
-        )
     # a lone surrogate echoed from the line (a field name) is shown as its escape
     problem = problem.encode("utf-8", "backslashreplace").decode("utf-8")
-    return BadLine(f"{path.name}, {where}: {problem} ({done})")
+    return BadLine(f"{path.name}, {where}: {problem} ({_done(summary, chunk_start)})")
+
+
+def _done(summary: IngestSummary, chunk_start: int) -> str:
+    """What a stopped ingest recorded: the events before line `chunk_start`."""
+    if not summary.events:
+        return "nothing was recorded"
+    skipped = " and ".join(summary.not_written())
+    also = f" and {skipped} were not" if skipped else ""
+    return (
+        f"{summary.recorded} event(s) before line {chunk_start} were recorded{also}, "
+        f"nothing from it on; re-running the file is safe for events that carry an "
+        f"idempotency_key"
+    )
 
 
 async def _record_chunk(
@@ -238,7 +242,8 @@ class PlainProgress:
     """Progress as a plain line on stderr, at most once every `interval` seconds."""
 
     name: str
-    total: int
+    total: int | None
+    """Lines in the file; None for a pipe, which is read once."""
     interval: float
     done: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -251,15 +256,16 @@ class PlainProgress:
             return
         self.shown = now
         rate = summary.events / max(now - self.started, 1e-6)
+        of = f" of {self.total:,}" if self.total is not None else ""
         click.echo(
-            f"{self.name}: {self.done:,} of {self.total:,} lines, {rate:,.0f} events/s, "
+            f"{self.name}: {self.done:,}{of} lines, {rate:,.0f} events/s, "
             f"{summary.recorded:,} recorded",
             err=True,
         )
 
 
 @contextmanager
-def progress_shown(path: Path, total: int, interval: float) -> Iterator[Advance]:
+def progress_shown(path: Path, total: int | None, interval: float) -> Iterator[Advance]:
     """A progress bar when stderr is a terminal, plain lines (:class:`PlainProgress`) if not."""
     err = console(stderr=True)
     if not err.is_terminal:
@@ -271,21 +277,61 @@ def progress_shown(path: Path, total: int, interval: float) -> Iterator[Advance]
         yield lambda lines, _: progress.advance(task, lines)
 
 
-async def _ingest(
-    path: Path, chunk_size: int, rejects: Rejects | None, interval: float
-) -> IngestSummary:
+def _line_count(path: Path) -> int | None:
+    """The lines to record, for the progress bar; None for a pipe (read once, not counted)."""
+    if not path.is_file():
+        return None
     try:
-        total = sum(1 for _ in numbered_lines(path))
+        return sum(1 for _ in numbered_lines(path))
     except UnicodeDecodeError:
         raise BadLine(not_utf8(path)) from None
+    except OSError as error:
+        raise BadLine(f"{path.name}: cannot read: {error.strerror or error}") from None
+
+
+def _next_chunk(
+    path: Path, lines: Iterator[tuple[int, str]], size: int, summary: IngestSummary, start: int
+) -> list[tuple[int, str]]:
+    """The next `size` lines (from line `start` on); a byte that is not UTF-8 (the file changed
+    since it was counted, or a pipe) or a read error stops the ingest in one line."""
+    try:
+        return list(islice(lines, size))
+    except UnicodeDecodeError as error:
+        where = not_utf8(path) if path.is_file() else f"{path.name}: not UTF-8 ({error.reason})"
+        raise BadLine(f"{where} ({_done(summary, start)})") from None
+    except OSError as error:
+        reason = error.strerror or error
+        raise BadLine(f"{path.name}: cannot read: {reason} ({_done(summary, start)})") from None
+
+
+def _rejects_file(path: Path) -> TextIO:
+    try:
+        return path.open("w", encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"cannot write --rejects {path}: {error.strerror}") from None
+
+
+async def _ingest(
+    path: Path, chunk_size: int, rejects_path: Path | None, interval: float
+) -> tuple[IngestSummary, int]:
+    """Record the file; its summary and how many lines were rejected (with --rejects, whose
+    file is written only once the database is there: a refused start leaves an earlier one
+    as it was)."""
+    total = _line_count(path)
     summary = IngestSummary()
     async with open_engine() as engine:
-        with progress_shown(path, total, interval) as advance:
-            lines = numbered_lines(path)
-            while chunk := list(islice(lines, chunk_size)):
-                await _record_chunk(engine, path, chunk, summary, rejects)
-                advance(len(chunk), summary)
-    return summary
+        with ExitStack() as stack:
+            rejects = None
+            if rejects_path is not None:
+                rejects = Rejects(stack.enter_context(_rejects_file(rejects_path)))
+            with progress_shown(path, total, interval) as advance:
+                lines = numbered_lines(path)
+                start = 1
+                while chunk := _next_chunk(path, lines, chunk_size, summary, start):
+                    await _record_chunk(engine, path, chunk, summary, rejects)
+                    advance(len(chunk), summary)
+                    start = chunk[-1][0] + 1
+    return summary, rejects.count if rejects is not None else 0
 
 
 class EventsGroup(click.Group):
@@ -358,14 +404,10 @@ def ingest(
         raise click.UsageError("--skip-invalid and --rejects FILE go together")
     if rejects_path is not None and rejects_path.resolve() == file.resolve():
         raise click.UsageError("--rejects must not be the file being ingested")
-    with ExitStack() as stack:
-        rejects = None
-        if rejects_path is not None:
-            rejects = Rejects(stack.enter_context(rejects_path.open("w", encoding="utf-8")))
-        summary = run(_ingest(file, chunk_size, rejects, progress_interval))
+    summary, rejected = run(_ingest(file, chunk_size, rejects_path, progress_interval))
     awarded = sum(summary.awards.values())
     solved = f", {summary.already_solved} {ALREADY_SOLVED}" if summary.already_solved else ""
-    refused = f", {rejects.count} rejected (see {rejects_path})" if rejects else ""
+    refused = f", {rejected} rejected (see {rejects_path})" if rejects_path else ""
     click.echo(
         f"{file.name}: {summary.events} event(s), {summary.recorded} recorded, "
         f"{summary.replays} replay(s){solved}, {awarded} award(s) granted{refused}"

@@ -8,6 +8,7 @@ import click
 
 from questline.adapters.cli.render import leaderboard_table
 from questline.adapters.cli.runtime import console, open_engine, run
+from questline.engine.leaderboard import MAX_TOP
 from questline.engine.periods import Period, moment_at, start_of
 from questline.engine.views import ClosedPeriod, LeaderboardEntry
 
@@ -65,7 +66,7 @@ async def _board(
 
 
 @click.group(invoke_without_command=True)
-@click.option("--top", "top", default=10, show_default=True, type=click.IntRange(min=1))
+@click.option("--top", "top", default=10, show_default=True, type=click.IntRange(1, MAX_TOP))
 @click.option(
     "--period",
     type=click.Choice(list(TITLES)),

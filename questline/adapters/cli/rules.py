@@ -174,7 +174,13 @@ async def _preview(path: Path) -> list[tuple[RuleDocument, list[UserView]]]:
 
 @rules.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--show", default=20, show_default=True, help="How many learners to list per rule.")
+@click.option(
+    "--show",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="How many learners to list per rule.",
+)
 def preview(file: Path, show: int) -> None:
     """List the learners who would qualify for the rules in FILE now (writes nothing)."""
     out = console()

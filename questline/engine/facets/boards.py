@@ -30,7 +30,10 @@ class Boards(EngineBase):
     async def top(
         self, limit: int = 10, *, period: str = "all", at: datetime | None = None
     ) -> list[LeaderboardEntry]:
-        """The first `limit` entries of the board of `period` (see `_board`)."""
+        """The first `limit` (1 to `leaderboard.MAX_TOP`) entries of the board of `period`
+        (see `_board`)."""
+        if not 1 <= limit <= leaderboard.MAX_TOP:
+            raise QuestlineError(f"limit must be 1 to {leaderboard.MAX_TOP:,}, not {limit}")
         board = self._board(period, at)
         async with answering(self.sessions.seconds), self.reader.connect() as connection:
             return await leaderboard.top(connection, limit, board)
