@@ -233,10 +233,12 @@ class Recorder:
                 {"activity_type": row.activity_type, "entity_id": row.entity_id}, id=row.id
             )
             awards = tuple(await awards_of_activity(session, learner.user, row.id))
-        kind = activity.values["activity_type"]
-        if kind != event.type or activity.values["entity_id"] != event.lesson_id:
+        kind, lesson = activity.values["activity_type"], activity.values["entity_id"]
+        if kind != event.type or lesson != event.lesson_id:
+            of_lesson = f" of lesson {lesson}" if lesson is not None else ""
             raise IdempotencyKeyReused(
-                f'idempotency key "{key}" was already used for a {kind} event of this learner'
+                f'idempotency key "{key}" was already used for a {kind} event{of_lesson} of '
+                "this learner"
             )
         return Recorded(activity, awards, replayed=True)
 

@@ -143,6 +143,18 @@ async def test_idempotency_key_reused_for_another_event(
         InvalidEvent,
         'idempotency key "k1" was already used for a LOGIN event of this learner',
     )
+    first, second = lessons[0].id, lessons[1].id
+    await engine.record(
+        Event(type=A.LESSON_STARTED, user_id=learner.id, lesson_id=first, idempotency_key="k2")
+    )
+    await assert_rejected(
+        engine,
+        db,
+        Event(type=A.LESSON_STARTED, user_id=learner.id, lesson_id=second, idempotency_key="k2"),
+        InvalidEvent,
+        f'idempotency key "k2" was already used for a LESSON_STARTED event of lesson {first} '
+        "of this learner",
+    )
 
 
 async def test_a_bad_event_rolls_back_its_whole_chunk(
