@@ -89,6 +89,10 @@ class DatabaseLocked(DatabaseConfigError):
     """SQLite's write lock was held by another process past the busy timeout."""
 
 
+class DatabaseUnreachable(DatabaseConfigError):
+    """The database could not be reached or did not answer; a later try may work."""
+
+
 def sqlite_locked(error: BaseException | None) -> bool:
     """Whether `error` is SQLite's "database is locked": another process kept the write lock
     past the busy timeout."""
@@ -400,7 +404,8 @@ async def check_connection(engine: AsyncEngine) -> None:
                 f"database {safe_url(engine.url)} is locked by another writer"
             ) from None
         reason = _without_password(_first_line(exc), engine.url.password)
-        raise DatabaseConfigError(
+        away = isinstance(exc, OSError) or database_unreachable(exc)
+        raise (DatabaseUnreachable if away else DatabaseConfigError)(
             f"cannot connect to database {safe_url(engine.url)}: {reason}"
         ) from None
 

@@ -26,6 +26,7 @@ from questline.engine import Event
 from tests.nats.conftest import delete_streams, eventually
 from tests.nats.helpers import drained, invoke, workers
 from tests.nats.scenario import event_lines, ingest, prepare, recorded_events, state, write_events
+from tests.support.proxy import CuttableProxy, through
 
 # the suite's size; the issue's full run: QUESTLINE_CRASH_EVENTS=20000 QUESTLINE_CRASH_KILLS=5
 EVENTS = int(os.environ.get("QUESTLINE_CRASH_EVENTS", "2000"))
@@ -39,6 +40,17 @@ def worker_process(env: dict[str, str], url: str) -> subprocess.Popen[bytes]:
         env={**os.environ, **env, "DATABASE_URL": url},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+    )
+
+
+def talking_worker(env: dict[str, str], url: str) -> subprocess.Popen[str]:
+    """A worker process whose stderr the test reads."""
+    return subprocess.Popen(
+        [str(QUESTLINE), "worker"],
+        env={**os.environ, **env, "DATABASE_URL": url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -165,3 +177,32 @@ async def _at_least(url: str, count: int) -> bool:
 async def _holders(settings: NatsSettings, count: int) -> bool:
     rows = await partition_status(settings)
     return len({row.holder for row in rows if row.holder}) == count
+
+
+@pytest.mark.mysql_only
+async def test_a_worker_started_while_the_database_is_away_starts_when_it_is_back(
+    settings: NatsSettings,
+    nats_env: dict[str, str],
+    urls: tuple[str, str],
+    proxy: CuttableProxy,
+) -> None:
+    """A worker restarted during an outage waits for the database, as a running one does."""
+    url = urls[0]
+    community = await prepare(url)
+    proxy.cut()
+    waiting = talking_worker(nats_env, through(url, proxy))
+    try:
+        assert waiting.stderr is not None
+        said = await asyncio.to_thread(waiting.stderr.readline)
+        assert "cannot connect to database" in said and "trying again every second" in said
+        assert waiting.poll() is None  # still there, waiting
+        publisher = await Publisher.open(settings)
+        try:
+            await publisher.publish(Event(type="LOGIN", user_id=community.user_ids[0]))
+        finally:
+            await publisher.close()
+        proxy.restore()
+        await eventually(lambda: _at_least(url, 1), "the event recorded once the database is back")
+    finally:
+        waiting.send_signal(signal.SIGTERM)
+        assert waiting.wait(timeout=30) == 0

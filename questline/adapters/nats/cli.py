@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from questline.adapters.cli.ingest import BadLine, not_utf8, numbered_lines, par
 from questline.adapters.cli.runtime import console, open_engine, run
 from questline.adapters.nats.settings import URL_ENV, NatsSettings, NatsSettingsError
 from questline.engine import Event
+from questline.engine.db import DatabaseUnreachable, check_connection, create_engine
 
 if TYPE_CHECKING:
     from questline.adapters.nats.publisher import Published
@@ -112,15 +114,44 @@ def partition_list(text: str, partitions: int) -> list[int]:
 async def _work(settings: NatsSettings, partitions: list[int] | None) -> tuple[int, int]:
     from questline.adapters.nats.worker import Worker
 
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    if not await _database_answers(stopping):
+        return 0, 0
     async with open_engine() as engine:
         engine.start_dispatcher()  # awards leave through the outbox, to the award hooks
         engine.start_period_closer()
         worker = Worker(engine, settings, partitions)
-        loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, worker.stop)
         await worker.run()
         return worker.recorded, worker.dead
+
+
+async def _database_answers(stopping: asyncio.Event) -> bool:
+    """Wait, trying every second, until the database answers (a worker restarted during an
+    outage starts when it is over, as a running one carries on); False if stopped first.
+    A database that answers but is wrong (not migrated, refused credentials) fails at once."""
+    db = create_engine()
+    try:
+        said = False
+        while not stopping.is_set():
+            try:
+                await check_connection(db)
+                if said:
+                    click.echo("worker: the database answers; starting", err=True)
+                return True
+            except DatabaseUnreachable as error:
+                if not said:
+                    click.echo(f"worker: {error}; trying again every second", err=True)
+                    said = True
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), 1)
+        return False
+    finally:
+        await db.dispose()
 
 
 @click.group(invoke_without_command=True)
