@@ -50,6 +50,29 @@ async def test_worker_status_refuses_settings_that_do_not_fit_the_stream(
         await partition_status(replace(settings, subject=f"{settings.subject}x"))
 
 
+async def test_worker_status_refuses_an_events_stream_that_keeps_or_forgets_messages(
+    settings: NatsSettings,
+) -> None:
+    """A stream of limits retention (messages stay once recorded) or memory storage (lost on a
+    restart) is refused by status as by publish and worker."""
+    client = await nats.connect(settings.url)
+    try:
+        await client.jetstream().add_stream(
+            StreamConfig(
+                name=settings.stream,
+                subjects=settings.partition_subjects(),
+                retention=RetentionPolicy.LIMITS,
+                storage=StorageType.MEMORY,
+            )
+        )
+    finally:
+        await client.close()
+    with pytest.raises(NatsUnavailable, match="retention limits, storage memory"):
+        await partition_status(settings)
+    with pytest.raises(NatsUnavailable, match="exists with another configuration"):
+        await Publisher.open(settings)
+
+
 async def test_nothing_is_stored_where_no_partition_is(settings: NatsSettings) -> None:
     publisher = await Publisher.open(settings)
     try:

@@ -141,12 +141,20 @@ async def check_events_stream(js: JetStreamContext, settings: NatsSettings) -> N
     """Refuse settings that do not fit the existing events stream (another number of
     partitions, another subject) without changing anything; no stream is not a misfit."""
     try:
-        found = (await js.stream_info(settings.stream)).config.subjects or []
+        config = (await js.stream_info(settings.stream)).config
     except NotFoundError:
         return
-    misfit = _misfit(settings, found)
+    misfit = _misfit(settings, config.subjects or [])
     if misfit is not None:
         raise misfit
+    wanted = stream_configs(settings)[0]
+    if (config.retention, config.storage) != (wanted.retention, wanted.storage):
+        kept = f"retention {_name(config.retention)}, storage {_name(config.storage)}"
+        raise _other_configuration(wanted, kept)
+
+
+def _name(setting: object) -> str:
+    return str(getattr(setting, "value", setting))
 
 
 def _other_configuration(config: StreamConfig, why: str | None) -> NatsUnavailable:
