@@ -76,6 +76,11 @@ def test_serve_answers_streams_and_stops_gracefully_on_sigterm(database_url: str
         recorded = httpx.post(f"{base}/v1/events", json=event, headers=auth)
         assert recorded.status_code == 201, recorded.text
         assert recorded.json()["awards"]
+        # the stream hears the award from the outbox, after the answer (which holds it)
+        for _ in range(100):
+            if any(line.startswith("data: ") for line in lines):
+                break
+            time.sleep(0.05)
 
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)
