@@ -131,6 +131,10 @@ class Dispatcher:
         """Entries a plugin here can deliver only in another process: not claimed again here."""
         self._held: OrderedDict[str, Held] = OrderedDict()
         """Entries plugins here hold, by delivery id, until they settle them."""
+        self._paused: dict[str, datetime] = {}
+        """Plugins whose receiver asked to wait (`RetryLater`), until when."""
+        self._settled_early: OrderedDict[str, bool] = OrderedDict()
+        """Settlements of deliveries whose other hooks had not returned yet, by delivery id."""
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -208,21 +212,43 @@ class Dispatcher:
         return handled
 
     async def _deliver_one(self, entry: OutboxEntry) -> bool:
-        """Call the hooks of one entry; True when all succeeded, else the failure is stored."""
+        """Call the hooks of one entry; True when all succeeded, else the failure is stored.
+
+        A plugin whose receiver asked to wait (`RetryLater`) is not called again before then:
+        the entries it has yet to take wait for it, and no attempt counts for them."""
         already = outbox.plugin_names(entry.delivered_to)
+        hook = outbox.HOOKS[entry.topic]
+        waiting = self._waiting_for(hook, already)
         outcome = await self.engine.plugins.adeliver(
-            outbox.HOOKS[entry.topic],
-            skip=already,
+            hook,
+            skip=already | waiting.keys(),
             engine=self.engine,
             **outbox.hook_arguments(entry),
         )
+        for name, error in outcome.failed:
+            if isinstance(error, RetryLater):
+                self._paused[name] = self.clock() + _asked_wait([(name, error)])
         delivered = already.union(outcome.succeeded)
         failed = outcome.failed
-        if not failed and not outcome.elsewhere and not outcome.held:
+        if waiting and not failed:
+            async with self.engine.sessions() as session:
+                until = min(waiting.values())
+                await outbox.defer(session, entry, delivered_to=delivered, until=until)
+            return False
+        held = outcome.held
+        settled = self._settled_early.pop(entry.dedupe_id, None) if held else None
+        if settled is not None:  # its holders settled it while later hooks were still running
+            delivered = delivered.union(held) if settled else delivered
+            held = []
+        if not failed and not outcome.elsewhere and not held:
+            if settled is False:  # not shown where it was held: due again at once, as usual
+                async with self.engine.sessions() as session:
+                    await outbox.defer(session, entry, delivered_to=delivered, until=self.clock())
+                return False
             return True
-        if outcome.held:
+        if held:
             whole = not failed and not outcome.elsewhere
-            self._remember_held(entry, whole, outcome.held)
+            self._remember_held(entry, whole, held)
             if whole:
                 async with self.engine.sessions() as session:
                     await outbox.hold(
@@ -270,17 +296,27 @@ class Dispatcher:
             log.error("outbox entry %s dead-lettered after %d attempts", entry.id, attempts)
         return False
 
+    def _waiting_for(self, hook: str, already: set[str]) -> dict[str, datetime]:
+        """The plugins implementing `hook`, not in `already`, that asked to wait: until when."""
+        now = self.clock()
+        self._paused = {name: until for name, until in self._paused.items() if until > now}
+        implementations = getattr(self.engine.plugins.hook, hook).get_hookimpls()
+        names = {impl.plugin_name for impl in implementations} - already
+        return {name: until for name, until in self._paused.items() if name in names}
+
     def _remember_held(self, entry: OutboxEntry, whole: bool, holders: list[str]) -> None:
         token = entry.claim_token if whole else None
         _remember(self._held, entry.dedupe_id, Held(entry.id, token, tuple(holders)))
 
     async def settle_held(self, delivery_ids: Iterable[str], *, delivered: bool) -> None:
         """Record what the plugins that held these deliveries made of them: done, or (not
-        delivered) due again at once for their usual path. Ids not held here are ignored."""
+        delivered) due again at once for their usual path. An id not held yet (its delivery's
+        later hooks still run, past the hand-over's wait) is settled when they are done."""
         released = False
         for delivery_id in delivery_ids:
             held = self._held.pop(delivery_id, None)
             if held is None:
+                _remember(self._settled_early, delivery_id, delivered)
                 continue
             async with self.engine.sessions() as session:
                 await outbox.settle_held(

@@ -528,3 +528,70 @@ async def test_a_held_entry_that_another_plugin_failed_is_retried_for_that_one_o
     assert [slug for _, slug, _ in flaky.awards] == ["first-lesson"]
     assert holder.taken == []
     assert await engine.outbox_status() == {"pending": 0, "done": 2, "dead": 0}
+
+
+@pytest.mark.parametrize("shown", [True, False], ids=["shown", "not-shown"])
+async def test_a_held_award_settled_while_a_slower_hook_still_runs_is_settled_after_it(
+    engine: Engine, db: AsyncEngine, learner: UserView, lessons: list[LessonView], shown: bool
+) -> None:
+    """The bot's update holds an award and ends (settling it) while a slower plugin's hook of
+    the same entry still runs in the background hand-over: the settlement waits for it."""
+    release = asyncio.Event()
+
+    class Slow:
+        @hookimpl
+        async def questline_award_granted(self) -> None:
+            await release.wait()
+
+    engine.plugins.register(Slow(), name="slow")  # called after the holder (pluggy: LIFO)
+    holder = Holder()
+    engine.plugins.register(holder, name="holder")
+    engine.start_dispatcher(DispatchSettings(handoff_wait=timedelta(seconds=0.05)))
+    await engine.record(complete(learner, lessons[0]))  # back after the wait; Slow still runs
+    await engine.settle_held(holder.held, delivered=shown)  # the update is done
+    release.set()
+    for _ in range(200):
+        if (await entries(db))[1].claim_token is None:
+            break
+        await asyncio.sleep(0.01)
+    if shown:
+        assert await engine.outbox_status() == {"pending": 0, "done": 2, "dead": 0}
+    else:  # due again at once for the usual path, without a second call to Slow
+        assert await Dispatcher(engine, SETTINGS).deliver_pending() == 1
+        assert holder.taken == holder.held
+    assert await engine.outbox_status() == {"pending": 0, "done": 2, "dead": 0}
+
+
+async def test_a_receiver_asking_to_wait_is_asked_nothing_more_until_then(
+    engine: Engine, learner: UserView
+) -> None:
+    """Telegram answers 429 with retry_after=40: the batch's other entries are not sent into
+    the flood, one after another, each earning its own 429; they wait, with no attempt
+    counted, and go once the wait is over."""
+    calls: list[str] = []
+
+    class Flooded:
+        @hookimpl
+        def questline_event_recorded(self, delivery: Delivery) -> None:
+            calls.append(delivery.id)
+            if len(calls) == 1:
+                raise RetryLater("Too Many Requests: retry after 40", 40)
+
+    engine.plugins.register(Flooded(), name="flooded")
+    for n in range(3):
+        await engine.record(
+            Event(type=A.LOGIN, user_id=learner.id, occurred_at=T0, idempotency_key=f"w{n}")
+        )
+    clock = Clock()
+    dispatcher = Dispatcher(engine, SETTINGS, clock=clock)
+    await dispatcher.deliver_pending()
+    assert len(calls) == 1
+    pending = await engine.outbox_entries(status="pending")
+    assert sorted(entry.attempts for entry in pending) == [0, 0, 1]
+    clock.advance(39)
+    await dispatcher.deliver_pending()
+    assert len(calls) == 1
+    clock.advance(1)
+    await dispatcher.deliver_pending()
+    assert sorted(Counter(calls).values()) == [1, 1, 2]
+    assert await engine.outbox_status() == {"pending": 0, "done": 3, "dead": 0}
