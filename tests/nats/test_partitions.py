@@ -157,3 +157,40 @@ async def test_a_stream_taking_the_subjects_of_the_events_stream_is_named(
     finally:
         await client.jetstream().delete_stream(other)
         await client.close()
+
+
+async def test_a_pinned_worker_joining_an_unpinned_one_leaves_no_partition_without_a_worker(
+    settings: NatsSettings, urls: tuple[str, str]
+) -> None:
+    """The unpinned worker hands over only what the pinned one may take (it handed over its
+    highest partitions, which nobody else may take)."""
+    url = urls[0]
+    community = await prepare(url)
+    engines = [engine_on(url) for _ in range(2)]
+    unpinned = Worker(engines[0], settings)
+    pinned = Worker(engines[1], settings, list(range(settings.partitions // 2)))
+    running = [asyncio.create_task(unpinned.run())]
+
+    async def holding(worker: Worker, count: int) -> bool:
+        return len(worker.consumers) == count
+
+    try:
+        await eventually(lambda: holding(unpinned, settings.partitions), "the first holds all")
+        running.append(asyncio.create_task(pinned.run()))
+        await eventually(lambda: holding(pinned, 1), "the pinned worker takes its share")
+        publisher = await Publisher.open(settings)
+        try:
+            for user in community.user_ids:
+                await publisher.publish(
+                    Event(type=ActivityType.LOGIN, user_id=user, occurred_at=T0)
+                )
+        finally:
+            await publisher.close()
+        await eventually(lambda: drained(settings), "every partition's events", within=60)
+    finally:
+        for worker in (unpinned, pinned):
+            worker.stop()
+        await asyncio.gather(*running)
+        for engine in engines:
+            await engine.shutdown()
+    assert await recorded_events(url) == len(community.user_ids)

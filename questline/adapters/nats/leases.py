@@ -49,15 +49,16 @@ class Leases:
         after the TTL)."""
         await self.kv.put(WORKER + self.worker_id, ",".join(map(str, partitions)).encode())
 
-    async def share(self, partitions: Sequence[int]) -> int:
+    async def share(self, partitions: Sequence[int]) -> tuple[int, Counter[int]]:
         """How many of `partitions` (those this worker may take) it should hold with the
-        workers alive now: each partition's work split evenly among the live workers that may
-        take it (a worker pinned to other partitions takes none of these off it)."""
+        workers alive now, each partition's work split evenly among the live workers that may
+        take it (a worker pinned to other partitions takes none of these off it); and how
+        many live workers may take each (so that a worker keeps first what only it may take)."""
         takers = Counter({partition: 0 for partition in partitions})
         for announced in await self._announcements():
             takers.update(list(takers) if announced is None else announced & takers.keys())
         owed = sum((Fraction(1, max(1, count)) for count in takers.values()), Fraction(0))
-        return min(len(partitions), math.ceil(owed))
+        return min(len(partitions), math.ceil(owed)), takers
 
     async def _announcements(self) -> list[set[int] | None]:
         """The partitions each live worker may take (None: all, as a worker announcing nothing

@@ -110,13 +110,16 @@ class Worker:
         for partition in lost:
             self._stop(partition)
         self._reap()
-        share = await leases.share(self.partitions)
-        kept = sorted(set(leases.held) - set(self.handing_over))
+        share, takers = await leases.share(self.partitions)
+        # keep first what fewest others may take: what only this worker may take, never handed
+        kept = sorted(set(leases.held) - set(self.handing_over), key=lambda p: (takers[p], p))
         for partition in kept[share:]:
             self._hand_over(client, leases, partition)
-        # start the search at a place of our own, so that workers do not all race for 0, 1, …
+        # start the search at a place of our own, so that workers do not all race for 0, 1, …;
+        # take first what fewest others may take
         start = int(self.worker_id.rsplit("-", 1)[-1], 16) % len(self.partitions)
-        for partition in self.partitions[start:] + self.partitions[:start]:
+        rotated = self.partitions[start:] + self.partitions[:start]
+        for partition in sorted(rotated, key=lambda p: takers[p]):
             if len(set(leases.held) - set(self.handing_over)) >= share:
                 break
             if partition not in leases.held:
