@@ -4,6 +4,8 @@ nothing of it is published."""
 from __future__ import annotations
 
 import json
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -69,3 +71,23 @@ async def _stored(settings: NatsSettings) -> int:
         return await stream_messages(settings, settings.stream)
     except NotFoundError:
         return 0
+
+
+async def test_a_pipe_is_published_whole(
+    settings: NatsSettings, nats_env: dict[str, str], tmp_path: Path
+) -> None:
+    """`questline events publish <(…)`: every line is checked before any is sent, so a pipe
+    is read into a file first (it was read by the check, and nothing was left to publish)."""
+    lines = [
+        json.dumps({"type": "LOGIN", "user_id": n, "occurred_at": "2026-03-02T09:00:00+00:00"})
+        for n in range(1, 4)
+    ]
+    pipe = tmp_path / "events"
+    os.mkfifo(pipe)
+    feeder = threading.Thread(target=pipe.write_text, args=("\n".join(lines) + "\n",))
+    feeder.start()
+    result = await invoke(["events", "publish", str(pipe)], nats_env)
+    feeder.join(5)
+    assert result.exit_code == 0, result.output
+    assert f"events: 3 event(s) published to {settings.stream}" in result.output
+    assert await _stored(settings) == 3

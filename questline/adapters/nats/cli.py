@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import signal
+import tempfile
 from collections.abc import Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,6 +54,20 @@ def checked_count(path: Path) -> int:
     return count
 
 
+@contextmanager
+def readable_twice(path: Path) -> Iterator[Path]:
+    """`path` if it is a file; a pipe (`<(…)`, /dev/stdin) is first copied to a temporary file
+    of the same name, since every line is checked before any is published."""
+    if path.is_file():
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="questline-publish-") as folder:
+        copy = Path(folder) / path.name
+        with path.open("rb") as source, copy.open("wb") as target:
+            shutil.copyfileobj(source, target)
+        yield copy
+
+
 def events_of(path: Path) -> Iterator[Event]:
     for _, text in numbered_lines(path):
         yield parse_line(text)
@@ -84,8 +100,9 @@ def publish(file: Path) -> None:
     published, and publishing it again is another event.
     """
     settings = settings_or_fail()
-    total = checked_count(file)
-    published = run(_publish(file, settings, total))
+    with readable_twice(file) as readable:
+        total = checked_count(readable)
+        published = run(_publish(readable, settings, total))
     already = (
         f" ({published.duplicates} dropped by JetStream as published in the last "
         f"{settings.duplicate_window:g} s)"
