@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.engine.db import create_engine, database_url
+from questline.engine.migrate import migrating_alone
 from questline.engine.models import Base
 
 config = context.config
@@ -66,6 +67,12 @@ def do_run_migrations(connection: Connection) -> None:
             context.run_migrations()
         return
 
+    with migrating_alone(connection):
+        _run_alone(connection)
+
+
+def _run_alone(connection: Connection) -> None:
+    """The migrations, each step committed; on SQLite with foreign keys off meanwhile."""
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:
         _sqlite_pragma(connection, "PRAGMA foreign_keys=OFF")

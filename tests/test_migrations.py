@@ -136,9 +136,17 @@ async def test_downgrade_to_base_leaves_no_trace(url: str) -> None:
 async def test_two_processes_upgrading_at_once_both_succeed(url: str) -> None:
     """Two `questline db upgrade` started together (a deployment starting two servers): one
     migrates, the other waits for it and finds nothing left to do."""
-    await asyncio.gather(upgrade_database(url), upgrade_database(url))
+    befores = await asyncio.gather(upgrade_database(url), upgrade_database(url))
+    assert sorted(befores, key=str) == [HEAD, None]  # one found it empty, the other done
     assert await current_revision(url) == HEAD
     assert await _run_sync(url, _diff) == []
+
+
+@pytest.mark.mysql_only
+async def test_the_alembic_command_waits_for_a_questline_upgrade(url: str, tmp_path: Path) -> None:
+    """`alembic upgrade head` (the documented command) beside `questline db upgrade`."""
+    await asyncio.gather(upgrade_database(url), _alembic(url, tmp_path, "upgrade", "head"))
+    assert await current_revision(url) == HEAD
 
 
 async def test_upgrade_downgrade_upgrade_cycle(url: str) -> None:

@@ -29,6 +29,7 @@ __all__ = [
     "downgrade_database",
     "drop_all_tables",
     "head_revision",
+    "migrating_alone",
     "upgrade_database",
 ]
 
@@ -86,14 +87,16 @@ async def _run(
 
 MIGRATION_LOCK = "questline.migrations"
 LOCK_WAIT_SECONDS = 600
+_HOLDING = "questline_migration_lock"
 
 
 @contextmanager
-def _migrating_alone(connection: Connection) -> Iterator[None]:
+def migrating_alone(connection: Connection) -> Iterator[None]:
     """One migrating process at a time on MySQL/MariaDB, by a named lock: their DDL commits
-    as it goes, so two `db upgrade` would both create the same table and one would fail.
-    (SQLite's write lock already makes the second wait, then find the work done.)"""
-    if connection.dialect.name not in ("mysql", "mariadb"):
+    as it goes, so two upgrades (`questline db upgrade`, `alembic upgrade head`) would both
+    create the same table and one would fail. SQLite's write lock orders them there. Taken
+    once per connection (env.py takes it too, for the alembic command)."""
+    if connection.dialect.name not in ("mysql", "mariadb") or connection.info.get(_HOLDING):
         yield
         return
     taken = connection.exec_driver_sql(
@@ -105,20 +108,25 @@ def _migrating_alone(connection: Connection) -> Iterator[None]:
             f"another process has been migrating the database for {LOCK_WAIT_SECONDS} s; "
             "run the command again once it is done"
         )
+    connection.info[_HOLDING] = True
     try:
         yield
     finally:
+        del connection.info[_HOLDING]
         connection.exec_driver_sql(f"SELECT RELEASE_LOCK('{MIGRATION_LOCK}')")
         connection.commit()
 
 
-def _upgrade(connection: Connection, revision: str) -> None:
-    with _migrating_alone(connection):
+def _upgrade(connection: Connection, revision: str) -> str | None:
+    with migrating_alone(connection):
+        before = _current(connection)
+        connection.commit()  # env.py runs the migrations in transactions of its own
         command.upgrade(alembic_config(connection), revision)
+        return before
 
 
 def _downgrade(connection: Connection, revision: str) -> None:
-    with _migrating_alone(connection):
+    with migrating_alone(connection):
         command.downgrade(alembic_config(connection), revision)
 
 
@@ -128,13 +136,14 @@ def _current(connection: Connection) -> str | None:
 
 async def upgrade_database(
     engine_or_url: AsyncEngine | URL | str | None = None, revision: str = "head"
-) -> None:
-    """Migrate the database up to ``revision`` (default: head).
+) -> str | None:
+    """Migrate the database up to ``revision`` (default: head); returns the revision it was
+    at (read once no other process migrates it), None for an empty database.
 
     ``engine_or_url``: an AsyncEngine (left open), a URL (an engine is created and disposed),
     or None for ``DATABASE_URL``.
     """
-    await _run(engine_or_url, _upgrade, revision)
+    return await _run(engine_or_url, _upgrade, revision)  # type: ignore[return-value]
 
 
 async def downgrade_database(engine_or_url: AsyncEngine | URL | str | None, revision: str) -> None:

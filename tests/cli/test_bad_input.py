@@ -363,13 +363,17 @@ def test_skip_invalid_with_many_refused_lines_in_one_chunk_keeps_their_order(
         (["--skip-invalid"], "--skip-invalid and --rejects FILE go together"),
         (["--rejects", "out.jsonl"], "--skip-invalid and --rejects FILE go together"),
         (["--skip-invalid", "--rejects", "SELF"], "--rejects must not be the file being ingested"),
+        (["--skip-invalid", "--rejects", "LINK"], "--rejects must not be the file being ingested"),
     ],
 )
 def test_skip_invalid_needs_a_rejects_file_of_its_own(
     invoke: Invoke, tmp_path: Path, options: list[str], message: str
 ) -> None:
     path = write_lines(tmp_path / "in.jsonl", [event("LOGIN")])
-    options = [str(path) if option == "SELF" else option for option in options]
+    link = tmp_path / "hard-link.jsonl"
+    link.hardlink_to(path)
+    named = {"SELF": str(path), "LINK": str(link)}
+    options = [named.get(option, option) for option in options]
     result = invoke("events", "ingest", *options, str(path))
     assert result.exit_code == 2 and message in result.stderr
     assert path.read_text().strip() == event("LOGIN")

@@ -139,19 +139,23 @@ async def test_workers_pinned_to_halves_of_the_partitions_consume_every_one(
     assert await recorded_events(url) == len(community.user_ids)
 
 
-async def test_a_stream_taking_the_subjects_of_the_events_stream_is_named(
-    settings: NatsSettings,
+@pytest.mark.parametrize("taken", ["events", "awards", "dead"])
+async def test_a_stream_taking_the_subjects_of_ours_is_named(
+    settings: NatsSettings, taken: str
 ) -> None:
     client = await nats.connect(settings.url)
     other = f"{settings.stream}OTHER"
+    ours = {"events": settings.stream, "awards": settings.awards_stream}
     try:
         await client.jetstream().add_stream(
-            StreamConfig(name=other, subjects=[f"{settings.subject}.>"], storage=StorageType.FILE)
+            StreamConfig(
+                name=other, subjects=[f"{settings.subject}.{taken}.>"], storage=StorageType.FILE
+            )
         )
         with pytest.raises(
             NatsUnavailable,
-            match=f"NATS stream {settings.stream} cannot be created .*: another stream takes "
-            f"subjects under {settings.subject}.events",
+            match=f"NATS stream {ours.get(taken, settings.dead_stream)} cannot be created .*: "
+            f"another stream takes subjects under {settings.subject}.{taken}",
         ):
             await Publisher.open(settings)
     finally:

@@ -26,8 +26,7 @@ async def _upgrade() -> tuple[str | None, str | None]:
     engine = create_engine()
     try:
         await check_connection(engine)
-        before = await current_revision(engine)
-        await upgrade_database(engine)
+        before = await upgrade_database(engine)
         return before, await current_revision(engine)
     finally:
         await engine.dispose()

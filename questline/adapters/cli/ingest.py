@@ -402,7 +402,10 @@ def ingest(
     """
     if skip_invalid != (rejects_path is not None):
         raise click.UsageError("--skip-invalid and --rejects FILE go together")
-    if rejects_path is not None and rejects_path.resolve() == file.resolve():
+    if rejects_path is not None and (
+        rejects_path.resolve() == file.resolve()
+        or (rejects_path.exists() and rejects_path.samefile(file))  # a hard link to it
+    ):
         raise click.UsageError("--rejects must not be the file being ingested")
     summary, rejected = run(_ingest(file, chunk_size, rejects_path, progress_interval))
     awarded = sum(summary.awards.values())

@@ -93,6 +93,10 @@ async def ensure_streams(js: JetStreamContext, settings: NatsSettings) -> None:
             if config.name == settings.stream:
                 await _fit_events_stream(js, settings, config, error.description)
                 continue
+            try:
+                await js.stream_info(config.name)
+            except NotFoundError:  # not there: another stream holds its subjects
+                raise _subjects_taken(config, config.subjects or [], error.description) from None
             raise _other_configuration(config, error.description) from None
 
 
@@ -104,11 +108,7 @@ async def _fit_events_stream(
     try:
         found = (await js.stream_info(settings.stream)).config.subjects or []
     except NotFoundError:  # not there: another stream holds its subjects
-        raise NatsUnavailable(
-            f"NATS stream {settings.stream} cannot be created ({why}): another stream takes "
-            f"subjects under {settings.events_subject('*')}; delete it or choose another "
-            "QUESTLINE_NATS_SUBJECT"
-        ) from None
+        raise _subjects_taken(config, [settings.events_subject("*")], why) from None
     if found == [settings.events_subject("*")]:
         try:
             await js.update_stream(config)
@@ -155,6 +155,13 @@ async def check_events_stream(js: JetStreamContext, settings: NatsSettings) -> N
 
 def _name(setting: object) -> str:
     return str(getattr(setting, "value", setting))
+
+
+def _subjects_taken(config: StreamConfig, subjects: list[str], why: str | None) -> NatsUnavailable:
+    return NatsUnavailable(
+        f"NATS stream {config.name} cannot be created ({why}): another stream takes subjects "
+        f"under {', '.join(subjects)}; delete it or choose another QUESTLINE_NATS_SUBJECT"
+    )
 
 
 def _other_configuration(config: StreamConfig, why: str | None) -> NatsUnavailable:
