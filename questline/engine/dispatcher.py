@@ -230,24 +230,22 @@ class Dispatcher:
                 self._paused[name] = self.clock() + _asked_wait([(name, error)])
         delivered = already.union(outcome.succeeded)
         failed = outcome.failed
-        if waiting and not failed:
-            async with self.engine.sessions() as session:
-                until = min(waiting.values())
-                await outbox.defer(session, entry, delivered_to=delivered, until=until)
-            return False
         held = outcome.held
         settled = self._settled_early.pop(entry.dedupe_id, None) if held else None
         if settled is not None:  # its holders settled it while later hooks were still running
             delivered = delivered.union(held) if settled else delivered
             held = []
-        if not failed and not outcome.elsewhere and not held:
+        # deferred, with no attempt counted: plugins that deliver elsewhere, or asked to wait
+        later = list(waiting.values())
+        if outcome.elsewhere:
+            later.append(self.clock() + self.settings.elsewhere_wait)
+        if not failed and not later and not held:
             if settled is False:  # not shown where it was held: due again at once, as usual
-                async with self.engine.sessions() as session:
-                    await outbox.defer(session, entry, delivered_to=delivered, until=self.clock())
+                await self._defer(entry, delivered, self.clock())
                 return False
             return True
         if held:
-            whole = not failed and not outcome.elsewhere
+            whole = not failed and not later
             self._remember_held(entry, whole, held)
             if whole:
                 async with self.engine.sessions() as session:
@@ -259,14 +257,9 @@ class Dispatcher:
                     )
                 return False
         if not failed:
-            _remember(self._elsewhere, entry.id, None)
-            async with self.engine.sessions() as session:
-                await outbox.defer(
-                    session,
-                    entry,
-                    delivered_to=delivered,
-                    until=self.clock() + self.settings.elsewhere_wait,
-                )
+            if outcome.elsewhere:
+                _remember(self._elsewhere, entry.id, None)
+            await self._defer(entry, delivered, min(later))
             return False
         async with self.engine.sessions() as session:
             attempts = entry.attempts + 1
@@ -295,6 +288,11 @@ class Dispatcher:
         if retry_at is None:
             log.error("outbox entry %s dead-lettered after %d attempts", entry.id, attempts)
         return False
+
+    async def _defer(self, entry: OutboxEntry, delivered: set[str], until: datetime) -> None:
+        """Release the claimed entry, due again `until`, its plugins that took it remembered."""
+        async with self.engine.sessions() as session:
+            await outbox.defer(session, entry, delivered_to=delivered, until=until)
 
     def _waiting_for(self, hook: str, already: set[str]) -> dict[str, datetime]:
         """The plugins implementing `hook`, not in `already`, that asked to wait: until when."""

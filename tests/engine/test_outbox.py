@@ -595,3 +595,38 @@ async def test_a_receiver_asking_to_wait_is_asked_nothing_more_until_then(
     await dispatcher.deliver_pending()
     assert sorted(Counter(calls).values()) == [1, 1, 2]
     assert await engine.outbox_status() == {"pending": 0, "done": 3, "dead": 0}
+
+
+async def test_a_held_award_waiting_for_another_plugin_is_not_taken_by_its_holder_again(
+    engine: Engine, learner: UserView, lessons: list[LessonView]
+) -> None:
+    """The bot's update holds (and shows) an award while another plugin's receiver has asked
+    to wait: the entry waits for that one only; the holder is not called for it again."""
+    awards: list[str] = []
+    events: list[str] = []
+
+    class Flooded:
+        @hookimpl
+        def questline_event_recorded(self, delivery: Delivery) -> None:
+            events.append(delivery.id)
+            if len(events) == 1:
+                raise RetryLater("retry after 40", 40)
+
+        @hookimpl
+        def questline_award_granted(self, delivery: Delivery) -> None:
+            awards.append(delivery.id)
+
+    engine.plugins.register(Flooded(), name="flooded")
+    holder = Holder()
+    engine.plugins.register(holder, name="holder")
+    clock = Clock()
+    dispatcher = Dispatcher(engine, SETTINGS, clock=clock)
+    await engine.record(complete(learner, lessons[0]))  # the event's entry, then the award's
+    await dispatcher.deliver_pending()  # Flooded asks to wait; the holder holds the award
+    assert awards == [] and len(holder.held) == 1
+    await dispatcher.settle_held(holder.held, delivered=True)  # shown by the update
+    clock.advance(40)
+    flooded_again = Dispatcher(engine, SETTINGS, clock=clock)
+    assert await flooded_again.deliver_pending() == 2
+    assert holder.taken == [] and awards == holder.held  # not sent a second time
+    assert await engine.outbox_status() == {"pending": 0, "done": 2, "dead": 0}
