@@ -30,9 +30,7 @@ class GroupCommit(Generic[E, R]):
 
     def __init__(
         self,
-        run_group: Callable[
-            [list[E], Callable[[int], bool]], Awaitable[Sequence[R | BaseException]]
-        ],
+        run_group: Callable[[list[E], Wanted], Awaitable[Sequence[R | BaseException]]],
         *,
         linger: float = 0.0,
         max_events: int = 256,

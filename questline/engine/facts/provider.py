@@ -128,18 +128,18 @@ class FactsBuilder:
                 wanted[namespace].add(leaf.split(".", 1)[0])
         document: dict[str, Any] = {}
         for namespace, leaves in wanted.items():
-            provider, owner = self._providers[namespace], self._owners[namespace]
-            if owner == self._trusted:
-                document[namespace] = await provider.provide(context, frozenset(leaves))
-                continue
+            owner = self._owners[namespace]
+            trusted = owner == self._trusted
             try:
-                provided = await provider.provide(context, frozenset(leaves))
+                provided = await self._providers[namespace].provide(context, frozenset(leaves))
             except DBAPIError:
                 raise
             except Exception as error:
+                if trusted:
+                    raise
                 self._failed(owner, namespace, f"{type(error).__name__}: {error}", error)
                 continue
-            if provided is not None and not isinstance(provided, Mapping):
+            if not trusted and provided is not None and not isinstance(provided, Mapping):
                 kind = type(provided).__name__
                 self._failed(owner, namespace, f"it returned a {kind}, not a mapping of facts")
                 continue
