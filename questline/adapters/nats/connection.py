@@ -23,13 +23,30 @@ class NatsUnavailable(QuestlineError):
     """NATS could not be reached, or refused what questline asked of it."""
 
 
-async def _log_error(error: Exception) -> None:
-    log.info("nats: %s", error)
+class ConnectionLog:
+    """Logs a connection's errors, each once until another error or a reconnection: NATS
+    away would otherwise log the same failed attempt twice a second for as long as it is."""
+
+    def __init__(self) -> None:
+        self.last: str | None = None
+
+    async def error(self, error: Exception) -> None:
+        said = (str(error) or type(error).__name__).removeprefix("nats: ")
+        if said != self.last:
+            log.info("nats: %s", said)
+            self.last = said
+
+    async def reconnected(self) -> None:
+        if self.last is not None:
+            log.info("nats: connected again")
+            self.last = None
 
 
-async def connect(settings: NatsSettings) -> Client:
+async def connect(settings: NatsSettings, errors: ConnectionLog | None = None) -> Client:
     """A client that, once connected, reconnects forever; NatsUnavailable if no connection
-    is made within CONNECT_TIMEOUT."""
+    is made within CONNECT_TIMEOUT. `errors` logs the connection's errors (pass the same one
+    to attempts made one after another, to log a lasting failure once)."""
+    errors = errors or ConnectionLog()
     try:
         async with asyncio.timeout(CONNECT_TIMEOUT):
             return await nats.connect(
@@ -37,7 +54,8 @@ async def connect(settings: NatsSettings) -> Client:
                 allow_reconnect=True,
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=RECONNECT_WAIT,
-                error_cb=_log_error,
+                error_cb=errors.error,
+                reconnected_cb=errors.reconnected,
             )
     except TimeoutError:
         raise NatsUnavailable(

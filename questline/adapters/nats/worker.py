@@ -18,7 +18,13 @@ from contextlib import suppress
 
 from nats.aio.client import Client
 
-from questline.adapters.nats.connection import close_quietly, connect, ensure_streams
+from questline.adapters.nats.connection import (
+    ConnectionLog,
+    NatsUnavailable,
+    close_quietly,
+    connect,
+    ensure_streams,
+)
 from questline.adapters.nats.consumer import PartitionConsumer
 from questline.adapters.nats.leases import Leases
 from questline.adapters.nats.settings import NatsSettings
@@ -27,6 +33,7 @@ from questline.engine import Engine
 log = logging.getLogger(__name__)
 RECORDING_SLOTS = 2
 LEAVE_SECONDS = 2.0  # how long a stopping worker tries to release its leases
+RETRY_SECONDS = 1.0  # between attempts to reach NATS at start
 
 
 def new_worker_id() -> str:
@@ -62,7 +69,9 @@ class Worker:
         self.stopping.set()
 
     async def run(self) -> None:
-        client = await connect(self.settings)
+        client = await self._connected()
+        if client is None:
+            return
         try:
             js = client.jetstream()
             await ensure_streams(js, self.settings)
@@ -78,6 +87,29 @@ class Worker:
                 await self._leave(leases)
         finally:
             await close_quietly(client)
+
+    async def _connected(self) -> Client | None:
+        """A connection to NATS, waited for while NATS does not answer (a worker started
+        before NATS, or during an outage, starts when it answers, as a running one carries
+        on); None if stopped first."""
+        errors = ConnectionLog()
+        said = False
+        while not self.stopping.is_set():
+            try:
+                client = await connect(self.settings, errors)
+            except NatsUnavailable as error:
+                if not said:
+                    log.warning(
+                        "worker %s: %s; trying again until it answers", self.worker_id, error
+                    )
+                    said = True
+            else:
+                if said:
+                    log.warning("worker %s: NATS answers; starting", self.worker_id)
+                return client
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), RETRY_SECONDS)
+        return None
 
     async def _leave(self, leases: Leases) -> None:
         """Release the leases at once, or, NATS away, leave them to expire after their TTL."""
