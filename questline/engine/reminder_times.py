@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo, available_timezones
 from questline.engine.errors import InvalidReminder
 
 MAX_ZONE_LENGTH = 64
-MINUTES_A_DAY = 24 * 60
 _OFFSET = re.compile(r"(?:UTC|GMT)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?", re.IGNORECASE)
 _UTC_NAMES = {"utc", "gmt", "z"}
 ZONE_HINT = "use an IANA name such as Europe/Berlin or a UTC offset such as +03:00"

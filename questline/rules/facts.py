@@ -90,10 +90,6 @@ class FactSpec:
         """A fact of the event being processed (its lesson, its module), not of the learner."""
         return self.namespace in EVENT_NAMESPACES
 
-    @property
-    def type_label(self) -> str:
-        return f"{self.type.value}|null" if self.nullable else self.type.value
-
 
 class _Missing:
     def __repr__(self) -> str:

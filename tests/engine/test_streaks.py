@@ -1,57 +1,22 @@
-"""Streaks over local days: gaps, same-day duplicates, time zones, midnight and DST."""
+"""Streaks over local days: the local day of a moment (time zones, midnight, DST) and streaks
+counted by the engine in its time zone."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hypothesis import given
-from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.engine import Engine, Event, UserProfile
-from questline.engine.streaks import Streak, local_dates, streak_on
+from questline.engine.aggregates import local_day
 from questline.rules.vocabulary import ActivityType as A
 
 from .conftest import make_engine
 
-D = date(2026, 3, 10)
 
-
-def days(*offsets: int) -> list[date]:
-    return [D + timedelta(days=offset) for offset in offsets]
-
-
-def test_consecutive_days_ending_today() -> None:
-    assert streak_on(days(-2, -1, 0), D) == Streak(current=3, longest=3)
-
-
-def test_a_run_that_ended_yesterday_is_still_current() -> None:
-    assert streak_on(days(-3, -2, -1), D) == Streak(current=3, longest=3)
-
-
-def test_a_gap_breaks_the_current_streak_but_not_the_longest() -> None:
-    assert streak_on(days(-9, -8, -7, -6, -2, -1, 0), D) == Streak(current=3, longest=4)
-    assert streak_on(days(-5, -4, -3), D) == Streak(current=0, longest=3)
-
-
-def test_same_day_duplicates_count_once() -> None:
-    assert streak_on(days(0, 0, 0, -1, -1), D) == Streak(current=2, longest=2)
-
-
-def test_no_activity() -> None:
-    assert streak_on([], D) == Streak(current=0, longest=0)
-
-
-@given(st.sets(st.integers(-60, 0)))
-def test_streak_properties(offsets: set[int]) -> None:
-    streak = streak_on(days(*offsets), D)
-    assert 0 <= streak.current <= streak.longest <= len(offsets)
-    if 0 in offsets or -1 in offsets:
-        assert streak.current >= 1
-    # adding today's activity never shortens either streak
-    extended = streak_on(days(*offsets, 0), D)
-    assert extended.current >= streak.current and extended.longest >= streak.longest
+def local_dates(moments: list[datetime], zone: ZoneInfo) -> set[date]:
+    return {date.fromordinal(local_day(moment, zone)) for moment in moments}
 
 
 def test_local_day_depends_on_the_time_zone() -> None:

@@ -22,7 +22,6 @@ BACKGROUND = "#ffffff"
 INK = "#1f2328"
 MUTED = "#656d76"
 LINE = "#d0d7de"
-ACCENT = "#216e39"
 
 
 @cache
