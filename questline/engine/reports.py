@@ -24,6 +24,7 @@ from questline.engine.views import (
 from questline.rules.analysis import progress as rule_progress
 from questline.rules.document import RuleDocument
 from questline.rules.explain import explain
+from questline.rules.phrases import at_an_event
 
 PROGRESS_FACTS = ("stats.lessons_completed", "stats.total_score", "stats.points", "streak")
 """The facts `progress_report` needs from the facts builder."""
@@ -122,7 +123,9 @@ def locked_statuses(
                 if about_an_event
                 else rule_progress(rule.compiled, own, evaluator.catalog),
                 shortfalls=shortfalls,
-                explanation="; ".join(item.text for item in shortfalls) or texts.description,
+                explanation="; ".join(item.text for item in shortfalls)
+                or texts.description
+                or (at_an_event(locale) if about_an_event else None),
             )
         )
     return statuses

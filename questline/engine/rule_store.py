@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from questline.engine.errors import RulesError
 from questline.engine.models import Achievement, AchievementTranslation, UserAchievement
 from questline.engine.translations import Texts, differs, replace, stored
 from questline.rules.document import RuleDocument
+from questline.rules.limits import MAX_POINTS_IN_ALL
 
 
 @dataclass
@@ -47,7 +49,21 @@ async def store_rules(session: AsyncSession, documents: Sequence[RuleDocument]) 
             session, AchievementTranslation, row.id, rows, _translations(document)
         )
         (report.updated if changed or translated else report.unchanged).append(document.slug)
+    await _points_fit(session)
     return report
+
+
+async def _points_fit(session: AsyncSession) -> None:
+    """RulesError (the transaction then writes nothing) if the stored rules together give
+    more than MAX_POINTS_IN_ALL points."""
+    await session.flush()
+    total = int(await session.scalar(select(func.coalesce(func.sum(Achievement.points), 0))))
+    if total > MAX_POINTS_IN_ALL:
+        raise RulesError(
+            f"the rules would give {total:,} points in all (every stored rule, disabled ones "
+            f"too); the limit is {MAX_POINTS_IN_ALL:,}, so that a learner's total fits the "
+            "32-bit score columns: lower some rules' points"
+        )
 
 
 @dataclass(frozen=True)

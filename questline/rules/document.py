@@ -50,7 +50,7 @@ class RuleExample(BaseModel):
     name: Annotated[StrictStr, Field(min_length=1, max_length=MAX_TITLE_LENGTH)] | None = None
     facts: dict[str, JsonValue]
     expect: StrictBool
-    progress: Annotated[float, Field(ge=0, le=1)] | None = None
+    progress: Annotated[float, Field(ge=0, le=1, strict=True)] | None = None
 
 
 class RuleDocument(BaseModel):

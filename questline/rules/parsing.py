@@ -7,6 +7,8 @@ also checked before anything else walks it (:func:`check_tree`): nesting deeper 
 accepts them, and ``1e400`` becomes Infinity, but they are not JSON) and lone surrogates
 (``"\\ud800"``: not Unicode, so no database can store them). YAML aliases (``*name``) are
 refused: they can make a small file expand into an enormous or self-containing document.
+YAML reads what looks like a date (``2026-12-31``) as text, as JSON would have it; a value
+JSON has no type for (``!!timestamp``, ``!!binary``, ``!!set``) is refused.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 from yaml.composer import ComposerError
@@ -89,6 +91,14 @@ def _text_problem(text: str) -> str | None:
     return None
 
 
+_JSON_SCALARS = (str, bool, int, float, type(None))
+
+
+def _kind(node: object) -> str:
+    names = {"date": "a date", "datetime": "a date and time", "bytes": "binary data"}
+    return names.get(type(node).__name__, f"a {type(node).__name__}")
+
+
 def check_tree(value: Any, max_depth: int) -> None:
     """Raise :class:`TreeError` at the first refused place of ``value``, in document order.
 
@@ -108,6 +118,8 @@ def check_tree(value: Any, max_depth: int) -> None:
                 if problem is not None:
                     raise TreeError(where, f"key {problem}")
                 stack.append((child, where, depth + 1))
+        elif not isinstance(node, _JSON_SCALARS):
+            raise TreeError(pointer, f"{_kind(node)} is not a JSON value; write it as text")
         elif isinstance(node, float) and not math.isfinite(node):
             name = "NaN" if math.isnan(node) else "Infinity" if node > 0 else "-Infinity"
             raise TreeError(pointer, f"{name} is not a JSON number; numbers must be finite")
@@ -124,6 +136,9 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
 def parse_json(text: str, max_depth: int) -> Any:
     """Parse JSON and :func:`check_tree` it.
 
@@ -138,10 +153,15 @@ def parse_json(text: str, max_depth: int) -> Any:
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses repeated keys, aliases and deep nesting, with line and column."""
+    """SafeLoader that refuses repeated keys, aliases and deep nesting, with line and column,
+    and reads dates as text."""
 
     max_depth = 0
     _depth = 0
+    yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[Any, Any]]]] = {
+        first: [(tag, pattern) for tag, pattern in resolvers if tag != _TIMESTAMP]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
 
     def compose_node(self, parent: Node | None, index: object) -> Node | None:
         if self.check_event(yaml.AliasEvent):

@@ -391,3 +391,14 @@ def more_phrase(fact: str, missing: int, locale: str | None = None) -> str | Non
     forms = phrase.more[language]
     template = forms.get(_plural_category(language, missing), forms["other"])
     return template.format(n=missing)
+
+
+_AT_AN_EVENT = {
+    "en": "earned at the moment of an event that meets it; nothing to count before",
+    "ru": "выдаётся в момент подходящего события; заранее копить нечего",
+}
+
+
+def at_an_event(locale: str | None = None) -> str:
+    """What a rule about an event (one without a description) asks, outside an event."""
+    return _AT_AN_EVENT[language_of(locale)]

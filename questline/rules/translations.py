@@ -9,6 +9,7 @@ language it uses anywhere (:func:`missing_texts`). Languages are ISO 639 codes t
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Annotated, Any, TypeVar
@@ -17,7 +18,7 @@ from babel import localedata
 from pydantic import PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from questline.rules.limits import MAX_TITLE_LENGTH
+from questline.rules.limits import MAX_TEXT_BYTES, MAX_TITLE_LENGTH
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -89,7 +90,16 @@ def _text(value: object, max_length: int | None) -> str:
         raise _problem("must not be empty")
     if max_length is not None and len(value) > max_length:
         raise _problem(f"must be at most {max_length} characters")
+    _fits_a_text_column(value)
     return value
+
+
+def _fits_a_text_column(text: str) -> None:
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_TEXT_BYTES:
+        raise _problem(
+            f"is {size:,} bytes of UTF-8 text; the limit is {MAX_TEXT_BYTES:,} (a TEXT column)"
+        )
 
 
 def _texts(value: object) -> list[str]:
@@ -103,6 +113,7 @@ def _texts(value: object) -> list[str]:
             texts.append(_text(item, None))
         except PydanticCustomError as error:
             raise _problem(f"item {index} {error.message()}") from None
+    _fits_a_text_column(json.dumps(texts, ensure_ascii=False))  # stored as one JSON list
     return texts
 
 

@@ -32,6 +32,7 @@ from questline.rules.document import (
     MAX_SLUG_LENGTH,
     MAX_TITLE_LENGTH,
     RuleDocument,
+    RuleExample,
 )
 from questline.rules.evaluation import RuleEvaluator
 from questline.rules.examples import example_problems
@@ -134,8 +135,15 @@ def _schema_message(error: Mapping[str, Any]) -> str:
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
-        allowed = ", ".join(RuleDocument.model_fields)
-        return f'unknown field "{shortened(name)}" (allowed: {allowed})'
+        in_example = name == "examples"
+        model = RuleExample if in_example else RuleDocument
+        field_name = str(loc[-1]) if in_example else name
+        allowed = ", ".join(model.model_fields)
+        return f'unknown field "{shortened(field_name)}" (allowed: {allowed})'
+    if kind == "tuple_type" and name == "examples":
+        return "must be a list of examples"
+    if kind == "float_type":
+        return "must be a number"
     if kind == "string_pattern_mismatch" and name == "slug":
         return (
             "must be lowercase letters and digits, words separated by single dashes, "
@@ -245,6 +253,15 @@ def _read_problems(criteria: Any, source: str, base: str, catalog: FactCatalog) 
     return problems
 
 
+def _plain_number(number: float) -> str:
+    """How to write `number` so that JSON and YAML both read a number (YAML reads ``1e3``,
+    an exponent without a dot, as text)."""
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    text = repr(number)
+    return text.replace("e", ".0e") if "e" in text and "." not in text else text
+
+
 def _compare_problem(op: str, spec: FactSpec, value: Any) -> str | None:
     """Why ``fact op value`` can't be what the author meant (``None`` if fine)."""
     fact = spec.name
@@ -253,12 +270,12 @@ def _compare_problem(op: str, spec: FactSpec, value: Any) -> str | None:
     if spec.type.is_numeric:
         if isinstance(value, str):
             try:
-                float(value)
+                number = float(value)
             except ValueError:
                 return f'compares number fact "{fact}" with text {_json_text(value)}'
             return (
                 f'compares number fact "{fact}" with text {_json_text(value)}; '
-                f"write the number without quotes: {value}"
+                f"write it as a number: {_plain_number(number)}"
             )
         if isinstance(value, bool | list | dict):
             return f'compares number fact "{fact}" with {json_type_name(value)}'
@@ -383,6 +400,49 @@ def _type_problems(criteria: Any, source: str, base: str, catalog: FactCatalog) 
     return problems
 
 
+PAIRWISE = {
+    "==": 'to compare with several values write {"in": [value, [3, 5]]}',
+    "===": 'to compare with several values write {"in": [value, [3, 5]]}',
+    ">": 'for a value between two others write {"<": [low, value, high]}',
+    ">=": 'for a value between two others write {"<=": [low, value, high]}',
+}
+"""Comparisons of exactly two values that the backend would chain, with what to write
+instead of a third: {"==": [x, 3, 5]} never holds. (It reports "!=" and "!==" itself.)"""
+BETWEEN = frozenset({"<", "<="})
+"""Comparisons of two values, or of a value between two others."""
+
+
+def _comparison_count_problems(criteria: Any, source: str, base: str) -> list[Problem]:
+    """A comparison given more values than JsonLogic defines (the backend accepts them)."""
+    problems: list[Problem] = []
+
+    def visit(node: Any, ptr: str) -> None:
+        if isinstance(node, list):
+            for i, item in enumerate(node):
+                visit(item, f"{ptr}/{i}")
+            return
+        call = operator_call(node)
+        if call is None:
+            if isinstance(node, dict):
+                for k, v in node.items():
+                    visit(v, f"{ptr}/{escape_pointer(k)}")
+            return
+        op, arg = call
+        here = f"{ptr}/{escape_pointer(op)}"
+        args = arguments(arg)
+        if op in PAIRWISE and len(args) > 2:
+            message = f'"{op}" compares 2 values, not {len(args)}; {PAIRWISE[op]}'
+            problems.append(Problem(source, base + here, message))
+        elif op in BETWEEN and len(args) > 3:
+            message = f'"{op}" compares 2 values, or a value between 2 others; not {len(args)}'
+            problems.append(Problem(source, base + here, message))
+        for i, a in enumerate(args):
+            visit(a, f"{here}/{i}" if isinstance(arg, list) else here)
+
+    visit(criteria, "")
+    return problems
+
+
 def _criteria_problems(
     criteria: Any, source: str, base: str, catalog: FactCatalog, evaluator: RuleEvaluator
 ) -> list[Problem]:
@@ -409,7 +469,8 @@ def _criteria_problems(
     for diag in evaluator.check(criteria):
         pointer = base + diag.pointer
         if diag.code == "UnknownOperator" and diag.operator is not None:
-            spelled = OPERATOR_SPELLINGS.get(diag.operator.lower())
+            lower = diag.operator.lower()
+            spelled = OPERATOR_SPELLINGS.get(lower) or (lower if lower in known_ops else None)
             hint = (
                 [spelled]
                 if spelled
@@ -424,10 +485,12 @@ def _criteria_problems(
             )
         else:
             message = _quote_backticks(diag.message)
-        if diag.severity == "warning":
+        # arguments an operator never reads are a mistake, not a style: an error, as docs say
+        if diag.severity == "warning" and diag.code != "ArgumentCount":
             problems.append(Problem(source, pointer, f"warning: {message}", "warning"))
         else:
             problems.append(Problem(source, pointer, message))
+    problems.extend(_comparison_count_problems(criteria, source, base))
     problems.extend(_read_problems(criteria, source, base, catalog))
     problems.extend(_type_problems(criteria, source, base, catalog))
     return problems

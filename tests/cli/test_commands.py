@@ -236,6 +236,15 @@ def test_rules_explain_and_preview(invoke: Invoke, course: list[int], tmp_path: 
     assert "Eighty (scored-80): 1 learner(s) would qualify" in preview.output
     assert "Ada" in preview.output
     assert invoke("leaderboard").output == before
+    broken = [{**rule, "points": -1}, {**rule, "slug": "typo", "criteria": {"var": "stats.pints"}}]
+    (tmp_path / "broken.json").write_text(json.dumps(broken))
+    refused = invoke("rules", "preview", str(tmp_path / "broken.json"))
+    assert refused.exit_code == 1
+    assert refused.output.splitlines()[:2] == [  # a line per problem, as `rules validate`
+        f"{(tmp_path / 'broken.json').as_posix()}: /0/points: must be at least 0",
+        f"{(tmp_path / 'broken.json').as_posix()}: /1/criteria/var: unknown fact "
+        '"stats.pints" (did you mean "stats.points"?)',
+    ]
 
 
 # -- events ----------------------------------------------------------------------------------

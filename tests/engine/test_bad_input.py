@@ -77,7 +77,7 @@ PLUS_ONE = timezone(timedelta(hours=1))
         ),
         (
             {"type": "LOGIN", "user_id": 1, "details": {"when": datetime(2026, 1, 1)}},
-            "details.when\n  input was not a valid JSON value",
+            "at /when: a date and time is not a JSON value; write it as text",
         ),
     ],
 )
@@ -304,6 +304,61 @@ async def test_rule_file_with_an_unknown_fact_loads_nothing(
         f'{bad}: /criteria/>=/0/var: unknown fact "streak.curent" (did you mean "streak.current"?)'
         in str(caught.value)
     )
+    assert await row_counts(db) == before
+
+
+async def test_a_text_longer_than_its_column_loads_nothing(
+    engine: Engine, db: AsyncEngine, tmp_path: Path
+) -> None:
+    """TEXT holds 65,535 bytes on MariaDB (a raw "Data too long" error there; SQLite stored
+    it): refused alike on both, in bytes, before the database."""
+    rules = tmp_path / "rules.json"
+    rules.write_text(
+        json.dumps(
+            [
+                {"slug": "fine", "type": "MILESTONE", "title": "F", "points": 1, "criteria": True},
+                {
+                    "slug": "long",
+                    "type": "MILESTONE",
+                    "title": "L",
+                    "description": {"en": "Short", "ru": "д" * 40_000},
+                    "points": 1,
+                    "criteria": True,
+                },
+            ]
+        )
+    )
+    lesson = {"slug": "l", "title": "L", "order": 1, "content": "x" * 65_536}
+    course = tmp_path / "course.json"
+    course.write_text(
+        json.dumps({"modules": [{"slug": "m", "title": "M", "order": 1, "lessons": [lesson]}]})
+    )
+    before = await row_counts(db)
+    with pytest.raises(RulesError) as refused_rule:
+        await engine.load_rules([rules])
+    with pytest.raises(ContentError) as refused_course:
+        await engine.load_content(course)
+    assert (
+        f"{rules}: /1/description: 'ru': is 80,000 bytes of UTF-8 text; the limit is 65,535"
+        in str(refused_rule.value)
+    )
+    assert "/modules/0/lessons/0/content: is 65,536 bytes of UTF-8 text" in str(
+        refused_course.value
+    )
+    assert await row_counts(db) == before
+
+
+async def test_rules_giving_more_points_than_a_total_can_hold_load_nothing(
+    engine: Engine, db: AsyncEngine, tmp_path: Path
+) -> None:
+    """Each rule's points are in range, but a learner holding them all would overflow the
+    32-bit totals (on MariaDB every qualifying event then failed, for ever)."""
+    rules = tmp_path / "rules.json"
+    rule = {"type": "MILESTONE", "title": "Big", "points": 1_000_000, "criteria": True}
+    rules.write_text(json.dumps([{**rule, "slug": f"big-{n}"} for n in range(1_001)]))
+    before = await row_counts(db)
+    with pytest.raises(RulesError, match=r"would give 1,00\d,\d{3},\d{3} points in all"):
+        await engine.load_rules([rules])
     assert await row_counts(db) == before
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -178,6 +179,29 @@ async def test_rules_about_the_event_are_explained_by_their_description(
         == owl.description
         == ("Complete a lesson between 22:00 and 04:59, the community's time.")
     )
+
+
+async def test_a_rule_about_the_event_without_a_description_says_what_it_waits_for(
+    engine: Engine, learner: UserView, tmp_path: Path
+) -> None:
+    late = {
+        "and": [{"==": [{"var": "event.type"}, "LOGIN"]}, {">=": [{"var": "event.local_hour"}, 22]}]
+    }
+    rule = {
+        "slug": "late-login",
+        "type": "MILESTONE",
+        "title": "Late",
+        "points": 1,
+        "criteria": late,
+    }
+    (tmp_path / "late.json").write_text(json.dumps(rule))
+    await engine.load_rules([tmp_path / "late.json"])
+    for locale, text in (
+        (None, "earned at the moment of an event that meets it; nothing to count before"),
+        ("ru", "выдаётся в момент подходящего события; заранее копить нечего"),
+    ):
+        statuses = {s.slug: s for s in await engine.achievements(user_id=learner.id, locale=locale)}
+        assert statuses["late-login"].explanation == text  # was empty
 
 
 async def test_challenge_answers_can_be_dated(

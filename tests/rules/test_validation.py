@@ -80,6 +80,16 @@ def test_unknown_fact_without_suggestion() -> None:
             "STREAK, CHALLENGES_SOLVED, MILESTONE",
         ),
         (
+            {**BASE, "examples": [{"facts": {}, "expect": True, "expected_progress": 0.2}]},
+            '/examples/0/expected_progress: unknown field "expected_progress" '
+            "(allowed: name, facts, expect, progress)",
+        ),
+        ({**BASE, "examples": "x"}, "/examples: must be a list of examples"),
+        (
+            {**BASE, "examples": [{"facts": {}, "expect": False, "progress": "0.2"}]},
+            "/examples/0/progress: must be a number",
+        ),
+        (
             {**BASE, "colour": "red"},
             '/colour: unknown field "colour" (allowed: slug, type, title, '
             "description, language, icon, points, streak_freezes, criteria, enabled, examples)",
@@ -118,10 +128,52 @@ def test_an_operator_named_as_other_rule_languages_do_is_spelled_for_jsonlogic()
     ]
 
 
+def test_an_operator_in_capitals_is_spelled_in_lower_case() -> None:
+    assert messages(with_criteria({"AND": [True, {"Max": [1, 2]}]})) == [
+        'rules/streaks.json: /criteria: unknown operator "AND" (did you mean "and"?)',
+        'rules/streaks.json: /criteria/AND/1: unknown operator "Max" (did you mean "max"?)',
+    ]
+
+
 def test_unknown_operator_is_not_passed_through() -> None:
     assert messages(with_criteria({"qwxz": []})) == [
         'rules/streaks.json: /criteria: unknown operator "qwxz"'
     ]
+
+
+@pytest.mark.parametrize(
+    ("criteria", "message"),
+    [
+        (
+            {"==": [{"var": "stats.logins"}, 3, 5]},
+            '/criteria/==: "==" compares 2 values, not 3; to compare with several values write '
+            '{"in": [value, [3, 5]]}',
+        ),
+        (
+            {"and": [{">=": [{"var": "stats.points"}, 10, 20]}]},
+            '/criteria/and/0/>=: ">=" compares 2 values, not 3; for a value between two others '
+            'write {"<=": [low, value, high]}',
+        ),
+        (
+            {"<": [1, {"var": "stats.points"}, 20, 30]},
+            '/criteria/<: "<" compares 2 values, or a value between 2 others; not 4',
+        ),
+        (
+            {"!": [{"var": "stats.points"}, 2, 3]},
+            '/criteria: "!" reads 0 to 1 argument; the other 2 arguments are never evaluated',
+        ),
+    ],
+)
+def test_a_comparison_of_more_values_than_it_takes_is_an_error(
+    criteria: dict[str, Any], message: str
+) -> None:
+    """The backend chains comparisons ({"==": [x, 3, 5]} never holds) and ignores what "!"
+    does not read: each is a mistake the docs call an error."""
+    assert messages(with_criteria(criteria)) == [f"rules/streaks.json: {message}"]
+
+
+def test_a_value_between_two_others_is_a_comparison_of_three() -> None:
+    assert messages(with_criteria({"<=": [1, {"var": "stats.points"}, 20]})) == []
 
 
 def test_argument_count() -> None:
@@ -143,11 +195,21 @@ def test_multi_key_object() -> None:
         (
             {">=": [{"var": "stats.points"}, "100"]},
             '/criteria/>=/1: compares number fact "stats.points" with text "100"; '
-            "write the number without quotes: 100",
+            "write it as a number: 100",
         ),
         (
             {"<": ["ten", {"var": "stats.points"}]},
             '/criteria/</0: compares number fact "stats.points" with text "ten"',
+        ),
+        (
+            {">=": [{"var": "stats.points"}, "1e3"]},  # YAML reads 1e3 unquoted as text
+            '/criteria/>=/1: compares number fact "stats.points" with text "1e3"; '
+            "write it as a number: 1000",
+        ),
+        (
+            {"==": [{"var": "stats.points"}, "2.5e30"]},
+            '/criteria/==/1: compares number fact "stats.points" with text "2.5e30"; '
+            "write it as a number: 2.5e+30",
         ),
         (
             {">=": [{"var": "event.type"}, "LOGIN"]},
@@ -316,6 +378,30 @@ def test_duplicate_yaml_keys_are_refused_with_their_line(tmp_path: Path) -> None
     path = write(tmp_path / "dup.yaml", "slug: x\ntype: STREAK\ntitle: a\ntitle: b\npoints: 1\n")
     [problem] = validate_paths(path).problems
     assert problem.message == 'invalid YAML at line 4, column 1: duplicate key "title"'
+
+
+def test_a_yaml_date_is_text_as_in_json(tmp_path: Path) -> None:
+    """`2026-12-31` unquoted is the text JSON would hold (PyYAML makes it a date, which
+    crashed validation); a value JSON has no type for is refused where it stands."""
+    path = write(
+        tmp_path / "dates.yaml",
+        "- slug: new-year\n  type: MILESTONE\n  title: 2026-01-01\n  points: 1\n"
+        "  criteria: {'==': [{var: event.local_date}, 2026-12-31]}\n"
+        "  examples: [{name: eve, facts: {event: {local_date: 2026-12-31}}, expect: true}]\n",
+    )
+    report = validate_paths(path)
+    assert report.problems == []
+    [document] = report.rules
+    assert document.title == "2026-01-01"
+    assert document.criteria == {"==": [{"var": "event.local_date"}, "2026-12-31"]}
+    tagged = write(
+        tmp_path / "tagged.yaml",
+        "slug: x\ntype: MILESTONE\ntitle: T\npoints: 1\n"
+        "criteria: {'==': [{var: event.local_date}, !!timestamp 2026-12-31]}\n",
+    )
+    assert [str(p) for p in validate_paths(tagged).problems] == [
+        f"{tagged.as_posix()}: /criteria/==/1: a date is not a JSON value; write it as text"
+    ]
 
 
 def test_yaml_rule_errors_have_pointers(tmp_path: Path) -> None:

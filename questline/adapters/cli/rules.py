@@ -165,11 +165,15 @@ def explain(slug: str, telegram_id: int, language: str | None) -> None:
     out.print(Text(f"{user.display_name}{joiner}{shortfall_text(status)}"))
 
 
-async def _preview(path: Path) -> list[tuple[RuleDocument, list[UserView]]]:
+async def _preview(path: Path) -> tuple[list[str], int, list[tuple[RuleDocument, list[UserView]]]]:
     async with open_engine() as engine:
-        return [
+        lines, code = validate_command_lines([path], engine.facts.catalog, engine.operators)
+        if code:
+            return lines, code, []
+        previews = [
             (document, await engine.preview(document)) for document in engine.validate_rules([path])
         ]
+        return lines[:-1], code, previews
 
 
 @rules.command()
@@ -183,8 +187,10 @@ async def _preview(path: Path) -> list[tuple[RuleDocument, list[UserView]]]:
 )
 def preview(file: Path, show: int) -> None:
     """List the learners who would qualify for the rules in FILE now (writes nothing)."""
+    lines, code, previews = run(_preview(file))
+    _report(lines, code)
     out = console()
-    for document, users in run(_preview(file)):
+    for document, users in previews:
         out.print(
             Text(
                 f"{document.icon or '•'} {document.title_in()} ({document.slug}): "
