@@ -395,3 +395,30 @@ async def retry(session: AsyncSession, ids: Sequence[int] | None, *, now: dateti
                     )
             query = query.where(OutboxEntry.id.in_(ids))
         return (await session.execute(query)).rowcount
+
+
+async def last_id(session: AsyncSession) -> int:
+    """The newest outbox entry's id (0 for none)."""
+    return int(await session.scalar(select(func.coalesce(func.max(OutboxEntry.id), 0))))
+
+
+async def written_since(
+    session: AsyncSession, after: int, also: Iterable[int] = (), limit: int = 500
+) -> list[tuple[int, AwardView | None]]:
+    """Entries with ids above `after` (the first `limit`) and those of `also`, in id order:
+    each id with its award for an `award.granted` entry, None for another topic (a reader
+    keeping a cursor learns from it that the id is taken)."""
+    wanted = OutboxEntry.id > after
+    also = list(also)
+    if also:
+        wanted = or_(wanted, OutboxEntry.id.in_(also))
+    rows = await session.execute(
+        select(OutboxEntry.id, OutboxEntry.topic, OutboxEntry.payload)
+        .where(wanted)
+        .order_by(OutboxEntry.id)
+        .limit(limit + len(also))
+    )
+    return [
+        (id_, award_from(json.loads(payload)) if topic == AWARD_GRANTED else None)
+        for id_, topic, payload in rows
+    ]

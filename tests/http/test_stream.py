@@ -1,15 +1,26 @@
-"""GET /v1/awards/stream delivers awards as Server-Sent Events, fed by the award hook."""
+"""GET /v1/awards/stream delivers awards as Server-Sent Events, read from the outbox: those
+this server grants, and those any other process on the database grants."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import uuid
+from datetime import UTC, datetime
 
+import pytest
 from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from questline.adapters.http.plugin import plugin
-from questline.engine import Engine
-from questline.engine.views import LessonView
+from questline.adapters.http.streams import POLL_SECONDS
+from questline.engine import Engine, Event
+from questline.engine.models import OutboxEntry
+from questline.engine.outbox import AWARD_GRANTED, award_data
+from questline.engine.views import AwardView, LessonView
+from questline.plugins import hookimpl
+from questline.rules.vocabulary import ActivityType
+from tests.engine.conftest import make_engine
 from tests.http.conftest import Keys, bearer
 
 
@@ -36,6 +47,16 @@ async def subscribed(engine: Engine, count: int) -> None:
     raise AssertionError(f"{streams.subscribers} of {count} streams subscribed")
 
 
+async def read_up_to_now(engine: Engine) -> None:
+    """Wait until the streams have read every outbox entry written so far."""
+    streams, newest = plugin.streams(engine), await engine.outbox_last_id()
+    for _ in range(500):
+        if streams.cursor >= newest:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the streams read up to entry {streams.cursor}, not {newest}")
+
+
 async def test_stream_delivers_an_award_then_ends_on_shutdown(
     client: AsyncClient, engine: Engine, keys: Keys, learner: int, lessons: list[LessonView]
 ) -> None:
@@ -50,13 +71,79 @@ async def test_stream_delivers_an_award_then_ends_on_shutdown(
     awarded = [award["slug"] for award in recorded.json()["awards"]]
     assert "first-lesson" in awarded
 
+    await read_up_to_now(engine)
     plugin.streams(engine).close()  # what a stopping server does
     response, filtered = await asyncio.wait_for(asyncio.gather(everyone, someone_else), 5)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
     events = sse_events(response.text)
-    assert [item["event"] for item in events] == ["award"] * len(awarded)
+    assert [item["event"] for item in events] == ["award"] * len(awarded), events
     first = json.loads(events[0]["data"])
     assert first["slug"] == awarded[0] and first["telegram_id"] == learner
     assert events[0]["id"] == f"{first['user_id']}:{first['slug']}"
     assert sse_events(filtered.text) == []
+
+
+async def test_stream_shows_awards_another_process_grants(
+    client: AsyncClient, engine: Engine, db: AsyncEngine, keys: Keys, learner: int
+) -> None:
+    """Another server, a NATS worker or the command line on the same database: its awards
+    are delivered by its own dispatcher, never by this server's award hook (they were lost)."""
+    other = await make_engine(db)
+    other.plugins.register(WakesNobody())  # a plugin there listens: its awards are announced
+    try:
+        stream = asyncio.create_task(client.get("/v1/awards/stream", headers=bearer(keys.reader)))
+        await subscribed(engine, 1)
+        [lesson, *_] = [lesson for module in await other.modules() for lesson in module.lessons]
+        result = await other.record(
+            Event(type=ActivityType.LESSON_COMPLETED, telegram_id=learner, lesson_id=lesson.id)
+        )
+        assert result.awards
+        await asyncio.sleep(2 * POLL_SECONDS)  # read on the feed's own schedule, unwoken
+        await read_up_to_now(engine)
+        plugin.streams(engine).close()
+        response = await asyncio.wait_for(stream, 5)
+    finally:
+        await other.shutdown()
+    shown = [json.loads(event["data"])["slug"] for event in sse_events(response.text)]
+    assert shown == [award.slug for award in result.awards]
+
+
+class WakesNobody:
+    @hookimpl
+    def questline_award_granted(self) -> None:
+        """Listens, as every process's plugins do, so the award is written to the outbox."""
+
+
+@pytest.mark.mysql_only
+async def test_an_award_committed_after_a_later_one_is_not_passed_over(
+    client: AsyncClient, engine: Engine, db: AsyncEngine, keys: Keys
+) -> None:
+    """MariaDB: ids are taken at insert, so an entry can commit after one with a higher id
+    that the stream has already read."""
+    stream = asyncio.create_task(client.get("/v1/awards/stream", headers=bearer(keys.reader)))
+    await subscribed(engine, 1)
+    sessions = async_sessionmaker(db, expire_on_commit=False)
+    async with sessions() as slow, sessions() as fast:
+        slow.add(award_entry("slow"))
+        await slow.flush()  # takes the lower id, not committed yet
+        fast.add(award_entry("fast"))
+        await fast.commit()
+        await asyncio.sleep(2 * POLL_SECONDS)  # the stream reads "fast" and passes "slow"'s id
+        await slow.commit()
+    await asyncio.sleep(2 * POLL_SECONDS)
+    await read_up_to_now(engine)
+    plugin.streams(engine).close()
+    response = await asyncio.wait_for(stream, 5)
+    shown = [json.loads(event["data"])["slug"] for event in sse_events(response.text)]
+    assert shown == ["fast", "slow"]
+
+
+def award_entry(slug: str) -> OutboxEntry:
+    award = AwardView(slug, slug.title(), None, None, 1, datetime.now(UTC), 1, 1)
+    return OutboxEntry(
+        dedupe_id=str(uuid.uuid4()),
+        topic=AWARD_GRANTED,
+        user_id=None,
+        payload=json.dumps(award_data(award)),
+    )

@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 
     from questline.adapters.http.streams import AwardStreams
     from questline.engine import Engine
-    from questline.engine.views import AwardView
 
 
 class HttpPlugin:
@@ -29,7 +28,7 @@ class HttpPlugin:
         """The award streams of `engine` (created on first use)."""
         from questline.adapters.http.streams import AwardStreams
 
-        return self._streams.setdefault(engine, AwardStreams())
+        return self._streams.setdefault(engine, AwardStreams(engine))
 
     @hookimpl
     def questline_cli_commands(self, cli: click.Group) -> None:
@@ -39,10 +38,11 @@ class HttpPlugin:
         cli.add_command(keys)
 
     @hookimpl
-    def questline_award_granted(self, engine: Engine, award: AwardView) -> None:
+    def questline_award_granted(self, engine: Engine) -> None:
+        """The streams read awards from the outbox; one granted here is read at once."""
         streams = self._streams.get(engine)
         if streams is not None:
-            streams.publish(award)
+            streams.wake()
 
     @hookimpl
     def questline_shutdown(self, engine: Engine) -> None:

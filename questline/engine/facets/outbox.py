@@ -10,6 +10,7 @@ from questline.engine.dispatcher import Dispatcher, DispatchSettings
 from questline.engine.facets.base import EngineBase
 from questline.engine.period_closer import CloserSettings, PeriodCloser
 from questline.engine.timestamps import utcnow
+from questline.engine.views import AwardView
 
 
 class OutboxControl(EngineBase):
@@ -63,3 +64,17 @@ class OutboxControl(EngineBase):
         if self.dispatcher is not None:
             self.dispatcher.wake()
         return count
+
+    async def outbox_last_id(self) -> int:
+        """The newest outbox entry's id (0 for none): where a reader of awards starts."""
+        async with self.sessions.reading() as session:
+            return await outbox.last_id(session)
+
+    async def outbox_since(
+        self, after: int, also: Iterable[int] = ()
+    ) -> list[tuple[int, AwardView | None]]:
+        """Outbox entries written after the entry `after`, and those of `also` (ids), in id
+        order: each id with its award (None for an entry of another topic), whichever process
+        wrote it."""
+        async with self.sessions.reading() as session:
+            return await outbox.written_since(session, after, also)
