@@ -284,6 +284,16 @@ async def test_unknown_route_and_method(client: AsyncClient, keys: Keys) -> None
     assert response.headers["allow"] == "POST"
 
 
+async def test_a_trailing_slash_is_a_route_that_does_not_exist(
+    client: AsyncClient, keys: Keys
+) -> None:
+    """It was a bare 307 to the path without it, which a client following redirects obeys
+    by sending the POST again."""
+    for method, path in (("POST", "/v1/events/"), ("GET", "/v1/learners/42/")):
+        response = await client.request(method, path, json={}, headers=bearer(keys.admin))
+        assert assert_problem(response, 404, "not-found")["detail"] == f"no route at {path}"
+
+
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
@@ -396,6 +406,10 @@ async def test_a_telegram_id_in_a_path_or_query_is_digits_only(
             "0001-01-01T00:00:00+01:00",
             "time 0001-01-01T00:00:00+01:00 must lie between 1000-01-02 and 9999-12-30 (UTC)",
         ),
+        # read as Unix seconds (or milliseconds) before
+        ("1796669000", "must be an ISO 8601 time with a UTC offset, not the number 1796669000"),
+        ("0.5", "must be an ISO 8601 time with a UTC offset, not the number 0.5"),
+        ("-5", "must be an ISO 8601 time with a UTC offset, not the number -5"),
     ],
 )
 async def test_leaderboard_time_without_an_offset_or_out_of_range(

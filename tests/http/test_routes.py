@@ -114,6 +114,28 @@ async def test_header_key_replays_the_first_result(
     assert (await engine.stats())["events"] == 1 + len(first.json()["awards"])
 
 
+async def test_a_solve_of_a_solved_challenge_is_answered_as_such(
+    client: AsyncClient, keys: Keys, learner: int, lessons: list[LessonView], engine: Engine
+) -> None:
+    """Nothing is written for it: it was answered 201 "recorded now", "replayed": false."""
+    challenged = next(lesson for lesson in lessons if lesson.challenge)
+    solve = {"type": "CHALLENGE_SOLVED", "telegram_id": learner, "lesson_id": challenged.id}
+    first = await client.post("/v1/events", json=solve, headers=bearer(keys.writer))
+    assert first.status_code == 201 and first.json()["already_solved"] is False
+    events = (await engine.stats())["events"]
+    keyed = {**bearer(keys.writer), "Idempotency-Key": "solve-again"}
+    for _ in range(2):  # its key is not kept: the same answer again
+        again = await client.post("/v1/events", json=solve, headers=keyed)
+        assert again.status_code == 200
+        assert again.json() == {
+            "activity_id": first.json()["activity_id"],
+            "replayed": False,
+            "already_solved": True,
+            "awards": [],
+        }
+    assert (await engine.stats())["events"] == events
+
+
 async def test_batch_records_in_order(
     client: AsyncClient, keys: Keys, learner: int, lessons: list[LessonView]
 ) -> None:

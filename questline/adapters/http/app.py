@@ -125,6 +125,7 @@ def create_app(
         redoc_url=None,
         generate_unique_id_function=_operation_id,
         lifespan=lifespan,
+        redirect_slashes=False,  # /v1/events/ is a route that does not exist: 404, no bare 307
     )
     app.state.engine = engine
     app.state.publisher = publisher

@@ -93,10 +93,13 @@ class Award(BaseModel):
 
 
 class Recorded(BaseModel):
-    """What recording an event did; `replayed` is true when its idempotency key was seen."""
+    """What recording an event did; `replayed` is true when its idempotency key was seen;
+    `already_solved` when it solves a challenge the learner had solved: nothing was written,
+    and `activity_id` is the first solve's."""
 
     activity_id: int
     replayed: bool
+    already_solved: bool
     awards: list[Award]
 
     @classmethod
@@ -104,6 +107,7 @@ class Recorded(BaseModel):
         return cls(
             activity_id=result.activity_id,
             replayed=result.replayed,
+            already_solved=result.already_solved,
             awards=[Award.of(award) for award in result.awards],
         )
 

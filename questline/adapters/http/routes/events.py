@@ -100,7 +100,11 @@ async def queue_all(publisher: Publisher, events: list[Event]) -> BatchQueued:
     "/events",
     status_code=201,
     responses={
-        200: {"model": Recorded, "description": "A replay: the first recording's result"},
+        200: {
+            "model": Recorded,
+            "description": "Nothing recorded now: a replay (the first recording's result), or "
+            "a solve of a challenge solved before (`already_solved`)",
+        },
         202: {"model": Queued, "description": "Queued to NATS JetStream for a worker"},
         **errors(503),
     },
@@ -112,7 +116,8 @@ async def record_event(
     publisher: PublisherDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Recorded | Queued:
-    """Record one event. 201 when recorded now, 200 when its idempotency key was seen before.
+    """Record one event. 201 when recorded now; 200 when its idempotency key was seen before,
+    or when it solves a challenge the learner had solved (nothing is written).
 
     When the server runs with QUESTLINE_NATS_URL, the event is queued instead: 202 once
     JetStream has stored it (a worker records it), 503 not-queued when NATS did not answer
@@ -123,7 +128,7 @@ async def record_event(
         response.status_code = 202
         return await queue(publisher, event)
     result = await engine.record(event)
-    if result.replayed:
+    if result.replayed or result.already_solved:
         response.status_code = 200
     return Recorded.of(result)
 

@@ -3,11 +3,12 @@ around one learner."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from questline.adapters.http.routes.common import AUTH_ERRORS, EngineDep, errors
 from questline.adapters.http.schemas import Leaderboard, Standing, TelegramIdParam
@@ -34,7 +35,15 @@ def _moment(value: datetime) -> datetime:
         raise ValueError(str(error)) from None
 
 
-Moment = Annotated[datetime, AfterValidator(_moment)]
+def _not_a_number(value: object) -> object:
+    """pydantic reads a number as Unix seconds (or milliseconds); `at` is a time."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        raise ValueError(f"must be an ISO 8601 time with a UTC offset, not the number {value}")
+    return value
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+Moment = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_moment)]
 
 
 @router.get("/leaderboard")
