@@ -113,6 +113,7 @@ CHAIN = (
     "0016",
     "0017",
     "0018",
+    "0019",
 )
 """Every revision, oldest first (numbers are taken when work starts, so some are skipped)."""
 HEAD = CHAIN[-1]

@@ -31,12 +31,16 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.mysql import MEDIUMTEXT
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from questline.engine.idempotency import IdempotencyKey
 from questline.engine.timestamps import UTCDateTime, utcnow
 from questline.rules.vocabulary import AchievementType, ActivityType
+
+LONG_TEXT = Text().with_variant(MEDIUMTEXT(), "mysql", "mariadb")
+"""Text beyond TEXT's 65,535 bytes on MySQL/MariaDB (up to 16 MiB); TEXT elsewhere."""
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -410,7 +414,7 @@ class OutboxEntry(Base):
     activity_id: Mapped[int | None] = mapped_column(
         ForeignKey("activity_log.id", ondelete="SET NULL"), nullable=True
     )
-    payload: Mapped[str] = mapped_column(Text, nullable=False)
+    payload: Mapped[str] = mapped_column(LONG_TEXT, nullable=False)
     status: Mapped[str] = mapped_column(
         String(10), nullable=False, default=OutboxStatus.PENDING, server_default="pending"
     )

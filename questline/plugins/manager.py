@@ -54,9 +54,13 @@ class PluginManager(pluggy.PluginManager):
         self.add_hookspecs(hookspecs)
 
     async def acall(self, hook_name: str, **kwargs: Any) -> list[Any]:
-        """Call a hook and await every implementation result that is awaitable."""
-        results = getattr(self.hook, hook_name)(**kwargs)
-        return [await result if inspect.isawaitable(result) else result for result in results]
+        """Call a hook's implementations in pluggy's order, each awaited before the next is
+        called; the first to raise stops the call (none is left created but never awaited)."""
+        results = []
+        for impl in reversed(getattr(self.hook, hook_name).get_hookimpls()):
+            result = impl.function(*(kwargs[arg] for arg in impl.argnames))
+            results.append(await result if inspect.isawaitable(result) else result)
+        return results
 
     async def anotify(self, hook_name: str, **kwargs: Any) -> None:
         """Call a notification hook; a failing implementation is logged, never raised.

@@ -7,6 +7,7 @@ import json
 from collections import Counter
 from contextvars import ContextVar
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -104,6 +105,22 @@ async def test_each_recorded_event_and_award_is_written_in_its_transaction(
     assert json.loads(written[1].payload)["slug"] == "first-lesson"
     assert json.loads(written[0].payload)["event"]["score"] == 80
     assert len({e.dedupe_id for e in written}) == 2
+
+
+async def test_an_event_whose_awards_outgrow_a_text_column_is_recorded(
+    engine: Engine, db: AsyncEngine, learner: UserView, lessons: list[LessonView], tmp_path: Path
+) -> None:
+    """Two awards with long descriptions: the event's entry is over 65,535 bytes, which
+    MariaDB's TEXT refused (the event could not be recorded at all; SQLite took it)."""
+    rule = {"type": "LESSON_COMPLETED", "title": "Long", "points": 1, "criteria": True}
+    long = [{**rule, "slug": f"long-{n}", "description": "x" * 30_000} for n in range(2)]
+    (tmp_path / "long.json").write_text(json.dumps(long))
+    await engine.load_rules([tmp_path / "long.json"])
+    result = await engine.record(complete(learner, lessons[0], details={"note": "y" * 15_000}))
+    [recorded] = [e for e in await entries(db) if e.topic == "event.recorded"]
+    assert len(recorded.payload.encode()) > 65_535
+    slugs = {award["slug"] for award in json.loads(recorded.payload)["awards"]}
+    assert {"long-0", "long-1"} <= slugs == {award.slug for award in result.awards}
 
 
 async def test_replays_rollbacks_and_backfills_write_nothing(

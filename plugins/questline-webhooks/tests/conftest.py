@@ -18,11 +18,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from support import SAMPLE_COURSE, Receiver
 
 from questline.engine import Engine
-from questline.engine.db import create_engine
+from questline.engine.db import create_engine, is_mysql
 from questline.engine.migrate import upgrade_database
 from questline.engine.models import Base
 from questline.plugins.manager import build_plugin_manager
 from questline.rules.loading import CATALOG_DIR
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "mysql_only: runs only on a MySQL/MariaDB DATABASE_URL")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if item.get_closest_marker("mysql_only") is not None and not (url and is_mysql(url)):
+        pytest.skip("needs DATABASE_URL pointing at MySQL/MariaDB")
 
 
 @pytest.fixture(scope="session")

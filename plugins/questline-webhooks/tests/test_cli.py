@@ -62,6 +62,8 @@ async def test_deliveries_show_status_codes(
 def test_bad_input_gets_one_clear_line(cli_env: dict[str, str]) -> None:
     cases = [
         (("add", "ftp://example.org", "--event", "award.granted"), "is not an http(s) URL"),
+        (("add", "http://[::1", "--event", "award.granted"), "is not a URL: Invalid IPv6 URL"),
+        (("add", "http://h:99999/", "--event", "award.granted"), "is not a URL: Port out of"),
         (("add", "https://example.org"), "Missing option '--event'"),
         (("add", "https://example.org", "--event", "award.lost"), "'award.lost' is not one of"),
         (("remove", "99"), "Error: no webhook endpoint 99"),

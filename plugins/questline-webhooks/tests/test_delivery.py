@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 
 import pytest
 from questline_webhooks import store
+from sqlalchemy import text
 from support import (
+    SAMPLE_COURSE,
     Answer,
     Receiver,
     complete_first_lesson,
@@ -16,6 +20,10 @@ from support import (
 )
 
 from questline.engine import Engine
+from questline.engine.db import create_engine
+from questline.engine.migrate import upgrade_database
+from questline.plugins.manager import build_plugin_manager
+from questline.rules.loading import CATALOG_DIR
 
 
 def award_messages(receiver: Receiver) -> list[dict]:
@@ -179,3 +187,63 @@ async def test_the_secret_is_never_logged(
     assert "endpoint 1" in caplog.text or f"endpoint {endpoint.id}" in caplog.text
     assert endpoint.secret not in caplog.text
     assert endpoint.secret.removeprefix("whsec_") not in caplog.text
+
+
+async def test_an_award_right_after_the_first_add_is_delivered(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    """A dispatcher that found no tables remembered it for 10 s: an award recorded in that
+    time after `webhooks add` created them was marked done unsent."""
+    db = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+    other = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")  # `webhooks add`
+    await upgrade_database(db)
+    engine = Engine(db, plugin_manager=build_plugin_manager(disabled={"telegram"}))
+    try:
+        await engine.load_content(SAMPLE_COURSE)
+        await engine.load_rules([CATALOG_DIR])
+        await engine.startup()
+        await complete_first_lesson(engine, 201)
+        assert await drain(engine) == {"pending": 0, "done": 2, "dead": 0}  # no tables: none
+        await store.ensure_schema(other)
+        receiver.secret = (await store.add_endpoint(other, receiver.url, ["award.granted"])).secret
+        await complete_first_lesson(engine, 202)
+        await drain(engine)
+    finally:
+        await engine.shutdown()
+        await other.dispose()
+    assert [m["data"]["telegram_id"] for m in award_messages(receiver)] == [202]
+
+
+@pytest.mark.mysql_only
+async def test_a_message_over_64_kib_is_posted_once(
+    engine: Engine, receiver: Receiver, tmp_path: Path
+) -> None:
+    """MariaDB's TEXT took 65,535 bytes: the POST went, recording it failed, and the outbox
+    posted it again at every attempt."""
+    rule = {"type": "LESSON_COMPLETED", "title": "Long", "points": 1, "criteria": True}
+    long = [{**rule, "slug": f"long-{n}", "description": "x" * 40_000} for n in range(2)]
+    (tmp_path / "long.json").write_text(json.dumps(long))
+    await engine.load_rules([tmp_path / "long.json"])
+    endpoint = await subscribe(engine, receiver, "event.recorded")
+    await complete_first_lesson(engine, 203)
+    assert (await drain(engine))["dead"] == 0
+    [message] = receiver.received
+    assert len(json.dumps(message.message).encode()) > 65_535
+    [attempt] = await store.recent_deliveries(engine.db, endpoint_id=endpoint.id, limit=10)
+    assert attempt.ok
+
+
+@pytest.mark.mysql_only
+async def test_a_body_column_an_earlier_version_made_is_widened(engine: Engine) -> None:
+    async with engine.db.begin() as connection:
+        await connection.execute(text("ALTER TABLE webhook_deliveries MODIFY body TEXT NOT NULL"))
+    store._present.discard(id(engine.db))
+    await store.ensure_schema(engine.db)
+    async with engine.db.connect() as connection:
+        kind = await connection.scalar(
+            text(
+                "SELECT data_type FROM information_schema.columns WHERE table_schema = "
+                "DATABASE() AND table_name = 'webhook_deliveries' AND column_name = 'body'"
+            )
+        )
+    assert kind == "mediumtext"

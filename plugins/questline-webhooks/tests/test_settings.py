@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 from questline_webhooks.settings import MAX_FAILURES_ENV, TIMEOUT_ENV, Settings
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from questline.engine import Engine
 from questline.engine.errors import QuestlineError
+from questline.plugins.manager import build_plugin_manager
 
 
 def test_the_defaults_and_set_values(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -25,3 +28,14 @@ def test_a_bad_timeout_is_named_with_its_value(monkeypatch: pytest.MonkeyPatch, 
     assert str(refused.value) == (
         f'QUESTLINE_WEBHOOKS_TIMEOUT="{value}" is not a positive number of seconds'
     )
+
+
+async def test_a_bad_setting_stops_the_engine_at_start(
+    db: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read only at each delivery, it failed every entry with a traceback and spent its
+    attempts while the dispatcher ran on."""
+    monkeypatch.setenv(TIMEOUT_ENV, "10s")
+    engine = Engine(db, plugin_manager=build_plugin_manager(disabled={"telegram"}))
+    with pytest.raises(QuestlineError, match='QUESTLINE_WEBHOOKS_TIMEOUT="10s" is not a positive'):
+        await engine.startup()

@@ -16,7 +16,11 @@ from questline_webhooks.store import DeliveryRecord, Endpoint, Outcome, Webhooks
 
 
 def _url(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (reading it checks it: a port out of range raises)
+    except ValueError as error:  # "http://[::1" (an unclosed IPv6 host), "http://h:99999"
+        raise click.BadParameter(f"{value!r} is not a URL: {error}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise click.BadParameter(f"{value!r} is not an http(s) URL with a host")
     if len(value) > 2000:

@@ -65,6 +65,12 @@ class WebhooksPlugin:
         cli.add_command(webhooks)
 
     @hookimpl
+    def questline_startup(self) -> None:
+        """Refuse bad settings in one line as the engine starts (read at each delivery only,
+        they failed every entry with a traceback and spent its attempts)."""
+        self.settings()
+
+    @hookimpl
     async def questline_shutdown(self, engine: Engine) -> None:
         session = self._http.pop(engine, None)
         if session is not None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import logging
 import secrets
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,20 +24,21 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    Text,
     delete,
     func,
     insert,
     inspect,
     select,
+    text,
     update,
 )
-from sqlalchemy.engine import RowMapping
+from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.engine.db import retryable
 from questline.engine.errors import QuestlineError
+from questline.engine.models import LONG_TEXT
 from questline.engine.timestamps import UTCDateTime, utcnow
 
 metadata = MetaData(
@@ -69,7 +69,7 @@ deliveries = Table(
     Column("endpoint_id", ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), nullable=False),
     Column("message_id", String(36), nullable=False),
     Column("topic", String(50), nullable=False),
-    Column("body", Text, nullable=False),
+    Column("body", LONG_TEXT, nullable=False),
     Column("attempt", Integer, nullable=False),
     Column("status_code", Integer, nullable=True),
     Column("error", String(500), nullable=True),
@@ -129,35 +129,41 @@ class Outcome:
 
 log = logging.getLogger(__name__)
 
-RECHECK_SECONDS = 10.0
 RECORD_ATTEMPTS = 4
 _present: set[int] = set()
-_absent_since: dict[int, float] = {}
 
 
 async def ensure_schema(db: AsyncEngine) -> None:
-    """Create the plugin's tables if they are missing (once per engine and process)."""
+    """Create the plugin's tables if they are missing, and widen a body column made TEXT by
+    an earlier version on MySQL/MariaDB (once per engine and process)."""
     if id(db) in _present:
         return
     async with db.begin() as connection:
         await connection.run_sync(metadata.create_all)
+        await connection.run_sync(_widen_bodies)
     _present.add(id(db))
 
 
+def _widen_bodies(connection: Connection) -> None:
+    """A message over TEXT's 65,535 bytes was posted, then failed to be recorded, and so was
+    posted again at every attempt: MEDIUMTEXT holds it."""
+    if connection.dialect.name not in ("mysql", "mariadb"):
+        return
+    [body] = [c for c in inspect(connection).get_columns(deliveries.name) if c["name"] == "body"]
+    if type(body["type"]).__name__ == "TEXT":
+        connection.execute(text(f"ALTER TABLE {deliveries.name} MODIFY body MEDIUMTEXT NOT NULL"))
+
+
 async def has_schema(db: AsyncEngine) -> bool:
-    """Whether the plugin's tables exist (an absence is looked at again every few seconds)."""
+    """Whether the plugin's tables exist. Their presence is remembered; an absence is looked
+    at again every time: an award committed just after `webhooks add` created them must find
+    them (remembered for a few seconds, such awards were marked done unsent)."""
     if id(db) in _present:
         return True
-    checked = _absent_since.get(id(db))
-    if checked is not None and time.monotonic() - checked < RECHECK_SECONDS:
-        return False
     async with db.connect() as connection:
         found = await connection.run_sync(lambda sync: inspect(sync).has_table(endpoints.name))
     if found:
         _present.add(id(db))
-        _absent_since.pop(id(db), None)
-    else:
-        _absent_since[id(db)] = time.monotonic()
     return found
 
 
