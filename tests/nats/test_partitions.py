@@ -48,6 +48,9 @@ async def test_worker_status_refuses_settings_that_do_not_fit_the_stream(
         await partition_status(replace(settings, partitions=settings.partitions * 2))
     with pytest.raises(NatsUnavailable, match="every process must use the stream's subject"):
         await partition_status(replace(settings, subject=f"{settings.subject}x"))
+    # a typo in the stream's name showed every partition empty and unheld: all well
+    with pytest.raises(NatsUnavailable, match=f"NATS has no stream {settings.stream}X: "):
+        await partition_status(replace(settings, stream=f"{settings.stream}X"))
 
 
 async def test_worker_status_refuses_an_events_stream_that_keeps_or_forgets_messages(

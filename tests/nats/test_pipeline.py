@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from pathlib import Path
 
+from questline.adapters.nats.publisher import Publisher
 from questline.adapters.nats.settings import NatsSettings
 from questline.adapters.nats.status import partition_status
+from questline.engine import Event
+from questline.rules.vocabulary import ActivityType
 from tests.nats.conftest import eventually
 from tests.nats.helpers import drained, invoke, stream_messages, workers
 from tests.nats.scenario import (
@@ -70,3 +73,26 @@ async def test_two_workers_equal_an_in_process_ingest(
 
 async def _equals(value: Awaitable[int], expected: int) -> bool:
     return await value == expected
+
+
+async def test_a_worker_counts_only_the_events_it_wrote_as_recorded(
+    settings: NatsSettings, urls: tuple[str, str]
+) -> None:
+    """A second solve of a challenge writes nothing: it was counted "recorded"."""
+    community = await prepare(urls[0])
+    learner = community.user_ids[0]
+    lesson = next(lesson for lesson, points in community.lessons if points is not None)
+    solve = {"type": ActivityType.CHALLENGE_SOLVED, "user_id": learner, "lesson_id": lesson}
+    publisher = await Publisher.open(settings)
+    try:
+        for event in (
+            Event(type=ActivityType.LOGIN, user_id=learner),
+            Event(**solve, idempotency_key="solve-1"),
+            Event(**solve, idempotency_key="solve-2"),
+        ):
+            await publisher.publish(event)
+    finally:
+        await publisher.close()
+    async with workers(urls[0], settings, 1) as [worker]:
+        await eventually(lambda: drained(settings), "every event taken")
+    assert (worker.recorded, worker.repeated, worker.dead) == (2, 1, 0)

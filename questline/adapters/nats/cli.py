@@ -128,7 +128,7 @@ def partition_list(text: str, partitions: int) -> list[int]:
     return sorted(chosen)
 
 
-async def _work(settings: NatsSettings, partitions: list[int] | None) -> tuple[int, int]:
+async def _work(settings: NatsSettings, partitions: list[int] | None) -> tuple[int, int, int]:
     from questline.adapters.nats.worker import Worker
 
     loop = asyncio.get_running_loop()
@@ -136,7 +136,7 @@ async def _work(settings: NatsSettings, partitions: list[int] | None) -> tuple[i
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
     if not await _database_answers(stopping):
-        return 0, 0
+        return 0, 0, 0
     async with open_engine() as engine:
         engine.start_dispatcher()  # awards leave through the outbox, to the award hooks
         engine.start_period_closer()
@@ -144,7 +144,7 @@ async def _work(settings: NatsSettings, partitions: list[int] | None) -> tuple[i
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, worker.stop)
         await worker.run()
-        return worker.recorded, worker.dead
+        return worker.recorded, worker.repeated, worker.dead
 
 
 async def _database_answers(stopping: asyncio.Event) -> bool:
@@ -188,8 +188,11 @@ def worker(ctx: click.Context, partitions: str | None) -> None:
     chosen = None if partitions is None else partition_list(partitions, settings.partitions)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    recorded, dead = run(_work(settings, chosen))
-    click.echo(f"worker stopped: {recorded} event(s) recorded, {dead} dead-lettered")
+    recorded, repeated, dead = run(_work(settings, chosen))
+    click.echo(
+        f"worker stopped: {recorded} event(s) recorded, {repeated} replay(s) or challenge(s) "
+        f"already solved (nothing written), {dead} dead-lettered"
+    )
 
 
 @worker.command()

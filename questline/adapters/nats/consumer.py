@@ -35,6 +35,7 @@ from questline.adapters.cli.runtime import one_line
 from questline.adapters.nats.routing import with_key
 from questline.adapters.nats.settings import NatsSettings
 from questline.engine import Engine, Event, EventRejected
+from questline.engine.views import RecordResult
 
 log = logging.getLogger(__name__)
 FETCH_WAIT = 1.0  # seconds a fetch waits for messages; also how soon a stop is noticed
@@ -77,7 +78,8 @@ class PartitionConsumer:
         self.gate = gate  # shared by a worker's partitions: how many batches record at once
         self.leased = leased  # whether the worker's lease on the partition still holds
         self.stopping = asyncio.Event()
-        self.recorded = 0
+        self.recorded = 0  # events written
+        self.repeated = 0  # replays and challenges already solved: taken, nothing written
         self.dead = 0
 
     def config(self) -> ConsumerConfig:
@@ -171,7 +173,9 @@ class PartitionConsumer:
         """
         while batch:
             try:
-                await self.engine.record_many([item.event for item in batch], chunk_size=len(batch))
+                results = await self.engine.record_many(
+                    [item.event for item in batch], chunk_size=len(batch)
+                )
             except EventRejected as rejected:
                 before, refused = batch[: rejected.index], batch[rejected.index]
                 if before and not await self.record_in_order(before, attempt):
@@ -189,8 +193,13 @@ class PartitionConsumer:
             break
         for item in batch:
             await item.message.ack()
-        self.recorded += len(batch)
+        self._count(results)
         return True
+
+    def _count(self, results: list[RecordResult]) -> None:
+        repeated = sum(result.replayed or result.already_solved for result in results)
+        self.repeated += repeated
+        self.recorded += len(results) - repeated
 
     async def pause(self, what: str, error: Exception) -> bool:
         """Log a failure and wait before trying again; False when stopping instead."""
@@ -206,7 +215,7 @@ class PartitionConsumer:
         for item in batch:
             while True:
                 try:
-                    await self.engine.record_many([item.event])
+                    results = await self.engine.record_many([item.event])
                 except Exception as error:
                     if transient(error):
                         if not await self.pause("event", error):
@@ -215,7 +224,7 @@ class PartitionConsumer:
                     await self.dead_letter(item.message, f"failed {attempts} times: {error}")
                     break
                 await item.message.ack()
-                self.recorded += 1
+                self._count(results)
                 break
         return True
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
-from questline.adapters.nats.connection import check_events_stream, connect
+from questline.adapters.nats.connection import NatsUnavailable, check_events_stream, connect
 from questline.adapters.nats.leases import Leases
 from questline.adapters.nats.settings import NatsSettings
 
@@ -36,6 +36,13 @@ async def partition_status(settings: NatsSettings) -> list[PartitionStatus]:
     try:
         js = client.jetstream()
         await check_events_stream(js, settings)
+        try:
+            await js.stream_info(settings.stream)
+        except NotFoundError:
+            raise NatsUnavailable(
+                f"NATS has no stream {settings.stream}: no worker or `events publish` has "
+                "created it; check QUESTLINE_NATS_STREAM (and the NATS server it names)"
+            ) from None
         stored = await _subject_counts(js, settings.stream)
         dead = await _subject_counts(js, settings.dead_stream)
         try:

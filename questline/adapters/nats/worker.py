@@ -62,6 +62,7 @@ class Worker:
         self.consumers: dict[int, tuple[PartitionConsumer, asyncio.Task[None]]] = {}
         self.handing_over: dict[int, asyncio.Task[None]] = {}
         self.recorded = 0
+        self.repeated = 0
         self.dead = 0
 
     def stop(self) -> None:
@@ -210,4 +211,5 @@ class Worker:
 
     def _count(self, consumer: PartitionConsumer) -> None:
         self.recorded += consumer.recorded
+        self.repeated += consumer.repeated
         self.dead += consumer.dead
