@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from questline.engine.aggregates import LEARNING, local_day
+from questline.engine.aggregates import LEARNING, TOTALS_FIELDS, Aggregates, Totals, local_day
 from questline.engine.errors import InvalidReminder
 from questline.engine.models import (
     ActivityLog,
@@ -168,18 +168,19 @@ async def learning(
     session: AsyncSession, days: Mapping[int, tuple[date, tzinfo]], today: int
 ) -> dict[int, Learning]:
     """Each learner's (of `days`: their reminder's local day and zone) streak facts on the
-    engine's local day `today`, from their totals row, and whether they learned on their day."""
+    engine's local day `today`, as `streak.current` has them (a run kept alive by freezes
+    covering the days missed since is current), and whether they learned on their day."""
     user_ids = list(days)
+    columns = [LearnerTotals.__table__.c[name] for name in TOTALS_FIELDS]
     rows = await session.execute(
-        select(
-            LearnerTotals.user_id, LearnerTotals.streak_current, LearnerTotals.last_learning_day
-        ).where(LearnerTotals.user_id.in_(user_ids))
+        select(LearnerTotals.user_id, *columns).where(LearnerTotals.user_id.in_(user_ids))
     )
-    streaks = {
-        user_id: (last >= today, current if last >= today - 1 else 0)
-        for user_id, current, last in rows
-        if last is not None
-    }
+    streaks = {}
+    for user_id, *values in rows:
+        totals = Totals(**dict(zip(TOTALS_FIELDS, values, strict=True)))
+        if totals.last_learning_day is not None:
+            current = await Aggregates(user_id, totals, stored=True).streak_as_of(session, today)
+            streaks[user_id] = (totals.last_learning_day >= today, current)
     learned = await _learned_on(session, days)
     return {
         user_id: Learning(*streaks.get(user_id, (False, 0)), user_id in learned)

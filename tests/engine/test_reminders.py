@@ -240,6 +240,40 @@ async def test_the_streak_nudge_comes_in_the_evening_only_when_the_streak_is_at_
     assert no_streak.id not in {claim.user_id for claim in claims}
 
 
+async def test_a_streak_kept_by_freezes_is_nudged_and_shown_in_the_reminder(
+    engine: Engine, lessons: list[LessonView]
+) -> None:
+    """Learning until two days ago, with a freeze covering yesterday: `streak.current` says
+    the run is alive, and so must the reminders (they said 0 and nudged nobody)."""
+    frozen = await learner(engine, "UTC", daily_at=time(9, 0), streak_nudge=False)
+    broken = await learner(engine, "UTC", daily_at=time(9, 0), streak_nudge=False)
+    nudged_frozen = await learner(engine, "UTC")  # the evening nudge only
+    nudged_broken = await learner(engine, "UTC")
+    for user in (frozen, broken, nudged_frozen, nudged_broken):
+        for back in (3, 2):  # Tuesday and Wednesday; Thursday missed; SPRING is Friday
+            await engine.record(
+                Event(
+                    type=A.LESSON_COMPLETED,
+                    user_id=user.id,
+                    lesson_id=lessons[back].id,
+                    occurred_at=SPRING - timedelta(days=back) + timedelta(hours=12),
+                )
+            )
+    for user in (frozen, nudged_frozen):
+        await engine.grant_freezes(
+            1, user_id=user.id, reason="test", at=SPRING - timedelta(days=2, hours=-13)
+        )
+    daily = await engine.due_reminders(SPRING + timedelta(hours=9))
+    assert sorted((c.user_id, c.kind, c.streak) for c in daily) == [
+        (frozen.id, "daily", 2),
+        (broken.id, "daily", 0),
+    ]
+    for claim in daily:
+        assert await engine.reminder_sent(claim, at=SPRING + timedelta(hours=9))
+    nudged = await engine.due_reminders(SPRING + timedelta(hours=19))
+    assert [(c.user_id, c.kind, c.streak) for c in nudged] == [(nudged_frozen.id, "streak", 2)]
+
+
 async def test_a_blocked_learner_gets_nothing_until_they_are_back(engine: Engine) -> None:
     user = await learner(engine, "UTC", daily_at=time(9, 0), streak_nudge=False)
     [claim] = await engine.due_reminders(SPRING + timedelta(hours=9))
