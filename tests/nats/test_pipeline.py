@@ -3,8 +3,12 @@ ingest of the same file; publishing it again changes nothing; every award is pub
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable
+from datetime import datetime
 from pathlib import Path
+
+import nats
 
 from questline.adapters.nats.publisher import Publisher
 from questline.adapters.nats.settings import NatsSettings
@@ -76,7 +80,7 @@ async def _equals(value: Awaitable[int], expected: int) -> bool:
 
 
 async def test_a_worker_counts_only_the_events_it_wrote_as_recorded(
-    settings: NatsSettings, urls: tuple[str, str]
+    settings: NatsSettings, nats_env: dict[str, str], urls: tuple[str, str]
 ) -> None:
     """A second solve of a challenge writes nothing: it was counted "recorded"."""
     community = await prepare(urls[0])
@@ -95,4 +99,18 @@ async def test_a_worker_counts_only_the_events_it_wrote_as_recorded(
         await publisher.close()
     async with workers(urls[0], settings, 1) as [worker]:
         await eventually(lambda: drained(settings), "every event taken")
+        await eventually(
+            lambda: _equals(stream_messages(settings, settings.awards_stream), 1),
+            "the solve's award published",
+        )
     assert (worker.recorded, worker.repeated, worker.dead) == (2, 1, 0)
+    client = await nats.connect(settings.url)
+    try:
+        message = await client.jetstream().get_last_msg(
+            settings.awards_stream, settings.awards_subject(learner)
+        )
+    finally:
+        await client.close()
+    award = json.loads(message.data)
+    assert datetime.fromisoformat(award["earned_at"]).utcoffset() is not None
+    assert "T" in award["earned_at"]  # ISO 8601, as the HTTP API and webhooks write it

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import asdict
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
@@ -62,10 +61,13 @@ class NatsPlugin:
     ) -> None:
         """Publish the award with the outbox entry's stable id as `Nats-Msg-Id`, so that a
         delivery made twice is stored once."""
+        from questline.engine.outbox import award_data
+
         publisher = await self.publisher(engine)
         if publisher is None:
             return
-        payload = json.dumps(asdict(award), default=str).encode()
+        # as webhooks and the HTTP API carry it: earned_at in ISO 8601 (str() gave a space)
+        payload = json.dumps(award_data(award), ensure_ascii=False).encode()
         await publisher.js.publish(
             publisher.settings.awards_subject(award.user_id),
             payload,
