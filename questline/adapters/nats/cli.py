@@ -36,7 +36,7 @@ def settings_or_fail() -> NatsSettings:
     return settings
 
 
-def checked_count(path: Path) -> int:
+def checked_count(path: Path, label: str) -> int:
     """Validate every line first, so that a bad file publishes nothing; returns the count."""
     count = 0
     try:
@@ -46,7 +46,7 @@ def checked_count(path: Path) -> int:
             except ValueError as error:
                 problem = str(error).encode("utf-8", "backslashreplace").decode("utf-8")
                 raise BadLine(
-                    f"{path.name}, line {number}: {problem} (nothing was published)"
+                    f"{label}, line {number}: {problem} (nothing was published)"
                 ) from None
             count += 1
     except UnicodeDecodeError:
@@ -73,14 +73,14 @@ def events_of(path: Path) -> Iterator[Event]:
         yield parse_line(text)
 
 
-async def _publish(path: Path, settings: NatsSettings, total: int) -> Published:
+async def _publish(path: Path, label: str, settings: NatsSettings, total: int) -> Published:
     from questline.adapters.nats.publisher import Publisher
 
     publisher = await Publisher.open(settings)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     try:
         with Progress(*columns, TimeElapsedColumn(), console=console()) as progress:
-            task = progress.add_task(f"publishing {path.name}", total=total)
+            task = progress.add_task(f"publishing {label}", total=total)
             return await publisher.publish_all(
                 events_of(path), progress=lambda n: progress.advance(task, n)
             )
@@ -100,16 +100,17 @@ def publish(file: Path) -> None:
     published, and publishing it again is another event.
     """
     settings = settings_or_fail()
+    label = file.name if file.is_file() else str(file)  # a pipe's name is a number: "63"
     with readable_twice(file) as readable:
-        total = checked_count(readable)
-        published = run(_publish(readable, settings, total))
+        total = checked_count(readable, label)
+        published = run(_publish(readable, label, settings, total))
     already = (
         f" ({published.duplicates} dropped by JetStream as published in the last "
         f"{settings.duplicate_window:g} s)"
         if published.duplicates
         else ""
     )
-    click.echo(f"{file.name}: {published.count} event(s) published to {settings.stream}{already}")
+    click.echo(f"{label}: {published.count} event(s) published to {settings.stream}{already}")
 
 
 def partition_list(text: str, partitions: int) -> list[int]:
