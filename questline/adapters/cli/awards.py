@@ -33,4 +33,4 @@ def backfill(slug: str) -> None:
     click.echo(f"{slug}: {report.users} learner(s) scanned, {granted[slug]} award(s) granted")
     others = sum(count for name, count in granted.items() if name != slug)
     if others:
-        click.echo(f"and {others} award(s) of rules that count achievements")
+        click.echo(f"and {others} award(s) of other rules, judged again after these awards")
