@@ -49,12 +49,16 @@ async def subscribed(engine: Engine, count: int) -> None:
 
 async def read_up_to_now(engine: Engine) -> None:
     """Wait until the streams have read every outbox entry written so far."""
-    streams, newest = plugin.streams(engine), await engine.outbox_last_id()
-    for _ in range(500):
-        if streams.cursor >= newest:
+    await read_up_to(engine, await engine.outbox_last_id())
+
+
+async def read_up_to(engine: Engine, entry: int) -> None:
+    streams = plugin.streams(engine)
+    for _ in range(1000):
+        if streams.cursor >= entry:
             return
         await asyncio.sleep(0.01)
-    raise AssertionError(f"the streams read up to entry {streams.cursor}, not {newest}")
+    raise AssertionError(f"the streams read up to entry {streams.cursor}, not {entry}")
 
 
 async def test_stream_delivers_an_award_then_ends_on_shutdown(
@@ -127,9 +131,10 @@ async def test_an_award_committed_after_a_later_one_is_not_passed_over(
     async with sessions() as slow, sessions() as fast:
         slow.add(award_entry("slow"))
         await slow.flush()  # takes the lower id, not committed yet
-        fast.add(award_entry("fast"))
+        later = award_entry("fast")
+        fast.add(later)
         await fast.commit()
-        await asyncio.sleep(2 * POLL_SECONDS)  # the stream reads "fast" and passes "slow"'s id
+        await read_up_to(engine, later.id)  # the stream read "fast", passing "slow"'s id
         await slow.commit()
     await asyncio.sleep(2 * POLL_SECONDS)
     await read_up_to_now(engine)
