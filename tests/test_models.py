@@ -70,7 +70,7 @@ def _model_kind(type_: Any) -> tuple[str, int | None]:
         return "datetime", None
     if isinstance(type_, IdempotencyKey):
         return "key", type_.impl_instance.length
-    if isinstance(type_, Text):
+    if isinstance(type_, Text | mysql.MEDIUMTEXT):  # MySQL's MEDIUMTEXT is not a Text
         return "text", None
     if isinstance(type_, String):
         return "str", type_.length
@@ -207,7 +207,7 @@ def _live_kind(type_: Any) -> tuple[str, int | None]:
         return "int", None
     if isinstance(type_, DateTime):
         return "datetime", None
-    if isinstance(type_, Text):
+    if isinstance(type_, Text | mysql.MEDIUMTEXT):  # MySQL's MEDIUMTEXT is not a Text
         return "text", None
     if isinstance(type_, String):
         return "str", type_.length
