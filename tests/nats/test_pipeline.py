@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import nats
+import pytest
 
 from questline.adapters.nats.publisher import Publisher
 from questline.adapters.nats.settings import NatsSettings
@@ -80,7 +81,10 @@ async def _equals(value: Awaitable[int], expected: int) -> bool:
 
 
 async def test_a_worker_counts_only_the_events_it_wrote_as_recorded(
-    settings: NatsSettings, nats_env: dict[str, str], urls: tuple[str, str]
+    settings: NatsSettings,
+    nats_env: dict[str, str],
+    urls: tuple[str, str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A second solve of a challenge writes nothing: it was counted "recorded"."""
     community = await prepare(urls[0])
@@ -93,17 +97,22 @@ async def test_a_worker_counts_only_the_events_it_wrote_as_recorded(
             Event(type=ActivityType.LOGIN, user_id=learner),
             Event(**solve, idempotency_key="solve-1"),
             Event(**solve, idempotency_key="solve-2"),
+            # refused (no such lesson), and last of the learner's batch
+            Event(type=ActivityType.LESSON_STARTED, user_id=learner, lesson_id=10**6),
         ):
             await publisher.publish(event)
     finally:
         await publisher.close()
     async with workers(urls[0], settings, 1) as [worker]:
         await eventually(lambda: drained(settings), "every event taken")
+        # a batch ending in a refusal crashed its consumer once the refusal was dead-lettered
+        assert not [task for _, task in worker.consumers.values() if task.done()]
         await eventually(
             lambda: _equals(stream_messages(settings, settings.awards_stream), 1),
             "the solve's award published",
         )
-    assert (worker.recorded, worker.repeated, worker.dead) == (2, 1, 0)
+    assert (worker.recorded, worker.repeated, worker.dead) == (2, 1, 1)
+    assert "stopped" not in caplog.text  # nor was one found crashed and started again
     client = await nats.connect(settings.url)
     try:
         message = await client.jetstream().get_last_msg(

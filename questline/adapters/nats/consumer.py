@@ -171,6 +171,7 @@ class PartitionConsumer:
         A refused event is dead-lettered once what came before it is recorded, and the rest
         goes on after it: each event is recorded at most twice however many are refused.
         """
+        results: list[RecordResult] = []  # what is left after a refusal may be nothing
         while batch:
             try:
                 results = await self.engine.record_many(
