@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 from httpx import AsyncClient
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from questline.adapters.http.plugin import plugin
@@ -144,11 +145,48 @@ async def test_an_award_committed_after_a_later_one_is_not_passed_over(
     assert shown == ["fast", "slow"]
 
 
-def award_entry(slug: str) -> OutboxEntry:
-    award = AwardView(slug, slug.title(), None, None, 1, datetime.now(UTC), 1, 1)
+def award_entry(slug: str, telegram_id: int = 1) -> OutboxEntry:
+    award = AwardView(slug, slug.title(), None, None, 1, datetime.now(UTC), 1, telegram_id)
     return OutboxEntry(
         dedupe_id=str(uuid.uuid4()),
         topic=AWARD_GRANTED,
         user_id=None,
         payload=json.dumps(award_data(award)),
     )
+
+
+async def test_a_burst_of_awards_reaches_every_stream_whole(
+    client: AsyncClient, engine: Engine, db: AsyncEngine, keys: Keys
+) -> None:
+    """More awards in one read than a stream's buffer held (256): every stream lost the
+    oldest, however fast it read, and a filtered stream lost its learner's."""
+    everyone = asyncio.create_task(client.get("/v1/awards/stream", headers=bearer(keys.reader)))
+    one = asyncio.create_task(
+        client.get("/v1/awards/stream?telegram_id=7", headers=bearer(keys.reader))
+    )
+    await subscribed(engine, 2)
+    sessions = async_sessionmaker(db)
+    async with sessions() as session:
+        session.add_all(award_entry(f"award-{n}", telegram_id=n % 100) for n in range(600))
+        await session.commit()
+    await read_up_to_now(engine)
+    plugin.streams(engine).close()
+    shown, filtered = await asyncio.wait_for(asyncio.gather(everyone, one), 5)
+    assert len(sse_events(shown.text)) == 600
+    slugs = [json.loads(event["data"])["slug"] for event in sse_events(filtered.text)]
+    assert slugs == [f"award-{n}" for n in range(7, 600, 100)]
+
+
+async def test_a_stream_opened_while_the_database_is_away_is_a_503(
+    client: AsyncClient, engine: Engine, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It was a 200 that ended at once, with a traceback in the log."""
+
+    async def away() -> int:
+        raise OperationalError("SELECT", {}, TimeoutError("gone"), connection_invalidated=True)
+
+    monkeypatch.setattr(engine, "outbox_last_id", away)
+    response = await client.get("/v1/awards/stream", headers=bearer(keys.reader))
+    assert response.status_code == 503
+    assert response.json()["type"].endswith("database-unavailable")
+    assert plugin.streams(engine).subscribers == 0

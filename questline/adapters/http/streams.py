@@ -4,9 +4,10 @@ Every announced award has an `award.granted` outbox entry, written in the transa
 granted it, whichever process that was: this server, another one on the same database, a NATS
 worker, the command line. While a stream is open, a feed task reads the entries written since
 the last one it read, every POLL_SECONDS and at once when this process grants an award
-(`wake`, from the award hook), and hands the awards to every stream. On MySQL/MariaDB
-transactions can commit out of id order, so an id the feed passed over is looked for again
-for GAP_SECONDS.
+(`wake`, from the award hook), and keeps the newest RECENT awards in order. Each stream follows
+them from where it opened, at its own pace: only a stream more than RECENT awards behind loses
+the oldest. On MySQL/MariaDB transactions can commit out of id order, so an id the feed passed
+over is looked for again for GAP_SECONDS.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import asyncio
 import logging
 import time
 import weakref
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import TYPE_CHECKING
@@ -24,7 +26,7 @@ from questline.engine.views import AwardView
 if TYPE_CHECKING:
     from questline.engine import Engine
 
-QUEUE_SIZE = 256
+RECENT = 10_000
 POLL_SECONDS = 1.0
 GAP_SECONDS = 30.0
 MAX_GAPS = 1_000
@@ -34,15 +36,18 @@ log = logging.getLogger(__name__)
 
 
 class AwardStreams:
-    """Each subscriber gets its own bounded queue; a subscriber too slow to keep up loses the
-    oldest awards rather than holding the others back. `close()` ends every stream."""
+    """The feed of one engine's awards, and the streams following it. `close()` ends every
+    stream."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = weakref.ref(engine)  # the plugin keys streams by engine, weakly
         self.closed = False
         self.cursor = 0
         """The newest outbox entry read (set when the feed starts)."""
-        self._queues: set[asyncio.Queue[AwardView | None]] = set()
+        self.subscribers = 0
+        self._recent: deque[AwardView] = deque(maxlen=RECENT)
+        self._count = 0  # awards the feed has read, ever: the position after the newest
+        self._news = asyncio.Event()
         self._woken = asyncio.Event()
         self._starting = asyncio.Lock()
         self._feed: asyncio.Task[None] | None = None
@@ -53,10 +58,6 @@ class AwardStreams:
         assert engine is not None, "an engine's streams live no longer than the engine"
         return engine
 
-    @property
-    def subscribers(self) -> int:
-        return len(self._queues)
-
     def wake(self) -> None:
         """Read the outbox now: this process has just granted an award."""
         self._woken.set()
@@ -64,42 +65,51 @@ class AwardStreams:
     def close(self) -> None:
         self.closed = True
         self._stop_feed()
-        for queue in self._queues:
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(None)
+        self._announce()
 
     @asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[asyncio.Queue[AwardView | None]]:
-        """A queue of the awards granted from now on; None in it means the server is stopping.
-        Database errors while starting the feed propagate (the stream has not begun)."""
-        queue: asyncio.Queue[AwardView | None] = asyncio.Queue(QUEUE_SIZE)
+    async def subscribe(self) -> AsyncIterator[AsyncIterator[AwardView]]:
+        """The awards granted from now on, as they are read; the iterator ends when the server
+        stops. Database errors while starting the feed propagate: enter this before the
+        stream's answer begins, so that the database away is a 503, not an empty stream."""
         async with self._starting:  # streams opening together start one feed
-            if self.closed:
-                queue.put_nowait(None)
-            elif self._feed is None:
+            if self._feed is None and not self.closed:
                 self.cursor = await self.engine().outbox_last_id()
                 self._gaps.clear()
                 self._feed = asyncio.create_task(self._run(), name="award-streams")
-            self._queues.add(queue)
+            self.subscribers += 1
         try:
-            yield queue
+            yield self._follow(self._count)
         finally:
-            self._queues.discard(queue)
-            if not self._queues:
+            self.subscribers -= 1
+            if not self.subscribers:
                 self._stop_feed()
+
+    async def _follow(self, position: int) -> AsyncIterator[AwardView]:
+        """The awards from `position` on; once closed, those read before, then the end."""
+        while True:
+            oldest = self._count - len(self._recent)
+            if position < oldest:
+                log.warning("an award stream fell behind: %d award(s) lost", oldest - position)
+                position = oldest
+            if position < self._count:
+                award = self._recent[position - oldest]
+                position += 1
+                yield award
+                continue
+            if self.closed:
+                return
+            await self._news.wait()
 
     def _stop_feed(self) -> None:
         if self._feed is not None:
             self._feed.cancel()
             self._feed = None
 
-    def _publish(self, award: AwardView) -> None:
-        for queue in self._queues:
-            if queue.full():
-                queue.get_nowait()
-                log.warning("an award stream fell behind; its oldest award was dropped")
-            queue.put_nowait(award)
+    def _announce(self) -> None:
+        """Wake the streams waiting for awards (each waits on the event of its time)."""
+        self._news.set()
+        self._news = asyncio.Event()
 
     async def _run(self) -> None:
         failing = False
@@ -119,7 +129,8 @@ class AwardStreams:
                 await asyncio.wait_for(self._woken.wait(), POLL_SECONDS)
 
     async def _read(self) -> int:
-        """Read and hand out the entries written since the last read; how many were read."""
+        """Read the entries written since the last read and keep their awards; how many
+        entries were read."""
         now = time.monotonic()
         self._gaps = {id_: seen for id_, seen in self._gaps.items() if now - seen < GAP_SECONDS}
         entries = await self.engine().outbox_since(self.cursor, self._gaps)
@@ -132,5 +143,8 @@ class AwardStreams:
             else:
                 self._gaps.pop(id_, None)
             if award is not None:
-                self._publish(award)
+                self._recent.append(award)
+                self._count += 1
+        if entries:
+            self._announce()
         return len(entries)
