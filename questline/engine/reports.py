@@ -23,7 +23,7 @@ from questline.engine.views import (
 )
 from questline.rules.analysis import progress as rule_progress
 from questline.rules.document import RuleDocument
-from questline.rules.explain import explain
+from questline.rules.explain import Shortfall, explain
 from questline.rules.phrases import at_an_event
 
 PROGRESS_FACTS = ("stats.lessons_completed", "stats.total_score", "stats.points", "streak")
@@ -95,8 +95,9 @@ def locked_statuses(
     (phrased for `locale` when given), their texts in `language`; a rule reading
     `rule.holders` sees its own achievement's count in `holders` (by achievement id).
 
-    Outside an event, a rule about an event (it reads a fact of the event) is explained by its
-    description, with no progress (an event's facts have no value between events).
+    Outside an event, a rule about an event (it reads a fact of the event) has no progress
+    (an event's facts have no value between events): it is explained by what it misses of
+    the learner's facts, then by its description (or a sentence saying it waits for an event).
     """
     evaluator = rulebook.evaluator
     holders = holders or {}
@@ -107,28 +108,34 @@ def locked_statuses(
         own = facts
         if rule.achievement_id in holders:
             own = {**facts, "rule": {"holders": holders[rule.achievement_id]}}
-        about_an_event = bool(rule.compiled.event_reads)
-        shortfalls = (
-            ()
-            if about_an_event
-            else explain(rule.compiled, own, evaluator, locale=locale).shortfalls
+        event_facts = rule.compiled.event_reads
+        shortfalls = tuple(
+            shortfall
+            for shortfall in explain(rule.compiled, own, evaluator, locale=locale).shortfalls
+            # an event's facts have no value between events: what they ask is not "missing"
+            if not event_facts or not _reads_any(shortfall, event_facts)
         )
         texts = rule.texts(language)
+        explanation = [shortfall.text for shortfall in shortfalls]
+        if event_facts:
+            explanation.append(texts.description or at_an_event(locale))
         statuses.append(
             _status(
                 rule.document,
                 texts,
                 earned_at=None,
                 progress=None
-                if about_an_event
+                if event_facts
                 else rule_progress(rule.compiled, own, evaluator.catalog),
                 shortfalls=shortfalls,
-                explanation="; ".join(item.text for item in shortfalls)
-                or texts.description
-                or (at_an_event(locale) if about_an_event else None),
+                explanation="; ".join(explanation) or texts.description,
             )
         )
     return statuses
+
+
+def _reads_any(shortfall: Shortfall, facts: frozenset[str]) -> bool:
+    return shortfall.fact in facts or any(fact in facts for fact in shortfall.values)
 
 
 def _status(document: RuleDocument, texts: RuleTexts, **state: Any) -> AchievementStatus:

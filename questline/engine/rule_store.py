@@ -53,11 +53,18 @@ async def store_rules(session: AsyncSession, documents: Sequence[RuleDocument]) 
     return report
 
 
-async def _points_fit(session: AsyncSession) -> None:
-    """RulesError (the transaction then writes nothing) if the stored rules together give
-    more than MAX_POINTS_IN_ALL points."""
+async def _points_fit(session: AsyncSession, documents: Sequence[RuleDocument] = ()) -> None:
+    """RulesError (the transaction then writes nothing) if the stored rules, with
+    `documents` replacing or joining them, together give more than MAX_POINTS_IN_ALL
+    points."""
     await session.flush()
-    total = int(await session.scalar(select(func.coalesce(func.sum(Achievement.points), 0))))
+    total = int(
+        await session.scalar(
+            select(func.coalesce(func.sum(Achievement.points), 0)).where(
+                Achievement.slug.not_in([document.slug for document in documents])
+            )
+        )
+    ) + sum(document.points for document in documents)
     if total > MAX_POINTS_IN_ALL:
         raise RulesError(
             f"the rules would give {total:,} points in all (every stored rule, disabled ones "
@@ -89,7 +96,9 @@ class RuleChange:
 
 
 async def diff_rules(session: AsyncSession, documents: Sequence[RuleDocument]) -> list[RuleChange]:
-    """What `store_rules(documents)` would change, writing nothing."""
+    """What `store_rules(documents)` would change, writing nothing; RulesError if it would
+    refuse them (their points with the stored rules' are over the limit)."""
+    await _points_fit(session, documents)
     existing = await _existing(session, documents)
     translations = await stored(session, AchievementTranslation)
     holders = dict(

@@ -401,13 +401,14 @@ def _type_problems(criteria: Any, source: str, base: str, catalog: FactCatalog) 
 
 
 PAIRWISE = {
-    "==": 'to compare with several values write {"in": [value, [3, 5]]}',
-    "===": 'to compare with several values write {"in": [value, [3, 5]]}',
-    ">": 'for a value between two others write {"<": [low, value, high]}',
-    ">=": 'for a value between two others write {"<=": [low, value, high]}',
+    "==": "to compare with several values write {in}",
+    "===": "to compare with several values write {in}",
+    ">": 'for a value between two others write {{"<": [low, value, high]}}',
+    ">=": 'for a value between two others write {{"<=": [low, value, high]}}',
 }
 """Comparisons of exactly two values that the backend would chain, with what to write
-instead of a third: {"==": [x, 3, 5]} never holds. (It reports "!=" and "!==" itself.)"""
+instead of a third ({in}: the comparison as "in", with the values given): {"==": [x, 3, 5]}
+never holds. (The backend reports "!=" and "!==" itself.)"""
 BETWEEN = frozenset({"<", "<="})
 """Comparisons of two values, or of a value between two others."""
 
@@ -431,7 +432,10 @@ def _comparison_count_problems(criteria: Any, source: str, base: str) -> list[Pr
         here = f"{ptr}/{escape_pointer(op)}"
         args = arguments(arg)
         if op in PAIRWISE and len(args) > 2:
-            message = f'"{op}" compares 2 values, not {len(args)}; {PAIRWISE[op]}'
+            instead = _json_text({"in": [args[0], args[1:]]})
+            message = f'"{op}" compares 2 values, not {len(args)}; ' + PAIRWISE[op].format(
+                **{"in": shortened(instead)}
+            )
             problems.append(Problem(source, base + here, message))
         elif op in BETWEEN and len(args) > 3:
             message = f'"{op}" compares 2 values, or a value between 2 others; not {len(args)}'

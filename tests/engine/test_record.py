@@ -204,6 +204,31 @@ async def test_a_rule_about_the_event_without_a_description_says_what_it_waits_f
         assert statuses["late-login"].explanation == text  # was empty
 
 
+async def test_a_rule_about_the_event_says_what_the_learner_misses_first(
+    engine: Engine, learner: UserView, tmp_path: Path
+) -> None:
+    """Its conditions on the learner's facts are explained as any rule's (all of it was
+    hidden behind the sentence, as if nothing else were missing)."""
+    low = {
+        "and": [
+            {"<": [{"var": "lesson.score"}, 50]},
+            {">=": [{"var": "stats.lessons_completed"}, 3]},
+        ]
+    }
+    rule = {"slug": "low-score", "type": "MILESTONE", "title": "Low", "points": 1, "criteria": low}
+    (tmp_path / "low.json").write_text(json.dumps(rule))
+    await engine.load_rules([tmp_path / "low.json"])
+    statuses = {s.slug: s for s in await engine.achievements(user_id=learner.id)}
+    status = statuses["low-score"]
+    assert [(s.fact, s.current, s.target) for s in status.shortfalls] == [
+        ("stats.lessons_completed", 0, 3)
+    ]
+    assert status.explanation == (
+        "needs 3 more completed lessons (0/3); "
+        "earned at the moment of an event that meets it; nothing to count before"
+    )
+
+
 async def test_challenge_answers_can_be_dated(
     engine: Engine, learner: UserView, lessons: list[LessonView]
 ) -> None:

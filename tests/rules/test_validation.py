@@ -147,7 +147,7 @@ def test_unknown_operator_is_not_passed_through() -> None:
         (
             {"==": [{"var": "stats.logins"}, 3, 5]},
             '/criteria/==: "==" compares 2 values, not 3; to compare with several values write '
-            '{"in": [value, [3, 5]]}',
+            '{"in": [{"var": "stats.logins"}, [3, 5]]}',
         ),
         (
             {"and": [{">=": [{"var": "stats.points"}, 10, 20]}]},
@@ -402,6 +402,11 @@ def test_a_yaml_date_is_text_as_in_json(tmp_path: Path) -> None:
     assert [str(p) for p in validate_paths(tagged).problems] == [
         f"{tagged.as_posix()}: /criteria/==/1: a date is not a JSON value; write it as text"
     ]
+    unreadable = write(tmp_path / "unreadable.yaml", "slug: x\ntitle: !!timestamp soon\n")
+    [problem] = validate_paths(unreadable).problems  # was a traceback
+    assert problem.message == (
+        "invalid YAML at line 2, column 8: !!timestamp cannot read the value 'soon'"
+    )
 
 
 def test_yaml_rule_errors_have_pointers(tmp_path: Path) -> None:

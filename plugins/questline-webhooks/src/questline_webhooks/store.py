@@ -157,12 +157,15 @@ def _widen_bodies(connection: Connection) -> None:
 async def has_schema(db: AsyncEngine) -> bool:
     """Whether the plugin's tables exist. Their presence is remembered; an absence is looked
     at again every time: an award committed just after `webhooks add` created them must find
-    them (remembered for a few seconds, such awards were marked done unsent)."""
+    them (remembered for a few seconds, such awards were marked done unsent). Found, a body
+    column an earlier version made too small is widened, as `ensure_schema` does."""
     if id(db) in _present:
         return True
     async with db.connect() as connection:
         found = await connection.run_sync(lambda sync: inspect(sync).has_table(endpoints.name))
     if found:
+        async with db.begin() as connection:  # tables an earlier version made: bodies widened
+            await connection.run_sync(_widen_bodies)
         _present.add(id(db))
     return found
 
