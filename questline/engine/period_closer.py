@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from questline.engine.background import finish_or_cancel
+from questline.engine.db import database_unreachable
 from questline.engine.errors import QuestlineError
 from questline.engine.periods import Period
 from questline.engine.timestamps import utcnow
@@ -110,10 +111,18 @@ class PeriodCloser:
         self._task = None
 
     async def _run(self) -> None:
+        away = False
         while not self._stopping.is_set():
             try:
                 await self.close_due()
-            except Exception:  # the database is away, say: the next pass tries again
-                log.exception("closing finished periods failed; trying again")
+                if away:
+                    log.warning("closing finished periods: the database answers again")
+                    away = False
+            except Exception as error:  # the next pass tries again
+                if not database_unreachable(error):
+                    log.exception("closing finished periods failed; trying again")
+                elif not away:  # a line for the outage, not a traceback a minute
+                    log.warning("closing finished periods: the database is away (%s)", error)
+                    away = True
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.settings.interval_seconds)

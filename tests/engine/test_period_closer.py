@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.engine import Engine, Event, UserProfile
@@ -108,6 +109,35 @@ async def test_the_background_closer_runs_at_once_and_stops_with_the_engine(
     assert week is not None and week.learners == 1
     await engine.shutdown()
     assert engine.closer is None
+
+
+async def test_a_database_away_is_one_line_for_the_outage(
+    db: AsyncEngine, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It was a traceback of some 190 lines at every pass (every minute) while it lasted."""
+    engine = await make_engine(db)
+    passes: list[str] = []
+
+    async def away_three_times() -> None:
+        passes.append("pass")
+        if len(passes) <= 3:
+            raise OperationalError("SELECT", {}, TimeoutError("gone"), connection_invalidated=True)
+
+    closer = PeriodCloser(engine, CloserSettings(interval_seconds=0.01, grace=GRACE))
+    monkeypatch.setattr(closer, "close_due", away_three_times)
+    closer.start()
+    for _ in range(200):
+        if len(passes) > 4:
+            break
+        await asyncio.sleep(0.01)
+    await closer.stop()
+    await engine.shutdown()
+    said = [record for record in caplog.records if record.name.endswith("period_closer")]
+    assert [record.getMessage().split(" (")[0] for record in said] == [
+        "closing finished periods: the database is away",
+        "closing finished periods: the database answers again",
+    ]
+    assert not any(record.exc_info for record in said)
 
 
 def test_closing_is_configured_from_the_environment() -> None:

@@ -14,6 +14,7 @@ from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NoStreamResponseError
 
 from questline.adapters.nats.connection import NatsUnavailable
+from questline.adapters.nats.leases import Leases
 from questline.adapters.nats.publisher import Publisher
 from questline.adapters.nats.settings import NatsSettings
 from questline.adapters.nats.status import partition_status
@@ -35,6 +36,22 @@ async def test_a_process_counting_other_partitions_is_refused(settings: NatsSett
             f"{partitions}: every process must use the stream's number",
         ):
             await Publisher.open(replace(settings, partitions=partitions))
+
+
+async def test_a_worker_with_another_lease_ttl_is_refused_in_one_line(
+    settings: NatsSettings,
+) -> None:
+    """The bucket keeps the TTL it was made with: a traceback from JetStream before."""
+    client = await nats.connect(settings.url)
+    try:
+        js = client.jetstream()
+        await Leases.open(js, settings.lease_bucket, settings.lease_ttl, "w-1")
+        with pytest.raises(
+            NatsUnavailable, match="every worker must use the same QUESTLINE_NATS_LEASE_TTL"
+        ):
+            await Leases.open(js, settings.lease_bucket, settings.lease_ttl + 1, "w-2")
+    finally:
+        await client.close()
 
 
 async def test_worker_status_refuses_settings_that_do_not_fit_the_stream(

@@ -17,8 +17,16 @@ from contextlib import suppress
 from fractions import Fraction
 
 from nats.js import JetStreamContext
-from nats.js.errors import APIError, KeyWrongLastSequenceError, NoKeysError, NotFoundError
+from nats.js.errors import (
+    APIError,
+    BadRequestError,
+    KeyWrongLastSequenceError,
+    NoKeysError,
+    NotFoundError,
+)
 from nats.js.kv import KeyValue
+
+from questline.adapters.nats.connection import NatsUnavailable
 
 WORKER = "worker."
 PARTITION = "partition."
@@ -41,7 +49,17 @@ class Leases:
 
     @classmethod
     async def open(cls, js: JetStreamContext, bucket: str, ttl: float, worker_id: str) -> Leases:
-        kv = await js.create_key_value(bucket=bucket, ttl=ttl, history=1)
+        """The lease bucket, made with `ttl` if new; NatsUnavailable if it exists with
+        another (every worker must use the same QUESTLINE_NATS_LEASE_TTL)."""
+        try:
+            kv = await js.create_key_value(bucket=bucket, ttl=ttl, history=1)
+        except BadRequestError as error:
+            raise NatsUnavailable(
+                f"NATS key-value bucket {bucket} exists with another configuration "
+                f"({error.description}): every worker must use the same "
+                f"QUESTLINE_NATS_LEASE_TTL ({ttl:g} s here); delete the bucket, with no worker "
+                "running, to change it"
+            ) from None
         return cls(kv, worker_id, ttl)
 
     async def announce(self, partitions: Sequence[int]) -> None:
