@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pluggy
+from pluggy import HookImpl
 
 from questline.plugins import DISABLE_ENV, DeliverElsewhere, DeliveryHeld, PluginError, hookspecs
 
@@ -56,22 +57,16 @@ class PluginManager(pluggy.PluginManager):
     async def acall(self, hook_name: str, **kwargs: Any) -> list[Any]:
         """Call a hook's implementations in pluggy's order, each awaited before the next is
         called; the first to raise stops the call (none is left created but never awaited)."""
-        results = []
-        for impl in reversed(getattr(self.hook, hook_name).get_hookimpls()):
-            result = impl.function(*(kwargs[arg] for arg in impl.argnames))
-            results.append(await result if inspect.isawaitable(result) else result)
-        return results
+        return [await _awaited(impl, kwargs) for impl in self._in_order(hook_name)]
 
     async def anotify(self, hook_name: str, **kwargs: Any) -> None:
         """Call a notification hook; a failing implementation is logged, never raised.
 
         Implementations run in pluggy's order: `tryfirst` ones first, else the latest registered.
         """
-        for impl in reversed(getattr(self.hook, hook_name).get_hookimpls()):
+        for impl in self._in_order(hook_name):
             try:
-                result = impl.function(*(kwargs[arg] for arg in impl.argnames))
-                if inspect.isawaitable(result):
-                    await result
+                await _awaited(impl, kwargs)
             except Exception:
                 log.exception("plugin %s failed in %s", impl.plugin_name, hook_name)
 
@@ -81,13 +76,11 @@ class PluginManager(pluggy.PluginManager):
         """Call every implementation of a hook not named in `skip`, each whatever the others do;
         what each plugin made of it."""
         outcome = Outcome()
-        for impl in reversed(getattr(self.hook, hook_name).get_hookimpls()):
+        for impl in self._in_order(hook_name):
             if impl.plugin_name in skip:
                 continue
             try:
-                result = impl.function(*(kwargs[arg] for arg in impl.argnames))
-                if inspect.isawaitable(result):
-                    await result
+                await _awaited(impl, kwargs)
             except DeliverElsewhere:
                 outcome.elsewhere.append(impl.plugin_name)
             except DeliveryHeld:
@@ -97,6 +90,11 @@ class PluginManager(pluggy.PluginManager):
             else:
                 outcome.succeeded.append(impl.plugin_name)
         return outcome
+
+    def _in_order(self, hook_name: str) -> list[HookImpl]:
+        """A hook's implementations in pluggy's order: `tryfirst` ones first, else the latest
+        registered."""
+        return list(reversed(getattr(self.hook, hook_name).get_hookimpls()))
 
     def describe(self) -> list[PluginInfo]:
         """Every registered plugin with the hooks it implements, sorted by name (blocked: none)."""
@@ -160,3 +158,10 @@ def _load_each(manager: PluginManager) -> None:
                 f"{type(error).__name__}: {error}; uninstall it, or start without it with "
                 f"{DISABLE_ENV}={entry_point.name}"
             ) from error
+
+
+async def _awaited(impl: HookImpl, kwargs: dict[str, Any]) -> Any:
+    """Call one implementation with the arguments it takes, and await its result if it is
+    awaitable."""
+    result = impl.function(*(kwargs[arg] for arg in impl.argnames))
+    return await result if inspect.isawaitable(result) else result
