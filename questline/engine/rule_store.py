@@ -28,6 +28,7 @@ class RulesReport:
 
 async def store_rules(session: AsyncSession, documents: Sequence[RuleDocument]) -> RulesReport:
     """Insert new rules and update changed ones; rules absent from `documents` are left alone."""
+    await _points_fit(session, documents)
     report = RulesReport()
     existing = await _existing(session, documents)
     translations = await stored(session, AchievementTranslation)
@@ -49,15 +50,12 @@ async def store_rules(session: AsyncSession, documents: Sequence[RuleDocument]) 
             session, AchievementTranslation, row.id, rows, _translations(document)
         )
         (report.updated if changed or translated else report.unchanged).append(document.slug)
-    await _points_fit(session)
     return report
 
 
-async def _points_fit(session: AsyncSession, documents: Sequence[RuleDocument] = ()) -> None:
-    """RulesError (the transaction then writes nothing) if the stored rules, with
-    `documents` replacing or joining them, together give more than MAX_POINTS_IN_ALL
-    points."""
-    await session.flush()
+async def _points_fit(session: AsyncSession, documents: Sequence[RuleDocument]) -> None:
+    """RulesError if the stored rules, with `documents` replacing or joining them, would
+    together give more than MAX_POINTS_IN_ALL points."""
     total = int(
         await session.scalar(
             select(func.coalesce(func.sum(Achievement.points), 0)).where(
