@@ -354,7 +354,9 @@ def _guarded(criteria: Any) -> set[str]:
     return found
 
 
-def _type_problems(criteria: Any, source: str, base: str, catalog: FactCatalog) -> list[Problem]:
+def _call_problems(criteria: Any, source: str, base: str, catalog: FactCatalog) -> list[Problem]:
+    """Each operator call's problems: a comparison of more values than it takes, and types
+    that cannot be what the author meant (warnings for orderings on facts that can be null)."""
     problems: list[Problem] = []
     guarded = _guarded(criteria)
 
@@ -372,6 +374,8 @@ def _type_problems(criteria: Any, source: str, base: str, catalog: FactCatalog) 
         op, arg = call
         here = f"{ptr}/{escape_pointer(op)}"
         args = arguments(arg)
+        if (counted := _count_problem(op, args)) is not None:
+            problems.append(Problem(source, f"{base}{here}", counted))
         if op in COMPARISONS and isinstance(arg, list) and not scoped:
             facts = [_fact_of(a) for a in args]
             for i, name in enumerate(facts):
@@ -413,38 +417,17 @@ BETWEEN = frozenset({"<", "<="})
 """Comparisons of two values, or of a value between two others."""
 
 
-def _comparison_count_problems(criteria: Any, source: str, base: str) -> list[Problem]:
-    """A comparison given more values than JsonLogic defines (the backend accepts them)."""
-    problems: list[Problem] = []
-
-    def visit(node: Any, ptr: str) -> None:
-        if isinstance(node, list):
-            for i, item in enumerate(node):
-                visit(item, f"{ptr}/{i}")
-            return
-        call = operator_call(node)
-        if call is None:
-            if isinstance(node, dict):
-                for k, v in node.items():
-                    visit(v, f"{ptr}/{escape_pointer(k)}")
-            return
-        op, arg = call
-        here = f"{ptr}/{escape_pointer(op)}"
-        args = arguments(arg)
-        if op in PAIRWISE and len(args) > 2:
-            instead = _json_text({"in": [args[0], args[1:]]})
-            message = f'"{op}" compares 2 values, not {len(args)}; ' + PAIRWISE[op].format(
-                **{"in": shortened(instead)}
-            )
-            problems.append(Problem(source, base + here, message))
-        elif op in BETWEEN and len(args) > 3:
-            message = f'"{op}" compares 2 values, or a value between 2 others; not {len(args)}'
-            problems.append(Problem(source, base + here, message))
-        for i, a in enumerate(args):
-            visit(a, f"{here}/{i}" if isinstance(arg, list) else here)
-
-    visit(criteria, "")
-    return problems
+def _count_problem(op: str, args: list[Any]) -> str | None:
+    """Why a comparison is given more values than JsonLogic defines (the backend accepts
+    them), or None."""
+    if op in PAIRWISE and len(args) > 2:
+        instead = shortened(_json_text({"in": [args[0], args[1:]]}))
+        return f'"{op}" compares 2 values, not {len(args)}; ' + PAIRWISE[op].format(
+            **{"in": instead}
+        )
+    if op in BETWEEN and len(args) > 3:
+        return f'"{op}" compares 2 values, or a value between 2 others; not {len(args)}'
+    return None
 
 
 def _criteria_problems(
@@ -494,9 +477,8 @@ def _criteria_problems(
             problems.append(Problem(source, pointer, f"warning: {message}", "warning"))
         else:
             problems.append(Problem(source, pointer, message))
-    problems.extend(_comparison_count_problems(criteria, source, base))
     problems.extend(_read_problems(criteria, source, base, catalog))
-    problems.extend(_type_problems(criteria, source, base, catalog))
+    problems.extend(_call_problems(criteria, source, base, catalog))
     return problems
 
 
