@@ -23,27 +23,16 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _on_mysql() -> bool:
-    return op.get_bind().dialect.name in ("mysql", "mariadb")
+def _retype_payload(was: sa.types.TypeEngine, becomes: sa.types.TypeEngine) -> None:
+    if op.get_bind().dialect.name in ("mysql", "mariadb"):
+        op.alter_column(
+            "outbox", "payload", existing_type=was, type_=becomes, existing_nullable=False
+        )
 
 
 def upgrade() -> None:
-    if _on_mysql():
-        op.alter_column(
-            "outbox",
-            "payload",
-            existing_type=sa.Text(),
-            type_=mysql.MEDIUMTEXT(),
-            existing_nullable=False,
-        )
+    _retype_payload(sa.Text(), mysql.MEDIUMTEXT())
 
 
 def downgrade() -> None:
-    if _on_mysql():
-        op.alter_column(
-            "outbox",
-            "payload",
-            existing_type=mysql.MEDIUMTEXT(),
-            type_=sa.Text(),
-            existing_nullable=False,
-        )
+    _retype_payload(mysql.MEDIUMTEXT(), sa.Text())

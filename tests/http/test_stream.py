@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -41,11 +42,10 @@ def sse_events(text: str) -> list[dict[str, str]]:
 
 async def subscribed(engine: Engine, count: int) -> None:
     streams = plugin.streams(engine)
-    for _ in range(500):
-        if streams.subscribers >= count:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{streams.subscribers} of {count} streams subscribed")
+    await until(
+        lambda: streams.subscribers >= count,
+        lambda: f"{streams.subscribers} of {count} streams subscribed",
+    )
 
 
 async def read_up_to_now(engine: Engine) -> None:
@@ -55,11 +55,19 @@ async def read_up_to_now(engine: Engine) -> None:
 
 async def read_up_to(engine: Engine, entry: int) -> None:
     streams = plugin.streams(engine)
+    await until(
+        lambda: streams.cursor >= entry,
+        lambda: f"the streams read up to entry {streams.cursor}, not {entry}",
+    )
+
+
+async def until(holds: Callable[[], bool], failure: Callable[[], str]) -> None:
+    """Wait (up to 10 s) until `holds()`; fail with `failure()` otherwise."""
     for _ in range(1000):
-        if streams.cursor >= entry:
+        if holds():
             return
         await asyncio.sleep(0.01)
-    raise AssertionError(f"the streams read up to entry {streams.cursor}, not {entry}")
+    raise AssertionError(failure())
 
 
 async def test_stream_delivers_an_award_then_ends_on_shutdown(

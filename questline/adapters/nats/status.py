@@ -22,11 +22,12 @@ class PartitionStatus:
     holder: str | None  # the worker holding the lease
 
 
-async def _subject_counts(js: JetStreamContext, stream: str) -> dict[str, int]:
+async def _subject_counts(js: JetStreamContext, stream: str) -> dict[str, int] | None:
+    """Messages stored per subject of `stream`; None if there is no such stream."""
     try:
         info = await js.stream_info(stream, subjects_filter=">")
     except NotFoundError:
-        return {}
+        return None
     return dict(info.state.subjects or {})
 
 
@@ -36,15 +37,13 @@ async def partition_status(settings: NatsSettings) -> list[PartitionStatus]:
     try:
         js = client.jetstream()
         await check_events_stream(js, settings)
-        try:
-            await js.stream_info(settings.stream)
-        except NotFoundError:
+        stored = await _subject_counts(js, settings.stream)
+        if stored is None:
             raise NatsUnavailable(
                 f"NATS has no stream {settings.stream}: no worker or `events publish` has "
                 "created it; check QUESTLINE_NATS_STREAM (and the NATS server it names)"
-            ) from None
-        stored = await _subject_counts(js, settings.stream)
-        dead = await _subject_counts(js, settings.dead_stream)
+            )
+        dead = await _subject_counts(js, settings.dead_stream) or {}
         try:
             kv = await js.key_value(settings.lease_bucket)
             holders = await Leases(kv, "", settings.lease_ttl).holders()

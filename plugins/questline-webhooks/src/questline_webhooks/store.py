@@ -32,6 +32,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -150,23 +151,22 @@ def _widen_bodies(connection: Connection) -> None:
     if connection.dialect.name not in ("mysql", "mariadb"):
         return
     [body] = [c for c in inspect(connection).get_columns(deliveries.name) if c["name"] == "body"]
-    if type(body["type"]).__name__ == "TEXT":
+    if isinstance(body["type"], mysql.TEXT):  # MEDIUMTEXT is not one
         connection.execute(text(f"ALTER TABLE {deliveries.name} MODIFY body MEDIUMTEXT NOT NULL"))
 
 
 async def has_schema(db: AsyncEngine) -> bool:
     """Whether the plugin's tables exist. Their presence is remembered; an absence is looked
     at again every time: an award committed just after `webhooks add` created them must find
-    them (remembered for a few seconds, such awards were marked done unsent). Found, a body
-    column an earlier version made too small is widened, as `ensure_schema` does."""
+    them (remembered for a few seconds, such awards were marked done unsent). Found, they
+    are brought up to date by `ensure_schema` (a body column an earlier version made too
+    small is widened)."""
     if id(db) in _present:
         return True
     async with db.connect() as connection:
         found = await connection.run_sync(lambda sync: inspect(sync).has_table(endpoints.name))
     if found:
-        async with db.begin() as connection:  # tables an earlier version made: bodies widened
-            await connection.run_sync(_widen_bodies)
-        _present.add(id(db))
+        await ensure_schema(db)
     return found
 
 

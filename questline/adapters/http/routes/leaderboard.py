@@ -35,6 +35,9 @@ def _moment(value: datetime) -> datetime:
         raise ValueError(str(error)) from None
 
 
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
 def _not_a_number(value: object) -> object:
     """pydantic reads a number as Unix seconds (or milliseconds); `at` is a time."""
     if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
@@ -42,7 +45,6 @@ def _not_a_number(value: object) -> object:
     return value
 
 
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 Moment = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_moment)]
 
 
