@@ -11,9 +11,9 @@ from dataclasses import replace
 import pytest
 from sqlalchemy.engine import make_url
 
+from questline.adapters.nats.patience import RETRY_SECONDS
 from questline.adapters.nats.publisher import Publisher, PublishFailed
 from questline.adapters.nats.settings import NatsSettings
-from questline.adapters.nats.worker import RETRY_SECONDS
 from questline.engine import Event
 from questline.rules.vocabulary import ActivityType
 from tests.nats.conftest import eventually
@@ -51,6 +51,9 @@ async def test_a_worker_stopped_while_nats_is_away_exits_cleanly(
         await proxy.stop()
 
 
+WAITING = "trying again every second until NATS answers"
+
+
 async def test_a_worker_started_while_nats_is_away_starts_when_it_answers(
     settings: NatsSettings, urls: tuple[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -60,9 +63,7 @@ async def test_a_worker_started_while_nats_is_away_starts_when_it_answers(
     proxy.cut()
     try:
         async with workers(urls[0], behind, 1):
-            await eventually(
-                lambda: _said(caplog, "trying again until it answers"), "the worker to wait"
-            )
+            await eventually(lambda: _said(caplog, WAITING), "the worker to wait")
             publisher = await Publisher.open(settings)
             try:
                 await publisher.publish(
@@ -75,7 +76,7 @@ async def test_a_worker_started_while_nats_is_away_starts_when_it_answers(
             await eventually(
                 lambda: _recorded(urls[0], 1), "the event recorded once NATS answers", within=30
             )
-        assert caplog.text.count("trying again until it answers") == 1
+        assert caplog.text.count(WAITING) == 1
         connection_logs = [r for r in caplog.records if r.name.endswith("nats.connection")]
         assert len(connection_logs) == 1, connection_logs  # attempts failing alike: said once
         assert "NATS answers; starting" in caplog.text

@@ -8,7 +8,7 @@ import shutil
 import signal
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,7 @@ from rich.table import Table
 
 from questline.adapters.cli.ingest import BadLine, not_utf8, numbered_lines, parse_line
 from questline.adapters.cli.runtime import console, open_engine, run
+from questline.adapters.nats.patience import once_it_answers
 from questline.adapters.nats.settings import URL_ENV, NatsSettings, NatsSettingsError
 from questline.engine import Event
 from questline.engine.db import DatabaseUnreachable, check_connection, create_engine
@@ -149,25 +150,24 @@ async def _work(settings: NatsSettings, partitions: list[int] | None) -> tuple[i
 
 
 async def _database_answers(stopping: asyncio.Event) -> bool:
-    """Wait, trying every second, until the database answers (a worker restarted during an
-    outage starts when it is over, as a running one carries on); False if stopped first.
-    A database that answers but is wrong (not migrated, refused credentials) fails at once."""
+    """Wait until the database answers (a worker restarted during an outage starts when it is
+    over, as a running one carries on); False if stopped first. A database that answers but
+    is wrong (not migrated, refused credentials) fails at once."""
     db = create_engine()
+
+    async def answers() -> bool:
+        await check_connection(db)
+        return True
+
     try:
-        said = False
-        while not stopping.is_set():
-            try:
-                await check_connection(db)
-                if said:
-                    click.echo("worker: the database answers; starting", err=True)
-                return True
-            except DatabaseUnreachable as error:
-                if not said:
-                    click.echo(f"worker: {error}; trying again every second", err=True)
-                    said = True
-            with suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), 1)
-        return False
+        waited = await once_it_answers(
+            answers,
+            DatabaseUnreachable,
+            "the database",
+            lambda words: click.echo(f"worker: {words}", err=True),
+            stopping,
+        )
+        return bool(waited)
     finally:
         await db.dispose()
 

@@ -27,13 +27,13 @@ from questline.adapters.nats.connection import (
 )
 from questline.adapters.nats.consumer import PartitionConsumer
 from questline.adapters.nats.leases import Leases
+from questline.adapters.nats.patience import once_it_answers
 from questline.adapters.nats.settings import NatsSettings
 from questline.engine import Engine
 
 log = logging.getLogger(__name__)
 RECORDING_SLOTS = 2
 LEAVE_SECONDS = 2.0  # how long a stopping worker tries to release its leases
-RETRY_SECONDS = 1.0  # between attempts to reach NATS at start
 
 
 def new_worker_id() -> str:
@@ -94,23 +94,13 @@ class Worker:
         before NATS, or during an outage, starts when it answers, as a running one carries
         on); None if stopped first."""
         errors = ConnectionLog()
-        said = False
-        while not self.stopping.is_set():
-            try:
-                client = await connect(self.settings, errors)
-            except NatsUnavailable as error:
-                if not said:
-                    log.warning(
-                        "worker %s: %s; trying again until it answers", self.worker_id, error
-                    )
-                    said = True
-            else:
-                if said:
-                    log.warning("worker %s: NATS answers; starting", self.worker_id)
-                return client
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self.stopping.wait(), RETRY_SECONDS)
-        return None
+        return await once_it_answers(
+            lambda: connect(self.settings, errors),
+            NatsUnavailable,
+            "NATS",
+            lambda words: log.warning("worker %s: %s", self.worker_id, words),
+            self.stopping,
+        )
 
     async def _leave(self, leases: Leases) -> None:
         """Release the leases at once, or, NATS away, leave them to expire after their TTL."""
