@@ -59,6 +59,7 @@ __all__ = [
     "create_engine",
     "database_timeout",
     "database_url",
+    "first_line",
     "is_mysql",
     "is_sqlite",
     "missing_sqlite_file",
@@ -318,7 +319,7 @@ def create_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(parsed, **options)
     except (ArgumentError, NoSuchModuleError, TypeError) as exc:
         raise DatabaseConfigError(
-            f"cannot create a database engine for {safe_url(parsed)}: {_first_line(exc)}"
+            f"cannot create a database engine for {safe_url(parsed)}: {first_line(exc)}"
         ) from None
     if options["pool_reset_on_return"] is None:
         event.listen(engine.sync_engine.pool, "reset", _reset_when_open)
@@ -358,7 +359,7 @@ def _check_options(url: URL) -> None:
             _, params = dialect.create_connect_args(url)
     except (ValueError, TypeError) as error:
         raise DatabaseConfigError(
-            f"DATABASE_URL {safe_url(url)} has an option with a bad value: {_first_line(error)}"
+            f"DATABASE_URL {safe_url(url)} has an option with a bad value: {first_line(error)}"
         ) from None
     if url.get_backend_name() == "mysql":
         accepted = inspect.signature(aiomysql.connect).parameters
@@ -387,7 +388,9 @@ def _without_password(text: str, password: object) -> str:
     return re.sub(rf"(?<!\w){re.escape(str(password))}(?!\w)", "***", text)
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of what the driver said (SQLAlchemy's text of an error goes on with
+    the statement and a link): a database error fit for one log line."""
     message = str(getattr(exc, "orig", None) or exc).strip()
     return message.splitlines()[0] if message else type(exc).__name__
 
@@ -403,7 +406,7 @@ async def check_connection(engine: AsyncEngine) -> None:
             raise DatabaseLocked(
                 f"database {safe_url(engine.url)} is locked by another writer"
             ) from None
-        reason = _without_password(_first_line(exc), engine.url.password)
+        reason = _without_password(first_line(exc), engine.url.password)
         away = isinstance(exc, OSError) or database_unreachable(exc)
         raise (DatabaseUnreachable if away else DatabaseConfigError)(
             f"cannot connect to database {safe_url(engine.url)}: {reason}"

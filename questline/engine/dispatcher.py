@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from questline.engine import outbox
 from questline.engine.background import finish_or_cancel
-from questline.engine.db import database_unreachable
+from questline.engine.db import database_unreachable, first_line
 from questline.engine.models import OutboxEntry
 from questline.engine.timestamps import utcnow
 from questline.plugins import RetryLater
@@ -370,7 +370,7 @@ class Dispatcher:
                 elif not away:
                     log.warning(
                         "outbox: the database is unreachable (%s); trying again every %ss",
-                        str(error).splitlines()[0],
+                        first_line(error),
                         self.settings.poll_seconds,
                     )
                 away = unreachable

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from questline.engine.background import finish_or_cancel
-from questline.engine.db import database_unreachable
+from questline.engine.db import database_unreachable, first_line
 from questline.engine.errors import QuestlineError
 from questline.engine.periods import Period
 from questline.engine.timestamps import utcnow
@@ -122,7 +122,9 @@ class PeriodCloser:
                 if not database_unreachable(error):
                     log.exception("closing finished periods failed; trying again")
                 elif not away:  # a line for the outage, not a traceback a minute
-                    log.warning("closing finished periods: the database is away (%s)", error)
+                    log.warning(
+                        "closing finished periods: the database is away (%s)", first_line(error)
+                    )
                     away = True
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.settings.interval_seconds)

@@ -5,6 +5,7 @@ back works, with no restart. MariaDB only: SQLite is a local file that cannot go
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -48,8 +49,9 @@ async def api_behind(
 
 
 async def test_the_api_answers_503_while_the_database_is_away_then_recovers(
-    db: AsyncEngine, database_url: str, proxy: CuttableProxy
+    db: AsyncEngine, database_url: str, proxy: CuttableProxy, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="questline.adapters.http")
     async with api_behind(db, database_url, proxy, 4243) as (client, reader):
         path = "/v1/learners/4243"
         assert (await client.get(path, headers=reader)).status_code == 200
@@ -59,6 +61,8 @@ async def test_the_api_answers_503_while_the_database_is_away_then_recovers(
         assert away.headers["retry-after"] == "5"
         assert away.headers["content-type"] == "application/problem+json"
         assert away.json()["type"] == "urn:questline:problem:database-unavailable"
+        said = [record.getMessage() for record in caplog.records]
+        assert said and all("\n" not in line for line in said), said  # one line each
         proxy.restore()
         back = await client.get(path, headers=reader)
         assert back.status_code == 200 and back.json()["first_name"] == "Ada"

@@ -26,7 +26,7 @@ from questline.adapters.http.security import GateMiddleware, KeyRateLimiter
 from questline.adapters.http.settings import DISPATCH, HttpSettings
 from questline.adapters.nats.publisher import Publisher
 from questline.engine import Engine
-from questline.engine.db import database_unreachable
+from questline.engine.db import database_unreachable, first_line
 from questline.engine.errors import QuestlineError
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,9 @@ async def _database(request: Request, error: Exception) -> JSONResponse:
     """503 database-unavailable when the database could not be reached, else a 500."""
     if not database_unreachable(error):
         return await _unexpected(request, error)
-    log.warning("%s %s: the database failed: %s", request.method, request.url.path, error)
+    log.warning(
+        "%s %s: the database failed: %s", request.method, request.url.path, first_line(error)
+    )
     return problems.render(problems.database_unavailable(), request)
 
 

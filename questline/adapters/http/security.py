@@ -38,7 +38,7 @@ from questline.adapters.http.problems import (
 )
 from questline.engine.api_keys import ApiKeyView
 from questline.engine.api_keys import Scope as KeyScope
-from questline.engine.db import database_unreachable
+from questline.engine.db import database_unreachable, first_line
 
 log = logging.getLogger(__name__)
 PUBLIC_PATHS = frozenset({"/v1/health", "/v1/ready", "/v1/openapi.json"})
@@ -194,7 +194,7 @@ class GateMiddleware:
         except (DBAPIError, PoolTimeout) as error:
             if not database_unreachable(error):
                 raise
-            log.warning("%s: the database failed: %s", scope["path"], error)
+            log.warning("%s: the database failed: %s", scope["path"], first_line(error))
             await render(database_unavailable(), request)(scope, receive, send)
             return
         if key is not None:

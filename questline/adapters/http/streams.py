@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import TYPE_CHECKING
 
+from questline.engine.db import first_line
 from questline.engine.views import AwardView
 
 if TYPE_CHECKING:
@@ -123,7 +124,10 @@ class AwardStreams:
                     failing = False
             except Exception as error:  # the database away: the streams stay open and wait
                 if not failing:
-                    log.warning("award streams: cannot read the outbox (%s); trying again", error)
+                    log.warning(
+                        "award streams: cannot read the outbox (%s); trying again",
+                        first_line(error),
+                    )
                     failing = True
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._woken.wait(), POLL_SECONDS)
