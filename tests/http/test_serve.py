@@ -7,14 +7,20 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pymysql
+from sqlalchemy.engine import make_url
 
+from questline.adapters.http.server import GRACE_SECONDS
 from tests.cli.conftest import in_thread
 from tests.http.live import LEARNERS, _seed
 
@@ -40,8 +46,9 @@ def wait_until_up(base: str, process: subprocess.Popen) -> None:
     raise AssertionError("questline serve did not answer within 30 s")
 
 
-def test_serve_answers_streams_and_stops_gracefully_on_sigterm(database_url: str) -> None:
-    key = in_thread(_seed(database_url))
+@contextmanager
+def serving(database_url: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """`questline serve` on a free port, answering; killed at the end if still running."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": database_url, "QUESTLINE_HTTP_RATE_LIMIT": "100/second"}
@@ -54,6 +61,42 @@ def test_serve_answers_streams_and_stops_gracefully_on_sigterm(database_url: str
     )
     try:
         wait_until_up(base, process)
+        yield process, base
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def learner_held(database_url: str, telegram_id: int) -> Iterator[None]:
+    """Another connection holds what recording an event of the learner waits for: SQLite's
+    write lock, or the learner's row on MariaDB."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        holder = sqlite3.connect(url.database, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+    else:
+        holder = pymysql.connect(
+            host=url.host,
+            port=url.port or 3306,
+            user=url.username,
+            password=url.password or "",
+            database=url.database,
+        )
+        holder.begin()
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT id FROM users WHERE telegram_id = %s FOR UPDATE", (telegram_id,))
+    try:
+        yield
+    finally:
+        holder.rollback()
+        holder.close()
+
+
+def test_serve_answers_streams_and_stops_gracefully_on_sigterm(database_url: str) -> None:
+    key = in_thread(_seed(database_url))
+    with serving(database_url) as (process, base):
         auth = {"Authorization": f"Bearer {key}"}
         assert httpx.get(f"{base}/v1/ready").json() == {"status": "ok"}
 
@@ -92,7 +135,36 @@ def test_serve_answers_streams_and_stops_gracefully_on_sigterm(database_url: str
         assert data[0]["slug"] == recorded.json()["awards"][0]["slug"]
         log = process.stdout.read()
         assert "Shutting down" in log and "questline API stopped" in log
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+
+
+def test_a_request_waiting_on_the_database_answers_503_when_the_server_stops(
+    database_url: str,
+) -> None:
+    """Not uvicorn's bare 500 at the end of its grace: a 503 that tells the client to send
+    the event again with its key."""
+    key = in_thread(_seed(database_url))
+    answers: list[httpx.Response] = []
+    with serving(database_url) as (process, base):
+        headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": "stopping-1"}
+        event = {"type": "LOGIN", "telegram_id": LEARNERS[1]}
+        sender = threading.Thread(
+            target=lambda: answers.append(
+                httpx.post(f"{base}/v1/events", json=event, headers=headers, timeout=40)
+            )
+        )
+        with learner_held(database_url, LEARNERS[1]):
+            sender.start()
+            time.sleep(1)  # the request waits for the lock
+            stopped = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            sender.join(20)
+            answered_within = time.monotonic() - stopped
+        assert process.wait(timeout=30) == 0
+        log = process.stdout.read()
+    assert answered_within < GRACE_SECONDS
+    (answer,) = answers
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["retry-after"] == "5"
+    assert "the server stopped before the answer was ready" in answer.json()["detail"]
+    assert "Traceback" not in log and "Internal Server Error" not in log

@@ -22,7 +22,7 @@ from questline.adapters.http.methods import HeadAsGet
 from questline.adapters.http.plugin import plugin
 from questline.adapters.http.problems import Problem
 from questline.adapters.http.routes import awards, events, health, leaderboard, learners, rules
-from questline.adapters.http.security import GateMiddleware, KeyRateLimiter
+from questline.adapters.http.security import Deadlines, GateMiddleware, KeyRateLimiter
 from questline.adapters.http.settings import DISPATCH, HttpSettings
 from questline.adapters.nats.publisher import Publisher
 from questline.engine import Engine
@@ -133,12 +133,14 @@ def create_app(
     app.state.publisher = publisher
     app.state.limiter = KeyRateLimiter(settings.limits())
     app.state.keys = KeyCheck(engine)
+    app.state.deadlines = Deadlines()
     for module in (events, learners, leaderboard, awards, rules, health):
         app.include_router(module.router, prefix="/v1")
     app.add_middleware(
         GateMiddleware,
         max_body_bytes=settings.max_body_bytes,
         request_timeout=settings.request_timeout,
+        deadlines=app.state.deadlines,
     )
     app.add_middleware(HeadAsGet)  # outside the gate, which then sees a GET
     app.add_exception_handler(Problem, _problem)

@@ -116,9 +116,36 @@ def limited(receive: Receive, max_body_bytes: int) -> Receive:
     return receive_limited
 
 
+class Deadlines:
+    """The deadlines of the requests whose answer has not started. A stopping server brings
+    them forward, so that a request still waiting (on the database, most likely) answers 503
+    before the server's grace runs out and uvicorn cancels it with a bare 500."""
+
+    def __init__(self) -> None:
+        self.waiting: set[asyncio.Timeout] = set()
+        self.stop_at: float | None = None
+
+    def stop_within(self, seconds: float) -> None:
+        """Let no waiting request, nor any arriving from now on, wait past `seconds`."""
+        self.stop_at = asyncio.get_running_loop().time() + seconds
+        for deadline in self.waiting:
+            self._bound(deadline)
+
+    def add(self, deadline: asyncio.Timeout) -> None:
+        self.waiting.add(deadline)
+        if self.stop_at is not None:
+            self._bound(deadline)
+
+    def _bound(self, deadline: asyncio.Timeout) -> None:
+        when = deadline.when()
+        if not deadline.expired() and (when is None or when > self.stop_at):
+            deadline.reschedule(self.stop_at)
+
+
 class GateMiddleware:
     """Refuses oversized bodies and, on non-public paths, requests without a live key; answers
-    503 for a request whose response has not started within `request_timeout` seconds.
+    503 for a request whose response has not started within `request_timeout` seconds, or by
+    the time `deadlines` gives a stopping server.
 
     The 503 leaves at the deadline: the request's work is cancelled and left to finish in the
     background, since its cleanup may itself wait on the database (a rollback queued behind a
@@ -126,10 +153,13 @@ class GateMiddleware:
     and an error it ends with is logged.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, request_timeout: float) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, request_timeout: float, deadlines: Deadlines
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.request_timeout = request_timeout
+        self.deadlines = deadlines
         self._finishing: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -144,6 +174,7 @@ class GateMiddleware:
                 return  # the 503 went out in its place
             if message["type"] == "http.response.start":
                 started = True
+                self.deadlines.waiting.discard(deadline)
                 if not deadline.expired():
                     deadline.reschedule(None)  # a stream may then run as long as it likes
             await send(message)
@@ -153,6 +184,7 @@ class GateMiddleware:
         work = asyncio.create_task(self._gate(scope, receive, send_in_time))
         try:
             async with asyncio.timeout(limit) as deadline:
+                self.deadlines.add(deadline)
                 await asyncio.shield(work)
             return
         except TimeoutError:
@@ -162,15 +194,20 @@ class GateMiddleware:
             work.cancel()  # cancelled from outside: the work ends first, as if not shielded
             await work
             raise
+        finally:
+            self.deadlines.waiting.discard(deadline)
         if started:  # the response started as the deadline passed: it goes on
             await work
             return
         late = True
         work.cancel()
         self._finish_in_background(work)
-        log.warning("%s: no answer within %g s", scope["path"], self.request_timeout)
-        problem = database_unavailable(f"no answer within {self.request_timeout:g} s")
-        await render(problem, Request(scope))(scope, receive, send)
+        if self.deadlines.stop_at is None:
+            reason = f"no answer within {self.request_timeout:g} s"
+        else:
+            reason = "the server stopped before the answer was ready"
+        log.warning("%s: %s", scope["path"], reason)
+        await render(database_unavailable(reason), Request(scope))(scope, receive, send)
 
     def _finish_in_background(self, work: asyncio.Task[None]) -> None:
         """Keep cancelled work until it ends (its connection then goes back to the pool), and

@@ -14,24 +14,29 @@ import uvicorn
 
 from questline.adapters.http.app import create_app
 from questline.adapters.http.plugin import plugin
+from questline.adapters.http.security import Deadlines
 from questline.adapters.http.settings import DISPATCH, HttpSettings
 from questline.adapters.http.streams import AwardStreams
 from questline.engine import Engine
 
 GRACE_SECONDS = 10
+ANSWERED_WITHIN = GRACE_SECONDS - 2  # a request still waiting then answers 503
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 log = logging.getLogger(__name__)
 
 
 class Server(uvicorn.Server):
-    """uvicorn's server, ending the award streams on a stop signal (open streams would
-    otherwise hold the graceful shutdown until its timeout), and returning after a signal
-    instead of raising it again, so that the engine shuts down and the command exits 0."""
+    """uvicorn's server; on a stop signal it ends the award streams (open streams would
+    otherwise hold the graceful shutdown until its timeout) and has requests still waiting
+    answer 503 within the grace (uvicorn would cancel them with a bare 500). It returns after
+    a signal instead of raising it again, so that the engine shuts down and the command
+    exits 0."""
 
-    def __init__(self, config: uvicorn.Config, streams: AwardStreams) -> None:
+    def __init__(self, config: uvicorn.Config, streams: AwardStreams, deadlines: Deadlines) -> None:
         super().__init__(config)
         self.streams = streams
+        self.deadlines = deadlines
         self.loop: asyncio.AbstractEventLoop | None = None
 
     async def serve(self, sockets: list | None = None) -> None:
@@ -53,6 +58,7 @@ class Server(uvicorn.Server):
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if self.loop is not None:
             self.loop.call_soon_threadsafe(self.streams.close)
+            self.loop.call_soon_threadsafe(self.deadlines.stop_within, ANSWERED_WITHIN)
         super().handle_exit(sig, frame)
 
 
@@ -75,5 +81,5 @@ async def serve(engine: Engine, settings: HttpSettings, host: str, port: int) ->
         log_config=None,
         server_header=False,
     )
-    await Server(config, plugin.streams(engine)).serve()
+    await Server(config, plugin.streams(engine), app.state.deadlines).serve()
     log.info("questline API stopped")
