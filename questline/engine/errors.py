@@ -49,6 +49,11 @@ class RulesError(QuestlineError):
     """Rule files that do not validate; nothing of them was loaded."""
 
 
+class RuleFails(RulesError):
+    """A valid rule fails when it is judged (over its operations budget, arithmetic on
+    text, a custom operator that raises)."""
+
+
 class ApiKeyError(QuestlineError):
     """An API key request that cannot be carried out (unknown key, bad scope or name)."""
 

@@ -2,9 +2,8 @@
 
 A key is 1 to 100 characters, compared exactly: case, whitespace (leading and trailing too)
 and Unicode normalisation all count, so ``"k1"`` and ``"k1 "`` are two keys on every database.
-Characters that would break a one-line message or cannot be stored are refused: control
-characters (Unicode category Cc: U+0000-U+001F, U+007F-U+009F), line and paragraph separators
-(U+2028, U+2029) and lone surrogates.
+Characters that would break a one-line message or cannot be stored are refused
+(`questline.engine.printable`).
 
 On MySQL/MariaDB the column is ``VARBINARY`` holding the key's UTF-8 bytes: binary strings are
 compared byte for byte with no padding, where ``VARCHAR`` collations either ignore case or
@@ -16,7 +15,6 @@ Python always sees ``str``.
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from sqlalchemy import String, cast
@@ -26,6 +24,7 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from questline.engine.errors import InvalidEvent
+from questline.engine.printable import unprintable
 
 __all__ = [
     "MAX_KEY_BYTES",
@@ -40,23 +39,13 @@ MAX_KEY_LENGTH = 100
 MAX_KEY_BYTES = 4 * MAX_KEY_LENGTH
 """The longest key in UTF-8 bytes (every character takes at most 4)."""
 
-_REFUSED = {
-    "Cc": "a control character",
-    "Cs": "a lone surrogate",
-    "Zl": "a line separator",
-    "Zp": "a paragraph separator",
-}
-
 
 def key_problem(key: str) -> str | None:
     """Why `key` is not a valid idempotency key, or None when it is one."""
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
         return f"must be 1 to {MAX_KEY_LENGTH} characters long, not {len(key)}"
-    for position, char in enumerate(key, start=1):
-        what = _REFUSED.get(unicodedata.category(char))
-        if what is not None:
-            return f"must not contain {what} (U+{ord(char):04X} at position {position})"
-    return None
+    refused = unprintable(key)
+    return None if refused is None else f"must not contain {refused}"
 
 
 SOLVE_KEY_SUFFIX = ":solved"

@@ -10,6 +10,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.engine import Engine, Event, UserProfile
+from questline.engine.errors import RuleFails
 from questline.engine.models import Achievement
 from questline.engine.views import LessonView, UserView
 from questline.rules import RuleDocument
@@ -132,6 +133,23 @@ async def test_preview_lists_who_would_qualify_and_writes_nothing(
     )
     assert [user.id for user in await engine.preview(document)] == [keen.id]
     assert await row_counts(db) == before
+
+
+async def test_preview_of_a_rule_that_fails_when_judged_says_so(engine: Engine) -> None:
+    """Not "nobody qualifies": the rule fails for every learner (over its budget here)."""
+    learner = await new_user(engine, 1)
+    thousand = list(range(1000))
+    document = RuleDocument(
+        slug="costly",
+        type="MILESTONE",
+        title="Costly",
+        points=1,
+        criteria={"some": [thousand, {"some": [thousand, {"==": [{"var": ""}, -1]}]}]},
+    )
+    with pytest.raises(
+        RuleFails, match=rf'rule "costly": .*budget.* \(judging learner {learner.id}\)'
+    ):
+        await engine.preview(document)
 
 
 async def test_challenge_options_round_trip_and_update_by_slug(

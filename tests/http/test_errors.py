@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from httpx import ASGITransport, AsyncClient
@@ -72,6 +72,21 @@ async def test_a_body_json_cannot_read_says_why(
     )
     body = assert_problem(response, 400, "malformed-json")
     assert body["detail"].startswith("the body could not be read as UTF-8 JSON: " + reason)
+    assert await row_counts(db) == before
+
+
+async def test_a_body_nested_too_deep_to_read_says_so(
+    client: AsyncClient, writer: dict, db: AsyncEngine
+) -> None:
+    before = await row_counts(db)
+    nested = b"[" * 5000 + b"]" * 5000
+    response = await client.post(
+        "/v1/events",
+        content=b'{"type": "LOGIN", "telegram_id": 1, "details": {"a": ' + nested + b"}}",
+        headers={**writer, "Content-Type": "application/json"},
+    )
+    body = assert_problem(response, 400, "malformed-json")
+    assert body["detail"] == "the body nests arrays or objects too deeply to be read"
     assert await row_counts(db) == before
 
 
@@ -206,6 +221,22 @@ async def test_header_key_conflicting_with_body_key(
     assert await row_counts(db) == before
 
 
+@pytest.mark.parametrize("path", ["/v1/events", "/v1/events:batch"])
+async def test_two_idempotency_key_headers_that_differ_are_refused(
+    client: AsyncClient, writer: dict, learner: int, db: AsyncEngine, path: str
+) -> None:
+    before = await row_counts(db)
+    body = login(learner) if path == "/v1/events" else {"events": [login(learner)]}
+    headers = [*writer.items(), ("Idempotency-Key", "m1"), ("Idempotency-Key", "m2")]
+    response = await client.post(path, json=body, headers=headers)
+    problem = assert_problem(response, 400, "idempotency-key-mismatch")
+    assert problem["detail"] == 'send one Idempotency-Key header (got 2: "m1", "m2")'
+    assert await row_counts(db) == before
+    repeated = [*writer.items(), ("Idempotency-Key", "m1"), ("Idempotency-Key", "m1")]
+    recorded = await client.post(path, json=body, headers=repeated)
+    assert recorded.status_code == (201 if path == "/v1/events" else 200), recorded.text
+
+
 async def test_key_reused_for_another_event(
     client: AsyncClient, writer: dict, learner: int, lessons: list[LessonView]
 ) -> None:
@@ -215,6 +246,21 @@ async def test_key_reused_for_another_event(
     response = await client.post("/v1/events", json=other, headers=headers)
     body = assert_problem(response, 409, "key-reused")
     assert 'idempotency key "k1" was already used' in body["detail"]
+
+
+async def test_a_profile_name_with_a_control_character_is_refused(
+    client: AsyncClient, writer: dict, db: AsyncEngine
+) -> None:
+    before = await row_counts(db)
+    response = await client.put("/v1/learners/77", json={"first_name": "a\u0000b"}, headers=writer)
+    body = assert_problem(response, 422, "validation-error")
+    assert body["errors"] == [
+        {
+            "pointer": "/first_name",
+            "detail": "must not contain a control character (U+0000 at position 2)",
+        }
+    ]
+    assert await row_counts(db) == before
 
 
 async def test_unknown_learner(client: AsyncClient, writer: dict, keys: Keys) -> None:
@@ -618,6 +664,37 @@ async def test_unpaired_surrogates_are_refused(
     detail = problem["errors"][0]["detail"].lower()
     assert "surrogate" in detail or "unicode" in detail
     assert await row_counts(db) == before
+
+
+def _nested(levels: int, inner: object, wrap: Callable[[object], object]) -> object:
+    for _ in range(levels):
+        inner = wrap(inner)
+    return inner
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        ("criteria", _nested(300, True, lambda inner: {"!": [inner]}), "levels deep"),
+        ("examples", [_nested(300, [], lambda inner: [inner])], "levels deep"),
+    ],
+    ids=["criteria", "examples"],
+)
+async def test_a_rule_nested_300_levels_deep_is_an_invalid_rule(
+    client: AsyncClient, keys: Keys, field: str, value: object, said: str
+) -> None:
+    """Refused by the rule checks, by name, as at 40 levels (pydantic's walk of the body
+    failed from about 250 levels with a 422 of its own and pointers that were not JSON's)."""
+    rule = {"slug": "deep", "type": "LESSON_COMPLETED", "title": "Deep", "points": 5}
+    rule[field] = value
+    admin = bearer(keys.admin)
+    checked = await client.post("/v1/rules:validate", json=rule, headers=admin)
+    assert checked.status_code == 200, checked.text
+    assert checked.json()["valid"] is False
+    assert any(said in problem["message"] for problem in checked.json()["problems"])
+    preview = await client.post("/v1/rules:preview", json=rule, headers=admin)
+    body = assert_problem(preview, 422, "invalid-rule")
+    assert said in body["detail"]
 
 
 @pytest.mark.parametrize("path", ["/v1/rules:validate", "/v1/rules:preview"])

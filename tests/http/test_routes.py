@@ -214,6 +214,13 @@ async def test_leaderboard_top_and_around(
     assert [entry["telegram_id"] for entry in around.json()["entries"]] == [5, 4, 3]
     even = await client.get("/v1/leaderboard?limit=4&around=4", headers=bearer(keys.reader))
     assert [entry["telegram_id"] for entry in even.json()["entries"]] == [6, 5, 4, 3]
+    for telegram_id, ends in ((7, [7, 6, 5, 4, 3]), (1, [5, 4, 3, 2, 1])):  # full at the ends
+        end = await client.get(
+            f"/v1/leaderboard?limit=5&around={telegram_id}", headers=bearer(keys.reader)
+        )
+        assert [entry["telegram_id"] for entry in end.json()["entries"]] == ends
+    whole = await client.get("/v1/leaderboard?limit=50&around=4", headers=bearer(keys.reader))
+    assert [entry["telegram_id"] for entry in whole.json()["entries"]] == [7, 6, 5, 4, 3, 2, 1]
 
 
 async def test_leaderboard_of_a_week_and_a_month(

@@ -49,7 +49,7 @@ class Kind:
 
 
 MALFORMED_JSON = Kind("malformed-json", 400, "The body is not valid JSON")
-KEY_MISMATCH = Kind("idempotency-key-mismatch", 400, "Header and body idempotency keys differ")
+KEY_MISMATCH = Kind("idempotency-key-mismatch", 400, "Idempotency keys differ")
 UNAUTHORIZED = Kind("unauthorized", 401, "A valid API key is required")
 FORBIDDEN = Kind("forbidden", 403, "The API key lacks the scope this route needs")
 NOT_FOUND = Kind("not-found", 404, "No such route")
@@ -239,13 +239,16 @@ def from_http(error: StarletteHTTPException, request: Request) -> Problem:
     detail = {
         NOT_FOUND: f"no route at {request.url.path}",
         METHOD_NOT_ALLOWED: f"{request.method} is not allowed on {request.url.path}",
-        MALFORMED_JSON: "the body could not be read as UTF-8 JSON" + _cause(error),
+        MALFORMED_JSON: _unreadable(error),
     }.get(kind, str(error.detail))
     return Problem(kind, detail, headers=headers)
 
 
-def _cause(error: Exception) -> str:
+def _unreadable(error: Exception) -> str:
     """Why parsing failed, when the parser said (a byte that is not UTF-8, an integer longer
-    than Python reads: 4,300 digits), as ": <its first line>"."""
+    than Python reads: 4,300 digits, arrays or objects nested too deep to read)."""
     cause = error.__cause__
-    return f": {str(cause).splitlines()[0]}" if cause is not None and str(cause) else ""
+    if isinstance(cause, RecursionError):
+        return "the body nests arrays or objects too deeply to be read"
+    reason = f": {str(cause).splitlines()[0]}" if cause is not None and str(cause) else ""
+    return "the body could not be read as UTF-8 JSON" + reason

@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from annotated_types import Interval
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, JsonValue
 
 from questline.adapters.http.settings import MAX_BATCH
 from questline.engine import Event as EngineEvent
 from questline.engine.events import JSON_INT_MAX, JsonInteger
 from questline.engine.models import ProgressStatus
+from questline.engine.printable import unprintable
 from questline.engine.views import (
     AchievementStatus,
     AwardView,
@@ -60,13 +61,33 @@ class EventBatch(Strict):
     events: list[Event] = Field(min_length=1, max_length=MAX_BATCH)
 
 
+def _printable(text: str | None) -> str | None:
+    refused = None if text is None else unprintable(text)
+    if refused is not None:
+        raise ValueError(f"must not contain {refused}")
+    return text
+
+
+# what `_printable` checks, told to clients (lone surrogates are no JSON Schema can name)
+PRINTABLE = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
+Name = Annotated[
+    str | None,
+    Field(max_length=100, json_schema_extra={"pattern": PRINTABLE}),
+    AfterValidator(_printable),
+]
+
+
 class LearnerUpdate(Strict):
     """A learner's profile; fields left out are cleared, as Telegram reports them."""
 
-    username: str | None = Field(default=None, max_length=100)
-    first_name: str | None = Field(default=None, max_length=100)
-    last_name: str | None = Field(default=None, max_length=100)
-    language_code: str | None = Field(default=None, max_length=10)
+    username: Name = None
+    first_name: Name = None
+    last_name: Name = None
+    language_code: Annotated[
+        str | None,
+        Field(max_length=10, json_schema_extra={"pattern": PRINTABLE}),
+        AfterValidator(_printable),
+    ] = None
 
 
 class ExplainRequest(Strict):

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine import aggregates, catalogue, history
 from questline.engine.content import ContentReport, load_course, read_course
-from questline.engine.errors import RulesError
+from questline.engine.errors import RuleFails, RulesError
 from questline.engine.facets.base import DEFAULT_CHUNK, EngineBase
 from questline.engine.learner import Learners, load_learner
 from questline.engine.models import Achievement, User, UserAchievement
@@ -23,7 +23,7 @@ from questline.engine.rule_store import RuleChange, RulesReport, diff_rules, sto
 from questline.engine.rulebook import ActiveRule, judgeable
 from questline.engine.views import AwardView, UserView
 from questline.plain_errors import shortened
-from questline.rules import Problem, RuleDocument, validate_document
+from questline.rules import Problem, RuleDocument, RuleEvaluationError, validate_document
 from questline.rules.loading import RuleLoadError, load_rules
 
 
@@ -166,11 +166,12 @@ class Rules(EngineBase):
                     facts = await self.facts.build(moment.context, compiled.reads)
                     if HOLDERS in compiled.reads:
                         facts["rule"] = {"holders": holders}
-                    if (
-                        judgeable(compiled, facts)
-                        and self.rulebook.evaluator.evaluate_many([compiled], facts)[compiled.slug]
-                        is True
-                    ):
+                    if not judgeable(compiled, facts):
+                        continue
+                    verdict = self.rulebook.evaluator.evaluate_many([compiled], facts)
+                    if isinstance(verdict[compiled.slug], RuleEvaluationError):
+                        raise RuleFails(f"{verdict[compiled.slug]} (judging learner {user_id})")
+                    if verdict[compiled.slug] is True:
                         qualifying.append(catalogue.user_view(learner.user))
                         break
         return qualifying

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from nats.errors import Error as NatsError
 from nats.js.api import PubAck
 
@@ -33,16 +33,30 @@ from questline.engine import Event
 from questline.engine.api_keys import Scope
 
 MAX_HEADER_KEY = 90  # leaves room for ":<index>" in a batch's derived keys
+KEY_HEADER = "Idempotency-Key"
+
+
+def one_key_header(request: Request) -> None:
+    """Refuse Idempotency-Key headers that disagree (which one counts would be a guess)."""
+    given = request.headers.getlist(KEY_HEADER)
+    if len(set(given)) > 1:
+        shown = ", ".join(f'"{key}"' for key in given)
+        raise Problem(KEY_MISMATCH, f"send one Idempotency-Key header (got {len(given)}: {shown})")
+
 
 router = APIRouter(
     tags=["events"],
-    dependencies=[Depends(require(Scope.EVENTS_WRITE)), Depends(json_body)],
+    dependencies=[
+        Depends(require(Scope.EVENTS_WRITE)),
+        Depends(json_body),
+        Depends(one_key_header),
+    ],
     responses=errors(*AUTH_ERRORS, *BODY_ERRORS, 404, 409),
 )
 IdempotencyKey = Annotated[
     str | None,
     Header(
-        alias="Idempotency-Key",
+        alias=KEY_HEADER,
         min_length=1,
         max_length=MAX_HEADER_KEY,
         pattern=r"^[\x21-\x7e]+$",

@@ -17,6 +17,7 @@ from questline.engine.api_keys import Scope
 from questline.engine.errors import QuestlineError
 from questline.engine.events import OCCURRED_AT_PATTERN
 from questline.engine.periods import Period, moment_at
+from questline.engine.views import LeaderboardEntry
 
 MAX_LIMIT = 100
 
@@ -48,13 +49,28 @@ def _not_a_number(value: object) -> object:
 Moment = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_moment)]
 
 
+def _centred(
+    window: list[LeaderboardEntry], telegram_id: int, limit: int
+) -> list[LeaderboardEntry]:
+    """`limit` entries of `window` holding the learner: centred on them (one more above for
+    an even limit), shifted to stay full at either end of the board."""
+    if not window:
+        return window
+    mine = next(i for i, entry in enumerate(window) if entry.telegram_id == telegram_id)
+    start = max(0, min(mine - limit // 2, len(window) - limit))
+    return window[start : start + limit]
+
+
 @router.get("/leaderboard")
 async def leaderboard(
     engine: EngineDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many entries")] = 10,
     around: Annotated[
         TelegramIdParam | None,
-        Query(description="A Telegram id: `limit` entries around that learner"),
+        Query(
+            description="A Telegram id: `limit` entries around that learner, centred on them "
+            "(shifted to stay full at either end of the board)"
+        ),
     ] = None,
     period: Annotated[
         Period,
@@ -76,7 +92,6 @@ async def leaderboard(
     if around is None:
         entries = await engine.top(limit, period=period, at=at)
     else:
-        # up to limit // 2 on each side; an even limit drops the last one below
-        window = await engine.around(telegram_id=around, radius=limit // 2, period=period, at=at)
-        entries = window[:limit]
+        window = await engine.around(telegram_id=around, radius=limit - 1, period=period, at=at)
+        entries = _centred(window, around, limit)
     return Leaderboard(entries=[Standing.of(entry) for entry in entries])
