@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib.metadata
 import inspect
 import logging
@@ -12,6 +13,7 @@ from typing import Any
 
 import pluggy
 from pluggy import HookImpl
+from sqlalchemy.exc import DBAPIError
 
 from questline.plugins import DISABLE_ENV, DeliverElsewhere, DeliveryHeld, PluginError, hookspecs
 
@@ -56,8 +58,20 @@ class PluginManager(pluggy.PluginManager):
 
     async def acall(self, hook_name: str, **kwargs: Any) -> list[Any]:
         """Call a hook's implementations in pluggy's order, each awaited before the next is
-        called; the first to raise stops the call (none is left created but never awaited)."""
-        return [await _awaited(impl, kwargs) for impl in self._in_order(hook_name)]
+        called; the first to raise stops the call (none is left created but never awaited),
+        with a PluginError naming it (a database error stays what it is)."""
+        results = []
+        for impl in self._in_order(hook_name):
+            try:
+                results.append(await _awaited(impl, kwargs))
+            except (PluginError, DBAPIError):
+                raise
+            except Exception as error:
+                raise PluginError(
+                    f'plugin "{impl.plugin_name}" failed in {hook_name}: '
+                    f"{type(error).__name__}: {error}"
+                ) from error
+        return results
 
     async def anotify(self, hook_name: str, **kwargs: Any) -> None:
         """Call a notification hook; a failing implementation is logged, never raised.
@@ -132,7 +146,7 @@ def build_plugin_manager(
                 ", ".join(sorted(installed | {BUILTIN_FACTS})),
             )
         _load_each(manager)
-    manager.check_pending()
+    _check_hook_names(manager)
     return manager
 
 
@@ -142,6 +156,24 @@ BUILTIN_FACTS = "questline.facts"
 
 def _entry_points() -> list[importlib.metadata.EntryPoint]:
     return list(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
+
+
+def _check_hook_names(manager: PluginManager) -> None:
+    """A hook implementation named after no questline hook (a misspelling, most likely) is a
+    PluginError naming its plugin and the hook it is closest to."""
+    try:
+        manager.check_pending()
+    except pluggy.PluginValidationError as error:
+        plugin = manager.get_name(error.plugin)
+        callers = manager.get_hookcallers(error.plugin) or []
+        unknown = next(caller.name for caller in callers if not caller.has_spec())
+        hooks = [name for name in vars(hookspecs) if name.startswith("questline_")]
+        closest = difflib.get_close_matches(unknown, hooks, n=1)
+        hint = f' (did you mean "{closest[0]}"?)' if closest else ""
+        raise PluginError(
+            f'plugin "{plugin}" cannot be loaded: "{unknown}" is no questline hook{hint}; '
+            f"fix it, or start without it with {DISABLE_ENV}={plugin}"
+        ) from None
 
 
 def _load_each(manager: PluginManager) -> None:

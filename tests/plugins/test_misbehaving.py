@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +91,10 @@ async def karma_engine(db: AsyncEngine, karma: KarmaPlugin, tmp_path: Path) -> E
     [
         (RuntimeError("the forum is down"), "RuntimeError: the forum is down"),
         ([500], "it returned a list, not a mapping of facts"),
+        ({"points": datetime(2026, 1, 1)}, "karma.points is a datetime, not JSON data"),
+        ({"points": float("nan")}, "karma.points is nan, not a finite number"),
     ],
+    ids=["raises", "a-list", "a-datetime", "nan"],
 )
 async def test_a_failing_fact_provider_costs_only_the_rules_reading_its_facts(
     db: AsyncEngine,
@@ -118,6 +123,17 @@ async def test_a_failing_fact_provider_costs_only_the_rules_reading_its_facts(
     karma.facts.answer = {"points": 500}  # the forum is back: the next event judges it
     later = await engine.record(Event(type=ActivityType.LOGIN, user_id=user.id, occurred_at=T0))
     assert [award.slug for award in later.awards] == ["good-karma"]
+    await engine.shutdown()
+
+
+async def test_a_decimal_from_the_database_is_a_number(db: AsyncEngine, tmp_path: Path) -> None:
+    """What MySQL's SUM() returns: read as a number on every database, not a failed fact."""
+    karma = KarmaPlugin()
+    engine = await karma_engine(db, karma, tmp_path)
+    user = await register(engine)
+    karma.facts.answer = {"points": Decimal("500")}
+    result = await engine.record(Event(type=ActivityType.LOGIN, user_id=user.id, occurred_at=T0))
+    assert [award.slug for award in result.awards] == ["good-karma"]
     await engine.shutdown()
 
 
@@ -177,3 +193,53 @@ def test_a_plugin_that_cannot_be_imported_is_named_with_the_way_to_start_without
         manager = build_plugin_manager()
     assert manager.is_blocked("broken")
     assert f'{DISABLE_ENV} names "brokn", but no installed plugin is called so' in caplog.text
+
+
+def test_a_misspelt_hook_is_named_with_the_hook_it_is_closest_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = (
+        "from questline.plugins import hookimpl\n\n"
+        "@hookimpl\ndef questline_awrd_granted(award): ...\n"
+    )
+    wheel = write_wheel(
+        tmp_path, "misspelt_plugin", {"misspelt_plugin.py": source}, "misspelt = misspelt_plugin"
+    )
+    pip_install(wheel, tmp_path / "site")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.delenv(DISABLE_ENV, raising=False)
+    with pytest.raises(PluginError) as refused:
+        build_plugin_manager()
+    assert str(refused.value) == (
+        'plugin "misspelt" cannot be loaded: "questline_awrd_granted" is no questline hook '
+        '(did you mean "questline_award_granted"?); fix it, or start without it with '
+        f"{DISABLE_ENV}=misspelt"
+    )
+
+
+def test_two_plugins_giving_one_operator_are_both_named() -> None:
+    class Clamp:
+        @hookimpl
+        def questline_operators(self) -> dict[str, Any]:
+            return {"clamp": lambda value, low, high: max(low, min(high, value))}
+
+    with pytest.raises(PluginError) as refused:
+        Engine("sqlite+aiosqlite://", plugin_manager=manager_with(one=Clamp(), two=Clamp()))
+    assert str(refused.value) == (
+        f'plugins "two" and "one" both give the operator "clamp"; disable one with {DISABLE_ENV}'
+    )
+
+
+async def test_a_failing_startup_hook_stops_the_engine_naming_the_plugin(db: AsyncEngine) -> None:
+    class Failing:
+        @hookimpl
+        async def questline_startup(self) -> None:
+            raise RuntimeError("startup boom")
+
+    engine = Engine(db, plugin_manager=manager_with(failing=Failing()))
+    with pytest.raises(PluginError) as refused:
+        await engine.startup()
+    assert str(refused.value) == (
+        'plugin "failing" failed in questline_startup: RuntimeError: startup boom'
+    )
+    await engine.shutdown()

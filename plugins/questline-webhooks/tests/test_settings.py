@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.engine import Engine
 from questline.engine.errors import QuestlineError
+from questline.plugins import PluginError
 from questline.plugins.manager import build_plugin_manager
 
 
@@ -37,5 +38,9 @@ async def test_a_bad_setting_stops_the_engine_at_start(
     attempts while the dispatcher ran on."""
     monkeypatch.setenv(TIMEOUT_ENV, "10s")
     engine = Engine(db, plugin_manager=build_plugin_manager(disabled={"telegram"}))
-    with pytest.raises(QuestlineError, match='QUESTLINE_WEBHOOKS_TIMEOUT="10s" is not a positive'):
+    with pytest.raises(PluginError) as refused:
         await engine.startup()
+    assert str(refused.value) == (
+        'plugin "webhooks" failed in questline_startup: QuestlineError: '
+        'QUESTLINE_WEBHOOKS_TIMEOUT="10s" is not a positive number of seconds'
+    )

@@ -31,7 +31,7 @@ from questline.engine.rulebook import RuleBook
 from questline.engine.timestamps import utcnow
 from questline.engine.translations import stored
 from questline.engine.views import RecordResult, UserView
-from questline.plugins import PluginError
+from questline.plugins import DISABLE_ENV, PluginError
 from questline.plugins.manager import BUILTIN_FACTS, PluginManager, build_plugin_manager
 from questline.rules import DEFAULT_OPS_BUDGET, OperatorRegistry, RuleEvaluator
 
@@ -56,10 +56,19 @@ def plugin_operators(plugins: PluginManager) -> OperatorRegistry:
     """The custom operators every plugin gives; a plugin whose operators cannot be registered
     (not a mapping, a name already taken) is a PluginError naming it."""
     operators = OperatorRegistry()
+    owners: dict[str, str] = {}
     for impl in reversed(plugins.hook.questline_operators.get_hookimpls()):
         try:
             for name, function in impl.function().items():
+                if name in owners:
+                    raise PluginError(
+                        f'plugins "{owners[name]}" and "{impl.plugin_name}" both give the '
+                        f'operator "{name}"; disable one with {DISABLE_ENV}'
+                    )
                 operators.register(name, function)
+                owners[name] = impl.plugin_name
+        except PluginError:
+            raise
         except Exception as error:
             raise PluginError(
                 f'plugin "{impl.plugin_name}" failed in questline_operators: '

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
@@ -71,13 +73,40 @@ class FactProvider(Protocol):
         ...
 
 
+class NotJson(ValueError):
+    """A provided value that is not JSON data."""
+
+
+def as_json(value: Any, path: str) -> Any:
+    """`value` as JSON data; a `Decimal` (what MySQL's SUM and AVG return) is read as an int
+    when whole, else a float. NotJson names the first value at `path` that is not JSON."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise NotJson(f"{path} is {value}, not a finite number")
+        return value
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise NotJson(f"{path} is {value}, not a finite number")
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Mapping):
+        if not all(isinstance(key, str) for key in value):
+            raise NotJson(f"{path} has a key that is not text")
+        return {key: as_json(item, f"{path}.{key}") for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [as_json(item, f"{path}[{index}]") for index, item in enumerate(value)]
+    raise NotJson(f"{path} is a {type(value).__name__}, not JSON data")
+
+
 class FactsBuilder:
     """Routes fact names to providers and assembles the nested facts document.
 
-    A plugin's provider that fails (raises, or returns neither a mapping nor None) is
-    logged with the plugin's name, and its namespace is left out of the document: the rules
-    reading it are not judged on that document (`RuleBook.fired`), the others are. The engine's
-    own providers, and database errors of any provider, are not contained: they fail the work.
+    A plugin's provider that fails (raises, returns neither a mapping nor None, or a value
+    that is not JSON data) is logged with the plugin's name, and its namespace is left out of
+    the document: the rules reading it are not judged on that document (`RuleBook.fired`),
+    the others are. The engine's own providers, and database errors of any provider, are not
+    contained: they fail the work.
     """
 
     def __init__(self, providers: Iterable[tuple[str, FactProvider]], *, trusted: str) -> None:
@@ -139,10 +168,16 @@ class FactsBuilder:
                     raise
                 self._failed(owner, namespace, f"{type(error).__name__}: {error}", error)
                 continue
-            if not trusted and provided is not None and not isinstance(provided, Mapping):
-                kind = type(provided).__name__
-                self._failed(owner, namespace, f"it returned a {kind}, not a mapping of facts")
-                continue
+            if not trusted and provided is not None:
+                if not isinstance(provided, Mapping):
+                    kind = type(provided).__name__
+                    self._failed(owner, namespace, f"it returned a {kind}, not a mapping of facts")
+                    continue
+                try:
+                    provided = as_json(provided, namespace)
+                except NotJson as error:
+                    self._failed(owner, namespace, str(error))
+                    continue
             document[namespace] = provided
         return document
 
