@@ -601,7 +601,8 @@ def _builtin_specs() -> list[FactSpec]:
 
 
 def _window_specs(namespace: str, period: str) -> list[FactSpec]:
-    """Counts within a calendar period of the engine's time zone, up to the event (or now)."""
+    """Counts within the calendar period of the engine's time zone holding the event (or
+    now), as recorded so far."""
     i = FactType.INT
     return [
         FactSpec(

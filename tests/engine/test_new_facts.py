@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from itertools import count
 from pathlib import Path
+from random import Random
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -91,6 +92,21 @@ def expected_awards(events: list[tuple[A, int]]) -> set[str]:
     return earned
 
 
+def as_events(
+    someone: UserView, lessons: list[LessonView], events: list[tuple[A, int]]
+) -> list[Event]:
+    """Completions of the first lesson and logins, `minutes` after T0."""
+    return [
+        Event(
+            type=kind,
+            user_id=someone.id,
+            lesson_id=lessons[0].id if kind is A.LESSON_COMPLETED else None,
+            occurred_at=T0 + timedelta(minutes=minutes),
+        )
+        for kind, minutes in events
+    ]
+
+
 EVENTS = st.lists(
     st.tuples(st.sampled_from([A.LESSON_COMPLETED, A.LOGIN]), st.integers(0, 60 * 24 * 40)),
     max_size=14,
@@ -110,20 +126,32 @@ async def test_period_counts_equal_a_count_by_local_date(
     """One by one or in one transaction (this transaction's days are counted before they are
     written), across day, week and month boundaries off the hour."""
     someone = await learner(zoned)
-    ordered = sorted(events, key=lambda item: item[1])
-    recorded = [
-        Event(
-            type=kind,
-            user_id=someone.id,
-            lesson_id=lessons[0].id if kind is A.LESSON_COMPLETED else None,
-            occurred_at=T0 + timedelta(minutes=minutes),
-        )
-        for kind, minutes in ordered
-    ]
+    recorded = as_events(someone, lessons, sorted(events, key=lambda item: item[1]))
     if batch:
         results = await zoned.record_many(recorded)
     else:
         results = [await zoned.record(event) for event in recorded]
+    periods = {rule["slug"] for rule in PERIOD_RULES}
+    earned = {award.slug for result in results for award in result.awards} & periods
+    assert earned == expected_awards(events)
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(events=EVENTS, arrival=st.randoms(use_true_random=False))
+async def test_period_thresholds_earn_the_same_awards_in_any_arrival_order(
+    zoned: Engine, lessons: list[LessonView], events: list[tuple[A, int]], arrival: Random
+) -> None:
+    """A late event's period counts the days recorded after it in that period too (newest
+    first, "five lessons this week" was never earned), so a `>=` rule on it holds on
+    whichever of the period's events arrives last."""
+    someone = await learner(zoned)
+    shuffled = list(events)
+    arrival.shuffle(shuffled)
+    results = [await zoned.record(event) for event in as_events(someone, lessons, shuffled)]
     periods = {rule["slug"] for rule in PERIOD_RULES}
     earned = {award.slug for result in results for award in result.awards} & periods
     assert earned == expected_awards(events)

@@ -8,7 +8,7 @@ The leaderboard facts (`standings`) are the exception: one ranked read of a fini
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,7 +18,7 @@ from questline.engine.facts.provider import FactContext, FactProvider
 from questline.engine.facts.standings import LeaderboardFacts
 from questline.engine.learner import LearnerState
 from questline.engine.models import ProgressStatus
-from questline.engine.periods import Period
+from questline.engine.periods import Period, next_start, start_of
 from questline.engine.points import awarded_points
 from questline.engine.writes import Pending
 from questline.plugins import hookimpl
@@ -187,21 +187,25 @@ class LessonFacts(_Builtin):
 
 class WindowFacts(_Builtin):
     """Counts within the calendar period (day, week from Monday, month) of the event's local
-    day, up to that day (outside an event: the period of today)."""
+    day, as recorded so far: a late event's period counts its later days too, so a `>=` rule
+    on them holds whichever of the period's events arrives last (outside an event: the
+    period of today)."""
 
-    def __init__(
-        self, namespace: str, first_day: Callable[[date], date], board: Period | None = None
-    ) -> None:
+    def __init__(self, namespace: str, period: Period | None = None) -> None:
+        """`period`: the week or month; None for the day."""
         self.namespace = namespace
-        self.first_day = first_day
-        self.board = board
+        self.board = period
+
+    def _span(self, day: date) -> tuple[date, date]:
+        if self.board is None:
+            return day, day
+        first = start_of(self.board, day)
+        return first, next_start(self.board, first) - timedelta(days=1)
 
     async def provide(self, context: FactContext, names: frozenset[str]) -> dict[str, Any]:
-        day = context.moment.astimezone(context.zone).date()
+        first, last = self._span(context.moment.astimezone(context.zone).date())
         figures = context.learner.figures
-        counts = await figures.window(
-            context.session, self.first_day(day).toordinal(), day.toordinal()
-        )
+        counts = await figures.window(context.session, first.toordinal(), last.toordinal())
         facts = {
             "lessons_completed": counts.lesson_completions,
             "challenges_solved": counts.challenge_solves,
@@ -214,7 +218,7 @@ class WindowFacts(_Builtin):
             )
         if "points" in names:
             facts["points"] = await awarded_points(
-                context.session, context.learner, pending, self.first_day(day), day, context.zone
+                context.session, context.learner, pending, first, last, context.zone
             )
         return facts
 
@@ -246,10 +250,6 @@ class GoalFacts(_Builtin):
         }
 
 
-def _monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 @hookimpl
 def questline_fact_providers() -> list[FactProvider]:
     return [
@@ -261,8 +261,8 @@ def questline_fact_providers() -> list[FactProvider]:
         LessonFacts(),
         GoalFacts(),
         RuleFacts(),
-        WindowFacts("today", lambda day: day),
-        WindowFacts("week", _monday, Period.WEEK),
-        WindowFacts("month", lambda day: day.replace(day=1), Period.MONTH),
+        WindowFacts("today"),
+        WindowFacts("week", Period.WEEK),
+        WindowFacts("month", Period.MONTH),
         LeaderboardFacts(),
     ]
