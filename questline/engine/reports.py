@@ -24,7 +24,7 @@ from questline.engine.views import (
 from questline.rules.analysis import progress as rule_progress
 from questline.rules.document import RuleDocument
 from questline.rules.explain import Shortfall, explain
-from questline.rules.phrases import at_an_event
+from questline.rules.phrases import at_an_event, met_not_earned
 
 PROGRESS_FACTS = ("stats.lessons_completed", "stats.total_score", "stats.points", "streak")
 """The facts `progress_report` needs from the facts builder."""
@@ -109,16 +109,21 @@ def locked_statuses(
         if rule.achievement_id in holders:
             own = {**facts, "rule": {"holders": holders[rule.achievement_id]}}
         event_facts = rule.compiled.event_reads
+        explained = explain(rule.compiled, own, evaluator, locale=locale)
         shortfalls = tuple(
             shortfall
-            for shortfall in explain(rule.compiled, own, evaluator, locale=locale).shortfalls
-            # an event's facts have no value between events: what they ask is not "missing"
-            if not event_facts or not _reads_any(shortfall, event_facts)
+            for shortfall in explained.shortfalls
+            # an event's facts have no value between events: what they ask is not "missing",
+            # and an operator failing on their null is no error of the rule
+            if not event_facts
+            or (shortfall.kind != "error" and not _reads_any(shortfall, event_facts))
         )
         texts = rule.texts(language)
         explanation = [shortfall.text for shortfall in shortfalls]
         if event_facts:
             explanation.append(texts.description or at_an_event(locale))
+        elif explained.satisfied:
+            explanation.append(met_not_earned(locale))
         statuses.append(
             _status(
                 rule.document,

@@ -402,3 +402,15 @@ _AT_AN_EVENT = {
 def at_an_event(locale: str | None = None) -> str:
     """What a rule about an event (one without a description) asks, outside an event."""
     return _AT_AN_EVENT[language_of(locale)]
+
+
+_MET = {
+    "en": "already met: earned at the next activity that counts for it",
+    "ru": "условие уже выполнено: награда придёт со следующим подходящим действием",
+}
+
+
+def met_not_earned(locale: str | None = None) -> str:
+    """What a rule that holds but was not awarded yet (loaded after the learner's activity,
+    and not backfilled) waits for."""
+    return _MET[language_of(locale)]

@@ -229,6 +229,31 @@ async def test_a_rule_about_the_event_says_what_the_learner_misses_first(
     )
 
 
+async def test_a_rule_met_before_it_was_loaded_says_so(
+    engine: Engine, learner: UserView, lessons: list[LessonView], tmp_path: Path
+) -> None:
+    """Loaded after the learner's activity and not backfilled, it holds but is not earned:
+    the explanation was empty (`rules explain` printed the learner's name alone)."""
+    await engine.record(
+        Event(type=A.LESSON_COMPLETED, user_id=learner.id, lesson_id=lessons[0].id, occurred_at=T0)
+    )
+    rule = {
+        "slug": "one-lesson",
+        "type": "MILESTONE",
+        "title": "One",
+        "points": 1,
+        "criteria": {">=": [{"var": "stats.lessons_completed"}, 1]},
+    }
+    (tmp_path / "one.json").write_text(json.dumps(rule))
+    await engine.load_rules([tmp_path / "one.json"])
+    for locale, text in (
+        (None, "already met: earned at the next activity that counts for it"),
+        ("ru", "условие уже выполнено: награда придёт со следующим подходящим действием"),
+    ):
+        statuses = {s.slug: s for s in await engine.achievements(user_id=learner.id, locale=locale)}
+        assert statuses["one-lesson"].explanation == text
+
+
 async def test_challenge_answers_can_be_dated(
     engine: Engine, learner: UserView, lessons: list[LessonView]
 ) -> None:

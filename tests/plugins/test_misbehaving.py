@@ -243,3 +243,41 @@ async def test_a_failing_startup_hook_stops_the_engine_naming_the_plugin(db: Asy
         'plugin "failing" failed in questline_startup: RuntimeError: startup boom'
     )
     await engine.shutdown()
+
+
+async def test_the_documented_operator_shows_no_error_between_events(
+    db: AsyncEngine, tmp_path: Path
+) -> None:
+    """docs/plugins.md's `clamp` and `steady`: outside an event `event.score` is null, on
+    which `clamp` raises; the learner read that Python error as what they were missing."""
+
+    def clamp(value: int, low: int, high: int) -> int:
+        return max(low, min(high, value))
+
+    class Clamp:
+        @hookimpl
+        def questline_operators(self) -> dict[str, Any]:
+            return {"clamp": clamp}
+
+    engine = await course_engine(db, manager_with(clampy=Clamp()))
+    steady = {
+        "slug": "steady",
+        "type": "MILESTONE",
+        "title": "Steady",
+        "points": 5,
+        "criteria": {">=": [{"clamp": [{"var": "event.score"}, 0, 100]}, 90]},
+    }
+    (tmp_path / "steady.json").write_text(json.dumps(steady))
+    await engine.load_rules([tmp_path / "steady.json"])
+    user = await register(engine)
+    statuses = {status.slug: status for status in await engine.achievements(user_id=user.id)}
+    assert statuses["steady"].shortfalls == ()
+    assert statuses["steady"].explanation == (
+        "earned at the moment of an event that meets it; nothing to count before"
+    )
+    lesson = await first_lesson(engine)
+    completed = Event(
+        type=ActivityType.LESSON_COMPLETED, user_id=user.id, lesson_id=lesson.id, score=95
+    )
+    assert "steady" in [award.slug for award in (await engine.record(completed)).awards]
+    await engine.shutdown()

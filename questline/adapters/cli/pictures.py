@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from questline.adapters.cli.render import plural
 from questline.engine.errors import QuestlineError
 from questline.engine.pictures import (
     BoardText,
@@ -21,10 +22,6 @@ from questline.engine.views import (
     AwardView,
     LeaderboardEntry,
 )
-
-
-def plural(n: int, word: str, words: str) -> str:
-    return f"{n} {word if n == 1 else words}"
 
 
 def heatmap_png(calendar: ActivityCalendar) -> bytes:

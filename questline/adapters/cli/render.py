@@ -98,6 +98,11 @@ def totals_line(report: ProgressReport) -> str:
     )
 
 
+def plural(n: int, word: str, words: str) -> str:
+    """`n` and the word for that many: "1 point", "5 points"."""
+    return f"{n} {word if n == 1 else words}"
+
+
 def shortfall_text(status: AchievementStatus) -> str:
     """What the learner still needs for a locked achievement."""
     if status.explanation:

@@ -9,7 +9,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from questline.adapters.cli.render import bar, change_lines, moment, shortfall_text
+from questline.adapters.cli.render import bar, change_lines, moment, plural, shortfall_text
 from questline.adapters.cli.runtime import (
     TELEGRAM_ID,
     console,
@@ -90,7 +90,7 @@ async def _diff(paths: tuple[Path, ...]) -> tuple[list[str], int, list[RuleChang
 def change_line(change: RuleChange) -> str:
     """One rule's change as a sentence: what changes, and what it does to the holders."""
     if change.new:
-        return f"{change.slug}: new rule ({change.points_after} points)"
+        return f"{change.slug}: new rule ({plural(change.points_after, 'point', 'points')})"
     if not change.changed:
         return f"{change.slug}: unchanged"
     fields = ", ".join(_field_change(change, name) for name in change.changed)
@@ -153,7 +153,8 @@ def explain(slug: str, telegram_id: int, language: str | None) -> None:
     """Show how far a learner is from an achievement, and what is missing."""
     user, status, zone = run(_explain(slug, telegram_id, language))
     out = console()
-    out.print(Text(f"{status.icon or '•'} {status.title} ({status.slug}, {status.points} points)"))
+    points = plural(status.points, "point", "points")
+    out.print(Text(f"{status.icon or '•'} {status.title} ({status.slug}, {points})"))
     if status.description:
         out.print(Text(status.description))
     if status.earned_at is not None:
