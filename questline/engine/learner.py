@@ -56,6 +56,7 @@ class Recorded:
     """One recorded event. Its rows may not be written yet: ask for `result()` after that."""
 
     activity: ActivityRow
+    user_id: int
     awards: tuple[AwardView, ...]
     replayed: bool = False
     already_solved: bool = False
@@ -67,6 +68,7 @@ class Recorded:
             replayed=self.replayed,
             awards=self.awards,
             already_solved=self.already_solved,
+            user_id=self.user_id,
         )
 
 

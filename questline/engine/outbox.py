@@ -165,7 +165,9 @@ def hook_arguments(entry: OutboxEntry) -> dict[str, Any]:
     if entry.topic == AWARD_GRANTED:
         return {"award": award_from(data), "delivery": delivery}
     awards = tuple(award_from(item) for item in data["awards"])
-    result = RecordResult(entry.activity_id or 0, replayed=False, awards=awards)
+    result = RecordResult(
+        entry.activity_id or 0, replayed=False, awards=awards, user_id=entry.user_id
+    )
     return {"event": Event.model_validate(data["event"]), "result": result, "delivery": delivery}
 
 

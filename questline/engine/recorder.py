@@ -205,7 +205,7 @@ class Recorder:
         )
         if awards or event.type in SCORED_ACTIVITIES:
             learners.totals_changed(learner)
-        recorded = Recorded(activity, tuple(awards))
+        recorded = Recorded(activity, learner.user.id, tuple(awards))
         # outbox (issue 11): the event's notifications commit with it; keep on any new write path
         outbox.stage(session, event, activity, recorded.awards)
         if event.idempotency_key is not None:
@@ -240,7 +240,7 @@ class Recorder:
                 f'idempotency key "{key}" was already used for a {kind} event{of_lesson} of '
                 "this learner"
             )
-        return Recorded(activity, awards, replayed=True)
+        return Recorded(activity, learner.user.id, awards, replayed=True)
 
     @staticmethod
     def _first_solve(pending: Pending, learner: LearnerState, lesson_id: int) -> Recorded:
@@ -254,9 +254,9 @@ class Recorder:
                 and values["activity_type"] is ActivityType.CHALLENGE_SOLVED
                 and values["entity_id"] == lesson_id
             ):
-                return Recorded(activity, (), already_solved=True)
+                return Recorded(activity, learner.user.id, (), already_solved=True)
         stored = pending.first_solves.setdefault((learner.user.id, lesson_id), ActivityRow({}))
-        return Recorded(stored, (), already_solved=True)
+        return Recorded(stored, learner.user.id, (), already_solved=True)
 
     async def award(
         self, pending: Pending, awarding: Awarding, first_round: list[ActiveRule]

@@ -26,14 +26,14 @@ from questline.rules.document import RuleDocument
 from questline.rules.explain import Shortfall, explain
 from questline.rules.phrases import at_an_event, met_not_earned
 
-PROGRESS_FACTS = ("stats.lessons_completed", "stats.total_score", "stats.points", "streak")
 """The facts `progress_report` needs from the facts builder."""
 
 
 def progress_report(
     learner: LearnerState, course: Course, facts: Mapping[str, Any]
 ) -> ProgressReport:
-    """Lesson statuses per published module, totals and streaks (`facts` holds PROGRESS_FACTS)."""
+    """Lesson statuses per published module, totals and streaks (`facts` holds the built-in
+    `stats` and `streak` namespaces)."""
     modules = []
     for module in course.published_modules():
         lessons = tuple(

@@ -88,6 +88,8 @@ class RecordResult:
     already_solved: bool = False
     """A CHALLENGE_SOLVED of a challenge solved before: nothing was written, `activity_id` is
     the first solve's."""
+    user_id: int | None = None
+    """The learner's questline id (the event may name them by `telegram_id` only)."""
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,15 @@ class ValidationReport:
         return not self.errors
 
 
+def _range(spec: FactSpec) -> str:
+    """The values a number fact takes: "between 0 and 23", "at least 0", "at most 10"."""
+    if spec.maximum is None:
+        return f"at least {spec.minimum}"
+    if spec.minimum is None:
+        return f"at most {spec.maximum}"
+    return f"between {spec.minimum} and {spec.maximum}"
+
+
 # -- schema ------------------------------------------------------------------------------
 
 _FIELD_LIMITS = {"slug": MAX_SLUG_LENGTH, "title": MAX_TITLE_LENGTH, "icon": MAX_ICON_LENGTH}
@@ -283,7 +292,7 @@ def _compare_problem(op: str, spec: FactSpec, value: Any) -> str | None:
             (spec.minimum is not None and value < spec.minimum)
             or (spec.maximum is not None and value > spec.maximum)
         ):
-            return f'"{fact}" is between {spec.minimum} and {spec.maximum}; it is never {value}'
+            return f'"{fact}" is {_range(spec)}; it is never {value}'
         return None
     if spec.type is FactType.STR:
         if op in ("<", "<=", ">", ">="):
@@ -587,7 +596,9 @@ def validate_command_lines(
     files = f"{n_files} file{'s' if n_files != 1 else ''}"
     if report.errors:
         n = len(report.errors)
-        lines.append(f"{n} error{'s' if n != 1 else ''} in {files}; no rules were changed")
+        bad = len({problem.source for problem in report.errors})
+        where = files if bad >= n_files else f"{bad} of {files}"
+        lines.append(f"{n} error{'s' if n != 1 else ''} in {where}; no rules were changed")
         return lines, 1
     n_rules = len(report.rules)
     warn = f", {len(report.warnings)} warning(s)" if report.warnings else ""

@@ -47,7 +47,7 @@ class AsyncRecorder:
         self, engine: Engine, event: Event, result: RecordResult
     ) -> None:
         await asyncio.sleep(0)
-        self.calls.append(("event", event.type, result.activity_id))
+        self.calls.append(("event", event.type, result.activity_id, result.user_id))
 
     @hookimpl
     async def questline_award_granted(self, engine: Engine, award: AwardView) -> None:
@@ -104,7 +104,7 @@ async def test_async_implementations_are_awaited_in_order(
     assert [award.slug for award in result.awards] == ["first-lesson"]
     assert recorder.calls == [
         ("startup",),
-        ("event", ActivityType.LESSON_COMPLETED, result.activity_id),
+        ("event", ActivityType.LESSON_COMPLETED, result.activity_id, user.id),
         ("award", "first-lesson"),
         ("shutdown",),
     ]
@@ -117,8 +117,8 @@ async def test_record_many_notifies_every_event_after_its_chunk_commits(
     engine.start_dispatcher()
     user = await register(engine)
     lesson = await first_lesson(engine)
-    events = [
-        at_nine(ActivityType.LOGIN, user.id),
+    events = [  # a learner named by Telegram id: the hook learns their questline id
+        Event(type=ActivityType.LOGIN, telegram_id=user.telegram_id, occurred_at=T0),
         at_nine(ActivityType.LESSON_COMPLETED, user.id, lesson_id=lesson.id, score=90),
     ]
 
@@ -126,8 +126,8 @@ async def test_record_many_notifies_every_event_after_its_chunk_commits(
     await engine.shutdown()
 
     assert recorder.calls == [
-        ("event", ActivityType.LOGIN, results[0].activity_id),
-        ("event", ActivityType.LESSON_COMPLETED, results[1].activity_id),
+        ("event", ActivityType.LOGIN, results[0].activity_id, user.id),
+        ("event", ActivityType.LESSON_COMPLETED, results[1].activity_id, user.id),
         ("award", "first-lesson"),
         ("shutdown",),
     ]
@@ -178,7 +178,7 @@ async def test_replays_are_not_notified(
 
     assert again.replayed and again.awards == first.awards
     assert recorder.calls == [
-        ("event", ActivityType.LESSON_COMPLETED, first.activity_id),
+        ("event", ActivityType.LESSON_COMPLETED, first.activity_id, user.id),
         ("award", "first-lesson"),
         ("shutdown",),
     ]

@@ -14,11 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from questline.engine import Engine, Event
 from questline.plugins import PluginError, hookimpl
-from questline.plugins.manager import DISABLE_ENV, PluginManager, build_plugin_manager
+from questline.plugins.manager import (
+    BUILTIN_FACTS,
+    DISABLE_ENV,
+    PluginManager,
+    build_plugin_manager,
+)
 from questline.rules.facts import FactSpec, FactType
 from questline.rules.vocabulary import ActivityType
 
-from .conftest import T0, course_engine, first_lesson, register
+from .conftest import SAMPLE_COURSE, T0, course_engine, first_lesson, register
 from .test_entry_point import pip_install, write_wheel
 
 KARMA_RULE = {
@@ -280,4 +285,20 @@ async def test_the_documented_operator_shows_no_error_between_events(
         type=ActivityType.LESSON_COMPLETED, user_id=user.id, lesson_id=lesson.id, score=95
     )
     assert "steady" in [award.slug for award in (await engine.record(completed)).awards]
+    await engine.shutdown()
+
+
+async def test_progress_needs_no_built_in_facts(db: AsyncEngine) -> None:
+    """With `questline.facts` blocked (a plugin's providers stand in for the facts rules
+    read), a learner's progress still shows the engine's own figures (a KeyError before)."""
+    manager = build_plugin_manager(load_entry_points=False, disabled={BUILTIN_FACTS})
+    engine = Engine(bind=db, plugin_manager=manager)
+    await engine.load_content(SAMPLE_COURSE)
+    user = await register(engine)
+    lesson = await first_lesson(engine)
+    await engine.record(
+        Event(type=ActivityType.LESSON_COMPLETED, user_id=user.id, lesson_id=lesson.id, score=80)
+    )
+    report = await engine.progress(user_id=user.id)
+    assert (report.lessons_completed, report.total_score, report.streak_current) == (1, 80, 1)
     await engine.shutdown()

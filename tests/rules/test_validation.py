@@ -227,6 +227,10 @@ def test_multi_key_object() -> None:
             '/criteria/==/1: "event.local_hour" is between 0 and 23; it is never 24',
         ),
         (
+            {"==": [{"var": "leaderboard.last_week_rank"}, 0]},
+            '/criteria/==/1: "leaderboard.last_week_rank" is at least 1; it is never 0',
+        ),
+        (
             {"==": [{"var": "module.completed"}, 1]},
             '/criteria/==/1: compares true/false fact "module.completed" with a number',
         ),
@@ -476,6 +480,13 @@ def test_missing_path(tmp_path: Path) -> None:
 def test_command_lines_ok(tmp_path: Path) -> None:
     write(tmp_path / "a.json", [rule("a"), rule("b")])
     assert validate_command_lines([tmp_path]) == (["2 rules OK in 1 file"], 0)
+
+
+def test_command_lines_count_the_files_with_errors(tmp_path: Path) -> None:
+    write(tmp_path / "a.json", [rule("a")])
+    write(tmp_path / "b.json", [rule("Bad Slug"), rule("c", {"frobnicate": [1]})])
+    lines, code = validate_command_lines([tmp_path])
+    assert code == 1 and lines[-1] == "2 errors in 1 of 2 files; no rules were changed"
 
 
 def test_default_catalog_rules_validate() -> None:

@@ -174,6 +174,8 @@ async def test_event_subscribers_get_every_recorded_event(
     assert item.message["type"] == "event.recorded"
     assert item.message["data"]["event"]["type"] == "LESSON_COMPLETED"
     assert [award["slug"] for award in item.message["data"]["awards"]] == ["first-lesson"]
+    learner = await engine.find_user(telegram_id=109)
+    assert item.message["data"]["user_id"] == learner.id
 
 
 async def test_the_secret_is_never_logged(

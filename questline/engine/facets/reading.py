@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 
 from questline.engine import calendar, catalogue
 from questline.engine.facets.base import EngineBase
+from questline.engine.facts.builtin import StatsFacts, StreakFacts
 from questline.engine.learner import load_learner
 from questline.engine.models import Achievement, ActivityLog, Lesson, Module, User, UserAchievement
 from questline.engine.recorder import stored_holders
 from questline.engine.reports import (
-    PROGRESS_FACTS,
     earned_statuses,
     locked_statuses,
     progress_report,
@@ -61,7 +61,12 @@ class Reading(EngineBase):
             learner = await load_learner(
                 session, self.zone, user_id=user_id, telegram_id=telegram_id
             )
-            facts = await self.facts.build(self._context(session, course, learner), PROGRESS_FACTS)
+            # the engine's own figures, whichever fact providers the plugins give rules
+            context = self._context(session, course, learner)
+            facts = {
+                provider.namespace: await provider.provide(context, frozenset())
+                for provider in (StatsFacts(), StreakFacts())
+            }
             return progress_report(learner, course.in_language(language), facts)
 
     def award_in(self, award: AwardView, language: str | None) -> AwardView:

@@ -91,6 +91,7 @@ class WebhooksPlugin:
         data = {
             "event": event.model_dump(mode="json"),
             "activity_id": result.activity_id,
+            "user_id": result.user_id,
             "awards": [award_data(award) for award in result.awards],
         }
         await self.deliver(engine, delivery, message_body(EVENT_RECORDED, delivery, data))
