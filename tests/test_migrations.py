@@ -114,6 +114,7 @@ CHAIN = (
     "0017",
     "0018",
     "0019",
+    "0020",
 )
 """Every revision, oldest first (numbers are taken when work starts, so some are skipped)."""
 HEAD = CHAIN[-1]

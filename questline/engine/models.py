@@ -765,3 +765,13 @@ class AchievementTranslation(Base):
     language: Mapped[str] = mapped_column(String(LANGUAGE_LENGTH), primary_key=True)
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class CatalogVersion(Base):
+    """Extension (0020): a counter that every change of the rules or the course moves, in
+    the changing transaction; engines in other processes reload when it moved."""
+
+    __tablename__ = "catalog_versions"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")

@@ -247,6 +247,10 @@ EXTENSION_COLUMNS: dict[str, dict[str, tuple[str, int | None, bool]]] = {
         "score": ("int", None, False),
         "learners": ("int", None, False),
     },
+    "catalog_versions": {
+        "name": ("str", 40, False),
+        "version": ("int", None, False),
+    },
     "leaderboard_score_bands": {
         "board": ("str", 5, False),
         "period_start": ("int", None, False),
@@ -285,6 +289,7 @@ EXTENSION_PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "module_translations": ("module_id", "language"),
     "lesson_translations": ("lesson_id", "language"),
     "achievement_translations": ("achievement_id", "language"),
+    "catalog_versions": ("name",),
 }
 EXTENSION_TABLES = {
     "lesson_challenges",
@@ -364,6 +369,7 @@ SERVER_DEFAULTS: dict[tuple[str, str], str] = {
             ("learner_period_scores", ("score", "lessons_completed", "achievements_count")),
             ("leaderboard_score_counts", ("learners",)),
             ("leaderboard_score_bands", ("learners",)),
+            ("catalog_versions", ("version",)),
         )
         for column in columns
     },

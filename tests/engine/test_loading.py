@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from questline.engine import Engine, Event, UserProfile
+from questline.engine import Engine, Event, UserProfile, catalog_version
 from questline.engine.errors import RuleFails
 from questline.engine.models import Achievement
 from questline.engine.views import LessonView, UserView
@@ -197,3 +197,35 @@ async def test_a_stored_rule_reading_a_fact_no_plugin_supplies_is_not_loaded(
     assert 'achievement forum-ten is not loaded: it reads unknown fact "forum.posts"' in (
         caplog.text
     )
+
+
+@pytest.mark.parametrize("change", ["rules", "content"])
+async def test_an_engine_sees_rules_and_content_another_loaded(
+    engine: Engine, db: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """A running server kept awarding the rules it started with (old points, a disabled rule,
+    no new one) after `questline rules load` in another process; the same for the course."""
+    monkeypatch.setattr(catalog_version, "CHECK_SECONDS", 0)
+    learner = await new_user(engine)
+    other = Engine(db)  # another process: its own engine on the same database
+    if change == "rules":
+        rule = {
+            "slug": "any-login",
+            "type": "MILESTONE",
+            "title": "Hello",
+            "points": 3,
+            "criteria": {">=": [{"var": "stats.logins"}, 1]},
+        }
+        (tmp_path / "login.json").write_text(json.dumps(rule))
+        await other.load_rules([tmp_path / "login.json"])
+        result = await engine.record(Event(type=A.LOGIN, user_id=learner.id))
+        assert [award.slug for award in result.awards] == ["any-login"]
+    else:
+        lesson = {"slug": "late-addition", "title": "Late addition", "order": 99}
+        module = {"slug": "extra", "title": "Extra", "order": 99, "published": True}
+        course = tmp_path / "course.json"
+        course.write_text(json.dumps({"modules": [{**module, "lessons": [lesson]}]}))
+        await other.load_content(course)
+        added = next(m for m in await engine.modules() if m.slug == "extra").lessons[0]
+        await engine.record(Event(type=A.LESSON_STARTED, user_id=learner.id, lesson_id=added.id))
+    await other.shutdown()

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Self, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from questline.engine import catalogue, history, outbox
+from questline.engine import catalog_version, catalogue, history, outbox
 from questline.engine.course import Course
 from questline.engine.db import BoundedSessions, create_engine, database_timeout, reading, retryable
 from questline.engine.dispatcher import Dispatcher
@@ -125,6 +127,8 @@ class EngineBase:
         self.dispatcher: Dispatcher | None = None
         self.closer: PeriodCloser | None = None
         self._course: Course | None = None
+        self._catalog_seen = 0  # the catalogue's version the rules and course were read at
+        self._catalog_read_at = -math.inf  # when (time.monotonic())
         self._group_options = (linger, group_size) if group_commit else None
         if group_commit and (linger < 0 or group_size < 1):
             raise QuestlineError("linger must be >= 0 seconds and group_size at least 1")
@@ -156,20 +160,31 @@ class EngineBase:
     async def reload(self) -> None:
         """Recompile the enabled rules and re-read the course from the database.
 
-        The engine keeps both in memory; content or rules changed by another process are
-        seen after a reload (this engine's own load_content/load_rules reload by themselves).
+        The engine keeps both in memory; rules or content loaded by another process are seen
+        within `catalog_version.CHECK_SECONDS` (see `course`), or at once after a reload.
         """
         async with self.sessions.reading() as session:
+            version = await catalog_version.current(session)
             rows = await session.scalars(select(Achievement).order_by(Achievement.id))
             self.rulebook.replace(rows, await stored(session, AchievementTranslation))
             self._course = await Course.load(session)
+        self._catalog_seen, self._catalog_read_at = version, time.monotonic()
 
     async def course(self) -> Course:
-        """The course snapshot in force (loaded on first use)."""
-        if self._course is None:
+        """The course snapshot in force, loaded on first use and again, with the rules, when
+        another process has changed either (the catalogue's version is read at most every
+        `catalog_version.CHECK_SECONDS`)."""
+        if self._course is None or await self._catalog_moved():
             await self.reload()
         assert self._course is not None
         return self._course
+
+    async def _catalog_moved(self) -> bool:
+        if time.monotonic() - self._catalog_read_at < catalog_version.CHECK_SECONDS:
+            return False
+        self._catalog_read_at = time.monotonic()
+        async with self.sessions.reading() as session:
+            return await catalog_version.current(session) != self._catalog_seen
 
     async def _write(
         self, work: Callable[[AsyncSession], Awaitable[T]], *, retry_conflicts: bool = False

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from questline.engine import aggregates, catalogue, history
+from questline.engine.catalog_version import catalog_change
 from questline.engine.content import ContentReport, load_course, read_course
 from questline.engine.errors import RuleFails, RulesError
 from questline.engine.facets.base import DEFAULT_CHUNK, EngineBase
@@ -40,7 +41,7 @@ class Rules(EngineBase):
     async def load_content(self, path: str | Path) -> ContentReport:
         """Load a course file (YAML or JSON); idempotent by module and lesson slug."""
         document = read_course(Path(path))
-        report = await self._write(lambda session: load_course(session, document))
+        report = await self._write(catalog_change(lambda session: load_course(session, document)))
         await self.reload()
         return report
 
@@ -54,7 +55,7 @@ class Rules(EngineBase):
     async def load_rules(self, paths: Sequence[str | Path]) -> RulesReport:
         """Insert new rules and update changed ones, by slug; nothing loads if any file is bad."""
         documents = self.validate_rules(paths)
-        report = await self._write(lambda session: store_rules(session, documents))
+        report = await self._write(catalog_change(lambda session: store_rules(session, documents)))
         await self.reload()
         return report
 
