@@ -1,4 +1,5 @@
-"""What a learner hears when the engine refuses: a polite line, and nothing changed."""
+"""What a learner hears when the engine refuses (a polite line, and nothing changed) or its
+records fail (what was done may or may not have been saved)."""
 
 from __future__ import annotations
 
@@ -33,8 +34,9 @@ async def refuse(event: ErrorEvent, state: FSMContext | None = None) -> None:
 
 async def database_failed(event: ErrorEvent) -> None:
     """The database failed (away, restarting, locked, no free connection): the update's write
-    rolled back (or, cut off while committing, may have committed); the learner is asked to
-    try again, and the bot goes on polling."""
+    rolled back (or, cut off while committing, may have committed; or it committed and a later
+    read failed); the learner is told it could not be confirmed and asked to try again (a
+    lesson completed or a challenge solved again counts once), and the bot goes on polling."""
     log.warning("update %s: the database failed: %s", event.update.update_id, event.exception)
     await _tell(event, notices.database_unavailable())
 
@@ -48,8 +50,8 @@ async def _tell(event: ErrorEvent, text: str) -> None:
 
 
 async def not_published(event: ErrorEvent) -> None:
-    """NATS did not take the learner's event (QUESTLINE_NATS_URL): nothing was saved; the
-    learner is asked to try again."""
+    """NATS did not take the learner's event (QUESTLINE_NATS_URL), or did without saying so;
+    the learner is asked to try again."""
     log.warning(
         "update %s: NATS did not take the event: %s", event.update.update_id, event.exception
     )

@@ -26,7 +26,12 @@ def refusal(error: errors.QuestlineError) -> str:
 
 
 def database_unavailable() -> str:
-    return _("⚠️ I can't reach my records right now, so nothing was saved. Try again in a minute.")
+    """What a learner is told when the records failed: what they did may have been saved (a
+    write cut off while committing) or not, and doing it again never counts it twice."""
+    return _(
+        "⚠️ I can't reach my records right now, so I couldn't confirm that this was saved. "
+        "Try again in a minute: nothing is counted twice."
+    )
 
 
 def stale_button() -> str:
