@@ -8,10 +8,11 @@ implementation that raises `DeliverElsewhere` leaves the entry to a process that
 it (the bot's, for the Telegram plugin) without counting an attempt; this dispatcher does not
 claim it again. One that raises `DeliveryHeld` delivers it a little later itself (the bot,
 inside the update that earned the award) and reports with `settle_held`; the entry stays
-claimed for `hold` meanwhile. After `max_attempts` failed attempts the entry is dead-lettered
-(`questline outbox list --status dead`, `questline outbox retry`). A dispatcher that dies
-leaves its claimed and held entries pending: they are claimed again when the lease or the
-hold ends.
+claimed for `hold` meanwhile. One that raises `RetryLater` is not called again before the
+wait it asked for, for any entry or (the wait naming a learner) for that learner's. After
+`max_attempts` failed attempts the entry is dead-lettered (`questline outbox list --status
+dead`, `questline outbox retry`). A dispatcher that dies leaves its claimed and held entries
+pending: they are claimed again when the lease or the hold ends.
 """
 
 from __future__ import annotations
@@ -131,8 +132,9 @@ class Dispatcher:
         """Entries a plugin here can deliver only in another process: not claimed again here."""
         self._held: OrderedDict[str, Held] = OrderedDict()
         """Entries plugins here hold, by delivery id, until they settle them."""
-        self._paused: dict[str, datetime] = {}
-        """Plugins whose receiver asked to wait (`RetryLater`), until when."""
+        self._paused: dict[tuple[str, int | None], datetime] = {}
+        """Plugins whose receiver asked to wait (`RetryLater`), until when: for one learner's
+        entries (by user id), or for all (None)."""
         self._settled_early: OrderedDict[str, bool] = OrderedDict()
         """Settlements of deliveries whose other hooks had not returned yet, by delivery id."""
         self._wake = asyncio.Event()
@@ -214,11 +216,12 @@ class Dispatcher:
     async def _deliver_one(self, entry: OutboxEntry) -> bool:
         """Call the hooks of one entry; True when all succeeded, else the failure is stored.
 
-        A plugin whose receiver asked to wait (`RetryLater`) is not called again before then:
-        the entries it has yet to take wait for it, and no attempt counts for them."""
+        A plugin whose receiver asked to wait (`RetryLater`) is not called again before then
+        (for that learner's entries only, if it named one): the entries it has yet to take
+        wait for it, and no attempt counts for them."""
         already = outbox.plugin_names(entry.delivered_to)
         hook = outbox.HOOKS[entry.topic]
-        waiting = self._waiting_for(hook, already)
+        waiting = self._waiting_for(hook, already, entry.user_id)
         outcome = await self.engine.plugins.adeliver(
             hook,
             skip=already | waiting.keys(),
@@ -227,7 +230,8 @@ class Dispatcher:
         )
         for name, error in outcome.failed:
             if isinstance(error, RetryLater):
-                self._paused[name] = self.clock() + _asked_wait([(name, error)])
+                until = self.clock() + _asked_wait([(name, error)])
+                self._paused[name, error.user_id] = until
         delivered = already.union(outcome.succeeded)
         failed = outcome.failed
         held = outcome.held
@@ -294,13 +298,20 @@ class Dispatcher:
         async with self.engine.sessions() as session:
             await outbox.defer(session, entry, delivered_to=delivered, until=until)
 
-    def _waiting_for(self, hook: str, already: set[str]) -> dict[str, datetime]:
-        """The plugins implementing `hook`, not in `already`, that asked to wait: until when."""
+    def _waiting_for(
+        self, hook: str, already: set[str], user_id: int | None
+    ) -> dict[str, datetime]:
+        """The plugins implementing `hook`, not in `already`, that asked to wait for every
+        entry or for `user_id`'s: until when."""
         now = self.clock()
-        self._paused = {name: until for name, until in self._paused.items() if until > now}
+        self._paused = {key: until for key, until in self._paused.items() if until > now}
         implementations = getattr(self.engine.plugins.hook, hook).get_hookimpls()
         names = {impl.plugin_name for impl in implementations} - already
-        return {name: until for name, until in self._paused.items() if name in names}
+        waiting: dict[str, datetime] = {}
+        for (name, scope), until in self._paused.items():
+            if name in names and scope in (None, user_id):
+                waiting[name] = max(until, waiting.get(name, until))
+        return waiting
 
     def _remember_held(self, entry: OutboxEntry, whole: bool, holders: list[str]) -> None:
         token = entry.claim_token if whole else None

@@ -20,11 +20,14 @@ class DeliveryHeld(Exception):
 class RetryLater(Exception):
     """Raised by a notification hook whose receiver asked to wait (Telegram's 429 and its
     `retry_after`): the entry fails this attempt and is due again no sooner than `seconds`
-    from now (or after its usual backoff, if that is longer)."""
+    from now (or after its usual backoff, if that is longer). Meanwhile the plugin is not
+    called for other entries either: for that learner's only when `user_id` (the engine's id
+    of the learner the wait is about) is given, else for every entry."""
 
-    def __init__(self, message: str, seconds: float) -> None:
+    def __init__(self, message: str, seconds: float, *, user_id: int | None = None) -> None:
         super().__init__(message)
         self.seconds = seconds
+        self.user_id = user_id
 
 
 class PluginError(Exception):

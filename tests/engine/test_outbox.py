@@ -614,6 +614,39 @@ async def test_a_receiver_asking_to_wait_is_asked_nothing_more_until_then(
     assert await engine.outbox_status() == {"pending": 0, "done": 3, "dead": 0}
 
 
+async def test_a_receiver_asking_to_wait_for_one_learner_holds_up_no_other(
+    engine: Engine, learner: UserView
+) -> None:
+    """Telegram's 429 is about one chat: a `RetryLater` naming the learner pauses the plugin
+    for that learner's entries only; the others' go at once."""
+    other = await engine.register_user(UserProfile(telegram_id=1002, first_name="Grace"))
+    calls: list[int] = []
+
+    class FloodedChat:
+        @hookimpl
+        def questline_event_recorded(self, event: Event) -> None:
+            assert event.user_id is not None
+            calls.append(event.user_id)
+            if calls == [learner.id]:
+                raise RetryLater("retry after 40", 40, user_id=learner.id)
+
+    engine.plugins.register(FloodedChat(), name="flooded")
+    for n, user in enumerate((learner, learner, other, other)):
+        await engine.record(
+            Event(type=A.LOGIN, user_id=user.id, occurred_at=T0, idempotency_key=f"c{n}")
+        )
+    clock = Clock()
+    dispatcher = Dispatcher(engine, SETTINGS, clock=clock)
+    await dispatcher.deliver_pending()
+    assert calls == [learner.id, other.id, other.id]
+    pending = await engine.outbox_entries(status="pending")
+    assert sorted(entry.attempts for entry in pending) == [0, 1]  # the other waits, uncounted
+    clock.advance(40)
+    await dispatcher.deliver_pending()
+    assert calls[3:] == [learner.id, learner.id]  # asked again only once the wait is over
+    assert await engine.outbox_status() == {"pending": 0, "done": 4, "dead": 0}
+
+
 async def test_a_held_award_waiting_for_another_plugin_is_not_taken_by_its_holder_again(
     engine: Engine, learner: UserView, lessons: list[LessonView]
 ) -> None:
