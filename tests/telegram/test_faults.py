@@ -248,3 +248,32 @@ async def test_notifications_keep_to_the_broadcast_limits(bot: Harness, engine: 
     mine = [c.at for c in bot.api.calls if c.method == "sendPhoto" and c.chat_id == 1450]
     assert len(mine) == 2  # First steps, Module master
     assert mine[1] - mine[0] >= 0.9
+
+
+async def test_a_chat_asked_to_wait_is_not_called_sooner_and_holds_up_no_other_learner(
+    bot: Harness, engine: Engine
+) -> None:
+    """Telegram's long 429 for one chat's photos: the update's celebration is tried once, then
+    its award is left to the outbox, which waits for that learner only; other learners' awards
+    are celebrated in their updates meanwhile."""
+    bot.api.too_many_requests("sendPhoto", retry_after=120, times=100, chat_id=1320)
+    flooded = await at_lesson(bot, 1320)
+    await flooded.press("Start")
+    before = utcnow()
+    reply = await flooded.press("Complete")
+    assert "Lesson completed!" in reply.texts[0]
+    for _ in range(200):  # the outbox's pass after the update
+        [entry] = await engine.outbox_entries(status="pending")
+        if entry.attempts:
+            break
+        await asyncio.sleep(0.05)
+    assert entry.attempts == 1 and entry.available_at >= before + timedelta(seconds=119)
+    for telegram_id in (1321, 1322):
+        other = await at_lesson(bot, telegram_id)
+        await other.press("Start")
+        reply = await other.press("Complete")
+        assert "Lesson completed!" in reply.texts[0]
+        assert [call.text.split("\n")[0] for call in reply.photos] == ["🏆 First steps (+10)"]
+    assert [call.status for call in celebrations(bot, 1320)] == [429]  # asked once, no more
+    assert len(await engine.outbox_entries(status="pending")) == 1
+    bot.api.faults.clear()

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from questline.adapters.telegram.app import build_dispatcher, create_bot
 from questline.adapters.telegram.notify import Notifier
+from questline.adapters.telegram.session import ChatFloods
 from questline.adapters.telegram.settings import BotSettings
 from questline.adapters.telegram.storage import KEY_BUILDER, ChatOrdering, EngineStorage
 from questline.engine import Engine
@@ -70,8 +71,9 @@ async def test_updates_queued_while_down_are_handled_in_order_per_chat(
 
 
 def test_the_dispatcher_keeps_the_chat_ordering(engine: Engine, bot_settings: BotSettings) -> None:
-    bot = create_bot(bot_settings)
-    dispatcher = build_dispatcher(engine, bot_settings, Notifier(bot, engine))
+    floods = ChatFloods()
+    bot = create_bot(bot_settings, floods)
+    dispatcher = build_dispatcher(engine, bot_settings, Notifier(bot, engine, floods))
     assert isinstance(dispatcher.fsm.events_isolation, ChatOrdering)
     assert isinstance(dispatcher.fsm.storage, EngineStorage)
 

@@ -24,17 +24,18 @@ from questline.adapters.telegram.middlewares import (
 from questline.adapters.telegram.notify import Notifier
 from questline.adapters.telegram.recording import Recording
 from questline.adapters.telegram.routers import all_routers
-from questline.adapters.telegram.session import AnswerTracker, RetryMiddleware
+from questline.adapters.telegram.session import AnswerTracker, ChatFloods, RetryMiddleware
 from questline.adapters.telegram.settings import BotSettings
 from questline.adapters.telegram.storage import ChatOrdering, make_storage
 from questline.engine import Engine
 from questline.engine.timestamps import utcnow
 
 
-def create_bot(settings: BotSettings) -> Bot:
+def create_bot(settings: BotSettings, floods: ChatFloods) -> Bot:
     """A Bot sending HTML, talking to Telegram or to the server at `settings.api_base`.
 
-    Every call it makes is retried on 429 and 5xx (bounded) and answered presses are noted.
+    Every call it makes is retried on 429 and 5xx (bounded), its 429s are noted in `floods`
+    per chat, and answered presses are noted.
     """
     session = (
         AiohttpSession(api=TelegramAPIServer.from_base(settings.api_base))
@@ -42,7 +43,7 @@ def create_bot(settings: BotSettings) -> Bot:
         else AiohttpSession()
     )
     session.middleware(AnswerTracker())
-    session.middleware(RetryMiddleware())
+    session.middleware(RetryMiddleware(floods=floods))
     return Bot(
         settings.token,
         session=session,

@@ -11,7 +11,9 @@ worker, an outbox), `Notifier.award_granted` sends at once, within Telegram's br
 (30 messages a second overall, one a second per chat), retrying a bounded number of times; a
 failure that may pass raises `DeliveryFailed` so the caller can try again later, and Telegram
 asking to wait longer than the session waits by itself raises `RetryLater` with its
-`retry_after` (the outbox then waits at least that long).
+`retry_after`, for that learner only (the outbox then waits at least that long for them, and
+goes on with the others). Until then nothing more is sent to that chat: its awards are not
+collected by its updates, and their notifications raise `RetryLater` without calling Telegram.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from aiolimiter import AsyncLimiter
 
 from questline.adapters.telegram.i18n import use_locale
 from questline.adapters.telegram.pictures import CardMessage, celebration_card
+from questline.adapters.telegram.session import ChatFloods
 from questline.engine import Engine
 from questline.engine.outbox import Delivery
 from questline.engine.views import AwardView
@@ -114,12 +117,14 @@ def give_back(awards: Sequence[AwardView]) -> None:
 
 
 class Notifier:
-    """Sends award notifications through `bot`, within Telegram's broadcast limits."""
+    """Sends award notifications through `bot`, within Telegram's broadcast limits, and none
+    to a chat that `floods` (where `bot`'s session notes Telegram's 429s) says must wait."""
 
     def __init__(
         self,
         bot: Bot,
         engine: Engine,
+        floods: ChatFloods,
         *,
         per_second: float = 30,
         per_chat_seconds: float = 1.0,
@@ -136,15 +141,18 @@ class Notifier:
         self._overall = AsyncLimiter(1, 1 / per_second)
         self._per_chat_seconds = per_chat_seconds
         self._chats: dict[int, AsyncLimiter] = {}
+        self.floods = floods
 
     async def award_granted(self, award: AwardView, delivery: Delivery) -> None:
         """The `questline_award_granted` hook: collect it for the update in progress (holding
-        its delivery until the update is done), else send."""
+        its delivery until the update is done), else send (not while Telegram has the bot
+        wait for that chat: then the outbox waits)."""
         celebration = _current.get()
         if (
             celebration is not None
             and celebration.open
             and celebration.telegram_id == award.telegram_id
+            and not self.floods.wait(award.telegram_id)
         ):
             celebration.awards.append(self.engine.award_in(award, celebration.language))
             celebration.held[award.slug] = delivery.id
@@ -155,14 +163,23 @@ class Notifier:
         """Send one celebration of `awards`, in the learner's language; False if the learner
         cannot be reached (blocked the bot…), DeliveryFailed if Telegram still fails after the
         session's retries (and, for a network error, this method's), RetryLater if Telegram
-        asks to wait longer than the session does. Failures end here quickly, so that the
-        outbox's backoff paces the retries during an outage, not one entry at a time."""
+        asks to wait longer than the session does, or asked it before and the wait is not over
+        (then Telegram is not called). Failures end here quickly, so that the outbox's backoff
+        paces the retries during an outage, not one entry at a time."""
+        slugs = ", ".join(award.slug for award in awards)
+        learner = awards[0].user_id
+        if wait := self.floods.wait(telegram_id):
+            raise RetryLater(
+                f"award {slugs} not delivered to {telegram_id}: Telegram asked to wait "
+                f"{wait:.0f} s more",
+                wait,
+                user_id=learner,
+            )
         user = await self.engine.find_user(telegram_id=telegram_id)
         language = user.language_code if user else None
         awards = [self.engine.award_in(award, language) for award in awards]
         with use_locale(language):
             card = await celebration_card(self.bot, awards, user.display_name if user else "")
-        slugs = ", ".join(award.slug for award in awards)
         for attempt in range(1, self.attempts + 1):
             try:
                 await self._send(telegram_id, card)
@@ -172,7 +189,9 @@ class Notifier:
                 return False
             except TelegramRetryAfter as error:  # not sooner than Telegram says: the outbox waits
                 raise RetryLater(
-                    f"award {slugs} not delivered to {telegram_id}: {error}", error.retry_after
+                    f"award {slugs} not delivered to {telegram_id}: {error}",
+                    error.retry_after,
+                    user_id=learner,
                 ) from error
             except SERVER_SIDE as error:  # the session has retried it already
                 raise DeliveryFailed(

@@ -17,6 +17,7 @@ from questline.adapters.telegram.notify import Notifier
 from questline.adapters.telegram.plugin import TelegramPlugin
 from questline.adapters.telegram.recording import Recording
 from questline.adapters.telegram.reminders import ReminderScheduler
+from questline.adapters.telegram.session import ChatFloods
 from questline.adapters.telegram.settings import BotSettings
 from questline.engine import Engine
 from questline.engine.timestamps import utcnow
@@ -41,8 +42,9 @@ class BotRunner:
         self.engine = engine
         self.plugin = plugin
         self.now = now
-        self.bot: Bot = create_bot(settings)
-        self.notifier = Notifier(self.bot, engine)
+        floods = ChatFloods()
+        self.bot: Bot = create_bot(settings, floods)
+        self.notifier = Notifier(self.bot, engine, floods)
         self.dispatcher: Dispatcher = build_dispatcher(
             engine, settings, self.notifier, clock=clock, now=now
         )

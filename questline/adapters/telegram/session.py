@@ -2,14 +2,17 @@
 
 `RetryMiddleware` is an aiogram request middleware, so it covers every method the bot calls:
 a 429 is retried after the `retry_after` Telegram asks for, a 5xx (or a proxy's non-JSON error
-page) after a short backoff, a bounded number of times. `AnswerTracker` notes which callback
-queries were answered, so a press that nobody answered can be answered at the end.
+page) after a short backoff, a bounded number of times; it notes in `ChatFloods`, per chat,
+until when Telegram asked to wait, so the bot's own messages to that chat wait that long.
+`AnswerTracker` notes which callback queries were answered, so a press that nobody answered can
+be answered at the end.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
+PRUNE_ABOVE = 10_000
 
 
 _flood_waits: ContextVar[bool] = ContextVar("flood_control_waits", default=True)
@@ -51,22 +55,44 @@ def without_flood_waits() -> Iterator[None]:
         _flood_waits.reset(token)
 
 
+class ChatFloods:
+    """The chats Telegram asked the bot to wait for (429 and its `retry_after`), until when:
+    `wait(chat)` says how long the bot must still wait before it sends to that chat."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._until: dict[int | str, float] = {}
+
+    def note(self, chat_id: int | str, seconds: float) -> None:
+        now = self._clock()
+        if len(self._until) > PRUNE_ABOVE:
+            self._until = {chat: until for chat, until in self._until.items() if until > now}
+        self._until[chat_id] = max(now + seconds, self._until.get(chat_id, now))
+
+    def wait(self, chat_id: int | str) -> float:
+        """Seconds before Telegram lets the bot send to `chat_id` again (0: at once)."""
+        return max(0.0, self._until.get(chat_id, 0.0) - self._clock())
+
+
 class RetryMiddleware(BaseRequestMiddleware):
     """Retry a call Telegram asked to repeat (429) or failed on its side (5xx).
 
     At most `attempts` tries in all; a `retry_after` longer than `max_wait` seconds (or any,
-    inside `without_flood_waits`) is not waited for: the error is raised at once.
+    inside `without_flood_waits`) is not waited for: the error is raised at once. Every 429 of
+    a call to a chat is noted in `floods`.
     getUpdates is left to the polling loop, which has its own backoff.
     """
 
     def __init__(
         self,
         *,
+        floods: ChatFloods,
         attempts: int = 4,
         max_wait: float = 30.0,
         backoff: float = 0.5,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
+        self.floods = floods
         self.attempts = attempts
         self.max_wait = max_wait
         self.backoff = backoff
@@ -84,6 +110,8 @@ class RetryMiddleware(BaseRequestMiddleware):
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as error:
+                if (chat_id := getattr(method, "chat_id", None)) is not None:
+                    self.floods.note(chat_id, error.retry_after)
                 if (
                     attempt == self.attempts
                     or error.retry_after > self.max_wait
