@@ -1,4 +1,5 @@
-"""Pydantic's validation errors in plain words, for every place that shows one to a person.
+"""Errors in plain words, for every place that shows one to a person: pydantic's validation
+errors, and any error in one line (:func:`one_line`).
 
 Limits are named as numbers a person reads ("at most 1,000,000"), not as operators; a
 validator's own message is shown without pydantic's "Value error, " prefix. Names and values
@@ -17,6 +18,11 @@ SHOWN_CHARS = 64
 def shortened(text: str, limit: int = SHOWN_CHARS) -> str:
     """``text`` as a message shows it: its first ``limit`` characters and "…" if longer."""
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def one_line(error: BaseException) -> str:
+    """What `error` says, on one line (a library's message over several lines is joined)."""
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 def _number(value: Any) -> str:

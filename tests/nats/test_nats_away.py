@@ -11,9 +11,9 @@ from dataclasses import replace
 import pytest
 from sqlalchemy.engine import make_url
 
-from questline.adapters.nats.patience import RETRY_SECONDS
 from questline.adapters.nats.publisher import Publisher, PublishFailed
 from questline.adapters.nats.settings import NatsSettings
+from questline.adapters.patience import RETRY_SECONDS
 from questline.engine import Event
 from questline.rules.vocabulary import ActivityType
 from tests.nats.conftest import eventually

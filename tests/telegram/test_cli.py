@@ -9,16 +9,18 @@ import sys
 from pathlib import Path
 
 import pytest
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import SetMyCommands
 from click.testing import CliRunner
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from questline.adapters.telegram.cli import bot_command
+from questline.adapters.telegram.cli import bot_command, describe
 from questline.engine import Engine
 from tests.telegram.fake_api import TOKEN, FakeBotAPI
 
 QUESTLINE = str(Path(sys.executable).with_name("questline"))
 SECRET = TOKEN.partition(":")[2]
 EXIT_SECONDS = 60  # generous: importing aiogram alone can take seconds on a busy machine
+WAITING = "; trying again every second until the Telegram Bot API answers"
 
 
 def environment(**values: str) -> dict[str, str]:
@@ -106,19 +108,46 @@ async def test_a_rejected_token_is_one_line_and_never_printed(
     assert wrong.partition(":")[2] not in log
 
 
-def test_an_unreachable_api_is_reported_without_the_token(
-    db: AsyncEngine, database_url: str, unused_tcp_port: int
+async def test_an_unreachable_api_is_waited_for_until_a_signal(
+    engine: Engine, database_url: str, unused_tcp_port: int
 ) -> None:
-    env = {
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE": f"http://127.0.0.1:{unused_tcp_port}",
-        "DATABASE_URL": database_url,
-    }
-    result = CliRunner().invoke(bot_command, env=env)
-    assert result.exit_code == 1
-    assert result.output.splitlines()[-1].startswith("Error: the Telegram Bot API failed:")
-    assert "questline bot stopped" in result.output  # the engine was shut down all the same
-    assert SECRET not in result.output
+    env = environment(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE=f"http://127.0.0.1:{unused_tcp_port}",
+        DATABASE_URL=database_url,
+    )
+    process = await asyncio.create_subprocess_exec(
+        QUESTLINE, "bot", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        while WAITING not in "".join(lines[-1:]):
+            line = await asyncio.wait_for(process.stdout.readline(), EXIT_SECONDS)
+            assert line, "".join(lines)
+            lines.append(line.decode())
+        await asyncio.sleep(2.5)  # tried again twice meanwhile, said once
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), EXIT_SECONDS)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    log = "".join(lines) + output.decode()
+    assert process.returncode == 0, log
+    assert log.count(WAITING) == 1
+    assert "ClientConnectorError" in lines[-1]
+    assert "Received SIGTERM signal" in log
+    assert log.rstrip().endswith("questline bot stopped")
+    assert SECRET not in log
+
+
+def test_a_bot_api_error_that_stops_the_bot_is_one_line() -> None:
+    error = TelegramRetryAfter(SetMyCommands(commands=[]), "Too Many Requests: retry after 45", 45)
+    assert len(str(error).splitlines()) > 1  # aiogram's own text
+    text = describe(error)
+    assert "\n" not in text and "retry after 45" in text
+    assert text.startswith("the Telegram Bot API failed: Telegram server says - Flood control")
 
 
 async def test_kill_9_between_answer_and_the_answer_loses_nothing(

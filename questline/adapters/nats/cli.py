@@ -18,8 +18,8 @@ from rich.table import Table
 
 from questline.adapters.cli.ingest import BadLine, not_utf8, numbered_lines, parse_line
 from questline.adapters.cli.runtime import console, open_engine, run
-from questline.adapters.nats.patience import once_it_answers
 from questline.adapters.nats.settings import URL_ENV, NatsSettings, NatsSettingsError
+from questline.adapters.patience import once_it_answers
 from questline.engine import Event
 from questline.engine.db import DatabaseUnreachable, check_connection, create_engine
 

@@ -27,8 +27,8 @@ from questline.adapters.nats.connection import (
 )
 from questline.adapters.nats.consumer import PartitionConsumer
 from questline.adapters.nats.leases import Leases
-from questline.adapters.nats.patience import once_it_answers
 from questline.adapters.nats.settings import NatsSettings
+from questline.adapters.patience import once_it_answers
 from questline.engine import Engine
 
 log = logging.getLogger(__name__)

@@ -35,7 +35,8 @@ def bot_command() -> None:
     """Run the Telegram bot with long polling.
 
     The token comes from TELEGRAM_BOT_TOKEN; TELEGRAM_API_BASE points the bot at another Bot
-    API server. QUESTLINE_ADMIN_IDS lists the Telegram ids allowed /stats and /reload (which
+    API server; while it is away at start (429, 5xx, no connection) the bot waits for it.
+    QUESTLINE_ADMIN_IDS lists the Telegram ids allowed /stats and /reload (which
     loads QUESTLINE_CONTENT and QUESTLINE_RULES again). SIGINT or SIGTERM stops it gracefully.
     """
     try:
@@ -56,11 +57,12 @@ def describe(error: Exception) -> str:
 
     from questline.adapters.cli.runtime import database_message
     from questline.engine.errors import QuestlineError
+    from questline.plain_errors import one_line
 
     if isinstance(error, TelegramUnauthorizedError):
         return "Telegram rejected TELEGRAM_BOT_TOKEN (Unauthorized)"
     if isinstance(error, TelegramAPIError):
-        return f"the Telegram Bot API failed: {error}"
+        return f"the Telegram Bot API failed: {one_line(error)}"
     if isinstance(error, QuestlineError):
         return str(error)
     if isinstance(error, DBAPIError):

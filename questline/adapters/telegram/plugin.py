@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 class TelegramPlugin:
-    """Adds `questline bot`; while a bot runs for an engine, prepares it and relays awards."""
+    """Adds `questline bot`; while a bot runs for an engine, relays its awards."""
 
     def __init__(self) -> None:
         self._notifiers: WeakKeyDictionary[Engine, Notifier] = WeakKeyDictionary()
@@ -40,23 +40,6 @@ class TelegramPlugin:
         from questline.adapters.telegram.cli import bot_command
 
         cli.add_command(bot_command)
-
-    @hookimpl
-    async def questline_startup(self, engine: Engine) -> None:
-        """Switch the attached bot to long polling and publish its commands per language."""
-        notifier = self._notifiers.get(engine)
-        if notifier is None:
-            return
-        bot = notifier.bot
-        from questline.adapters.telegram import i18n
-        from questline.adapters.telegram.screens.menu import commands
-
-        await bot.delete_webhook(drop_pending_updates=False)
-        for locale in dict.fromkeys((i18n.DEFAULT_LOCALE, *i18n.get_i18n().available_locales)):
-            with i18n.use_locale(locale):
-                language = None if locale == i18n.DEFAULT_LOCALE else locale
-                await bot.set_my_commands(commands(), language_code=language)
-        log.info("telegram adapter started")
 
     @hookimpl
     def questline_shutdown(self, engine: Engine) -> None:
