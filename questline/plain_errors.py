@@ -21,8 +21,10 @@ def shortened(text: str, limit: int = SHOWN_CHARS) -> str:
 
 
 def one_line(error: BaseException) -> str:
-    """What `error` says, on one line (a library's message over several lines is joined)."""
-    return " ".join(str(error).split()) or type(error).__name__
+    """What `error` says, on one line (a library's message over several lines is joined
+    with "; ")."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return "; ".join(lines) or type(error).__name__
 
 
 def _number(value: Any) -> str:

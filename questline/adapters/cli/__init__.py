@@ -40,7 +40,8 @@ class QuestlineGroup(click.Group):
         if self._plugins_loaded:
             return
         self._plugins_loaded = True
-        from questline.adapters.cli.runtime import one_line, plugin_manager
+        from questline.adapters.cli.runtime import plugin_manager
+        from questline.plain_errors import one_line
 
         try:
             plugin_manager().hook.questline_cli_commands(cli=self)

@@ -29,10 +29,10 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import DBAPIError
 
-from questline.adapters.cli.runtime import console, database_message, one_line, open_engine, run
+from questline.adapters.cli.runtime import console, database_message, open_engine, run
 from questline.engine import Engine, Event, EventRejected
 from questline.engine.limits import MAX_DETAILS_DEPTH
-from questline.plain_errors import plain_message, shortened
+from questline.plain_errors import one_line, plain_message, shortened
 from questline.rules.parsing import BOM, nesting_problem, utf8_problem, without_bom
 
 DEFAULT_CHUNK = 500

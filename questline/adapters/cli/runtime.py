@@ -26,6 +26,7 @@ from questline.engine.db import (
 from questline.engine.errors import QuestlineError
 from questline.engine.limits import BIGINT_MAX
 from questline.engine.migrate import current_revision, head_revision, upgrade_database
+from questline.plain_errors import one_line
 from questline.plugins import PluginError
 from questline.plugins.manager import PluginManager, build_plugin_manager
 
@@ -46,12 +47,6 @@ def plugin_manager() -> PluginManager:
 def console(*, stderr: bool = False) -> Console:
     """A rich console on the current stdout, or stderr (looked up at print time)."""
     return Console(highlight=False, stderr=stderr)
-
-
-def one_line(error: BaseException) -> str:
-    """The error's message as one line."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return "; ".join(lines) or type(error).__name__
 
 
 def database_message(error: DBAPIError) -> str:

@@ -31,11 +31,11 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from questline.adapters.cli.ingest import validation_message
-from questline.adapters.cli.runtime import one_line
 from questline.adapters.nats.routing import with_key
 from questline.adapters.nats.settings import NatsSettings
 from questline.engine import Engine, Event, EventRejected
 from questline.engine.views import RecordResult
+from questline.plain_errors import one_line
 
 log = logging.getLogger(__name__)
 FETCH_WAIT = 1.0  # seconds a fetch waits for messages; also how soon a stop is noticed

@@ -44,6 +44,7 @@ from questline.adapters.telegram.session import ChatFloods
 from questline.engine import Engine
 from questline.engine.outbox import Delivery
 from questline.engine.views import AwardView
+from questline.plain_errors import one_line
 from questline.plugins import DeliveryHeld, RetryLater
 
 log = logging.getLogger(__name__)
@@ -189,13 +190,13 @@ class Notifier:
                 return False
             except TelegramRetryAfter as error:  # not sooner than Telegram says: the outbox waits
                 raise RetryLater(
-                    f"award {slugs} not delivered to {telegram_id}: {error}",
+                    f"award {slugs} not delivered to {telegram_id}: {one_line(error)}",
                     error.retry_after,
                     user_id=learner,
                 ) from error
             except SERVER_SIDE as error:  # the session has retried it already
                 raise DeliveryFailed(
-                    f"award {slugs} not delivered to {telegram_id}: {error}"
+                    f"award {slugs} not delivered to {telegram_id}: {one_line(error)}"
                 ) from error
             except TelegramNetworkError as error:
                 if attempt == self.attempts:

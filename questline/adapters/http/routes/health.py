@@ -8,11 +8,12 @@ from fastapi import APIRouter
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from questline.adapters.cli.runtime import ensure_migrated, one_line
+from questline.adapters.cli.runtime import ensure_migrated
 from questline.adapters.http.problems import NOT_READY, Problem
 from questline.adapters.http.routes.common import EngineDep, errors
 from questline.adapters.http.schemas import Health
 from questline.engine.db import DatabaseConfigError
+from questline.plain_errors import one_line
 
 router = APIRouter(tags=["health"])
 READY_SECONDS = 5
