@@ -24,12 +24,23 @@ class RulesReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    left_alone: list[str] = field(default_factory=list)
+    """Enabled rules the files do not hold: still enabled, and still awarding."""
+
+
+@dataclass(frozen=True)
+class RulesDiff:
+    """What loading rule files would change (`changes`, one per document), and the enabled
+    rules they do not hold, which loading leaves alone (`left_alone`)."""
+
+    changes: list[RuleChange]
+    left_alone: list[str]
 
 
 async def store_rules(session: AsyncSession, documents: Sequence[RuleDocument]) -> RulesReport:
     """Insert new rules and update changed ones; rules absent from `documents` are left alone."""
     await _points_fit(session, documents)
-    report = RulesReport()
+    report = RulesReport(left_alone=await _left_alone(session, documents))
     existing = await _existing(session, documents)
     translations = await stored(session, AchievementTranslation)
     for document in documents:
@@ -93,7 +104,7 @@ class RuleChange:
         return 0 if self.points_before is None else self.points_after - self.points_before
 
 
-async def diff_rules(session: AsyncSession, documents: Sequence[RuleDocument]) -> list[RuleChange]:
+async def diff_rules(session: AsyncSession, documents: Sequence[RuleDocument]) -> RulesDiff:
     """What `store_rules(documents)` would change, writing nothing; RulesError if it would
     refuse them (their points with the stored rules' are over the limit)."""
     await _points_fit(session, documents)
@@ -127,7 +138,17 @@ async def diff_rules(session: AsyncSession, documents: Sequence[RuleDocument]) -
                 document.slug, False, changed, count, row.points, document.points, document.enabled
             )
         )
-    return changes
+    return RulesDiff(changes, await _left_alone(session, documents))
+
+
+async def _left_alone(session: AsyncSession, documents: Sequence[RuleDocument]) -> list[str]:
+    """The enabled stored rules `documents` do not hold, by slug."""
+    slugs = await session.scalars(
+        select(Achievement.slug)
+        .where(Achievement.enabled.is_(True), Achievement.slug.not_in([d.slug for d in documents]))
+        .order_by(Achievement.slug)
+    )
+    return [slug for slug in slugs if slug is not None]
 
 
 async def _existing(

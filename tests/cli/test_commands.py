@@ -169,13 +169,17 @@ def test_rules_diff_says_what_a_load_would_change_and_writes_nothing(
 
     result = invoke("rules", "diff", str(path))
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == [
+    *changes, left_alone = result.output.splitlines()
+    assert changes == [
         "first-lesson: points 10 → 25, disabled; 1 learner(s) hold it and keep it;"
         " each of their totals +15 (+15 in all)",
         "brand-new: new rule (7 points)",
         "ten-lessons: unchanged",
         "1 new, 1 changed, 1 unchanged; nothing was written (`questline rules load` loads them)",
     ]
+    # the catalogue's other rules: a rule renamed or left out of the files keeps awarding
+    assert left_alone.startswith("not in these files, left enabled: first-challenge, ")
+    assert "streak-7" in left_alone and "first-lesson" not in left_alone
     assert invoke("leaderboard").output == before
     broken = tmp_path / "broken.json"
     broken.write_text('{"slug": "x"')

@@ -79,7 +79,7 @@ def test_week_month_and_all_time_boards(invoke: Invoke, week: None) -> None:
     assert empty.output == "nobody is on the leaderboard for week 2026-04-27 – 2026-05-03\n"
     now = datetime.now(UTC).isoformat()
     current = invoke("leaderboard", "--period", "month", "--at", now, **ZONE)
-    assert current.output == "nobody is on the leaderboard yet\n"
+    assert current.output == "nobody is on the leaderboard for this month yet\n"
 
 
 def test_close_period_awards_once(invoke: Invoke, week: None, tmp_path: Path) -> None:
@@ -90,7 +90,7 @@ def test_close_period_awards_once(invoke: Invoke, week: None, tmp_path: Path) ->
     assert closed.exit_code == 0, closed.output
     assert closed.output.splitlines() == [
         "closed week 2026-03-23 – 2026-03-29: 1 learner(s), 1 award(s)",
-        "  top-3-week → learner 1 (Telegram id)",
+        "  top-3-week → learner 1 (Telegram id 1)",
     ]
     again = invoke("leaderboard", "close-period", "--at", MONDAY, **ZONE)
     assert again.exit_code == 0

@@ -229,3 +229,21 @@ async def test_an_engine_sees_rules_and_content_another_loaded(
         added = next(m for m in await engine.modules() if m.slug == "extra").lessons[0]
         await engine.record(Event(type=A.LESSON_STARTED, user_id=learner.id, lesson_id=added.id))
     await other.shutdown()
+
+
+async def test_loading_says_which_enabled_rules_the_files_leave_alone(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A rule renamed in its file is a new rule: the old slug stays enabled and awards too
+    (a learner was paid twice); loading and diffing name it."""
+    rules = json.loads((CATALOG_DIR / "lessons.json").read_text())
+    renamed = [
+        {**rule, "slug": "first-lesson-renamed"} if rule["slug"] == "first-lesson" else rule
+        for rule in rules
+    ]
+    path = tmp_path / "lessons.json"
+    path.write_text(json.dumps(renamed))
+    diff = await engine.diff_rules([path])
+    report = await engine.load_rules([path])
+    assert "first-lesson" in diff.left_alone and "first-lesson" in report.left_alone
+    assert not {rule["slug"] for rule in renamed} & set(report.left_alone)

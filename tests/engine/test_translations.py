@@ -185,7 +185,7 @@ async def test_a_rule_losing_its_russian_loses_its_row(
         "points": 10,
         "criteria": {">=": [{"var": "stats.lessons_completed"}, 1]},
     }
-    [change] = await engine.diff_rules([write(tmp_path / "rule.json", rule)])
+    [change] = (await engine.diff_rules([write(tmp_path / "rule.json", rule)])).changes
     assert change.changed == ("translations",)
     report = await engine.load_rules([tmp_path / "rule.json"])
     assert report.updated == ["first-lesson"]

@@ -13,7 +13,6 @@ from questline.engine.periods import Period, moment_at, start_of
 from questline.engine.views import ClosedPeriod, LeaderboardEntry
 
 TITLES = {"all": "all time", "week": "this week", "month": "this month"}
-EMPTY = "nobody is on the leaderboard yet"
 
 
 class Moment(click.ParamType):
@@ -88,7 +87,11 @@ def leaderboard(
     if ranked is not None:
         out.print(f"rebuilt the ranks of {ranked} learner(s)")
     if not entries:
-        out.print(f"nobody is on the leaderboard for {name}" if name else EMPTY)
+        if name:
+            out.print(f"nobody is on the leaderboard for {name}")
+        else:
+            scope = "" if period == Period.ALL else f" for {TITLES[period]}"
+            out.print(f"nobody is on the leaderboard{scope} yet")
         return
     out.print(leaderboard_table(entries, f"Leaderboard, {name or TITLES[period]} — top {top}"))
 
@@ -115,4 +118,4 @@ def close_period(period: str, at: datetime | None) -> None:
     out = console()
     out.print(f"closed {span}: {closed.learners} learner(s), {len(closed.awards)} award(s)")
     for award in closed.awards:
-        out.print(f"  {award.slug} → learner {award.telegram_id} (Telegram id)")
+        out.print(f"  {award.slug} → learner {award.user_id} (Telegram id {award.telegram_id})")

@@ -17,7 +17,7 @@ from questline.adapters.cli.runtime import (
     open_engine,
     run,
 )
-from questline.engine.rule_store import RuleChange, RulesReport
+from questline.engine.rule_store import RuleChange, RulesDiff, RulesReport
 from questline.engine.views import AchievementStatus, UserView
 from questline.rules import RuleDocument, examples_command_lines, validate_command_lines
 from questline.rules.phrases import LANGUAGES
@@ -77,14 +77,26 @@ def load(paths: tuple[Path, ...]) -> None:
         click.echo(
             "New rules apply to new events; `questline awards backfill SLUG` awards history."
         )
+    if line := left_alone_line(report.left_alone):
+        click.echo(line)
 
 
-async def _diff(paths: tuple[Path, ...]) -> tuple[list[str], int, list[RuleChange]]:
+async def _diff(paths: tuple[Path, ...]) -> tuple[list[str], int, RulesDiff | None]:
     async with open_engine() as engine:
         lines, code = validate_command_lines(paths, engine.facts.catalog, engine.operators)
         if code:
-            return lines, code, []
+            return lines, code, None
         return lines[:-1], code, await engine.diff_rules(paths)
+
+
+def left_alone_line(slugs: list[str]) -> str | None:
+    """The enabled rules the files do not hold: loading keeps them, and they keep awarding."""
+    if not slugs:
+        return None
+    return (
+        f"not in these files, left enabled: {', '.join(slugs)} (they keep awarding; "
+        'disable one with "enabled": false in its file)'
+    )
 
 
 def change_line(change: RuleChange) -> str:
@@ -113,8 +125,10 @@ def _field_change(change: RuleChange, name: str) -> str:
 @paths_argument
 def diff(paths: tuple[Path, ...]) -> None:
     """Show what loading rule files would change, and for whom; writes nothing."""
-    lines, code, changes = run(_diff(paths))
+    lines, code, diff = run(_diff(paths))
     _report(lines, code)
+    assert diff is not None
+    changes = diff.changes
     for change in changes:
         click.echo(change_line(change))
     new = sum(change.new for change in changes)
@@ -123,6 +137,8 @@ def diff(paths: tuple[Path, ...]) -> None:
         f"{new} new, {changed} changed, {len(changes) - new - changed} unchanged; "
         "nothing was written (`questline rules load` loads them)"
     )
+    if line := left_alone_line(diff.left_alone):
+        click.echo(line)
 
 
 async def _explain(

@@ -20,7 +20,7 @@ from questline.engine.facets.base import DEFAULT_CHUNK, EngineBase
 from questline.engine.learner import Learners, load_learner
 from questline.engine.models import Achievement, User, UserAchievement
 from questline.engine.recorder import HOLDERS, Awarding
-from questline.engine.rule_store import RuleChange, RulesReport, diff_rules, store_rules
+from questline.engine.rule_store import RulesDiff, RulesReport, diff_rules, store_rules
 from questline.engine.rulebook import ActiveRule, judgeable
 from questline.engine.views import AwardView, UserView
 from questline.plain_errors import shortened
@@ -59,9 +59,10 @@ class Rules(EngineBase):
         await self.reload()
         return report
 
-    async def diff_rules(self, paths: Sequence[str | Path]) -> list[RuleChange]:
-        """What `load_rules(paths)` would change, rule by rule, and for how many holders;
-        writes nothing (RulesError if a file is bad, as for loading)."""
+    async def diff_rules(self, paths: Sequence[str | Path]) -> RulesDiff:
+        """What `load_rules(paths)` would change, rule by rule, and for how many holders, and
+        the enabled rules it would leave alone; writes nothing (RulesError if a file is bad,
+        as for loading)."""
         documents = self.validate_rules(paths)
         async with self.sessions.reading() as session:
             return await diff_rules(session, documents)
