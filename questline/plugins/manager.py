@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from questline.plugins import DISABLE_ENV, DeliverElsewhere, DeliveryHeld, PluginError, hookspecs
 
 ENTRY_POINT_GROUP = "questline"
+PREFIX = "questline_"  # of every hook's name
 
 log = logging.getLogger(__name__)
 
@@ -167,9 +168,10 @@ def _check_hook_names(manager: PluginManager) -> None:
         plugin = manager.get_name(error.plugin)
         callers = manager.get_hookcallers(error.plugin) or []
         unknown = next(caller.name for caller in callers if not caller.has_spec())
-        hooks = [name for name in vars(hookspecs) if name.startswith("questline_")]
-        closest = difflib.get_close_matches(unknown, hooks, n=1)
-        hint = f' (did you mean "{closest[0]}"?)' if closest else ""
+        # compared without the prefix every hook shares, which alone makes names look close
+        hooks = [name.removeprefix(PREFIX) for name in vars(hookspecs) if name.startswith(PREFIX)]
+        closest = difflib.get_close_matches(unknown.removeprefix(PREFIX), hooks, n=1)
+        hint = f' (did you mean "{PREFIX}{closest[0]}"?)' if closest else ""
         raise PluginError(
             f'plugin "{plugin}" cannot be loaded: "{unknown}" is no questline hook{hint}; '
             f"fix it, or start without it with {DISABLE_ENV}={plugin}"

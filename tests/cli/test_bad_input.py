@@ -628,3 +628,10 @@ async def _kill_the_sleeping_insert(url: str) -> None:
         raise AssertionError("the ingest never reached the sleeping INSERT")
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("name", ["Eve\n 1. Mallory  999 pts", "A\tB", "A\u2028B"])
+def test_a_name_that_would_break_a_line_is_refused(invoke: Invoke, name: str) -> None:
+    result = invoke("users", "register", "303", "--first-name", name)
+    assert result.exit_code == 2
+    assert "Invalid value for '--first-name': must not contain " in result.output

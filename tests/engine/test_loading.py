@@ -147,7 +147,8 @@ async def test_preview_of_a_rule_that_fails_when_judged_says_so(engine: Engine) 
         criteria={"some": [thousand, {"some": [thousand, {"==": [{"var": ""}, -1]}]}]},
     )
     with pytest.raises(
-        RuleFails, match=rf'rule "costly": .*budget.* \(judging learner {learner.id}\)'
+        RuleFails,
+        match=rf'rule "costly": .*budget.* \(judging learner {learner.id}, Telegram id 1\)',
     ):
         await engine.preview(document)
 

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from questline.adapters.cli.ingest import validation_message
 from questline.adapters.cli.runtime import TELEGRAM_ID, open_engine, run
 from questline.engine import UserProfile
+from questline.engine.printable import unprintable
 from questline.engine.views import UserView
 
 
@@ -21,12 +22,20 @@ async def _register(profile: UserProfile) -> UserView:
         return await engine.register_user(profile)
 
 
+def _printable(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """A name shown in one line of a message or table (the HTTP API refuses the same)."""
+    refused = None if value is None else unprintable(value)
+    if refused is not None:
+        raise click.BadParameter(f"must not contain {refused}")
+    return value
+
+
 @users.command()
 @click.argument("telegram_id", type=TELEGRAM_ID)
-@click.option("--username")
-@click.option("--first-name")
-@click.option("--last-name")
-@click.option("--language-code")
+@click.option("--username", callback=_printable)
+@click.option("--first-name", callback=_printable)
+@click.option("--last-name", callback=_printable)
+@click.option("--language-code", callback=_printable)
 def register(
     telegram_id: int,
     username: str | None,

@@ -172,7 +172,8 @@ class Rules(EngineBase):
                         continue
                     verdict = self.rulebook.evaluator.evaluate_many([compiled], facts)
                     if isinstance(verdict[compiled.slug], RuleEvaluationError):
-                        raise RuleFails(f"{verdict[compiled.slug]} (judging learner {user_id})")
+                        judged = f"learner {user_id}, Telegram id {learner.user.telegram_id}"
+                        raise RuleFails(f"{verdict[compiled.slug]} (judging {judged})")
                     if verdict[compiled.slug] is True:
                         qualifying.append(catalogue.user_view(learner.user))
                         break

@@ -37,11 +37,16 @@ KEY_HEADER = "Idempotency-Key"
 
 
 def one_key_header(request: Request) -> None:
-    """Refuse Idempotency-Key headers that disagree (which one counts would be a guess)."""
+    """Refuse Idempotency-Key headers that disagree, or that a proxy may have folded into one
+    (a comma separates values): which key counts would be a guess."""
     given = request.headers.getlist(KEY_HEADER)
-    if len(set(given)) > 1:
-        shown = ", ".join(f'"{key}"' for key in given)
-        raise Problem(KEY_MISMATCH, f"send one Idempotency-Key header (got {len(given)}: {shown})")
+    keys = [part.strip() for value in given for part in value.split(",")]
+    if len(set(keys)) > 1 or len(keys) > len(given):
+        shown = ", ".join(f'"{key}"' for key in keys)
+        raise Problem(
+            KEY_MISMATCH,
+            f"send one Idempotency-Key header, a key without commas (got {len(keys)}: {shown})",
+        )
 
 
 router = APIRouter(
