@@ -25,6 +25,12 @@ def move_to(bot: Harness, moment: datetime) -> None:
     bot.clock.advance((moment - bot.clock.wall()).total_seconds())
 
 
+def floods_on_the_harness_clock(bot: Harness) -> None:
+    """The scheduler runs on the harness's clock, minutes at a time: Telegram's waits for a
+    chat (real time in the bot) pass with it here."""
+    bot.running.runner.notifier.floods.clock = bot.clock  # type: ignore[attr-defined]
+
+
 async def tick(bot: Harness, moment: datetime) -> list[str]:
     """Run the scheduler at `moment`; the reminders the fake server accepted meanwhile."""
     move_to(bot, moment)
@@ -161,6 +167,7 @@ async def test_membership_news_of_strangers_and_groups_changes_nothing(
 async def test_telegram_asking_to_wait_delays_the_reminder_without_losing_or_doubling_it(
     bot: Harness,
 ) -> None:
+    floods_on_the_harness_clock(bot)
     alice = await started(bot, 1205)
     await berlin_at_six(bot, alice)
     bot.api.too_many_requests("sendMessage", retry_after=120, chat_id=1205)
@@ -171,9 +178,27 @@ async def test_telegram_asking_to_wait_delays_the_reminder_without_losing_or_dou
     assert await tick(bot, BERLIN_SIX_PM + timedelta(minutes=30)) == []
 
 
+async def test_a_chat_telegram_asked_to_wait_for_gets_no_reminder_before_then(
+    bot: Harness,
+) -> None:
+    """A 429 met elsewhere (an award's photo) holds the chat's reminder too: not even tried
+    inside the wait (a call there might lengthen it), sent once it is over."""
+    floods_on_the_harness_clock(bot)
+    alice = await started(bot, 1215)
+    await berlin_at_six(bot, alice)
+    move_to(bot, BERLIN_SIX_PM)
+    bot.running.runner.notifier.floods.note(1215, 120)  # type: ignore[attr-defined]
+    calls = len(bot.api.sent_to(1215))
+    assert await tick(bot, BERLIN_SIX_PM) == []
+    assert len(bot.api.sent_to(1215)) == calls  # not tried
+    assert await tick(bot, BERLIN_SIX_PM + timedelta(seconds=60)) == []
+    assert len(await tick(bot, BERLIN_SIX_PM + timedelta(seconds=121))) == 1
+
+
 async def test_a_reminder_telegram_puts_off_never_holds_the_sender(bot: Harness) -> None:
     """A 429 the session would wait out elsewhere (30 s is within its limit) puts the claim
     off at once: no sleep holds the scheduler, its lease or a stop."""
+    floods_on_the_harness_clock(bot)
     alice = await started(bot, 1211)
     await berlin_at_six(bot, alice)
     bot.api.too_many_requests("sendMessage", retry_after=30, chat_id=1211)

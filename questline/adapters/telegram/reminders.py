@@ -90,6 +90,10 @@ class ReminderScheduler:
         if not await self.engine.reminder_sending(claim, at=self.now()):
             log.info("reminder %s: another sender has taken it; not sent here", claim.id)
             return False
+        if wait := self.notifier.floods.wait(claim.telegram_id):  # not before Telegram allows
+            asked = f"Telegram asked to wait {wait:.0f} s more"
+            await self._later(claim, asked, self.now() + timedelta(seconds=wait))
+            return False
         try:
             await self.notifier.pace(claim.telegram_id)
             with without_flood_waits():  # a 429 puts the claim off (below), never sleeps
@@ -114,9 +118,13 @@ class ReminderScheduler:
         await self.engine.reminder_sent(claim, at=self.now())
         return True
 
-    async def _later(self, claim: ReminderClaim, error: Exception, retry_at: datetime) -> None:
-        log.info("reminder %s to %s: %s; again at %s", claim.id, claim.telegram_id, error, retry_at)
-        await self.engine.reminder_failed(claim, str(error), retry_at=retry_at, at=self.now())
+    async def _later(
+        self, claim: ReminderClaim, reason: Exception | str, retry_at: datetime
+    ) -> None:
+        log.info(
+            "reminder %s to %s: %s; again at %s", claim.id, claim.telegram_id, reason, retry_at
+        )
+        await self.engine.reminder_failed(claim, str(reason), retry_at=retry_at, at=self.now())
 
     def start(self) -> None:
         """Run `tick` every `interval` seconds in the background (the first after one

@@ -60,18 +60,18 @@ class ChatFloods:
     `wait(chat)` says how long the bot must still wait before it sends to that chat."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
+        self.clock = clock
         self._until: dict[int | str, float] = {}
 
     def note(self, chat_id: int | str, seconds: float) -> None:
-        now = self._clock()
+        now = self.clock()
         if len(self._until) > PRUNE_ABOVE:
             self._until = {chat: until for chat, until in self._until.items() if until > now}
         self._until[chat_id] = max(now + seconds, self._until.get(chat_id, now))
 
     def wait(self, chat_id: int | str) -> float:
         """Seconds before Telegram lets the bot send to `chat_id` again (0: at once)."""
-        return max(0.0, self._until.get(chat_id, 0.0) - self._clock())
+        return max(0.0, self._until.get(chat_id, 0.0) - self.clock())
 
 
 class RetryMiddleware(BaseRequestMiddleware):
