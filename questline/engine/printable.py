@@ -13,12 +13,13 @@ _REFUSED = {
 }
 
 
-def unprintable(text: str) -> str | None:
-    """The first such character of `text`, described ("a control character (U+0000 at
-    position 2)"), or None: control characters (Unicode category Cc: U+0000-U+001F,
-    U+007F-U+009F), line and paragraph separators (U+2028, U+2029) and lone surrogates."""
-    for position, char in enumerate(text, start=1):
+def unprintable(text: str | None) -> str | None:
+    """What is wrong with `text`, naming its first such character ("must not contain a
+    control character (U+0000 at position 2)"), or None (also for no text): control
+    characters (Unicode category Cc: U+0000-U+001F, U+007F-U+009F), line and paragraph
+    separators (U+2028, U+2029) and lone surrogates."""
+    for position, char in enumerate(text or "", start=1):
         what = _REFUSED.get(unicodedata.category(char))
         if what is not None:
-            return f"{what} (U+{ord(char):04X} at position {position})"
+            return f"must not contain {what} (U+{ord(char):04X} at position {position})"
     return None

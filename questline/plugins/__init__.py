@@ -1,5 +1,7 @@
 """questline's plugin system: hook specifications, the `hookimpl` marker and the manager."""
 
+from __future__ import annotations
+
 from pluggy import HookimplMarker
 
 hookimpl = HookimplMarker("questline")
@@ -32,6 +34,11 @@ class RetryLater(Exception):
 
 class PluginError(Exception):
     """A plugin could not be loaded or set up; the message names it."""
+
+    @classmethod
+    def failed(cls, plugin: str, hook: str, error: Exception) -> PluginError:
+        """`plugin`'s implementation of `hook` raised `error`."""
+        return cls(f'plugin "{plugin}" failed in {hook}: {type(error).__name__}: {error}')
 
 
 DISABLE_ENV = "QUESTLINE_DISABLE_PLUGINS"

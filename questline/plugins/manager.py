@@ -68,10 +68,7 @@ class PluginManager(pluggy.PluginManager):
             except (PluginError, DBAPIError):
                 raise
             except Exception as error:
-                raise PluginError(
-                    f'plugin "{impl.plugin_name}" failed in {hook_name}: '
-                    f"{type(error).__name__}: {error}"
-                ) from error
+                raise PluginError.failed(impl.plugin_name, hook_name, error) from error
         return results
 
     async def anotify(self, hook_name: str, **kwargs: Any) -> None:

@@ -24,9 +24,8 @@ async def _register(profile: UserProfile) -> UserView:
 
 def _printable(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     """A name shown in one line of a message or table (the HTTP API refuses the same)."""
-    refused = None if value is None else unprintable(value)
-    if refused is not None:
-        raise click.BadParameter(f"must not contain {refused}")
+    if problem := unprintable(value):
+        raise click.BadParameter(problem)
     return value
 
 

@@ -62,9 +62,8 @@ class EventBatch(Strict):
 
 
 def _printable(text: str | None) -> str | None:
-    refused = None if text is None else unprintable(text)
-    if refused is not None:
-        raise ValueError(f"must not contain {refused}")
+    if problem := unprintable(text):
+        raise ValueError(problem)
     return text
 
 

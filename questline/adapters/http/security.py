@@ -136,6 +136,10 @@ class Deadlines:
         if self.stop_at is not None:
             self._bound(deadline)
 
+    def done(self, deadline: asyncio.Timeout) -> None:
+        """The request's answer has started, or it is over: its deadline stays as it is."""
+        self.waiting.discard(deadline)
+
     def _bound(self, deadline: asyncio.Timeout) -> None:
         when = deadline.when()
         if not deadline.expired() and (when is None or when > self.stop_at):
@@ -174,7 +178,7 @@ class GateMiddleware:
                 return  # the 503 went out in its place
             if message["type"] == "http.response.start":
                 started = True
-                self.deadlines.waiting.discard(deadline)
+                self.deadlines.done(deadline)
                 if not deadline.expired():
                     deadline.reschedule(None)  # a stream may then run as long as it likes
             await send(message)
@@ -195,7 +199,7 @@ class GateMiddleware:
             await work
             raise
         finally:
-            self.deadlines.waiting.discard(deadline)
+            self.deadlines.done(deadline)
         if started:  # the response started as the deadline passed: it goes on
             await work
             return

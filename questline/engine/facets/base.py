@@ -72,10 +72,7 @@ def plugin_operators(plugins: PluginManager) -> OperatorRegistry:
         except PluginError:
             raise
         except Exception as error:
-            raise PluginError(
-                f'plugin "{impl.plugin_name}" failed in questline_operators: '
-                f"{type(error).__name__}: {error}"
-            ) from error
+            raise PluginError.failed(impl.plugin_name, "questline_operators", error) from error
     return operators
 
 

@@ -141,9 +141,8 @@ class FactsBuilder:
             try:
                 providers.extend((impl.plugin_name, provider) for provider in impl.function())
             except Exception as error:
-                raise PluginError(
-                    f'plugin "{impl.plugin_name}" failed in questline_fact_providers: '
-                    f"{type(error).__name__}: {error}"
+                raise PluginError.failed(
+                    impl.plugin_name, "questline_fact_providers", error
                 ) from error
         return cls(providers, trusted=trusted)
 
